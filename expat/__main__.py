@@ -1,0 +1,3 @@
+from expat.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,9 @@
+"""Sub-commands of `expat` for expat.model."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this area's sub-commands; each sets `handler=callable(args) -> int`."""

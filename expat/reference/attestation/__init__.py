@@ -1,0 +1,1 @@
+"""expat.reference.attestation"""
