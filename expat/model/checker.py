@@ -1,0 +1,421 @@
+"""Conformance checker: replay a trace against the role tables, recompute data relations, run monitors.
+
+For each event, in order:
+
+1. its arguments must fit the vocabulary (rule ``vocabulary``) and ``seq`` must count 0, 1, 2, ...
+   (rule ``seq``);
+2. in every machine instance the event belongs to (:mod:`expat.model.roles`), some row leaving the
+   instance's current state must exist under the trace's profile (rule ``not-enabled``) and have
+   all its guards true (rule ``guard:<name>``); events of agents the header lists as
+   ``adversaries``, and Adversary events, are recorded but not held to the honest tables;
+3. the data relations it carries are recomputed literally (:mod:`expat.model.relations`): binding
+   from the exporter secret or exported value (``binding-recompute``), AIK_pub_hash from the AIK
+   (``aik-hash-recompute``), the request encoding (``request-encoding``), the authenticator's context,
+   end-entity key, CertificateVerify and Finished (``ea-*``).
+
+Then every property monitor (:mod:`expat.model.monitors`) runs on the whole trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from expat.model import relations as rel
+from expat.model.events import (ADVERSARY, ENDPOINT, EVENTS, RELYING_PARTY, TARGET_ENVIRONMENT, VocabularyError,
+                                normalize_args)
+from expat.model.roles import GUARDS, INITIAL, TABLES, flag, rows_for
+from expat.model.trace import Event, Trace
+from expat.reference.keyschedule import HashAlg
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: str  # "rule" or "property"
+    id: str
+    event_index: Optional[int]
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.kind: self.id, "event_index": self.event_index, "detail": self.detail}
+
+
+@dataclass
+class Result:
+    source: str
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def conformant(self) -> bool:
+        return not self.violations
+
+    def rules(self) -> set[str]:
+        return {v.id for v in self.violations if v.kind == "rule"}
+
+    def properties(self) -> set[str]:
+        return {v.id for v in self.violations if v.kind == "property"}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"trace": self.source, "conformant": self.conformant,
+                "violations": [v.to_json() for v in self.violations]}
+
+
+class World:
+    """The checker's view of a trace prefix: machine states plus queries over past events."""
+
+    def __init__(self, trace: Trace):
+        self.trace = trace
+        self.profile: dict = trace.profile
+        self.adversaries = trace.adversaries
+        self.exporter_label = rel.exporter_label(self.profile)
+        self.done: list[Event] = []
+        self._index: dict[int, int] = {}
+        self.state: dict[tuple, str] = {}
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def flag(self, name: str) -> bool:
+        return flag(self.profile, name)
+
+    def record(self, ev: Event) -> None:
+        self._index[id(ev)] = len(self.done)
+        self.done.append(ev)
+
+    def index_of(self, ev: Event) -> int:
+        return self._index[id(ev)]
+
+    def honest(self, agent: str) -> bool:
+        return agent not in self.adversaries
+
+    def _all(self, name: str, agent: str | None = None, **match: Any) -> list[Event]:
+        return [e for e in self.done if e.name == name and (agent is None or e.agent == agent)
+                and all(e.args.get(k) == v for k, v in match.items())]
+
+    def _last(self, name: str, agent: str | None = None, **match: Any) -> Optional[Event]:
+        found = self._all(name, agent, **match)
+        return found[-1] if found else None
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def channel(self, agent: str, conn: str) -> Optional[Event]:
+        return self._last("ChannelEstablished", agent, conn=conn)
+
+    def side(self, agent: str, conn: str) -> Optional[str]:
+        ch = self.channel(agent, conn)
+        return ch.args["side"] if ch else None
+
+    def conn_attest(self, agent: str, conn: str) -> list[str]:
+        ch = self.channel(agent, conn)
+        return list(ch.args["attest"]) if ch else []
+
+    def conn_requires_attestation(self, agent: str, conn: str) -> bool:
+        return bool(self.conn_attest(agent, conn))
+
+    def endpoint_state(self, agent: str, conn: str) -> str:
+        return self.state.get((ENDPOINT, agent, conn), INITIAL[ENDPOINT])
+
+    def ticket_connection(self, agent: str, ticket: str) -> Optional[str]:
+        for e in reversed(self.done):
+            if e.agent == agent and e.args.get("ticket") == ticket and (
+                    e.name == "NewSessionTicketSent" or (e.name == "NewSessionTicketReceived" and e.args["kept"])):
+                return e.args["conn"]
+        return None
+
+    def missing_directions(self, agent: str, conn: str, also: str | None = None) -> list[str]:
+        done = {e.args["attester"] for e in self._all("AttestationCompleted", agent, conn=conn)}
+        if also:
+            done.add(also)
+        return [s for s in self.conn_attest(agent, conn) if s not in done]
+
+    def ctx_used_before(self, agent: str, conn: str, ctx: str) -> bool:
+        for e in self.done:
+            if e.agent != agent or e.args.get("conn") != conn or e.args.get("ctx") != ctx:
+                continue
+            if e.name in ("RequestSent", "RequestReceived"):
+                return True
+            if e.name in ("EvidenceRequested", "AuthenticatorAccepted") and e.args["spontaneous"]:
+                return True
+        return False
+
+    def suite(self, conn: str) -> Optional[str]:
+        for e in self.done:
+            if e.name == "ChannelEstablished" and e.args["conn"] == conn:
+                return e.args["suite"]
+        return None
+
+    def hash_for_conn(self, conn: str) -> HashAlg:
+        return rel.suite_hash(self.suite(conn) or self.trace.header.get("cipher_suite", "TLS_AES_128_GCM_SHA256"))
+
+    def exporter_secret(self, conn: str) -> Optional[bytes]:
+        for e in self.trace.events:  # the whole trace: secrets are connection facts, not steps
+            if e.name == "ChannelEstablished" and e.args.get("conn") == conn and "exporter_master_secret" in e.args:
+                return e.get_bytes("exporter_master_secret")
+        return None
+
+    # -- per-request facts ---------------------------------------------------------------------
+
+    def rp_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("RequestSent", agent, conn=conn, ctx=ctx)
+
+    def rp_accepted(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("AuthenticatorAccepted", agent, conn=conn, ctx=ctx)
+
+    def rp_forwarded(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("EvidenceForwarded", agent, conn=conn, ctx=ctx)
+
+    def rp_result(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("AttestationResultReceived", agent, conn=conn, ctx=ctx)
+
+    def te_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("RequestReceived", agent, conn=conn, ctx=ctx)
+
+    def te_evidence_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("EvidenceRequested", agent, conn=conn, ctx=ctx)
+
+    def te_submitted(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("EvidenceSubmitted", agent, conn=conn, ctx=ctx)
+
+    def te_result(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("AttestationResultObtained", agent, conn=conn, ctx=ctx)
+
+    def te_sent(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("AuthenticatorSent", agent, conn=conn, ctx=ctx)
+
+    def carried_kind(self, ev: Event) -> Optional[str]:
+        if "kind" in ev.args:
+            return ev.args["kind"]
+        acc = self.rp_accepted(ev.agent, ev.args["conn"], ev.args["ctx"])
+        return acc.args["kind"] if acc else None
+
+    # -- AE and Verifier facts -----------------------------------------------------------------
+
+    def produced(self, cmw: str) -> Optional[Event]:
+        return self._last("EvidenceProduced", None, cmw=cmw)
+
+    def appraisal(self, result: str) -> Optional[Event]:
+        return self._last("EvidenceAppraised", None, result=result)
+
+    def aik_owner(self, spki: Optional[bytes]) -> Optional[str]:
+        if spki is None:
+            return None
+        e = self._last("AikGenerated", None, aik=spki.hex())
+        return e.args["owner"] if e else None
+
+    def own_aik_hashes(self, ae: str) -> set[bytes]:
+        out: set[bytes] = set()
+        for e in self._all("AikGenerated", ae):
+            for h in rel.HASHES_FOR_AE:
+                d = rel.aik_hash(h, e.get_bytes("aik") or b"", self.profile)
+                if d is not None:
+                    out.add(d)
+        return out
+
+    def open_evidence_request(self, ae: str, te: str, binding: str) -> Optional[Event]:
+        asked = self._all("EvidenceRequested", te, ae=ae, binding=binding)
+        answered = self._all("EvidenceProduced", ae, te=te, binding=binding)
+        return asked[-1] if len(asked) > len(answered) else None
+
+    def nonce_issue(self, verifier: str, nonce: str) -> Optional[Event]:
+        return self._last("NonceIssued", verifier, nonce=nonce)
+
+    def nonce_used(self, verifier: str, nonce: str) -> bool:
+        return bool(self._all("EvidenceAppraised", verifier, nonce=nonce))
+
+    def submission_to(self, verifier: str, cmw: str, sender: str) -> Optional[Event]:
+        return (self._last("EvidenceForwarded", sender, verifier=verifier, cmw=cmw)
+                or self._last("EvidenceSubmitted", sender, verifier=verifier, cmw=cmw))
+
+    @staticmethod
+    def certificate_spki(cert_der: bytes) -> Optional[bytes]:
+        return rel.certificate_spki(cert_der)
+
+    # -- reference values (used by relations and monitors) -------------------------------------
+
+    def verifier_nonce_for(self, ctx: str) -> bytes:
+        """binding formula "01": the Verifier nonce when the context is one (our reading), else empty."""
+        return bytes.fromhex(ctx) if self._all("NonceIssued", None, nonce=ctx) else b""
+
+    def exported(self, conn: str, ctx: str, label: str | None = None) -> Optional[bytes]:
+        ems = self.exporter_secret(conn)
+        if ems is None:
+            return None
+        h = self.hash_for_conn(conn)
+        if len(ems) != h.length:
+            return None
+        return rel.exported_value(h, ems, self.profile, bytes.fromhex(ctx), label)
+
+    def reference_binding(self, conn: str, ctx: str, aik: bytes, label: str | None = None) -> Optional[bytes]:
+        """The profile's binding for (conn, ctx, aik), recomputed from the exporter secret."""
+        ev = self.exported(conn, ctx, label)
+        if ev is None:
+            return None
+        return rel.binding(self.hash_for_conn(conn), self.profile, aik, ev, self.verifier_nonce_for(ctx))
+
+
+# --- replay ----------------------------------------------------------------------------------
+
+
+def machines_for(w: World, ev: Event) -> list[tuple[str, tuple]]:
+    """(role, instance key) of every machine ``ev`` moves."""
+    spec = EVENTS[ev.name]
+    out = []
+    for role in spec.roles:
+        if role == ADVERSARY:
+            continue
+        if role == ENDPOINT:
+            out.append((role, (ev.agent, ev.args["conn"])))
+        elif role in (RELYING_PARTY, TARGET_ENVIRONMENT):
+            if ev.name == "AttestationCompleted":  # requester or attester, by the side that attested
+                mine = ev.args["attester"] == w.side(ev.agent, ev.args["conn"])
+                if (role == TARGET_ENVIRONMENT) != mine:
+                    continue
+            out.append((role, (ev.agent, ev.args["conn"], ev.args["ctx"])))
+        else:
+            out.append((role, (ev.agent,)))
+    return out
+
+
+def _step(w: World, i: int, ev: Event) -> list[Violation]:
+    out = []
+    for role, key in machines_for(w, ev):
+        state = w.state.get((role, *key), INITIAL[role])
+        rows = rows_for(role, state, ev.name, w.profile)
+        if not rows:
+            out.append(Violation("rule", "not-enabled", i, f"{role} {'/'.join(key)} in state {state}: "
+                                                           f"{ev.name} is not enabled"))
+            continue
+        best: tuple[int, str, str] | None = None
+        for row in rows:
+            failures = [(g, r) for g in row.guard if (r := GUARDS[g](w, ev)) is not None]
+            if not failures:
+                w.state[(role, *key)] = row.dst
+                best = None
+                break
+            if best is None or len(failures) < best[0]:
+                best = (len(failures), failures[0][0], failures[0][1])
+        else:
+            assert best is not None
+            out.append(Violation("rule", f"guard:{best[1]}", i, f"{role} {'/'.join(key)} in state {state}: "
+                                                                f"{ev.name}: {best[2]}"))
+    return out
+
+
+def _relations(w: World, i: int, ev: Event) -> list[Violation]:
+    out: list[Violation] = []
+
+    def bad(rule: str, detail: str) -> None:
+        out.append(Violation("rule", rule, i, detail))
+
+    a = ev.args
+    if ev.name in ("RequestSent", "RequestReceived") and "request" in a:
+        try:
+            msg_type, ctx, exts = rel.parse_request(ev.get_bytes("request") or b"")
+        except rel.Malformed as e:
+            bad("request-encoding", f"request does not parse: {e}")
+        else:
+            code = int(w.profile.get("cmw_attestation_codepoint", 0xFFFF))
+            if msg_type != a["msg_type"] or ctx.hex() != a["ctx"] or [t for t, _ in exts] != a["extensions"]:
+                bad("request-encoding", "msg_type, ctx or extensions differ from the encoded request")
+            elif ((code, b"") in exts) != a["attestation_offered"]:
+                bad("request-encoding", "attestation_offered differs from the empty cmw_attestation in the request")
+        if ev.name == "RequestReceived":
+            sent = [e for e in w.done if e.name == "RequestSent" and e.args["conn"] == a["conn"]
+                    and e.args["ctx"] == a["ctx"] and "request" in e.args and w.honest(e.agent)]
+            if sent and sent[-1].args["request"] != a["request"] and w.honest(ev.agent):
+                bad("request-encoding", "received request differs from the one sent on this connection")
+
+    if ev.name == "EvidenceRequested" and w.honest(ev.agent):
+        _binding_relation(w, ev, ev.get_bytes("aik") or b"", w.exporter_label, bytes.fromhex(a["binding"]), bad)
+
+    if ev.name == "BindingChecked":
+        acc = w.rp_accepted(ev.agent, a["conn"], a["ctx"])
+        if acc is None:
+            bad("binding-recompute", "no accepted authenticator to take the AIK from")
+        else:
+            aik = acc.get_bytes("aik") or b""
+            label = a["label"] if a["label"] in rel.EXPORTER_LABELS else w.exporter_label
+            _binding_relation(w, ev, aik, label, bytes.fromhex(a["expected_binding"]), bad)
+            want = rel.aik_hash(w.hash_for_conn(a["conn"]), aik, w.profile)
+            if want is None or want.hex() != a["expected_aik_hash"]:
+                bad("aik-hash-recompute", "expected_aik_hash is not H(AIK public key) with the suite hash (§5.2)")
+
+    if ev.name == "AuthenticatorAccepted" and "authenticator" in a:
+        _authenticator_relation(w, ev, bad)
+    return out
+
+
+def _binding_relation(w: World, ev: Event, aik: bytes, label: str, recorded: bytes, bad) -> None:
+    conn, ctx = ev.args["conn"], ev.args["ctx"]
+    h = w.hash_for_conn(conn)
+    from_secret = w.exported(conn, ctx, label)
+    carried = ev.get_bytes("exported_value")
+    if from_secret is not None and carried is not None and from_secret != carried:
+        bad("binding-recompute", "exported_value is not TLS-Exporter(label, ctx, length) of this connection")
+    exported = from_secret if from_secret is not None else carried
+    if exported is None:
+        return
+    want = rel.binding(h, w.profile, aik, exported, w.verifier_nonce_for(ctx))
+    if want != recorded:
+        bad("binding-recompute", f"binding is not the profile's formula over {label!r} exporter output (§5.1)")
+
+
+def _authenticator_relation(w: World, ev: Event, bad) -> None:
+    a = ev.args
+    try:
+        auth = rel.parse_authenticator(ev.get_bytes("authenticator") or b"")
+    except rel.Malformed as e:
+        bad("ea-encoding", f"authenticator does not parse: {e}")
+        return
+    if auth.ctx.hex() != a["ctx"]:
+        bad("ea-context", "Certificate's certificate_request_context differs from the request's (RFC 9261 §5.2.1)")
+    if rel.certificate_spki(auth.leaf) != ev.get_bytes("aik"):
+        bad("ea-certificate", "the end-entity certificate's key is not the recorded AIK")
+    if "certificate" in a and auth.leaf.hex() != a["certificate"]:
+        bad("ea-certificate", "recorded certificate is not the authenticator's end-entity certificate")
+    ems = w.exporter_secret(a["conn"])
+    if ems is None:
+        return
+    if a["spontaneous"]:
+        request = b""
+    else:
+        req = w.rp_request(ev.agent, a["conn"], a["ctx"])
+        if req is None or "request" not in req.args:
+            return  # nothing to recompute the transcript from
+        request = req.get_bytes("request") or b""
+    my_side = w.side(ev.agent, a["conn"])
+    sender = "client" if my_side == "server" else "server"
+    h = w.hash_for_conn(a["conn"])
+    if len(ems) != h.length:
+        bad("ea-finished", "exporter_master_secret has the wrong length for the suite")
+        return
+    for rule, detail in rel.check_authenticator(h, ems, sender, request, auth, ev.get_bytes("aik") or b""):
+        bad(rule, detail)
+
+
+def check_trace(trace: Trace, *, monitors: bool = True) -> Result:
+    """Replay ``trace``; return every rule and property violation found."""
+    from expat.model import monitors as mon
+
+    w = World(trace)
+    result = Result(trace.source)
+    for i, ev in enumerate(trace.events):
+        if ev.seq != i:
+            result.violations.append(Violation("rule", "seq", i, f"seq {ev.seq} at position {i}"))
+        try:
+            normalize_args(ev.name, ev.args, with_secrets=True)
+            if ev.name in EVENTS:
+                EVENTS[ev.name]
+        except VocabularyError as e:
+            result.violations.append(Violation("rule", "vocabulary", i, str(e)))
+            continue
+        if w.honest(ev.agent):
+            result.violations += _step(w, i, ev)
+        result.violations += _relations(w, i, ev)
+        w.record(ev)
+    if monitors:
+        result.violations += mon.run_all(w)
+    return result
+
+
+def check_traces(traces: Iterable[Trace]) -> list[Result]:
+    return [check_trace(t) for t in traces]

@@ -1,0 +1,353 @@
+"""Property monitors: each security property evaluated on one whole trace, like a lemma.
+
+A monitor gets the checker's :class:`~expat.model.checker.World` after replay (``w.done`` is every
+event in order) and returns (event_index, detail) pairs, one per counterexample. "Accepted" means an
+honest requester's AttestationCompleted for its peer's attestation (:func:`acceptances`). Agents in
+the header's ``adversaries`` are never the subject of a property: they are the attacker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Optional
+
+from expat.model.properties import PROPERTY_IDS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from expat.model.checker import Violation, World
+    from expat.model.trace import Event
+
+Finding = tuple[Optional[int], str]
+
+
+@dataclass
+class Acceptance:
+    index: int
+    rp: str
+    conn: str
+    ctx: str
+    cmw: str
+    accepted: Optional["Event"]  # the AuthenticatorAccepted
+    kind: Optional[str]
+    aik: Optional[bytes]
+    evidence: Optional[str]  # the Evidence behind it (for a result: the appraised Evidence)
+    appraisal: Optional["Event"]
+    produced: Optional["Event"]  # EvidenceProduced of that Evidence
+    binding: Optional[bytes]  # the binding the acceptance rests on
+
+
+def _before(w: "World", index: int, name: str, **match) -> list[tuple[int, "Event"]]:
+    return [(i, e) for i, e in enumerate(w.done[:index]) if e.name == name
+            and all(e.args.get(k) == v for k, v in match.items())]
+
+
+def _first(w: "World", name: str, **match) -> Optional[tuple[int, "Event"]]:
+    found = _before(w, len(w.done), name, **match)
+    return found[0] if found else None
+
+
+def acceptances(w: "World") -> list[Acceptance]:
+    out = []
+    for i, e in enumerate(w.done):
+        if e.name != "AttestationCompleted" or not w.honest(e.agent):
+            continue
+        conn, ctx = e.args["conn"], e.args["ctx"]
+        if e.args["attester"] == w.side(e.agent, conn):
+            continue  # the attester learning its own outcome
+        accs = [x for _, x in _before(w, i, "AuthenticatorAccepted", conn=conn, ctx=ctx) if x.agent == e.agent]
+        acc = accs[-1] if accs else None
+        kind = acc.args["kind"] if acc else None
+        aik = acc.get_bytes("aik") if acc else None
+        appraisal = None
+        evidence: Optional[str] = e.args["cmw"]
+        if kind == "result":
+            found = _first(w, "EvidenceAppraised", result=e.args["cmw"])
+            appraisal = found[1] if found else None
+            evidence = appraisal.args["cmw"] if appraisal else None
+        produced_at = _first(w, "EvidenceProduced", cmw=evidence) if evidence else None
+        produced = produced_at[1] if produced_at and produced_at[0] < i else None
+        binding: Optional[bytes] = None
+        if kind == "result" and appraisal is not None and appraisal.args["binding_echo"]:
+            binding = appraisal.get_bytes("binding_echo")
+        elif produced is not None:
+            binding = produced.get_bytes("binding")
+        else:
+            checked = [x for _, x in _before(w, i, "BindingChecked", conn=conn, ctx=ctx) if x.agent == e.agent]
+            binding = checked[-1].get_bytes("cmw_binding") if checked else None
+        out.append(Acceptance(i, e.agent, conn, ctx, e.args["cmw"], acc, kind, aik, evidence, appraisal,
+                              produced, binding))
+    return out
+
+
+def _origin(w: "World", a: Acceptance) -> Optional["Event"]:
+    """The TE's EvidenceRequested that the accepted Evidence answered (symbolic origin)."""
+    if a.produced is None:
+        return None
+    p = w.index_of(a.produced)
+    asks = [e for _, e in _before(w, p, "EvidenceRequested", ae=a.produced.agent,
+                                  binding=a.produced.args["binding"]) if e.agent == a.produced.args["te"]]
+    return asks[-1] if asks else None
+
+
+def _contexts_on(w: "World", conn: str) -> list[str]:
+    seen: list[str] = []
+    for e in w.done:
+        if e.args.get("conn") == conn and "ctx" in e.args and e.args["ctx"] not in seen:
+            seen.append(e.args["ctx"])
+    return seen
+
+
+def _recorded_expected(w: "World", a: Acceptance, ctx: Optional[str]) -> list[bytes]:
+    out = []
+    for _, e in _before(w, a.index, "BindingChecked", conn=a.conn) + _before(w, a.index, "EvidenceForwarded",
+                                                                             conn=a.conn):
+        if e.agent == a.rp and (ctx is None or e.args["ctx"] == ctx):
+            out.append(e.get_bytes("expected_binding"))
+    return out
+
+
+MONITORS: dict[str, Callable[["World"], list[Finding]]] = {}
+
+
+def monitor(fn: Callable[["World"], list[Finding]]) -> Callable[["World"], list[Finding]]:
+    assert fn.__name__ in PROPERTY_IDS, fn.__name__
+    MONITORS[fn.__name__] = fn
+    return fn
+
+
+@monitor
+def evidence_integrity(w: "World") -> list[Finding]:
+    """Accepted Evidence was produced by an Attesting Environment, and what the requester read from it
+    (binding, AIK_pub_hash) is what the AE signed; an accepted Attestation Result was issued by a
+    Verifier for such Evidence."""
+    out: list[Finding] = []
+    for a in acceptances(w):
+        if a.kind == "result" and a.appraisal is None:
+            out.append((a.index, f"Attestation Result {a.cmw} was issued by no Verifier"))
+            continue
+        if a.produced is None:
+            out.append((a.index, f"Evidence {a.evidence} was produced by no Attesting Environment"))
+            continue
+        if a.kind == "evidence":
+            for _, c in _before(w, a.index, "BindingChecked", conn=a.conn, ctx=a.ctx):
+                if c.agent != a.rp:
+                    continue
+                if c.args["cmw_binding"] != a.produced.args["binding"] or (
+                        c.args["cmw_aik_hash"] and c.args["cmw_aik_hash"] != a.produced.args["aik_hash"]):
+                    out.append((a.index, f"claims read from {a.evidence} differ from those the AE signed"))
+    return out
+
+
+@monitor
+def evidence_freshness(w: "World") -> list[Finding]:
+    """Injective: every Evidence generation is accepted at most once (one requester, one request)."""
+    out: list[Finding] = []
+    first: dict[str, Acceptance] = {}
+    for a in acceptances(w):
+        key = a.evidence or a.cmw
+        if key in first:
+            f = first[key]
+            out.append((a.index, f"Evidence {key} accepted again (first by {f.rp} on {f.conn} at event {f.index})"))
+        else:
+            first[key] = a
+    return out
+
+
+@monitor
+def channel_binding(w: "World") -> list[Finding]:
+    """Accepted Evidence was made for this very connection: its binding equals this connection's
+    binding (recomputed from the exporter secret when the trace has it), or, without secrets, it was
+    requested on this connection."""
+    out: list[Finding] = []
+    for a in acceptances(w):
+        if a.binding is None:
+            out.append((a.index, "the accepted attestation carries no binding"))
+            continue
+        refs = [r for ctx in _contexts_on(w, a.conn) if a.aik is not None
+                and (r := w.reference_binding(a.conn, ctx, a.aik)) is not None]
+        if refs:
+            if a.binding not in refs:
+                out.append((a.index, f"binding is not a binding of connection {a.conn}"))
+            continue
+        origin = _origin(w, a)
+        if origin is not None:
+            if origin.args["conn"] != a.conn:
+                out.append((a.index, f"Evidence was made for connection {origin.args['conn']}, accepted on {a.conn}"))
+            continue
+        expected = _recorded_expected(w, a, None)
+        if not expected or a.binding not in expected:
+            out.append((a.index, f"binding cannot be tied to connection {a.conn}"))
+    return out
+
+
+@monitor
+def request_binding(w: "World") -> list[Finding]:
+    """Accepted Evidence answers the very request it is accepted for: the requester sent a request with
+    this context on this connection, and the Evidence's binding is the one for that context."""
+    out: list[Finding] = []
+    for a in acceptances(w):
+        sent = [e for _, e in _before(w, a.index, "RequestSent", conn=a.conn, ctx=a.ctx) if e.agent == a.rp]
+        if not sent:
+            out.append((a.index, "accepted without having sent a request with this context"))
+            continue
+        if a.binding is None:
+            out.append((a.index, "the accepted attestation carries no binding"))
+            continue
+        ref = w.reference_binding(a.conn, a.ctx, a.aik) if a.aik is not None else None
+        if ref is not None:
+            if a.binding != ref:
+                out.append((a.index, "binding is not the one for this certificate_request_context"))
+            continue
+        origin = _origin(w, a)
+        if origin is not None:
+            if (origin.args["conn"], origin.args["ctx"]) != (a.conn, a.ctx):
+                out.append((a.index, f"Evidence answered context {origin.args['ctx']} on {origin.args['conn']}"))
+            continue
+        if a.binding not in _recorded_expected(w, a, a.ctx):
+            out.append((a.index, "binding cannot be tied to this request"))
+    return out
+
+
+@monitor
+def aik_ownership(w: "World") -> list[Finding]:
+    """The accepted AIK was used, on this connection and context, by the agent holding its private key
+    (the TE it was generated for; for keys no TEE generated, an adversary), unless it was revealed."""
+    out: list[Finding] = []
+    for a in acceptances(w):
+        if a.aik is None or a.accepted is None:
+            out.append((a.index, "no authenticator was accepted"))
+            continue
+        if _before(w, w.index_of(a.accepted), "KeyRevealed", key=a.aik.hex()):
+            continue
+        gen = _first(w, "AikGenerated", aik=a.aik.hex())
+        owner = gen[1].args["owner"] if gen else None
+        senders = {e.agent for _, e in _before(w, w.index_of(a.accepted), "AuthenticatorSent", conn=a.conn,
+                                               ctx=a.ctx, aik=a.aik.hex())}
+        ok = owner in senders if owner is not None else bool(senders & w.adversaries)
+        if not ok:
+            out.append((a.index, f"AIK accepted on {a.conn} was not used there by its holder ({owner or 'adversary'})"))
+    return out
+
+
+@monitor
+def aik_in_tee(w: "World") -> list[Finding]:
+    """The AIK in the accepted certificate was generated by, and lives in, the same TEE (Attesting
+    Environment) that produced the accepted Evidence."""
+    out: list[Finding] = []
+    for a in acceptances(w):
+        if a.produced is None or a.aik is None:
+            out.append((a.index, "no Evidence producer or no AIK to relate"))
+            continue
+        if not [e for _, e in _before(w, a.index, "AikGenerated", aik=a.aik.hex()) if e.agent == a.produced.agent]:
+            out.append((a.index, f"AIK is not a key of {a.produced.agent}, which produced the Evidence"))
+    return out
+
+
+@monitor
+def no_diversion(w: "World") -> list[Finding]:
+    """Accepted Evidence was produced for the requester's peer on this connection, not for another
+    endpoint whose attestation was relayed."""
+    out: list[Finding] = []
+    for a in acceptances(w):
+        peers = {e.agent for e in w.done if e.name == "ChannelEstablished" and e.args["conn"] == a.conn
+                 and e.agent != a.rp}
+        if a.produced is None or not peers:
+            continue
+        if a.produced.args["te"] not in peers:
+            out.append((a.index, f"Evidence produced for {a.produced.args['te']} accepted from {sorted(peers)}"))
+    return out
+
+
+@monitor
+def no_reflection(w: "World") -> list[Finding]:
+    """An endpoint never accepts as its peer's attestation Evidence produced for itself, or an AIK
+    generated for itself."""
+    out: list[Finding] = []
+    for a in acceptances(w):
+        if a.produced is not None and a.produced.args["te"] == a.rp:
+            out.append((a.index, f"{a.rp} accepted its own Evidence {a.evidence}"))
+        elif a.aik is not None and w.aik_owner(a.aik) == a.rp:
+            out.append((a.index, f"{a.rp} accepted its own AIK"))
+    return out
+
+
+@monitor
+def attest_before_data(w: "World") -> list[Finding]:
+    """On a connection that requires attestation, an endpoint sends or accepts application data only
+    after every required direction has completed on that same connection (draft §7.3)."""
+    out: list[Finding] = []
+    for i, e in enumerate(w.done):
+        if e.name not in ("ApplicationDataSent", "ApplicationDataReceived") or not w.honest(e.agent):
+            continue
+        chans = [c for _, c in _before(w, i, "ChannelEstablished", conn=e.args["conn"]) if c.agent == e.agent]
+        required = set(chans[-1].args["attest"]) if chans else set()
+        done = {c.args["attester"] for _, c in _before(w, i, "AttestationCompleted", conn=e.args["conn"])
+                if c.agent == e.agent}
+        if required - done:
+            out.append((i, f"{e.agent}: {e.name} on {e.args['conn']} before attestation of "
+                           f"{sorted(required - done)} completed"))
+    return out
+
+
+@monitor
+def reattestation_fresh(w: "World") -> list[Finding]:
+    """Evidence accepted for a request was generated after the requester sent that request."""
+    out: list[Finding] = []
+    for a in acceptances(w):
+        sent = [i for i, e in _before(w, a.index, "RequestSent", conn=a.conn, ctx=a.ctx) if e.agent == a.rp]
+        if sent and a.produced is not None and w.index_of(a.produced) < sent[-1]:
+            out.append((a.index, f"Evidence {a.evidence} predates the request it answers"))
+    return out
+
+
+@monitor
+def verifier_nonce_fresh(w: "World") -> list[Finding]:
+    """A Verifier appraises Evidence against a nonce only if it issued it, and only once per nonce."""
+    out: list[Finding] = []
+    for i, e in enumerate(w.done):
+        if e.name != "EvidenceAppraised" or not e.args["nonce"] or not w.honest(e.agent):
+            continue
+        issued = [x for _, x in _before(w, i, "NonceIssued", nonce=e.args["nonce"]) if x.agent == e.agent]
+        used = [x for _, x in _before(w, i, "EvidenceAppraised", nonce=e.args["nonce"]) if x.agent == e.agent]
+        if not issued:
+            out.append((i, "nonce was not issued by this Verifier"))
+        elif used:
+            out.append((i, "nonce was already used for another appraisal"))
+    return out
+
+
+@monitor
+def no_resumption(w: "World") -> list[Finding]:
+    """No ticket is issued or kept on a connection that requires attestation, and no connection resumes
+    a ticket of such a connection (no attestation state is inherited)."""
+    out: list[Finding] = []
+
+    def requires(agent: str, conn: str) -> bool:
+        return bool(w.conn_attest(agent, conn))
+
+    for i, e in enumerate(w.done):
+        if not w.honest(e.agent):
+            continue
+        if e.name == "NewSessionTicketSent" and requires(e.agent, e.args["conn"]):
+            out.append((i, f"ticket issued on attestation connection {e.args['conn']}"))
+        elif e.name == "NewSessionTicketReceived" and e.args["kept"] and requires(e.agent, e.args["conn"]):
+            out.append((i, f"ticket kept from attestation connection {e.args['conn']}"))
+        elif e.name == "ChannelEstablished" and e.args["resumed_from"] != "-":
+            origins = [x for x in w.done[:i] if x.name in ("NewSessionTicketSent", "NewSessionTicketReceived")
+                       and x.args["ticket"] == e.args["resumed_from"]]
+            if any(requires(x.agent, x.args["conn"]) for x in origins):
+                out.append((i, f"{e.args['conn']} resumes a ticket of an attestation connection"))
+    return out
+
+
+assert tuple(MONITORS) == PROPERTY_IDS
+
+
+def run_all(w: "World") -> list["Violation"]:
+    from expat.model.checker import Violation
+
+    out = []
+    for pid, fn in MONITORS.items():
+        for index, detail in fn(w):
+            out.append(Violation("property", pid, index, detail))
+    return out

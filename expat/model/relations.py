@@ -1,0 +1,221 @@
+"""Data relations the checker recomputes literally from what a trace carries.
+
+Independent of the reference implementation on purpose: the binding (draft §5.1), AIK_pub_hash
+(§5.2) and the Exported Authenticator's CertificateVerify and Finished (RFC 9261 §5.1, §5.2.2,
+§5.2.3) are recomputed here from hashlib, ``cryptography`` and the literal key schedule, so a trace
+can be checked against the spec rather than against the code that produced it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+
+from expat.model.roles import flag
+from expat.reference.keyschedule import CIPHER_SUITE_HASH, SHA256, SHA384, HashAlg, tls_exporter
+
+DEFAULT_EXPORTER_LABEL = "Attestation"  # draft -02 §5.1 (the §4 text says "Attestation Binding")
+EXPORTER_LABELS = ("Attestation", "Attestation Binding")
+
+
+def suite_hash(suite: str) -> HashAlg:
+    return CIPHER_SUITE_HASH[suite]
+
+
+def exporter_label(profile: dict) -> str:
+    return str(profile.get("exporter_label", DEFAULT_EXPORTER_LABEL))
+
+
+def exporter_length(profile: dict, h: HashAlg) -> int:
+    """draft §5.1 says 32; profile "hash" = Hlen, "64" = the Rust implementation."""
+    return {"32": 32, "hash": h.length, "64": 64}[str(profile.get("exporter_length", "32"))]
+
+
+def public_key_bytes(spki_der: bytes, profile: dict) -> Optional[bytes]:
+    """"public_key" of §5.1/§5.2 in the profile's encoding: "spki" (DER SPKI) or "raw"."""
+    if profile.get("public_key_encoding", "spki") == "spki":
+        return spki_der
+    try:
+        key = serialization.load_der_public_key(spki_der)
+    except (ValueError, TypeError):
+        return None
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return None
+
+
+def aik_hash(h: HashAlg, spki_der: bytes, profile: dict) -> Optional[bytes]:
+    """AIK_pub_hash = H(AIK public key) with the connection's suite hash (§5.2)."""
+    pk = public_key_bytes(spki_der, profile)
+    return None if pk is None else h.digest(pk)
+
+
+def exported_value(h: HashAlg, exporter_master_secret: bytes, profile: dict, ctx: bytes,
+                   label: str | None = None) -> bytes:
+    """TLS-Exporter(label, certificate_request_context, length) (§5.1; RFC 8446 §7.5)."""
+    label = exporter_label(profile) if label is None else label
+    return tls_exporter(h, exporter_master_secret, label.encode("ascii"), ctx, exporter_length(profile, h))
+
+
+def binding(h: HashAlg, profile: dict, spki_der: bytes, exported: bytes, nonce: bytes = b"") -> Optional[bytes]:
+    """The binding per the profile's formula: "02" H(pk || ev), "01" H(nonce || pk || ev),
+    "exporter" ev; the public key is left out when include_public_key_in_binding is off."""
+    pk = public_key_bytes(spki_der, profile)
+    if pk is None:
+        return None
+    if not flag(profile, "include_public_key_in_binding"):
+        pk = b""
+    formula = str(profile.get("binding_formula", "02"))
+    if formula == "02":
+        return h.digest(pk + exported)
+    if formula == "01":
+        return h.digest(nonce + pk + exported)
+    return exported
+
+
+def certificate_spki(cert_der: bytes) -> Optional[bytes]:
+    try:
+        cert = x509.load_der_x509_certificate(cert_der)
+        return cert.public_key().public_bytes(serialization.Encoding.DER,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo)
+    except Exception:  # any parse failure: not a certificate
+        return None
+
+
+# --- Exported Authenticator (RFC 9261 §5) -------------------------------------------------------
+
+class Malformed(ValueError):
+    pass
+
+
+def _take(buf: bytes, off: int, n: int) -> tuple[bytes, int]:
+    if off + n > len(buf):
+        raise Malformed("truncated")
+    return buf[off:off + n], off + n
+
+
+def split_handshake(buf: bytes) -> list[tuple[int, bytes, bytes]]:
+    """Handshake messages (type, body, full encoding) of a concatenation (RFC 8446 §4)."""
+    out, off = [], 0
+    while off < len(buf):
+        head, off = _take(buf, off, 4)
+        body, off = _take(buf, off, int.from_bytes(head[1:], "big"))
+        out.append((head[0], body, head + body))
+    return out
+
+
+def parse_request(msg: bytes) -> tuple[int, bytes, list[tuple[int, bytes]]]:
+    """(msg_type, certificate_request_context, extensions) of a CertificateRequest (13) or
+    ClientCertificateRequest (17) (RFC 9261 §4)."""
+    msgs = split_handshake(msg)
+    if len(msgs) != 1 or msgs[0][0] not in (13, 17):
+        raise Malformed("not a single (Client)CertificateRequest")
+    body = msgs[0][1]
+    n, off = _take(body, 0, 1)
+    ctx, off = _take(body, off, n[0])
+    ln, off = _take(body, off, 2)
+    block, off = _take(body, off, int.from_bytes(ln, "big"))
+    if off != len(body):
+        raise Malformed("trailing bytes")
+    exts, p = [], 0
+    while p < len(block):
+        t, p = _take(block, p, 2)
+        ln2, p = _take(block, p, 2)
+        data, p = _take(block, p, int.from_bytes(ln2, "big"))
+        exts.append((int.from_bytes(t, "big"), data))
+    return msgs[0][0], ctx, exts
+
+
+@dataclass
+class Authenticator:
+    ctx: bytes
+    leaf: bytes
+    certificate: bytes  # full Certificate message
+    certificate_verify: bytes  # full CertificateVerify message
+    scheme: int
+    signature: bytes
+    finished: bytes  # verify_data
+
+
+def parse_authenticator(data: bytes) -> Authenticator:
+    """Certificate || CertificateVerify || Finished (RFC 9261 §5.2.4)."""
+    msgs = split_handshake(data)
+    if [m[0] for m in msgs] != [11, 15, 20]:
+        raise Malformed("expected Certificate, CertificateVerify, Finished")
+    body = msgs[0][1]
+    n, off = _take(body, 0, 1)
+    ctx, off = _take(body, off, n[0])
+    ln, off = _take(body, off, 3)
+    entries, off = _take(body, off, int.from_bytes(ln, "big"))
+    if off != len(body):
+        raise Malformed("trailing bytes in Certificate")
+    cl, p = _take(entries, 0, 3)
+    leaf, p = _take(entries, p, int.from_bytes(cl, "big"))
+    if not leaf:
+        raise Malformed("empty certificate")
+    cv = msgs[1][1]
+    scheme, q = _take(cv, 0, 2)
+    sl, q = _take(cv, q, 2)
+    sig, q = _take(cv, q, int.from_bytes(sl, "big"))
+    if q != len(cv):
+        raise Malformed("trailing bytes in CertificateVerify")
+    return Authenticator(ctx, leaf, msgs[0][2], msgs[1][2], int.from_bytes(scheme, "big"), sig, msgs[2][1])
+
+
+def ea_keys(h: HashAlg, ems: bytes, sender_side: str) -> tuple[bytes, bytes]:
+    """(Handshake Context, Finished MAC Key) for the authenticator's sender (RFC 9261 §5.1)."""
+    hc = tls_exporter(h, ems, f"EXPORTER-{sender_side} authenticator handshake context".encode(), b"", h.length)
+    fk = tls_exporter(h, ems, f"EXPORTER-{sender_side} authenticator finished key".encode(), b"", h.length)
+    return hc, fk
+
+
+_SCHEME_HASH = {0x0403: hashes.SHA256(), 0x0503: hashes.SHA384(), 0x0603: hashes.SHA512(),
+                0x0804: hashes.SHA256(), 0x0805: hashes.SHA384(), 0x0806: hashes.SHA512()}
+
+
+def verify_signature(spki_der: bytes, scheme: int, signature: bytes, content: bytes) -> bool:
+    """A TLS 1.3 SignatureScheme signature (RFC 8446 §4.2.3); PKCS#1 v1.5 is not allowed in EAs."""
+    try:
+        key = serialization.load_der_public_key(spki_der)
+        if scheme == 0x0807 and isinstance(key, ed25519.Ed25519PublicKey):
+            key.verify(signature, content)
+        elif scheme in (0x0403, 0x0503, 0x0603) and isinstance(key, ec.EllipticCurvePublicKey):
+            curve = {0x0403: "secp256r1", 0x0503: "secp384r1", 0x0603: "secp521r1"}[scheme]
+            if key.curve.name != curve:
+                return False
+            key.verify(signature, content, ec.ECDSA(_SCHEME_HASH[scheme]))
+        elif scheme in (0x0804, 0x0805, 0x0806) and isinstance(key, rsa.RSAPublicKey):
+            algo = _SCHEME_HASH[scheme]
+            key.verify(signature, content, padding.PSS(padding.MGF1(algo), algo.digest_size), algo)
+        else:
+            return False
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def check_authenticator(h: HashAlg, ems: bytes, sender_side: str, request: bytes, auth: Authenticator,
+                        spki_der: bytes) -> list[tuple[str, str]]:
+    """Recompute CertificateVerify and Finished (RFC 9261 §5.2.2, §5.2.3); (rule, detail) failures."""
+    import hmac as _hmac
+
+    problems = []
+    hc, fk = ea_keys(h, ems, sender_side)
+    content = b"\x20" * 64 + b"Exported Authenticator" + b"\x00" + h.digest(hc + request + auth.certificate)
+    if not verify_signature(spki_der, auth.scheme, auth.signature, content):
+        problems.append(("ea-signature", "CertificateVerify does not verify under the AIK (RFC 9261 §5.2.2)"))
+    want = h.hmac(fk, h.digest(hc + request + auth.certificate + auth.certificate_verify))
+    if not _hmac.compare_digest(want, auth.finished):
+        problems.append(("ea-finished", "Finished is not HMAC(FinishedMACKey, H(HC||request||Certificate||CV)) "
+                                        "(RFC 9261 §5.2.3)"))
+    return problems
+
+
+HASHES_FOR_AE = (SHA256, SHA384)

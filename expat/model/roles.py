@@ -1,0 +1,581 @@
+"""The protocol as data: one state machine per role, written as rule tables.
+
+A row reads ``role, from-state, event, to-state, guard, effect`` (plus ``when``: the profile flags
+under which the row exists at all, and ``checks``: the receiver-side checks the transition
+performs). A Tamarin theory gets one rule per row: the event is the action fact, the states are
+state facts, ``guard`` names become restrictions, ``when`` becomes a preprocessor flag (#ifdef),
+``effect`` lists the persistent facts the rule adds.
+
+Machine instances:
+
+=====================  ===================  ==================================================
+role                   instance key         what one instance is
+=====================  ===================  ==================================================
+Endpoint               (agent, conn)        one TLS connection seen by one endpoint
+RelyingParty           (agent, conn, ctx)   one authenticator request made by the requester
+TargetEnvironment      (agent, conn, ctx)   one request answered by the attester's TLS endpoint
+AttestingEnvironment   (agent)              the AE (holds AIKs and the attestation key)
+Verifier               (agent)              the Verifier
+=====================  ===================  ==================================================
+
+Guards are predicates over the trace prefix (``w`` is the checker's view of the events so far,
+:class:`expat.model.checker.World`); each returns ``None`` when it holds or a short reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Optional
+
+from expat.model.events import (ATTESTING_ENVIRONMENT, ENDPOINT, RELYING_PARTY, ROLES, TARGET_ENVIRONMENT,
+                                VERIFIER)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from expat.model.checker import World
+    from expat.model.trace import Event
+
+# --- profile flags ----------------------------------------------------------------------------
+
+# Mitigation flags (expat.profile.Mitigations) and the boolean profile fields the tables use.
+# Absent from a trace header's profile = the documented default (all True: the default profile).
+FLAGS = ("check_binding", "check_aik_pub_hash", "include_public_key_in_binding", "check_context_unique",
+         "reject_spontaneous_attestation", "reject_resumption", "check_exporter_label",
+         "check_verifier_nonce", "check_evidence_signature", "passport_binding_echo")
+
+
+def flag(profile: dict, name: str) -> bool:
+    """A profile flag from a trace header's profile dict; mitigations live under "mitigations"."""
+    if name == "passport_binding_echo":
+        return bool(profile.get(name, True))
+    return bool((profile.get("mitigations") or {}).get(name, True))
+
+
+def when_holds(when: str, profile: dict) -> bool:
+    """``when`` is "" (always) or flags joined by "&", each optionally negated with "!"."""
+    for term in filter(None, (t.strip() for t in when.split("&"))):
+        want = not term.startswith("!")
+        if flag(profile, term.lstrip("!")) != want:
+            return False
+    return True
+
+
+# Receiver-side checks a transition can perform, and the flag that makes them real.
+CHECK_FLAGS = {"binding": "check_binding", "aik_pub_hash": "check_aik_pub_hash"}
+
+
+@dataclass(frozen=True)
+class Row:
+    role: str
+    src: str
+    event: str
+    dst: str
+    guard: tuple[str, ...] = ()
+    effect: str = ""
+    when: str = ""
+    checks: tuple[str, ...] = ()
+    note: str = ""
+
+    def enabled_under(self, profile: dict) -> bool:
+        return when_holds(self.when, profile)
+
+    def performs(self, check_name: str, profile: dict) -> bool:
+        return check_name in self.checks and flag(profile, CHECK_FLAGS[check_name])
+
+
+INITIAL = {ENDPOINT: "Start", RELYING_PARTY: "Start", TARGET_ENVIRONMENT: "Start",
+           ATTESTING_ENVIRONMENT: "Start", VERIFIER: "Ready"}
+
+# States with a meaning the static checks refer to.
+ATTESTATION_ACCEPTED = (RELYING_PARTY, "Completed")
+DATA_EVENTS = ("ApplicationDataSent", "ApplicationDataReceived")
+
+
+def _rows(role: str, table: list[tuple]) -> list[Row]:
+    """Expand a table: ``src`` may be a tuple of states, ``dst`` "=" means "stay in src"."""
+    out = []
+    for entry in table:
+        src, event, dst, *rest = entry
+        guard, effect, when, checks, note = (list(rest) + [(), "", "", (), ""][len(rest):])[:5]
+        for s in (src if isinstance(src, tuple) else (src,)):
+            out.append(Row(role, s, event, s if dst == "=" else dst, tuple(guard), effect, when, tuple(checks),
+                           note))
+    return out
+
+
+# --- the tables -------------------------------------------------------------------------------
+# (from, event, to, guard, effect, when, checks, note)
+
+ENDPOINT_TABLE = _rows(ENDPOINT, [
+    ("Start", "ChannelEstablished", "Pending", ("attestation_needed", "resumption_allowed"),
+     "+Channel(conn, side, suite, attest)", "", (), "full handshake; peer attestation still to come"),
+    ("Start", "ChannelEstablished", "Open", ("no_attestation_needed", "resumption_allowed"),
+     "+Channel(conn, side, suite, attest)", "", (), "connection that needs no attestation"),
+    ("Start", "ChannelEstablished", "Attested", ("attestation_needed", "resumes_attested_session"),
+     "+Channel(conn, side, suite, attest)", "!reject_resumption", (),
+     "resumption inherits the attestation state of the ticket's connection (attack edge)"),
+    ("Pending", "AttestationCompleted", "Pending", ("directions_outstanding",),
+     "+Completed(conn, attester)"),
+    ("Pending", "AttestationCompleted", "Attested", ("all_directions_done",),
+     "+Completed(conn, attester)"),
+    (("Open", "Attested"), "AttestationCompleted", "=", (),
+     "+Completed(conn, attester)", "", (), "re-attestation"),
+    (("Open", "Attested"), "ApplicationDataSent", "=", (), "", "", (), "draft §7.3: only after attestation"),
+    (("Open", "Attested"), "ApplicationDataReceived", "=", ()),
+    ("Open", "NewSessionTicketSent", "=", ("is_server",), "+Ticket(ticket, conn)"),
+    (("Pending", "Attested"), "NewSessionTicketSent", "=", ("is_server",), "+Ticket(ticket, conn)",
+     "!reject_resumption", (), "draft §7.2: no tickets where attestation is required"),
+    ("Open", "NewSessionTicketReceived", "=", ("is_client",), "+Ticket(ticket, conn)"),
+    (("Pending", "Attested"), "NewSessionTicketReceived", "=", ("is_client", "ticket_discarded"), "", "",
+     (), "the client discards tickets on attestation connections"),
+    (("Pending", "Attested"), "NewSessionTicketReceived", "=", ("is_client",), "+Ticket(ticket, conn)",
+     "!reject_resumption"),
+    (("Pending", "Open", "Attested"), "ConnectionClosed", "Closed", ()),
+])
+
+RELYING_PARTY_TABLE = _rows(RELYING_PARTY, [
+    ("Start", "RequestSent", "Requested",
+     ("connection_up", "ctx_unused_on_conn", "request_type_matches_side"), "+UsedContext(conn, ctx)"),
+    ("Requested", "AuthenticatorAccepted", "Validated",
+     ("not_spontaneous", "attestation_was_offered", "peer_is_attester", "certificate_has_aik"), ""),
+    ("Start", "AuthenticatorAccepted", "Validated",
+     ("connection_up", "spontaneous_from_server", "ctx_unused_on_conn", "certificate_has_aik"),
+     "+UsedContext(conn, ctx)", "!reject_spontaneous_attestation", (),
+     "cmw_attestation accepted in a spontaneous server authenticator (attack edge)"),
+    (("Requested", "Validated", "Bound", "Forwarded", "Appraised"), "AuthenticatorRejected", "Rejected", ()),
+    ("Validated", "BindingChecked", "Bound", ("binding_matches", "aik_hash_matches"), "", "",
+     ("binding", "aik_pub_hash"), "draft §5.1, §5.2"),
+    ("Bound", "EvidenceForwarded", "Forwarded", ("carries_evidence", "forwards_what_it_accepted"), ""),
+    ("Validated", "EvidenceForwarded", "Forwarded", ("carries_evidence", "forwards_what_it_accepted"), "",
+     "!check_binding & !check_aik_pub_hash", (), "no comparison at all (attack edge)"),
+    ("Forwarded", "AttestationResultReceived", "Appraised", ("result_from_verifier",), ""),
+    ("Bound", "AttestationResultReceived", "Appraised", ("carries_result", "result_is_carried"), "", "", (),
+     "passport: the result arrived in the authenticator"),
+    ("Validated", "AttestationResultReceived", "Appraised", ("carries_result", "result_is_carried"), "",
+     "!passport_binding_echo", (), "passport, draft §4 literal: signature and policy only (attack edge)"),
+    ("Validated", "AttestationResultReceived", "Appraised", ("carries_result", "result_is_carried"), "",
+     "!check_binding & !check_aik_pub_hash", (), "no comparison at all (attack edge)"),
+    ("Appraised", "AttestationCompleted", "Completed", ("status_affirming", "completes_peer_direction"),
+     "+Accepted(conn, ctx, cmw)"),
+])
+
+TARGET_ENVIRONMENT_TABLE = _rows(TARGET_ENVIRONMENT, [
+    ("Start", "RequestReceived", "Received", ("connection_up", "ctx_unused_on_conn"), "+UsedContext(conn, ctx)"),
+    ("Received", "EvidenceRequested", "Awaiting", ("request_offered_attestation", "not_spontaneous",
+                                                   "aik_is_mine"), ""),
+    ("Start", "EvidenceRequested", "Awaiting", ("connection_up", "spontaneous_from_server", "ctx_unused_on_conn",
+                                                "aik_is_mine"),
+     "+UsedContext(conn, ctx)", "!reject_spontaneous_attestation", (),
+     "attestation in a spontaneous server authenticator (attack edge)"),
+    ("Awaiting", "AuthenticatorSent", "Sent", ("carries_evidence", "evidence_for_this_request", "same_aik",
+                                              "same_spontaneity"), ""),
+    ("Awaiting", "EvidenceSubmitted", "Submitted", ("evidence_for_this_request",), ""),
+    ("Submitted", "AttestationResultObtained", "HasResult", ("result_for_submitted_evidence",), ""),
+    ("HasResult", "AuthenticatorSent", "Sent", ("carries_result", "result_obtained_here", "same_aik",
+                                               "same_spontaneity"), ""),
+    ("Sent", "AttestationCompleted", "Completed", ("completes_own_direction",), ""),
+])
+
+ATTESTING_ENVIRONMENT_TABLE = _rows(ATTESTING_ENVIRONMENT, [
+    ("Start", "AikGenerated", "Ready", ("aik_new",), "+Aik(ae, aik, owner)"),
+    ("Ready", "AikGenerated", "Ready", ("aik_new",), "+Aik(ae, aik, owner)"),
+    ("Ready", "EvidenceProduced", "Ready", ("cmw_new", "evidence_was_requested", "aik_hash_of_own_aik"),
+     "+Evidence(cmw, te, binding, aik_hash)"),
+])
+
+VERIFIER_TABLE = _rows(VERIFIER, [
+    ("Ready", "NonceIssued", "Ready", ("nonce_new",), "+Nonce(verifier, nonce)"),
+    ("Ready", "EvidenceAppraised", "Ready",
+     ("evidence_sent_to_me", "result_new", "nonce_fresh", "evidence_genuine", "delegated_binding_matches",
+      "echo_is_evidence_binding"),
+     "+Result(result, cmw, status, binding_echo)"),
+])
+
+TABLES: dict[str, list[Row]] = {
+    ENDPOINT: ENDPOINT_TABLE,
+    RELYING_PARTY: RELYING_PARTY_TABLE,
+    TARGET_ENVIRONMENT: TARGET_ENVIRONMENT_TABLE,
+    ATTESTING_ENVIRONMENT: ATTESTING_ENVIRONMENT_TABLE,
+    VERIFIER: VERIFIER_TABLE,
+}
+assert tuple(TABLES) == ROLES
+
+ALL_ROWS: list[Row] = [r for rows in TABLES.values() for r in rows]
+
+
+def states(role: str) -> list[str]:
+    seen: list[str] = [INITIAL[role]]
+    for r in TABLES[role]:
+        for s in (r.src, r.dst):
+            if s not in seen:
+                seen.append(s)
+    return seen
+
+
+def rows_for(role: str, state: str, event: str, profile: dict) -> list[Row]:
+    return [r for r in TABLES[role] if r.src == state and r.event == event and r.enabled_under(profile)]
+
+
+# --- guards ------------------------------------------------------------------------------------
+
+Guard = Callable[["World", "Event"], Optional[str]]
+GUARDS: dict[str, Guard] = {}
+
+
+def guard(fn: Guard) -> Guard:
+    GUARDS[fn.__name__] = fn
+    return fn
+
+
+def _ok(cond: object, reason: str) -> Optional[str]:
+    return None if cond else reason
+
+
+# Endpoint
+
+@guard
+def attestation_needed(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(ev.args["attest"], "no side is required to attest")
+
+
+@guard
+def no_attestation_needed(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(not ev.args["attest"], "attestation is required")
+
+
+@guard
+def resumption_allowed(w: "World", ev: "Event") -> Optional[str]:
+    """A full handshake, or a resumption of a known ticket; with reject_resumption the ticket must
+    not come from a connection that required attestation (draft §7.2)."""
+    ticket = ev.args["resumed_from"]
+    if ticket == "-":
+        return None
+    origin = w.ticket_connection(ev.agent, ticket)
+    if origin is None:
+        return f"resumes unknown ticket {ticket!r}"
+    if w.flag("reject_resumption") and w.conn_requires_attestation(ev.agent, origin):
+        return f"resumes ticket {ticket!r} of attestation connection {origin!r}"
+    return None
+
+
+@guard
+def resumes_attested_session(w: "World", ev: "Event") -> Optional[str]:
+    ticket = ev.args["resumed_from"]
+    origin = w.ticket_connection(ev.agent, ticket) if ticket != "-" else None
+    if origin is None:
+        return "not a resumption of a known ticket"
+    return _ok(w.endpoint_state(ev.agent, origin) in ("Attested", "Closed")
+               and w.conn_requires_attestation(ev.agent, origin), "ticket's connection was not attested")
+
+
+@guard
+def directions_outstanding(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(w.missing_directions(ev.agent, ev.args["conn"], also=ev.args["attester"]),
+               "all required directions are now complete")
+
+
+@guard
+def all_directions_done(w: "World", ev: "Event") -> Optional[str]:
+    missing = w.missing_directions(ev.agent, ev.args["conn"], also=ev.args["attester"])
+    return _ok(not missing, f"still waiting for {missing}")
+
+
+@guard
+def is_server(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(w.side(ev.agent, ev.args["conn"]) == "server", "only a server sends NewSessionTicket")
+
+
+@guard
+def is_client(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(w.side(ev.agent, ev.args["conn"]) == "client", "only a client receives NewSessionTicket")
+
+
+@guard
+def ticket_discarded(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(not ev.args["kept"], "ticket kept on an attestation connection")
+
+
+# Requester and attester endpoint
+
+@guard
+def connection_up(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(w.endpoint_state(ev.agent, ev.args["conn"]) in ("Pending", "Open", "Attested"),
+               "no established connection")
+
+
+@guard
+def ctx_unused_on_conn(w: "World", ev: "Event") -> Optional[str]:
+    """RFC 9261 §4: contexts are unique per connection, across both request kinds and both roles."""
+    if not w.flag("check_context_unique"):
+        return None
+    return _ok(not w.ctx_used_before(ev.agent, ev.args["conn"], ev.args["ctx"]),
+               "certificate_request_context already used on this connection")
+
+
+@guard
+def request_type_matches_side(w: "World", ev: "Event") -> Optional[str]:
+    """RFC 9261 §4: servers send CertificateRequest (13), clients ClientCertificateRequest (17)."""
+    want = 13 if w.side(ev.agent, ev.args["conn"]) == "server" else 17
+    return _ok(ev.args["msg_type"] == want, f"msg_type {ev.args['msg_type']} from this side (expected {want})")
+
+
+@guard
+def not_spontaneous(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(not ev.args["spontaneous"], "marked spontaneous but answers a request")
+
+
+@guard
+def spontaneous_from_server(w: "World", ev: "Event") -> Optional[str]:
+    """RFC 9261 §3: only servers authenticate spontaneously."""
+    # the requester side of a spontaneous authenticator is the client, the sending side the server
+    want = "client" if ev.name == "AuthenticatorAccepted" else "server"
+    return _ok(ev.args["spontaneous"] and w.side(ev.agent, ev.args["conn"]) == want,
+               "spontaneous authenticators go from server to client only")
+
+
+@guard
+def attestation_was_offered(w: "World", ev: "Event") -> Optional[str]:
+    """draft §3.1: cmw_attestation in a Certificate whose request did not offer it is refused."""
+    req = w.rp_request(ev.agent, ev.args["conn"], ev.args["ctx"])
+    return _ok(req is not None and req.args["attestation_offered"], "request did not offer cmw_attestation")
+
+
+@guard
+def peer_is_attester(w: "World", ev: "Event") -> Optional[str]:
+    peer_side = "client" if w.side(ev.agent, ev.args["conn"]) == "server" else "server"
+    return _ok(peer_side in w.conn_attest(ev.agent, ev.args["conn"]) or not w.conn_attest(ev.agent, ev.args["conn"]),
+               "peer is not expected to attest on this connection")
+
+
+@guard
+def certificate_has_aik(w: "World", ev: "Event") -> Optional[str]:
+    cert = ev.get_bytes("certificate")
+    if cert is None:
+        return None
+    spki = w.certificate_spki(cert)
+    return _ok(spki == ev.get_bytes("aik"), "aik is not the end-entity certificate's key")
+
+
+@guard
+def binding_matches(w: "World", ev: "Event") -> Optional[str]:
+    if not w.flag("check_binding"):
+        return None
+    if ev.args["cmw_binding"] != ev.args["expected_binding"]:
+        return "binding in the Evidence differs from the computed one"
+    if ev.args["label"] != w.exporter_label and w.flag("check_exporter_label"):
+        return f"binding matched under label {ev.args['label']!r}, not the profile's {w.exporter_label!r}"
+    return None
+
+
+@guard
+def aik_hash_matches(w: "World", ev: "Event") -> Optional[str]:
+    if not w.flag("check_aik_pub_hash"):
+        return None
+    return _ok(ev.args["cmw_aik_hash"] != "" and ev.args["cmw_aik_hash"] == ev.args["expected_aik_hash"],
+               "AIK_pub_hash differs from the hash of the certificate key")
+
+
+@guard
+def carries_evidence(w: "World", ev: "Event") -> Optional[str]:
+    kind = w.carried_kind(ev)
+    return _ok(kind == "evidence", f"cmw_attestation carries {kind}, not Evidence")
+
+
+@guard
+def carries_result(w: "World", ev: "Event") -> Optional[str]:
+    kind = w.carried_kind(ev)
+    return _ok(kind == "result", f"cmw_attestation carries {kind}, not an Attestation Result")
+
+
+@guard
+def forwards_what_it_accepted(w: "World", ev: "Event") -> Optional[str]:
+    acc = w.rp_accepted(ev.agent, ev.args["conn"], ev.args["ctx"])
+    return _ok(acc is not None and acc.args["cmw"] == ev.args["cmw"], "forwards other Evidence than it accepted")
+
+
+@guard
+def result_from_verifier(w: "World", ev: "Event") -> Optional[str]:
+    fwd = w.rp_forwarded(ev.agent, ev.args["conn"], ev.args["ctx"])
+    appraisal = w.appraisal(ev.args["result"])
+    if fwd is None or appraisal is None:
+        return "no Verifier issued this result"
+    return _ok(appraisal.agent == fwd.args["verifier"] and appraisal.args["cmw"] == fwd.args["cmw"]
+               and appraisal.args["to"] == ev.agent and appraisal.args["status"] == ev.args["status"],
+               "result is not the Verifier's answer for the forwarded Evidence")
+
+
+@guard
+def result_is_carried(w: "World", ev: "Event") -> Optional[str]:
+    acc = w.rp_accepted(ev.agent, ev.args["conn"], ev.args["ctx"])
+    if acc is None or acc.args["cmw"] != ev.args["result"]:
+        return "result is not the one carried in the authenticator"
+    appraisal = w.appraisal(ev.args["result"])
+    if appraisal is not None and appraisal.args["status"] != ev.args["status"]:
+        return "status differs from the issued result"
+    return None
+
+
+@guard
+def status_affirming(w: "World", ev: "Event") -> Optional[str]:
+    res = w.rp_result(ev.agent, ev.args["conn"], ev.args["ctx"])
+    return _ok(res is not None and res.args["status"] == "affirming", "Attestation Result is not affirming")
+
+
+@guard
+def completes_peer_direction(w: "World", ev: "Event") -> Optional[str]:
+    acc = w.rp_accepted(ev.agent, ev.args["conn"], ev.args["ctx"])
+    peer_side = "client" if w.side(ev.agent, ev.args["conn"]) == "server" else "server"
+    return _ok(acc is not None and acc.args["cmw"] == ev.args["cmw"] and ev.args["attester"] == peer_side,
+               "completion does not name the accepted attestation of the peer")
+
+
+@guard
+def request_offered_attestation(w: "World", ev: "Event") -> Optional[str]:
+    req = w.te_request(ev.agent, ev.args["conn"], ev.args["ctx"])
+    return _ok(req is not None and req.args["attestation_offered"], "request did not offer cmw_attestation")
+
+
+@guard
+def aik_is_mine(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(w.aik_owner(ev.get_bytes("aik")) == ev.agent, "the AIK was not generated for this endpoint")
+
+
+@guard
+def evidence_for_this_request(w: "World", ev: "Event") -> Optional[str]:
+    asked = w.te_evidence_request(ev.agent, ev.args["conn"], ev.args["ctx"])
+    produced = w.produced(ev.args["cmw"])
+    if asked is None or produced is None:
+        return "Evidence was not produced for this request"
+    return _ok(produced.agent == asked.args["ae"] and produced.args["te"] == ev.agent
+               and produced.args["binding"] == asked.args["binding"]
+               and w.index_of(produced) > w.index_of(asked), "Evidence was not produced for this request")
+
+
+@guard
+def same_aik(w: "World", ev: "Event") -> Optional[str]:
+    asked = w.te_evidence_request(ev.agent, ev.args["conn"], ev.args["ctx"])
+    return _ok(asked is not None and asked.args["aik"] == ev.args["aik"], "authenticates with another AIK")
+
+
+@guard
+def same_spontaneity(w: "World", ev: "Event") -> Optional[str]:
+    asked = w.te_evidence_request(ev.agent, ev.args["conn"], ev.args["ctx"])
+    return _ok(asked is not None and asked.args["spontaneous"] == ev.args["spontaneous"],
+               "spontaneous flag differs from the Evidence request")
+
+
+@guard
+def result_for_submitted_evidence(w: "World", ev: "Event") -> Optional[str]:
+    sub = w.te_submitted(ev.agent, ev.args["conn"], ev.args["ctx"])
+    appraisal = w.appraisal(ev.args["result"])
+    return _ok(sub is not None and appraisal is not None and appraisal.args["cmw"] == sub.args["cmw"]
+               and appraisal.agent == sub.args["verifier"] and appraisal.args["to"] == ev.agent
+               and appraisal.args["status"] == ev.args["status"], "result is not for the submitted Evidence")
+
+
+@guard
+def result_obtained_here(w: "World", ev: "Event") -> Optional[str]:
+    got = w.te_result(ev.agent, ev.args["conn"], ev.args["ctx"])
+    return _ok(got is not None and got.args["result"] == ev.args["cmw"], "sends another result than obtained")
+
+
+@guard
+def completes_own_direction(w: "World", ev: "Event") -> Optional[str]:
+    sent = w.te_sent(ev.agent, ev.args["conn"], ev.args["ctx"])
+    return _ok(sent is not None and sent.args["cmw"] == ev.args["cmw"]
+               and ev.args["attester"] == w.side(ev.agent, ev.args["conn"]),
+               "completion does not name this endpoint's attestation")
+
+
+# Attesting Environment
+
+@guard
+def aik_new(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(w.aik_owner(ev.get_bytes("aik")) is None, "AIK generated twice")
+
+
+@guard
+def cmw_new(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(w.produced(ev.args["cmw"]) is None, "Evidence identifier produced twice")
+
+
+@guard
+def evidence_was_requested(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(w.open_evidence_request(ev.agent, ev.args["te"], ev.args["binding"]) is not None,
+               "no TE asked this AE for Evidence over this binding")
+
+
+@guard
+def aik_hash_of_own_aik(w: "World", ev: "Event") -> Optional[str]:
+    """AIK_pub_hash is a claim made by the TEE about a key it holds (draft §5.2)."""
+    h = ev.get_bytes("aik_hash")
+    if not h:
+        return None
+    return _ok(h in w.own_aik_hashes(ev.agent), "AIK_pub_hash is not the hash of an AIK this AE holds")
+
+
+# Verifier
+
+@guard
+def nonce_new(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(w.nonce_issue(ev.agent, ev.args["nonce"]) is None, "nonce issued twice")
+
+
+@guard
+def evidence_sent_to_me(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(w.submission_to(ev.agent, ev.args["cmw"], ev.args["to"]) is not None,
+               "nobody sent this Evidence to this Verifier")
+
+
+@guard
+def result_new(w: "World", ev: "Event") -> Optional[str]:
+    return _ok(w.appraisal(ev.args["result"]) is None, "result identifier issued twice")
+
+
+@guard
+def nonce_fresh(w: "World", ev: "Event") -> Optional[str]:
+    """draft §5.1: a Verifier nonce counts only if this Verifier issued it and never used it before."""
+    nonce = ev.args["nonce"]
+    if not nonce or not w.flag("check_verifier_nonce"):
+        return None
+    if w.nonce_issue(ev.agent, nonce) is None:
+        return "nonce not issued by this Verifier"
+    return _ok(not w.nonce_used(ev.agent, nonce), "nonce already used")
+
+
+@guard
+def evidence_genuine(w: "World", ev: "Event") -> Optional[str]:
+    """draft §7: Evidence is signed by an attestation key chaining to the manufacturer."""
+    if not w.flag("check_evidence_signature") or ev.args["status"] != "affirming":
+        return None
+    return _ok(w.produced(ev.args["cmw"]) is not None, "Evidence was not produced by an Attesting Environment")
+
+
+@guard
+def delegated_binding_matches(w: "World", ev: "Event") -> Optional[str]:
+    """draft §5.1: when the requester delegates, the Verifier compares the binding it was given."""
+    if not w.flag("check_binding") or ev.args["status"] != "affirming":
+        return None
+    fwd = w.submission_to(ev.agent, ev.args["cmw"], ev.args["to"])
+    produced = w.produced(ev.args["cmw"])
+    if fwd is None or fwd.name != "EvidenceForwarded" or produced is None:
+        return None
+    return _ok(fwd.args["expected_binding"] == produced.args["binding"],
+               "affirms Evidence whose binding differs from the one the requester computed")
+
+
+@guard
+def echo_is_evidence_binding(w: "World", ev: "Event") -> Optional[str]:
+    echo = ev.args["binding_echo"]
+    produced = w.produced(ev.args["cmw"])
+    if not echo or produced is None:
+        return None
+    return _ok(echo == produced.args["binding"], "echoed binding is not the Evidence's binding")
+
+
+def _check_guards() -> None:
+    missing = {g for r in ALL_ROWS for g in r.guard if g not in GUARDS}
+    if missing:  # pragma: no cover - table/guard mismatch is a programming error
+        raise RuntimeError(f"guards without implementation: {sorted(missing)}")
+
+
+_check_guards()

@@ -1,0 +1,238 @@
+"""Traces: JSON Lines, one header then one event per line (docs/trace-format.md).
+
+    {"type":"header","format":"expat-trace/1","expat_version":...,"profile":{...},"revision":"02",
+     "seed":"...","cipher_suite":"TLS_AES_128_GCM_SHA256","with_secrets":false,"adversaries":[],...}
+    {"type":"event","seq":0,"agent":"server","event":"ChannelEstablished","args":{...}}
+
+Lines are deterministic: keys sorted, compact separators, bytes as lowercase hex. Secret
+arguments appear only in traces recorded ``with_secrets``. ``traces/schema.json`` is
+:func:`json_schema` written out; every trace the recorder emits validates against it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from expat.model.events import (AR_STATUSES, CIPHER_SUITES, CMW_KINDS, EVENTS, SIDES, TRACE_FORMAT,
+                                normalize_args)
+
+HEADER_FIELDS = ("expat_version", "profile", "revision", "seed", "cipher_suite")
+
+
+def dumps(obj: Any) -> str:
+    """Canonical JSON: sorted keys, compact, ASCII."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    agent: str
+    name: str
+    args: dict[str, Any]
+
+    def get_bytes(self, name: str) -> bytes | None:
+        v = self.args.get(name)
+        return bytes.fromhex(v) if isinstance(v, str) else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "event", "seq": self.seq, "agent": self.agent, "event": self.name, "args": self.args}
+
+
+@dataclass
+class Trace:
+    header: dict[str, Any]
+    events: list[Event]
+    source: str = ""
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        return self.header.get("profile") or {}
+
+    @property
+    def adversaries(self) -> frozenset[str]:
+        return frozenset(self.header.get("adversaries") or ())
+
+    def lines(self) -> list[str]:
+        return [dumps(self.header)] + [dumps(e.to_json()) for e in self.events]
+
+
+class TraceRecorder:
+    """Collects events as the reference implementation runs.
+
+    ``TraceRecorder(expat_version=..., profile=profile.to_dict(), revision=..., seed=..., cipher_suite=...,
+    with_secrets=False)``; extra keyword arguments go into the header too (e.g. ``adversaries``,
+    ``description``). ``emit`` validates arguments against the vocabulary and drops secrets unless
+    ``with_secrets``.
+    """
+
+    def __init__(self, *, expat_version: str | None = None, profile: dict[str, Any] | None = None,
+                 revision: str | None = None, seed: str = "", cipher_suite: str = "TLS_AES_128_GCM_SHA256",
+                 with_secrets: bool = False, **extra: Any):
+        if expat_version is None:
+            import expat
+            expat_version = expat.__version__
+        profile = dict(profile or {})
+        if revision is None:
+            revision = str(profile.get("revision", "02"))
+        self.with_secrets = bool(with_secrets)
+        self.header: dict[str, Any] = {"type": "header", "format": TRACE_FORMAT,
+                                       "expat_version": expat_version, "profile": profile,
+                                       "revision": revision, "seed": str(seed), "cipher_suite": cipher_suite,
+                                       "with_secrets": self.with_secrets}
+        for k, v in extra.items():
+            if k in self.header:
+                raise ValueError(f"header field {k!r} given twice")
+            self.header[k] = v
+        self.events: list[Event] = []
+
+    def emit(self, event: str, agent: str, /, **args: Any) -> Event:
+        """Record ``event`` by ``agent``; arguments are checked against :data:`EVENTS`."""
+        if not isinstance(agent, str) or not agent:
+            raise ValueError("agent must be a non-empty string")
+        norm = normalize_args(event, args, with_secrets=self.with_secrets)
+        ev = Event(len(self.events), agent, event, norm)
+        self.events.append(ev)
+        return ev
+
+    def trace(self) -> Trace:
+        return Trace(dict(self.header), list(self.events))
+
+    def lines(self) -> list[str]:
+        return self.trace().lines()
+
+    def text(self) -> str:
+        return "\n".join(self.lines()) + "\n"
+
+    def write(self, path: str | Path) -> Path:
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(self.text(), encoding="ascii")
+        return p
+
+
+class TraceFormatError(ValueError):
+    """The file is not a well-formed expat trace (checked against traces/schema.json)."""
+
+
+def parse_lines(lines: Iterable[str], source: str = "") -> Trace:
+    """Parse and schema-validate JSON Lines into a :class:`Trace`."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json_schema())
+    header: dict[str, Any] | None = None
+    events: list[Event] = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise TraceFormatError(f"{source}:{n}: not JSON: {e}") from None
+        errors = sorted(validator.iter_errors(obj), key=lambda e: list(e.path))
+        if errors:
+            raise TraceFormatError(f"{source}:{n}: {errors[0].message}")
+        if header is None:
+            if obj.get("type") != "header":
+                raise TraceFormatError(f"{source}:{n}: first line must be the header")
+            header = obj
+            continue
+        if obj.get("type") != "event":
+            raise TraceFormatError(f"{source}:{n}: only one header allowed")
+        events.append(Event(obj["seq"], obj["agent"], obj["event"], obj["args"]))
+    if header is None:
+        raise TraceFormatError(f"{source}: empty trace")
+    return Trace(header, events, source)
+
+
+def load_trace(path: str | Path) -> Trace:
+    p = Path(path)
+    return parse_lines(p.read_text(encoding="utf-8").splitlines(), str(p))
+
+
+# --- JSON Schema ------------------------------------------------------------------------------
+
+def _arg_schema(t: str) -> dict[str, Any]:
+    return {
+        "bytes": {"$ref": "#/$defs/hex"},
+        "id": {"$ref": "#/$defs/id"},
+        "int": {"type": "integer", "minimum": 0},
+        "bool": {"type": "boolean"},
+        "side": {"enum": list(SIDES)},
+        "suite": {"enum": list(CIPHER_SUITES)},
+        "kind": {"enum": list(CMW_KINDS)},
+        "status": {"enum": list(AR_STATUSES)},
+        "sides": {"type": "array", "items": {"enum": list(SIDES)}, "uniqueItems": True},
+        "ints": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 65535}},
+    }[t]
+
+
+def json_schema() -> dict[str, Any]:
+    """The schema of one trace line (header or event), generated from the vocabulary."""
+    event_defs = []
+    for spec in EVENTS.values():
+        props = {a.name: dict(_arg_schema(a.type), description=a.doc + (" (secret: only with --with-secrets)"
+                                                                        if a.secret else ""))
+                 for a in spec.args}
+        event_defs.append({
+            "title": spec.name,
+            "description": f"{spec.summary} [{', '.join(spec.roles)}; {spec.section}]",
+            "properties": {"event": {"const": spec.name},
+                           "args": {"type": "object", "properties": props,
+                                    "required": [a.name for a in spec.args if not a.optional],
+                                    "additionalProperties": False}},
+        })
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/expat/expat/traces/schema.json",
+        "title": "expat trace line",
+        "description": "An expat trace is JSON Lines: one header line, then one event line per protocol step. "
+                       "Generated from expat/model/events.py; see docs/trace-format.md.",
+        "oneOf": [{"$ref": "#/$defs/header"}, {"$ref": "#/$defs/event"}],
+        "$defs": {
+            "hex": {"type": "string", "pattern": "^([0-9a-f]{2})*$"},
+            "id": {"type": "string", "pattern": "^(-|[A-Za-z0-9][A-Za-z0-9_.:\\-]{0,127})$"},
+            "header": {
+                "type": "object",
+                "required": ["type", "format", "expat_version", "profile", "revision", "seed",
+                             "cipher_suite", "with_secrets"],
+                "properties": {
+                    "type": {"const": "header"},
+                    "format": {"const": TRACE_FORMAT},
+                    "expat_version": {"type": "string"},
+                    "profile": {"type": "object", "description": "every parameter of the profile "
+                                                                 "(expat.profile.Profile.to_dict())"},
+                    "revision": {"type": "string"},
+                    "seed": {"type": "string"},
+                    "cipher_suite": {"enum": list(CIPHER_SUITES)},
+                    "with_secrets": {"type": "boolean"},
+                    "adversaries": {"type": "array", "items": {"$ref": "#/$defs/id"},
+                                    "description": "agents controlled by the adversary (not held to the "
+                                                   "honest role tables)"},
+                    "description": {"type": "string"},
+                    "expect": {"type": "object", "description": "synthetic examples only: the outcome "
+                                                                "tests expect"},
+                },
+                "additionalProperties": True,
+            },
+            "event": {
+                "type": "object",
+                "required": ["type", "seq", "agent", "event", "args"],
+                "properties": {"type": {"const": "event"}, "seq": {"type": "integer", "minimum": 0},
+                               "agent": {"$ref": "#/$defs/id"}, "event": {"enum": list(EVENTS)},
+                               "args": {"type": "object"}},
+                "additionalProperties": False,
+                "oneOf": event_defs,
+            },
+        },
+    }
+
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "traces" / "schema.json"
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,250 @@
+"""The Verifier (RFC 9334 §5.2) and the Relying Party's check of an Attestation Result.
+
+Background check (draft §3.4, §4, §5.1): the RP hands the Verifier the Evidence, the binding it
+computed for its connection, the AIK_pub_hash of the EA end-entity key and (profile
+context_source="verifier-nonce") the nonce it fetched from :meth:`Verifier.challenge` and used as
+certificate_request_context. The Verifier cannot recompute the exporter: it compares what the RP
+gives it (DIGEST §3.8 #9, #11).
+
+Failure modes:
+* malformed or forged Evidence (bad CMW/COSE/claims, broken chain, bad signature) raises the named
+  check's ProtocolError (decode_error / bad_certificate / decrypt_error / illegal_parameter);
+* well-formed Evidence that fails policy (measurements, binding, AIK_pub_hash, nonce) yields a signed
+  EAR with status contraindicated and the failed check ids as reasons; the RP rejects it.
+
+Passport (draft §3.4, §4): :func:`verify_ear` checks the Verifier's signature, the status and, when
+``profile.passport_binding_echo``, that the EAR echoes the RP's binding (DIGEST §3.8 #10).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+from cryptography import x509
+
+from expat.checks import check
+from expat.errors import Alert, ProtocolError
+from expat.profile import DEFAULT, Profile
+from expat.reference import pki
+from expat.reference.attestation import binding as binding_mod
+from expat.reference.attestation import cmw, cose, eat
+from expat.reference.attestation.ear import EAR, Appraisal, Tier, sign_ear, verify_ear_signature, wrap_ear
+
+VERIFIER_NONCE_FRESH = check("expat02-5.1-verifier-nonce-fresh", "draft-fossati-seat-expat-02 §5.1",
+                             Alert.illegal_parameter,
+                             "the Verifier accepts a nonce only if it issued it, within its lifetime, once")
+MEASUREMENTS_MATCH = check("expat-verifier-measurements", "draft-fossati-seat-expat-02 §4; RFC 9334 §8.3",
+                           Alert.illegal_parameter,
+                           "each reference component is measured with exactly its reference value and nothing "
+                           "unknown is measured")
+EAR_AFFIRMING = check("expat02-4-ar-affirming", "draft-fossati-seat-expat-02 §3.3, §4", Alert.bad_certificate,
+                      "the Relying Party accepts only an Attestation Result whose status is affirming")
+EAR_BINDING_ECHO = check("expat-passport-binding-echo", "draft-fossati-seat-expat-02 §4, §5.1",
+                         Alert.illegal_parameter,
+                         "passport model: the Attestation Result echoes the binding of this connection and "
+                         "request (and the AIK_pub_hash of the EA key when the RP gives one)")
+EAR_EXPIRED = check("ear03-3-exp", "draft-ietf-rats-ear-03 §3", Alert.bad_certificate,
+                    "an Attestation Result past its exp is not accepted")
+
+DEFAULT_VERIFIER_ID = ("https://expat.example/verifier", "expat 0.1.0")
+DEFAULT_POLICY_ID = "https://expat.example/policy/reference-values/1"
+
+
+@dataclass
+class AppraisalReport:
+    """What the Verifier concluded, in plain data (also in the EAR as reasons)."""
+
+    status: Tier
+    reasons: list[str] = field(default_factory=list)           # "check-id: detail"
+    failures: list[ProtocolError] = field(default_factory=list)
+    checks: dict[str, str] = field(default_factory=dict)        # check id -> "pass" | "fail" | "skipped"
+    claims: eat.EvidenceClaims | None = None
+
+    @property
+    def affirming(self) -> bool:
+        return self.status == Tier.affirming
+
+    def raise_for_status(self) -> None:
+        """Raise the first failed check's error (the RP rejecting the appraisal)."""
+        if self.failures:
+            raise self.failures[0]
+        EAR_AFFIRMING.require(self.affirming, f"appraisal status {self.status.name}")
+
+    def to_dict(self) -> dict:
+        return {"status": self.status.name, "reasons": list(self.reasons), "checks": dict(self.checks)}
+
+
+def _now_dt(ts: float) -> _dt.datetime:
+    return _dt.datetime.fromtimestamp(int(ts), tz=_dt.timezone.utc)
+
+
+class Verifier:
+    """Appraises expat Evidence against a manufacturer trust anchor and reference values; signs EARs."""
+
+    def __init__(self, trust_anchors: Sequence[x509.Certificate], reference_values: Mapping[str, bytes],
+                 signing_key: pki.PrivateKey, *, verifier_id: tuple[str, str] = DEFAULT_VERIFIER_ID,
+                 clock: Callable[[], float] = time.time, profile: Profile = DEFAULT,
+                 policy_id: str = DEFAULT_POLICY_ID, rng: Callable[[int], bytes] = os.urandom,
+                 nonce_size: int = 32, nonce_lifetime: int = 300, include_raw_evidence: bool = False):
+        if not 8 <= nonce_size <= 255:
+            raise ValueError("nonce_size must be 8..255 (it becomes a certificate_request_context)")
+        self.trust_anchors = list(trust_anchors)
+        self.reference_values = dict(reference_values)
+        self._key = signing_key
+        self.verifier_id = verifier_id
+        self.clock = clock
+        self.profile = profile
+        self.policy_id = policy_id
+        self.rng = rng
+        self.nonce_size = nonce_size
+        self.nonce_lifetime = nonce_lifetime
+        self.include_raw_evidence = include_raw_evidence
+        self._issued: dict[bytes, float] = {}
+        self._used: set[bytes] = set()
+        self._lock = threading.Lock()
+
+    def public_key(self) -> pki.PublicKey:
+        return self._key.public_key()
+
+    # --- nonces (§5.1: the request context contains the Verifier-provided nonce) -------------------
+
+    def challenge(self) -> bytes:
+        """A fresh, unpredictable, single-use nonce."""
+        with self._lock:
+            while True:
+                nonce = self.rng(self.nonce_size)
+                if nonce not in self._issued and nonce not in self._used:
+                    break
+            self._issued[nonce] = self.clock()
+        return nonce
+
+    def _consume_nonce(self, nonce: bytes) -> str | None:
+        """Mark ``nonce`` used; returns a failure detail or None."""
+        with self._lock:
+            if not isinstance(nonce, bytes):
+                return "nonce is not bytes"
+            if nonce in self._used:
+                return "nonce already used"
+            issued = self._issued.pop(nonce, None)
+            if issued is None:
+                return "nonce was not issued by this Verifier"
+            self._used.add(nonce)
+            if self.clock() - issued > self.nonce_lifetime:
+                return "nonce expired"
+        return None
+
+    # --- appraisal ---------------------------------------------------------------------------
+
+    def appraise(self, evidence_cmw: bytes, expected_binding: bytes | None = None, nonce: bytes | None = None,
+                 expected_aik_pub_hash: bytes | None = None) -> tuple[bytes, AppraisalReport]:
+        """Appraise Evidence; returns (signed EAR as a CMW record, report). Raises on forged/malformed input."""
+        report = AppraisalReport(status=Tier.affirming)
+        mit = self.profile.mitigations
+
+        def policy(c, ok: bool, detail: str) -> None:
+            if ok:
+                report.checks[c.id] = "pass"
+                return
+            report.checks[c.id] = "fail"
+            try:
+                c.fail(detail)
+            except ProtocolError as e:
+                report.failures.append(e)
+                report.reasons.append(f"{c.id}: {detail}")
+
+        # nonce first, so that it is consumed even if the Evidence turns out malformed
+        if nonce is not None and mit.check_verifier_nonce:
+            problem = self._consume_nonce(nonce)
+            policy(VERIFIER_NONCE_FRESH, problem is None, problem or "")
+        else:
+            report.checks[VERIFIER_NONCE_FRESH.id] = "skipped"
+
+        msg = eat.unwrap_evidence(evidence_cmw)
+        if mit.check_evidence_signature:
+            certs = pki.ChainValidator(self.trust_anchors, at=_now_dt(self.clock()))(eat.x5chain(msg))
+            cose.verify_sign1(msg, certs[0].public_key())
+            report.checks["rfc9360-2-x5chain"] = report.checks[cose.SIGN1_SIGNATURE.id] = "pass"
+        else:
+            report.checks[cose.SIGN1_SIGNATURE.id] = "skipped"
+        claims = eat.decode_claims(msg, self.profile.evidence_claims)
+        report.claims = claims
+
+        measured, ref = claims.measurements, self.reference_values
+        bad = sorted(k for k in ref if measured.get(k) != ref[k])
+        unknown = sorted(set(measured) - set(ref))
+        policy(MEASUREMENTS_MATCH, not bad and not unknown,
+               f"components not matching reference values: {bad + unknown}")
+
+        if expected_binding is not None and mit.check_binding:
+            policy(binding_mod.BINDING_MATCH, binding_mod.matches(claims.binding, [expected_binding]),
+                   "Evidence binding differs from the binding the Relying Party computed")
+        else:
+            report.checks[binding_mod.BINDING_MATCH.id] = "skipped"
+
+        if expected_aik_pub_hash is not None and mit.check_aik_pub_hash:
+            policy(binding_mod.AIK_PUB_HASH_MATCH,
+                   claims.aik_pub_hash is not None and binding_mod.matches(claims.aik_pub_hash,
+                                                                            [expected_aik_pub_hash]),
+                   "Evidence has no AIK_pub_hash" if claims.aik_pub_hash is None
+                   else "AIK_pub_hash differs from the EA end-entity key")
+        else:
+            report.checks[binding_mod.AIK_PUB_HASH_MATCH.id] = "skipped"
+
+        if report.failures:
+            report.status = Tier.contraindicated
+        executables_ok = report.checks.get(MEASUREMENTS_MATCH.id) == "pass"
+        identity_ok = report.checks.get(binding_mod.AIK_PUB_HASH_MATCH.id) != "fail"
+        signed_ok = report.checks[cose.SIGN1_SIGNATURE.id] == "pass"
+        vector = {"instance-identity": (2 if identity_ok else 96) if signed_ok else 0,
+                  "executables": 2 if executables_ok else 96,
+                  "hardware": 2 if signed_ok else 0}
+        echo = [claims.binding, claims.aik_pub_hash] if (
+            self.profile.evidence_claims == "nonce-array" and claims.aik_pub_hash is not None) else claims.binding
+        appraisal = Appraisal(status=report.status, trust_vector=vector, policy_ids=(self.policy_id,),
+                              eat_nonce=echo, reasons=tuple(report.reasons), eat_profile=claims.eat_profile,
+                              aik_pub_hash=claims.aik_pub_hash)
+        result = EAR(iat=int(self.clock()), verifier_id=self.verifier_id,
+                     submods={cmw.EVIDENCE_EAT_PROFILE: appraisal}, status=report.status,
+                     raw_evidence=evidence_cmw if self.include_raw_evidence else None)
+        signed = sign_ear(result, self._key)
+        return wrap_ear(signed, self.profile.ear_media_type, self.profile.cmw_serialization), report
+
+
+# --- Relying Party side ----------------------------------------------------------------------------
+
+def verify_ear(ear_bytes: bytes, verifier_public_key: pki.PublicKey, expected_binding: bytes | None,
+               profile: Profile = DEFAULT, *, expected_aik_pub_hash: bytes | None = None,
+               now: float | None = None) -> EAR:
+    """The Relying Party's check of an Attestation Result (draft §4 passport; also used after a
+    background-check appraisal): Verifier signature, not expired, status affirming, and (profile
+    passport_binding_echo) the echo of this connection's binding and, when given, AIK_pub_hash."""
+    result = verify_ear_signature(ear_bytes, verifier_public_key)
+    if result.exp is not None:
+        EAR_EXPIRED.require((time.time() if now is None else now) <= result.exp, "Attestation Result expired")
+    EAR_AFFIRMING.require(result.overall == Tier.affirming, f"Attestation Result status {result.overall.name}")
+    for name, appraisal in result.submods.items():
+        EAR_AFFIRMING.require(appraisal.status == Tier.affirming, f"submod {name!r} is {appraisal.status.name}")
+    if profile.passport_binding_echo and profile.mitigations.check_binding:
+        if expected_binding is None:
+            raise ValueError("profile requires the binding echo: pass expected_binding")
+        echoed = [_first(a.eat_nonce) for a in result.submods.values()]
+        EAR_BINDING_ECHO.require(binding_mod.matches(next((e for e in echoed if e is not None), None),
+                                                     [expected_binding]) and
+                                 all(binding_mod.matches(e, [expected_binding]) for e in echoed),
+                                 "Attestation Result does not echo this connection's binding")
+    if expected_aik_pub_hash is not None and profile.mitigations.check_aik_pub_hash:
+        hashes = [a.aik_pub_hash for a in result.submods.values()]
+        EAR_BINDING_ECHO.require(all(binding_mod.matches(h, [expected_aik_pub_hash]) for h in hashes),
+                                 "Attestation Result is about a different AIK")
+    return result
+
+
+def _first(nonce: bytes | list | None) -> bytes | None:
+    if isinstance(nonce, list):
+        return nonce[0] if nonce else None
+    return nonce
