@@ -110,6 +110,7 @@ class StdlibPeer:
             self.address = address
         self._result: PeerResult | None = None
         self._error: BaseException | None = None
+        self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"stdlib-{role}", daemon=True)
 
     def start(self) -> "StdlibPeer":
@@ -128,31 +129,35 @@ class StdlibPeer:
             with tls:
                 conv = self.conversation(tls) if self.conversation else None
                 suite = tls.cipher()[0]
+                keylog = parse_keylog(self._keylog_path.read_bytes())
+                [(client_random, secrets)] = keylog.items()  # one connection per peer
+                self._result = PeerResult(secrets["EXPORTER_SECRET"], CIPHER_SUITE_HASH[suite], suite,
+                                          client_random, secrets, conv)
+                self._ready.set()
                 try:
-                    tls.unwrap()  # close_notify
-                except (ssl.SSLError, OSError):
+                    tls.unwrap()  # close_notify, then wait for the peer's
+                except (ssl.SSLError, OSError, ValueError):
                     pass
-            keylog = parse_keylog(self._keylog_path.read_bytes())
-            [(client_random, secrets)] = keylog.items()  # one connection per peer
-            self._result = PeerResult(secrets["EXPORTER_SECRET"], CIPHER_SUITE_HASH[suite], suite, client_random,
-                                      secrets, conv)
         except BaseException as e:  # re-raised by result()
             self._error = e
         finally:
+            self._ready.set()
             if self._listener is not None:
                 self._listener.close()
+            self._tmp.cleanup()
 
     def result(self) -> PeerResult:
+        """The stdlib side's secrets, once its conversation has run (the socket may still be open)."""
+        if not self._ready.wait(self.timeout + 5):
+            raise TimeoutError(f"stdlib {self.role} did not finish")
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def join(self) -> None:
+        """Wait until the stdlib side has closed its connection."""
         self._thread.join(self.timeout + 5)
-        try:
-            if self._thread.is_alive():
-                raise TimeoutError(f"stdlib {self.role} did not finish")
-            if self._error is not None:
-                raise self._error
-            assert self._result is not None
-            return self._result
-        finally:
-            self._tmp.cleanup()
 
 
 def stdlib_peer(role: str, **kw) -> StdlibPeer:

@@ -140,7 +140,7 @@ def test_depth_cap():
     for _ in range(cmw.MAX_DEPTH):
         c = Collection({"x": c})
     assert cmw.decode(cmw.encode_cbor(c))[0] == c
-    too_deep = cbor_nested = bytes.fromhex("a16178") * (cmw.MAX_DEPTH + 1) + bytes.fromhex("8219fde74100")
+    too_deep = bytes.fromhex("a16178") * (cmw.MAX_DEPTH + 1) + bytes.fromhex("8219fde74100")
     with pytest.raises(DecodeError):
         cmw.decode(too_deep)
     with pytest.raises(DecodeError):
@@ -148,7 +148,6 @@ def test_depth_cap():
     json_deep = b'{"x":' * (cmw.MAX_DEPTH + 1) + b'["a/b","AA"]' + b"}" * (cmw.MAX_DEPTH + 1)
     with pytest.raises(DecodeError):
         cmw.decode(json_deep)
-    assert cbor_nested
 
 
 def test_size_limit():
@@ -214,3 +213,25 @@ def test_mutated_record_never_crashes(tail):
             cmw.decode(head + tail)
         except ProtocolError:
             pass
+
+
+# --- the strict CBOR decoder shared by the attestation modules (RFC 8949) -----------------------
+
+def test_strict_cbor_decoder():
+    from cbor2 import CBORTag
+
+    from expat.reference.attestation import cbor
+    assert cbor.loads(bytes.fromhex("5f42010243030405ff")) == b"\x01\x02\x03\x04\x05"  # indefinite bstr
+    assert cbor.loads(bytes.fromhex("7f61616162ff")) == "ab"
+    assert cbor.loads(bytes.fromhex("f93c00")) == 1.0 and cbor.loads(bytes.fromhex("fb3ff8000000000000")) == 1.5
+    assert cbor.loads(bytes.fromhex("83f4f5f6")) == [False, True, None]
+    assert cbor.loads(bytes.fromhex("c24101")) == CBORTag(2, b"\x01")  # bignum kept as a raw tag
+    assert cbor.loads(bytes.fromhex("bf6161f5ff")) == {"a": True}
+    assert cbor.loads(bytes.fromhex("3903e7")) == -1000
+    for bad in ("1c", "ff", "5f01ff", "7f4161ff", "f800", "f0", "a20000", "a1800000", "62c328", "9f", "1b0000",
+                "9a7fffffff", "ba7fffffff"):
+        with pytest.raises(DecodeError):
+            cbor.loads(bytes.fromhex(bad))
+    with pytest.raises(DecodeError):
+        cbor.loads(b"\x81" * 20 + b"\x00")
+    assert cbor.loads(b"\x81" * 16 + b"\x00") is not None

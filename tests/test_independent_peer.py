@@ -98,14 +98,16 @@ def test_stdlib_server_sends_no_tickets_to_expat_client():
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl CLI")
 def test_openssl_s_server_keylog_matches_expat_client(tmp_path):
     srv_id, _ = identities("p384")
-    (tmp_path / "chain.pem").write_bytes(srv_id.chain_pem())
+    leaf_pem, intermediate_pem = srv_id.chain_pem().split(b"-----END CERTIFICATE-----\n", 1)
+    (tmp_path / "cert.pem").write_bytes(leaf_pem + b"-----END CERTIFICATE-----\n")
+    (tmp_path / "intermediate.pem").write_bytes(intermediate_pem)
     (tmp_path / "key.pem").write_bytes(srv_id.key_pem())
     keylog = tmp_path / "keylog.txt"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-naccept", "1", "-tls1_3",
-                             "-cert", "chain.pem", "-key", "key.pem", "-keylogfile", str(keylog),
+                             "-cert", "cert.pem", "-cert_chain", "intermediate.pem", "-key", "key.pem", "-keylogfile", str(keylog),
                              "-ciphersuites", "TLS_AES_256_GCM_SHA384", "-num_tickets", "0", "-quiet"],
                             cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -115,9 +117,8 @@ def test_openssl_s_server_keylog_matches_expat_client(tmp_path):
             try:
                 conn = tls.connect(("127.0.0.1", port), cfg)
                 break
-            except (ConnectionRefusedError, tls.HandshakeFailure):
-                if time.monotonic() > deadline:
-                    raise
+            except ConnectionRefusedError:  # s_server not listening yet
+                assert proc.poll() is None and time.monotonic() < deadline, "openssl s_server did not start"
                 time.sleep(0.05)
         with conn:
             conn.send(b"hello s_server\n")

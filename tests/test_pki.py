@@ -120,3 +120,15 @@ def test_openssl_cli_agrees(tmp_path, kind):
     assert bad.returncode != 0
     with pytest.raises(BadCertificate):
         pki.ChainValidator([other.root])(ident.chain_der())
+
+
+def test_every_single_bit_flip_of_a_leaf_is_rejected_with_a_typed_error():
+    """Corrupt certificates fail as bad_certificate (cryptography parses some fields lazily)."""
+    ident = pki.make_identity("p256")
+    leaf, inter = ident.chain_der()
+    validator = pki.ChainValidator([ident.root])
+    for pos in range(0, len(leaf), 3):
+        mutated = bytearray(leaf)
+        mutated[pos] ^= 0x10
+        with pytest.raises(BadCertificate):
+            validator([bytes(mutated), inter])

@@ -192,3 +192,11 @@ def test_config_validation():
 def test_client_hello_parser_rejects_garbage(raw):
     with pytest.raises(ProtocolError):
         tls.parse_client_hello(raw)
+
+
+def test_tcp_eof_without_close_notify_is_not_clean(pair_factory):
+    import socket
+    client, server = pair_factory(*mutual_configs("p256"))
+    client._sock.shutdown(socket.SHUT_RDWR)  # TCP FIN without a TLS close_notify (truncation)
+    assert server.recv(10) == b""
+    assert server.peer_closed_cleanly is False

@@ -258,3 +258,22 @@ def test_cli_verifier_serve():
         proc.terminate()
         proc.wait(timeout=10)
         proc.stdout.close()
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_AE, _V = _setup()
+_N, _B, _H, _EV = _attest(_AE, _V)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(0, len(_EV) - 1), st.integers(1, 255))
+def test_mutated_evidence_is_rejected_or_unchanged_in_meaning(pos, xor):
+    data = bytearray(_EV)
+    data[pos] ^= xor
+    try:
+        _, report = _V.appraise(bytes(data), _B, None, _H)
+    except ProtocolError:
+        return
+    # only the unsigned CMW wrapper can change without a failure; the appraised claims are the originals
+    assert report.claims == eat.decode_claims(eat.unwrap_evidence(_EV))

@@ -1,9 +1,102 @@
-"""Sub-commands of `expat` for expat.model."""
+"""Sub-commands of `expat` for expat.model: `model show`, `model check-static`, `model schema`, `check`."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+
+from expat.model.events import ROLES
+
+
+def _profile(name: str | None) -> dict:
+    """A profile dict by registry name (expat.profile), or {} = every documented default."""
+    if not name:
+        return {}
+    from expat.profile import get_profile
+
+    return get_profile(name).to_dict()
+
+
+def _show(args: argparse.Namespace) -> int:
+    from expat.model import events, graph
+
+    if args.events:
+        print(events.describe())
+        return 0
+    profile = _profile(args.profile) if args.profile else None
+    g = graph.build_graph([args.role] if args.role else None, profile)
+    render = {"text": graph.to_text, "dot": graph.to_dot, "svg": graph.to_svg}[args.format]
+    sys.stdout.write(render(g))
+    return 0
+
+
+def _check_static(args: argparse.Namespace) -> int:
+    from expat.model.static import check_static
+
+    findings = check_static(_profile(args.profile))
+    for f in findings:
+        if args.json:
+            print(json.dumps(f.to_json(), sort_keys=True))
+        else:
+            print(f"{'ok  ' if f.ok else 'FAIL'} {f.check}: {f.detail}")
+    return 0 if all(f.ok for f in findings) else 1
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from expat.model.trace import schema_text
+
+    sys.stdout.write(schema_text())
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from expat.model.checker import check_trace
+    from expat.model.trace import TraceFormatError, load_trace
+
+    failed = False
+    for path in args.traces:
+        try:
+            result = check_trace(load_trace(path))
+        except (OSError, TraceFormatError) as e:
+            failed = True
+            print(json.dumps({"trace": path, "conformant": False,
+                              "violations": [{"rule": "format", "event_index": None, "detail": str(e)}]},
+                             sort_keys=True))
+            continue
+        result.source = path
+        failed |= not result.conformant
+        if args.json:
+            print(json.dumps(result.to_json(), sort_keys=True))
+        elif result.conformant:
+            print(f"{path}: conformant")
+        else:
+            print(json.dumps(result.to_json(), sort_keys=True))
+    return 1 if failed else 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's sub-commands; each sets `handler=callable(args) -> int`."""
+    model = sub.add_parser("model", help="the protocol model: role state machines and static checks")
+    msub = model.add_subparsers(dest="model_command", metavar="SUBCOMMAND")
+    model.set_defaults(handler=lambda a: (model.print_help(), 2)[1])
+
+    show = msub.add_parser("show", help="draw the role state machines")
+    show.add_argument("--format", choices=("text", "dot", "svg"), default="text")
+    show.add_argument("--role", choices=ROLES, help="only this role")
+    show.add_argument("--profile", help="only the rows enabled under this profile (default: every row)")
+    show.add_argument("--events", action="store_true", help="print the event vocabulary instead")
+    show.set_defaults(handler=_show)
+
+    st = msub.add_parser("check-static", help="static checks on the model (reachability, binding, data)")
+    st.add_argument("--profile", help="profile name (default: the default profile)")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(handler=_check_static)
+
+    sc = msub.add_parser("schema", help="print the JSON Schema of trace lines (traces/schema.json)")
+    sc.set_defaults(handler=_schema)
+
+    chk = sub.add_parser("check", help="check traces against the model and the security properties")
+    chk.add_argument("traces", nargs="+", metavar="TRACE")
+    chk.add_argument("--json", action="store_true", help="one JSON object per trace, conformant or not")
+    chk.set_defaults(handler=_check)

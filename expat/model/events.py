@@ -40,10 +40,11 @@ CIPHER_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA
                  "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256")
 
 # Argument types. "bytes" are lowercase hex strings in a trace.
-ARG_TYPES = ("id", "bytes", "int", "bool", "side", "suite", "kind", "status", "sides", "ints")
+ARG_TYPES = ("id", "bytes", "int", "bool", "side", "suite", "kind", "status", "sides", "ints", "label")
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
 _HEX = re.compile(r"^(?:[0-9a-f]{2})*$")
+_LABEL = re.compile(r"^[\x20-\x7e]{1,249}$")  # printable ASCII; "tls13 " + label <= 255 (RFC 8446 §7.1)
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ _event("BindingChecked", (RELYING_PARTY,), (
     _a("cmw_binding", "bytes", "binding found in the Evidence (or echoed by the Attestation Result)"),
     _a("expected_aik_hash", "bytes", "H(AIK public key) computed from the certificate"),
     _a("cmw_aik_hash", "bytes", "AIK_pub_hash found in the Evidence (empty if absent)"),
-    _a("label", "id", "exporter label under which the binding matched"),
+    _a("label", "label", "exporter label under which the binding matched"),
     _a("exported_value", "bytes", "TLS-Exporter(label, ctx, length)", secret=True, optional=True),
 ), "the requester compared the binding and AIK_pub_hash", "draft §5.1, §5.2", keys=("conn", "ctx"))
 
@@ -293,6 +294,10 @@ def _check_value(arg: Arg, value: Any) -> Any:
         if isinstance(value, str) and (value == "-" or _ID.match(value)):
             return value
         raise VocabularyError(f"{arg.name}: expected an identifier")
+    if t == "label":
+        if isinstance(value, str) and _LABEL.match(value):
+            return value
+        raise VocabularyError(f"{arg.name}: expected a printable ASCII exporter label")
     if t == "int":
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value

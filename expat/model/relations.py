@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
@@ -42,7 +42,7 @@ def public_key_bytes(spki_der: bytes, profile: dict) -> Optional[bytes]:
         return spki_der
     try:
         key = serialization.load_der_public_key(spki_der)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         return None
     if isinstance(key, ed25519.Ed25519PublicKey):
         return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -196,7 +196,7 @@ def verify_signature(spki_der: bytes, scheme: int, signature: bytes, content: by
             key.verify(signature, content, padding.PSS(padding.MGF1(algo), algo.digest_size), algo)
         else:
             return False
-    except (InvalidSignature, ValueError, TypeError):
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
         return False
     return True
 

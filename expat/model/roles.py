@@ -263,7 +263,7 @@ def resumes_attested_session(w: "World", ev: "Event") -> Optional[str]:
     origin = w.ticket_connection(ev.agent, ticket) if ticket != "-" else None
     if origin is None:
         return "not a resumption of a known ticket"
-    return _ok(w.endpoint_state(ev.agent, origin) in ("Attested", "Closed")
+    return _ok(w.endpoint_in(ev.agent, origin, ("Attested", "Closed"))
                and w.conn_requires_attestation(ev.agent, origin), "ticket's connection was not attested")
 
 
@@ -298,7 +298,7 @@ def ticket_discarded(w: "World", ev: "Event") -> Optional[str]:
 
 @guard
 def connection_up(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(w.endpoint_state(ev.agent, ev.args["conn"]) in ("Pending", "Open", "Attested"),
+    return _ok(w.endpoint_in(ev.agent, ev.args["conn"], ("Pending", "Open", "Attested")),
                "no established connection")
 
 

@@ -166,6 +166,7 @@ def _arg_schema(t: str) -> dict[str, Any]:
         "kind": {"enum": list(CMW_KINDS)},
         "status": {"enum": list(AR_STATUSES)},
         "sides": {"type": "array", "items": {"enum": list(SIDES)}, "uniqueItems": True},
+        "label": {"type": "string", "pattern": "^[\\x20-\\x7e]{1,249}$"},
         "ints": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 65535}},
     }[t]
 

@@ -255,8 +255,14 @@ class ChainValidator:
         certs = []
         for i, der in enumerate(chain_der):
             try:
-                certs.append(x509.load_der_x509_certificate(der))
-            except Exception as e:  # cryptography raises ValueError for bad DER
+                cert = x509.load_der_x509_certificate(der)
+                # cryptography parses some fields lazily: touch every field the validator reads
+                # so a corrupt certificate fails here, as bad_certificate, not later as ValueError.
+                _ = (cert.subject, cert.issuer, cert.not_valid_before_utc, cert.not_valid_after_utc,
+                     cert.signature_hash_algorithm, cert.tbs_certificate_bytes, cert.signature,
+                     cert.public_key(), list(cert.extensions))
+                certs.append(cert)
+            except Exception as e:  # cryptography raises ValueError (and friends) for bad DER
                 CHAIN_PARSE.fail(f"certificate {i} is not valid DER X.509: {e}")
         for i, c in enumerate(certs):
             CHAIN_VALIDITY.require(c.not_valid_before_utc <= self.at <= c.not_valid_after_utc,

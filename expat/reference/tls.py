@@ -42,6 +42,7 @@ WireObserver = Callable[[str, bytes], None]
 
 DEFAULT_TIMEOUT = 10.0
 _READ_CHUNK = 65536
+MAX_WRITE = 16384  # plaintext handed to SSL_write at a time (one record, RFC 8446 §5.1)
 
 CLIENT_HELLO_SYNTAX = check("rfc8446-4.1.2-client-hello-syntax", "RFC 8446 §4.1.2", Alert.decode_error,
                             "the ClientHello and its extension list parse exactly, without trailing bytes")
@@ -306,6 +307,7 @@ class TlsConnection:
         self._hello = _ClientHelloCatcher()
         self._hello_dir = RECEIVED if is_server else SENT
         self._closed = False
+        self._tcp_eof = False
         self.peer_closed_cleanly = False
         self.handshake_complete = False
         self.keylog: dict[str, bytes] = {}
@@ -344,6 +346,7 @@ class TlsConnection:
         data = self._sock.recv(_READ_CHUNK)
         with self._ssl_lock:
             if not data:
+                self._tcp_eof = True
                 self._ssl.bio_shutdown()
                 return False
             self._observe(RECEIVED, data)
@@ -448,9 +451,9 @@ class TlsConnection:
                 except SSL.ZeroReturnError:
                     self.peer_closed_cleanly = True
                     return b""
-                except SSL.SysCallError:
-                    return b""  # TCP EOF without close_notify
                 except SSL.Error as e:
+                    if self._tcp_eof:
+                        return b""  # TCP EOF without close_notify (peer_closed_cleanly stays False)
                     self._flush()
                     raise ProtocolError(f"TLS record layer error: {e}", alert=Alert.bad_record_mac) from None
 
@@ -485,9 +488,6 @@ class TlsConnection:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-MAX_WRITE = 16384
 
 
 def _establish(sock: socket.socket, config: TlsConfig, *, server: bool, ctx: SSL.Context | None = None,

@@ -16,6 +16,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name", nargs="?", help="show only this profile")
     p.set_defaults(handler=cmd_profiles)
 
+    r = sub.add_parser("run", help="one attested TLS 1.3 connection on loopback, with the Verifier",
+                       description="Runs the draft end to end over a real loopback TLS 1.3 connection and prints "
+                                   "who attested to whom, the binding, the verdict and where the trace went.")
+    r.add_argument("--attester", choices=("client", "server", "mutual"), default="client",
+                   help="which side attests (default: client)")
+    r.add_argument("--model", choices=("background-check", "passport"), default="background-check",
+                   help="RATS model (default: background-check)")
+    r.add_argument("--revision", choices=("01", "02", "editors"), default=None,
+                   help="draft revision whose rules apply (default: 02, or the profile's)")
+    r.add_argument("--profile", default=None, choices=sorted(PROFILES),
+                   help="named profile (see `expat profiles`; default: the revision's profile)")
+    r.add_argument("--suite", default="TLS_AES_128_GCM_SHA256",
+                   choices=("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"))
+    r.add_argument("--tls-key", default="p256", choices=("p256", "p384", "ed25519"),
+                   help="key type of the server's TLS certificate")
+    r.add_argument("--verifier", choices=("in-process", "http"), default="in-process",
+                   help="reach the Verifier in-process or over its HTTP service on loopback")
+    r.add_argument("--reattest", type=int, default=0, help="extra attestations on the same connection")
+    r.add_argument("--seed", default=None, help="seed for keys and certificates (default: random)")
+    r.add_argument("--trace", metavar="FILE", help="write the trace (JSON Lines) to FILE")
+    r.add_argument("--with-secrets", action="store_true",
+                   help="include exporter secrets in the trace (do not share such traces)")
+    r.add_argument("--json", action="store_true", help="print the account as JSON")
+    r.set_defaults(handler=cmd_run)
+
     v = sub.add_parser("verifier", help="the RATS Verifier")
     vsub = v.add_subparsers(dest="verifier_command", metavar="ACTION")
     s = vsub.add_parser("serve", help="serve the Verifier over HTTP/JSON on 127.0.0.1 (foreground)")
@@ -71,3 +96,58 @@ def cmd_verifier_serve(args: argparse.Namespace) -> int:
     finally:
         service.stop()
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from expat.model.checker import check_trace
+    from expat.model.trace import TraceRecorder
+    from expat.reference.attestation import scenario as sc
+
+    try:
+        s = sc.scenario_from_options(attester=args.attester, model=args.model, revision=args.revision,
+                                     profile=args.profile, suite=args.suite, tls_key=args.tls_key,
+                                     verifier_transport=args.verifier, reattest=max(0, args.reattest),
+                                     seed=args.seed.encode() if args.seed is not None else None)
+    except ValueError as e:
+        print(f"expat run: {e}", file=sys.stderr)
+        return 2
+    recorder = TraceRecorder(profile=s.profile.to_dict(), seed=args.seed or "", cipher_suite=s.suite,
+                             with_secrets=args.with_secrets, scenario={"attester": s.attester, "model": s.model,
+                                                                       "verifier": s.verifier_transport})
+    result = sc.run(s, recorder)
+    verdict = check_trace(recorder.trace())
+    account = {
+        "ok": result.ok,
+        "attester": s.attester, "model": s.model, "revision": s.profile.revision,
+        "profile": s.profile.variant_name(), "cipher_suite": result.cipher_suite,
+        "attestations": [{"attester": o.direction, "relying_party": "server" if o.direction == "client" else "client",
+                          "context": o.ctx.hex(), "binding": o.binding.hex(), "aik_spki_sha256":
+                          __import__("hashlib").sha256(o.aik_spki).hexdigest(), "status": o.status}
+                         for o in result.outcomes],
+        "application_data": {k: len(v) for k, v in result.received.items()},
+        "model_check": "conformant" if verdict.conformant else verdict.to_json()["violations"],
+    }
+    if result.error is not None:
+        account["error"] = result.error.as_dict()
+    if args.trace:
+        recorder.write(args.trace)
+        account["trace"] = args.trace
+    if args.json:
+        print(json.dumps(account, indent=2))
+    else:
+        print(f"expat run: {s.attester} as Attester, {s.model}, draft -{s.profile.revision} "
+              f"(profile {s.profile.variant_name()})")
+        print(f"  TLS 1.3 on loopback, {result.cipher_suite}, no tickets, Verifier {s.verifier_transport}")
+        for a in account["attestations"]:
+            print(f"  {a['attester']} attested to {a['relying_party']}: context {a['context'][:16]}..., "
+                  f"binding {a['binding'][:16]}..., AIK {a['aik_spki_sha256'][:16]}..., verdict {a['status']}")
+        if result.ok:
+            print(f"  application data after attestation: {account['application_data']}")
+        else:
+            e = result.error
+            print(f"  FAILED: {e.alert.name}: {e.reason} [{e.check}]")
+        print(f"  model check of the trace: {'conformant' if verdict.conformant else 'VIOLATIONS'}")
+        print(f"  trace: {args.trace if args.trace else '(not written; use --trace FILE)'}")
+    if not result.ok:
+        return 1
+    return 0 if verdict.conformant else 3

@@ -19,6 +19,7 @@ Decoding is strict: unknown claims, wrong types and sizes are DecodeErrors.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import cbor2
@@ -162,7 +163,24 @@ def x5chain(msg: cose.Sign1) -> list[bytes]:
                     "x5chain must be a bstr or an array of bstr")
     X5CHAIN.require(not (isinstance(msg.protected_header.get(cose.HDR_X5CHAIN), list) and len(chain) == 1),
                     "a single-certificate x5chain must be a bstr, not an array")
+    for i, der in enumerate(chain):
+        _require_parsable(der, i)
     return chain
+
+
+def _require_parsable(der: bytes, index: int) -> None:
+    """Parse a certificate completely up front: cryptography parses some fields lazily and would
+    otherwise raise ValueError later, in the middle of chain validation."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # e.g. a non-positive serial number (RFC 5280 §4.1.2.2)
+            cert = x509.load_der_x509_certificate(der)
+        cert.issuer, cert.subject, cert.public_key(), cert.signature_hash_algorithm  # noqa: B018
+        cert.not_valid_before_utc, cert.not_valid_after_utc, cert.tbs_certificate_bytes  # noqa: B018
+        for _ in cert.extensions:
+            pass
+    except Exception as e:  # cryptography raises ValueError / UnsupportedAlgorithm for bad DER
+        X5CHAIN.fail(f"x5chain certificate {index} does not parse: {type(e).__name__}")
 
 
 def decode_claims(msg: cose.Sign1, layout: str = "nonce+private-claim") -> EvidenceClaims:

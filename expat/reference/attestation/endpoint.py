@@ -1,0 +1,422 @@
+"""An attested TLS endpoint: the draft's roles on one side of a real TLS 1.3 connection.
+
+One :class:`AttestedEndpoint` wraps a :class:`~expat.reference.tls.TlsConnection`, its frame
+channel (docs/framing.md) and its RFC 9261 session, and plays either or both roles of the draft:
+
+* **Relying Party** (requester): sends an authenticator request offering ``cmw_attestation``
+  (draft §3.1), validates the authenticator (RFC 9261 §5.2.4), then the attestation: placement of
+  the extension (§3), binding and AIK_pub_hash (§5.1, §5.2), Evidence appraisal by the Verifier
+  (background check, §3.4) or the Attestation Result (passport, §4).
+* **Attester** (its Target Environment): answers a request with an authenticator whose first
+  CertificateEntry carries a CMW made by its Attesting Environment over the binding (§5).
+
+Application data is refused until every required attestation direction completed (§7.3).
+Every step emits its event (expat.model.events) where the step is done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from cryptography import x509
+
+from expat.checks import check
+from expat.errors import Alert, ProtocolError
+from expat.profile import Profile
+from expat.reference import ea, messages, pki, wire
+from expat.reference.attestation import binding as binding_mod
+from expat.reference.attestation import eat
+from expat.reference.attestation.environment import AttestingEnvironment
+from expat.reference.attestation.ear import verify_ear_signature
+from expat.reference.attestation.verifier import verify_ear
+from expat.reference.framing import EaAlert, FramedChannel, FrameType
+from expat.reference.messages import Extension, ExtensionType
+
+# Frame type of the attestation layer (framing range 16..31): the requester tells the attester the
+# outcome, so that the attester knows when it may send application data (draft §7.3).
+ATTESTATION_OUTCOME = 16
+
+BACKGROUND_CHECK = "background-check"
+PASSPORT = "passport"
+MODELS = (BACKGROUND_CHECK, PASSPORT)
+
+# Signature schemes an expat requester offers (RFC 8446 §4.2.3; TLS 1.3-valid only, RFC 9261 §5.2.2).
+OFFERED_SCHEMES = (0x0403, 0x0503, 0x0807, 0x0804, 0x0805)
+
+OFFER_REQUIRED = check("expat02-3.1-offer", "draft-fossati-seat-expat-02 §3.1", Alert.missing_extension,
+                       "an attestation request carries an empty cmw_attestation extension")
+OFFER_EMPTY = check("expat02-3.1-offer-empty", "draft-fossati-seat-expat-02 §3.1", Alert.decode_error,
+                    "the cmw_attestation extension in a request has empty extension_data")
+FIRST_ENTRY_ONLY = check("expat02-3-first-entry", "draft-fossati-seat-expat-02 §3", Alert.illegal_parameter,
+                         "cmw_attestation appears only in the first CertificateEntry (the end-entity)")
+CMW_STRUCT = check("expat02-3-cmw-struct", "draft-fossati-seat-expat-02 §3", Alert.decode_error,
+                   "the extension_data is CMWAttestation: opaque cmw_data<1..2^16-1> and nothing else")
+ATTESTATION_PRESENT = check("expat02-3.3-attestation-missing", "draft-fossati-seat-expat-02 §3.3",
+                            Alert.missing_extension,
+                            "an authenticator answering an attestation request carries cmw_attestation "
+                            "(the requester's policy; default profile rejects)")
+NO_SPONTANEOUS = check("expat02-3.2-response-only", "draft-fossati-seat-expat-02 §3.2", Alert.unsupported_extension,
+                       "cmw_attestation is accepted only in an authenticator answering a request")
+ATTESTED_BEFORE_DATA = check("expat02-7.3-attest-before-data", "draft-fossati-seat-expat-02 §7.3",
+                             Alert.unexpected_message,
+                             "no application data is sent to or accepted from a peer before its "
+                             "remote attestation completed")
+PEER_REFUSED = check("expat-peer-alert", "docs/framing.md §4", Alert.handshake_failure,
+                     "the peer reported a failed check with an ea_alert frame")
+OUTCOME_FRAME = check("expat-attestation-outcome", "docs/attestation.md", Alert.decode_error,
+                      "an attestation outcome frame is uint8 accepted || certificate_request_context")
+
+
+class Recorder(Protocol):
+    def emit(self, event: str, agent: str, /, **args: Any) -> Any: ...
+
+
+class _NullRecorder:
+    def emit(self, event: str, agent: str, /, **args: Any) -> None:
+        return None
+
+
+def cmw_id(data: bytes) -> str:
+    """Identifier of a CMW in traces: the first 16 bytes of its SHA-256, hex."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def encode_cmw_attestation(cmw_data: bytes) -> bytes:
+    """CMWAttestation (draft §3): opaque cmw_data<1..2^16-1>."""
+    return wire.Writer().opaque16(cmw_data, 1, 0xFFFF).getvalue()
+
+
+def decode_cmw_attestation(data: bytes) -> bytes:
+    try:
+        r = wire.Reader(data, "CMWAttestation")
+        cmw = r.opaque16(1, 0xFFFF)
+        r.finish()
+    except ProtocolError as e:
+        CMW_STRUCT.fail(f"malformed CMWAttestation: {e.reason}")
+    return cmw
+
+
+@dataclass
+class VerifierHandle:
+    """How an endpoint reaches the Verifier: an in-process Verifier or a VerifierClient (HTTP)."""
+
+    service: Any  # Verifier | VerifierClient (same methods)
+    name: str = "verifier"
+    public_key: Any = None
+
+    def __post_init__(self) -> None:
+        if self.public_key is None:
+            self.public_key = self.service.public_key()
+
+
+@dataclass
+class AttestationOutcome:
+    direction: str          # the side that attested
+    ctx: bytes
+    accepted: bool
+    binding: bytes = b""
+    aik_spki: bytes = b""
+    cmw: str = ""
+    status: str = ""
+    error: ProtocolError | None = None
+
+
+@dataclass
+class AttestedEndpoint:
+    """One side of an attested connection. Use :meth:`create`."""
+
+    side: str                       # "client" | "server"
+    conn: Any                       # TlsConnection
+    profile: Profile
+    model: str
+    conn_id: str
+    channel: FramedChannel
+    session: ea.EASession
+    recorder: Recorder = field(default_factory=_NullRecorder)
+    ae: AttestingEnvironment | None = None
+    verifier: VerifierHandle | None = None
+    aik_anchors: list[x509.Certificate] = field(default_factory=list)
+    must_attest: tuple[str, ...] = ()       # sides that must attest before data flows (§7.3)
+    completed: dict[str, AttestationOutcome] = field(default_factory=dict)
+    pending: dict[bytes, bytes] = field(default_factory=dict)   # ctx -> request bytes we issued
+    sent: dict[bytes, str] = field(default_factory=dict)        # ctx -> id of the CMW we sent for it
+    evidence_hook: Callable[[bytes, bytes, bytes], bytes] | None = None   # attack demos only
+
+    @classmethod
+    def create(cls, side: str, conn: Any, profile: Profile, model: str, *, conn_id: str,
+               recorder: Recorder | None = None, ae: AttestingEnvironment | None = None,
+               verifier: VerifierHandle | None = None, aik_anchors: list[x509.Certificate] | None = None,
+               must_attest: tuple[str, ...] = ()) -> "AttestedEndpoint":
+        if model not in MODELS:
+            raise ValueError(f"model must be one of {MODELS}")
+        hello = conn.client_hello
+        session = ea.EASession(conn.exporter, is_server=conn.is_server,
+                               client_hello_sigalgs=list(hello.signature_algorithms) if hello else None,
+                               client_hello_extensions=list(hello.extension_types) if hello else None,
+                               client_finished_verified=conn.handshake_complete,
+                               extra_request_extensions=(profile.cmw_attestation_codepoint,))
+        ep = cls(side=side, conn=conn, profile=profile, model=model, conn_id=conn_id,
+                 channel=FramedChannel(conn), session=session, recorder=recorder or _NullRecorder(),
+                 ae=ae, verifier=verifier, aik_anchors=list(aik_anchors or []), must_attest=must_attest)
+        ep.emit("ChannelEstablished", side=side, suite=conn.cipher_suite, attest=list(must_attest),
+                resumed_from="-", exporter_master_secret=conn.exporter_master_secret)
+        return ep
+
+    # --- plumbing --------------------------------------------------------------------------------
+
+    @property
+    def agent(self) -> str:
+        return self.side
+
+    @property
+    def peer(self) -> str:
+        return "server" if self.side == "client" else "client"
+
+    @property
+    def ae_agent(self) -> str:
+        return f"{self.side}-ae"
+
+    def emit(self, event: str, **args: Any) -> None:
+        self.recorder.emit(event, self.agent, conn=self.conn_id, **args)
+
+    def _cmw_ext(self) -> int:
+        return self.profile.cmw_attestation_codepoint
+
+    def send_alert(self, error: ProtocolError) -> None:
+        self.channel.send_alert(error.alert, f"{error.check}: {error.reason}"[:200])
+
+    def receive(self, expected: int) -> bytes:
+        """Next frame, which must be of type ``expected``; a peer ea_alert becomes a ProtocolError."""
+        frame_type, payload = self.channel.recv()
+        if frame_type == FrameType.ea_alert:
+            alert = EaAlert.decode(payload)
+            raise ProtocolError(f"peer reported {alert.alert.name}: {alert.reason}", alert=alert.alert,
+                                check=PEER_REFUSED.id, section=PEER_REFUSED.section)
+        if frame_type != expected:
+            raise ProtocolError(f"expected frame {expected}, got {frame_type}", alert=Alert.unexpected_message,
+                                check=PEER_REFUSED.id, section=PEER_REFUSED.section)
+        return payload
+
+    # --- Relying Party: request (RFC 9261 §4, draft §3.1) ------------------------------------------
+
+    def request_attestation(self) -> bytes:
+        """Send an authenticator request offering cmw_attestation; returns the request bytes."""
+        context = None
+        if (self.model == BACKGROUND_CHECK and self.profile.context_source == "verifier-nonce"
+                and self.verifier is not None):
+            context = self.verifier.service.challenge()
+            self.recorder.emit("NonceIssued", self.verifier.name, nonce=context, to=self.agent)
+        exts = [messages.signature_algorithms(OFFERED_SCHEMES), Extension(self._cmw_ext(), b"")]
+        request = self.session.request(exts, context=context)
+        req = messages.decode_request(request)
+        self.pending[req.context] = request
+        self.channel.send(FrameType.ea_request, request)
+        self.emit("RequestSent", ctx=req.context, msg_type=request[0], extensions=[e.type for e in req.extensions],
+                  attestation_offered=True, request=request)
+        return request
+
+    # --- Attester: answer (draft §5, RFC 9261 §5.2) -------------------------------------------------
+
+    def answer_request(self, request: bytes | None = None) -> bytes:
+        """Receive (or take) a request and answer it with an attested authenticator."""
+        if request is None:
+            request = self.receive(FrameType.ea_request)
+        req = messages.decode_request(request)
+        offered = req.extension(self._cmw_ext())
+        self.emit("RequestReceived", ctx=req.context, msg_type=request[0],
+                  extensions=[e.type for e in req.extensions], attestation_offered=offered is not None,
+                  request=request)
+        if offered is not None:
+            OFFER_EMPTY.require(offered.data == b"", "cmw_attestation in a request must be empty")
+        if self.ae is None or offered is None:
+            raise ProtocolError("this endpoint has no Attesting Environment or the request offers no attestation",
+                                alert=Alert.handshake_failure)
+        cmw_data, binding_value = self.produce_attestation(req.context)
+        ident = self.ae.aik_identity()
+        chain = ident.chain_der()
+        entries = [[Extension(self._cmw_ext(), encode_cmw_attestation(cmw_data))]] + [[] for _ in chain[1:]]
+        authenticator = self.session.authenticate(self.ae.aik_signer(), chain, request, entry_extensions=entries)
+        self.channel.send(FrameType.ea_authenticator, authenticator)
+        self.sent[req.context] = cmw_id(cmw_data)
+        self.emit("AuthenticatorSent", ctx=req.context, aik=pki.spki_der(self.ae.aik_public_key()),
+                  kind="evidence" if self.model == BACKGROUND_CHECK else "result", cmw=cmw_id(cmw_data),
+                  spontaneous=False, authenticator=authenticator)
+        return authenticator
+
+    def produce_attestation(self, ctx: bytes) -> tuple[bytes, bytes]:
+        """Binding (§5.1), AIK_pub_hash (§5.2), Evidence from the AE; in the passport model an EAR."""
+        assert self.ae is not None
+        profile, h = self.profile, self.conn.hash
+        aik = self.ae.aik_public_key()
+        nonce = ctx if (profile.binding_formula == "01" and self.model == BACKGROUND_CHECK) else b""
+        exported = binding_mod.exported_value(self.conn.exporter, profile, ctx)
+        binding_value = binding_mod.binding(h, profile, binding_mod.public_key_bytes(aik, profile), exported, nonce)
+        aik_hash = binding_mod.aik_pub_hash(h, profile, aik)
+        self.emit("EvidenceRequested", ctx=ctx, ae=self.ae_agent, binding=binding_value, aik=pki.spki_der(aik),
+                  spontaneous=False, exported_value=exported)
+        evidence = self.ae.evidence(binding_value, aik_hash, hash=h)
+        if self.evidence_hook is not None:       # attack demos substitute Evidence here
+            evidence = self.evidence_hook(ctx, binding_value, evidence)
+        self.recorder.emit("EvidenceProduced", self.ae_agent, cmw=cmw_id(evidence), te=self.agent,
+                           binding=binding_value, aik_hash=aik_hash,
+                           attestation_key=cmw_id(pki.spki_der(_attestation_key_of(evidence))))
+        if self.model == BACKGROUND_CHECK:
+            return evidence, binding_value
+        assert self.verifier is not None, "passport model: the attester needs a Verifier"
+        self.emit("EvidenceSubmitted", ctx=ctx, verifier=self.verifier.name, cmw=cmw_id(evidence))
+        ear_cmw, report = self.verifier.service.appraise(evidence, expected_binding=binding_value, nonce=None,
+                                                         expected_aik_pub_hash=aik_hash)
+        self.recorder.emit("EvidenceAppraised", self.verifier.name, cmw=cmw_id(evidence), result=cmw_id(ear_cmw),
+                           status=_status(report), binding_echo=binding_value, nonce=b"", to=self.agent)
+        self.emit("AttestationResultObtained", ctx=ctx, result=cmw_id(ear_cmw), status=_status(report))
+        return ear_cmw, binding_value
+
+    # --- Relying Party: validate (RFC 9261 §5.2.4, draft §3-§5) -----------------------------------
+
+    def accept_authenticator(self, request: bytes, authenticator: bytes | None = None) -> AttestationOutcome:
+        """Validate the answer to ``request``; on any failure emit AuthenticatorRejected, tell the peer
+        with an ea_alert frame, and raise."""
+        ctx = messages.decode_request(request).context
+        if authenticator is None:
+            authenticator = self.receive(FrameType.ea_authenticator)
+        try:
+            outcome = self._validate_attested(request, authenticator)
+        except ProtocolError as e:
+            self.emit("AuthenticatorRejected", ctx=ctx, reason=e.check or e.alert.name)
+            self.send_alert(e)
+            raise
+        self.channel.send(ATTESTATION_OUTCOME, b"\x01" + outcome.ctx)
+        self.completed[self.peer] = outcome
+        self.emit("AttestationCompleted", ctx=outcome.ctx, attester=self.peer, cmw=outcome.cmw)
+        return outcome
+
+    def _validate_attested(self, request: bytes, authenticator: bytes) -> AttestationOutcome:
+        profile, h = self.profile, self.conn.hash
+        validator = pki.ChainValidator(self.aik_anchors) if self.aik_anchors else None
+        v = self.session.validate(request, authenticator, validator)
+        self.pending.pop(v.context, None)
+        if v.empty:
+            ATTESTATION_PRESENT.fail("the peer refused with an empty authenticator")
+        code = self._cmw_ext()
+        for i, entry in enumerate(v.entry_extensions[1:], start=1):
+            FIRST_ENTRY_ONLY.require(all(e.type != code for e in entry),
+                                     f"cmw_attestation in CertificateEntry {i}")
+        ext = v.first_entry_extension(code)
+        if ext is None:
+            if profile.missing_attestation_policy == "reject":
+                ATTESTATION_PRESENT.fail("authenticator answers an attestation request without cmw_attestation")
+            return AttestationOutcome(direction=self.peer, ctx=v.context, accepted=True)
+        cmw_data = decode_cmw_attestation(ext.data)
+        leaf = x509.load_der_x509_certificate(v.chain_der[0])
+        leaf_key = leaf.public_key()
+        nonce = v.context if (profile.binding_formula == "01" and self.model == BACKGROUND_CHECK) else b""
+        acceptable = binding_mod.acceptable_bindings(self.conn.exporter, profile, v.context, leaf_key, nonce)
+        expected_aik = binding_mod.aik_pub_hash(h, profile, leaf_key)
+        aik_spki = pki.spki_der(leaf_key)
+        kind = "evidence" if self.model == BACKGROUND_CHECK else "result"
+        # RFC 9261 §5.2.4 passed and cmw_attestation sits where §3 allows: the authenticator is accepted;
+        # the attestation itself is judged next (binding, AIK_pub_hash, appraisal).
+        self.emit("AuthenticatorAccepted", ctx=v.context, aik=aik_spki, kind=kind, cmw=cmw_id(cmw_data),
+                  spontaneous=False, certificate=v.chain_der[0], authenticator=authenticator)
+        if self.model == BACKGROUND_CHECK:
+            claims = eat.decode_claims(eat.unwrap_evidence(cmw_data), profile.evidence_claims)
+            cmw_binding, cmw_aik = claims.binding, claims.aik_pub_hash
+        else:
+            assert self.verifier is not None, "passport model: the Relying Party needs the Verifier's key"
+            cmw_binding, cmw_aik = _ear_echo(cmw_data, self.verifier.public_key)
+        matched = next((b for b in acceptable if binding_mod.matches(cmw_binding, [b])), acceptable[0])
+        self.emit("BindingChecked", ctx=v.context, expected_binding=acceptable[0], cmw_binding=cmw_binding or b"",
+                  expected_aik_hash=expected_aik, cmw_aik_hash=cmw_aik or b"",
+                  label=_label_id(profile, matched, acceptable),
+                  exported_value=binding_mod.exported_value(self.conn.exporter, profile, v.context))
+        # §5.1: compare locally (the Verifier repeats it in the background-check model); §5.2: AIK_pub_hash
+        binding_mod.check_binding(profile, cmw_binding, acceptable)
+        if self.model == BACKGROUND_CHECK:
+            binding_mod.check_aik_pub_hash(profile, cmw_aik, expected_aik)
+        assert self.verifier is not None, "the Relying Party needs a Verifier (or its public key)"
+        if self.model == BACKGROUND_CHECK:
+            self.emit("EvidenceForwarded", ctx=v.context, verifier=self.verifier.name, cmw=cmw_id(cmw_data),
+                      expected_binding=matched)
+            vnonce = v.context if profile.context_source == "verifier-nonce" else None
+            ear_cmw, report = self.verifier.service.appraise(
+                cmw_data, expected_binding=matched if profile.mitigations.check_binding else None,
+                nonce=vnonce, expected_aik_pub_hash=expected_aik if profile.mitigations.check_aik_pub_hash else None)
+            self.recorder.emit("EvidenceAppraised", self.verifier.name, cmw=cmw_id(cmw_data), result=cmw_id(ear_cmw),
+                               status=_status(report), binding_echo=cmw_binding or b"", nonce=vnonce or b"",
+                               to=self.agent)
+            report.raise_for_status()
+            result = verify_ear(ear_cmw, self.verifier.public_key, matched, profile)
+            self.emit("AttestationResultReceived", ctx=v.context, result=cmw_id(ear_cmw), status=result.overall.name)
+        else:
+            result = verify_ear(cmw_data, self.verifier.public_key, matched, profile,
+                                expected_aik_pub_hash=expected_aik)
+            self.emit("AttestationResultReceived", ctx=v.context, result=cmw_id(cmw_data),
+                      status=result.overall.name)
+        return AttestationOutcome(direction=self.peer, ctx=v.context, accepted=True, binding=matched,
+                                  aik_spki=aik_spki, cmw=cmw_id(cmw_data), status=result.overall.name)
+
+    # --- Attester: learn the outcome ---------------------------------------------------------------
+
+    def await_outcome(self) -> AttestationOutcome:
+        payload = self.receive(ATTESTATION_OUTCOME)
+        OUTCOME_FRAME.require(len(payload) >= 1 and payload[0] in (0, 1) and len(payload) <= 256,
+                              "malformed attestation outcome frame")
+        outcome = AttestationOutcome(direction=self.side, ctx=payload[1:], accepted=payload[0] == 1)
+        if outcome.accepted:
+            self.completed[self.side] = outcome
+            outcome.cmw = self.sent.get(outcome.ctx, "-")
+            self.emit("AttestationCompleted", ctx=outcome.ctx, attester=self.side, cmw=outcome.cmw)
+        return outcome
+
+    # --- application data (draft §7.3) -------------------------------------------------------------
+
+    def attested(self) -> bool:
+        return all(s in self.completed for s in self.must_attest)
+
+    def send_application_data(self, data: bytes) -> None:
+        ATTESTED_BEFORE_DATA.require(self.attested(), "attestation has not completed; application data refused")
+        self.channel.send(FrameType.application_data, data)
+        self.emit("ApplicationDataSent", length=len(data))
+
+    def receive_application_data(self) -> bytes:
+        data = self.receive(FrameType.application_data)
+        ATTESTED_BEFORE_DATA.require(self.attested(), "application data arrived before attestation completed")
+        self.emit("ApplicationDataReceived", length=len(data))
+        return data
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except Exception:
+            pass
+
+
+def _status(report: Any) -> str:
+    status = getattr(report, "status", None)
+    return getattr(status, "name", None) or (report.get("status") if isinstance(report, dict) else "none")
+
+
+def _label_id(profile: Profile, matched: bytes, acceptable: list[bytes]) -> str:
+    from expat.profile import EXPORTER_LABELS
+    if matched == acceptable[0] or len(acceptable) == 1:
+        return profile.exporter_label.replace(" ", "_")
+    other = [label for label in EXPORTER_LABELS if label != profile.exporter_label]
+    return other[0].replace(" ", "_")
+
+
+def _attestation_key_of(evidence: bytes) -> Any:
+    certs = eat.x5chain(eat.unwrap_evidence(evidence))
+    return x509.load_der_x509_certificate(certs[0]).public_key()
+
+
+def _ear_echo(ear_cmw: bytes, verifier_public_key: Any) -> tuple[bytes | None, bytes | None]:
+    """The binding and AIK_pub_hash an EAR echoes, after checking the Verifier's signature."""
+    result = verify_ear_signature(ear_cmw, verifier_public_key)
+    for appraisal in result.submods.values():
+        nonce = appraisal.eat_nonce
+        if isinstance(nonce, list):
+            nonce = nonce[0] if nonce else None
+        return nonce, appraisal.aik_pub_hash
+    return None, None

@@ -1,0 +1,149 @@
+"""One attested connection, end to end, over real TLS 1.3 on loopback (``expat run``).
+
+The TLS handshake runs with the server side in a thread (tls.loopback_pair); after that one thread
+drives both endpoints in protocol order, each step sending real frames over the TLS connection
+and the peer reading them from its socket. That keeps event order deterministic for traces.
+
+Flows (draft §3.4, §4.1, §4.2): the Relying Party requests, the Attester answers; background check
+(the RP forwards Evidence to the Verifier) or passport (the Attester brings an EAR). ``mutual``
+runs the server-requests-client direction first, then the client-requests-server one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from expat.errors import ProtocolError
+from expat.profile import Profile, get_profile
+from expat.reference import pki, tls
+from expat.reference.attestation.endpoint import (BACKGROUND_CHECK, MODELS, AttestationOutcome, AttestedEndpoint,
+                                                  VerifierHandle)
+from expat.reference.attestation.environment import SoftwareAttestingEnvironment
+from expat.reference.attestation.verifier import Verifier
+from expat.reference.attestation.verifier_service import VerifierClient, VerifierService
+
+ATTESTERS = ("client", "server", "mutual")
+REVISION_PROFILES = {"01": "rev01", "02": "default", "editors": "editors"}
+
+
+@dataclass
+class Scenario:
+    attester: str = "client"
+    model: str = BACKGROUND_CHECK
+    profile: Profile = field(default_factory=lambda: get_profile("default"))
+    suite: str = "TLS_AES_128_GCM_SHA256"
+    tls_key: str = "p256"
+    seed: bytes | None = None
+    verifier_transport: str = "in-process"      # or "http"
+    reattest: int = 0                           # extra attestations on the same connection
+    app_data: bytes = b"hello over an attested channel"
+
+    def __post_init__(self) -> None:
+        if self.attester not in ATTESTERS:
+            raise ValueError(f"attester must be one of {ATTESTERS}")
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {MODELS}")
+        if self.verifier_transport not in ("in-process", "http"):
+            raise ValueError("verifier_transport must be in-process or http")
+
+    @property
+    def attesting_sides(self) -> tuple[str, ...]:
+        return ("server", "client") if self.attester == "mutual" else (self.attester,)
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    ok: bool
+    outcomes: list[AttestationOutcome] = field(default_factory=list)
+    error: ProtocolError | None = None
+    cipher_suite: str = ""
+    received: dict[str, bytes] = field(default_factory=dict)
+    endpoints: dict[str, AttestedEndpoint] = field(default_factory=dict)
+
+
+def _seed(s: Scenario, label: str) -> bytes:
+    base = s.seed if s.seed is not None else os.urandom(16)
+    return base + b"|" + label.encode()
+
+
+@contextlib.contextmanager
+def _verifier(s: Scenario, anchors: list, reference_values: dict) -> Iterator[VerifierHandle]:
+    key = pki.derive_key("p256", _seed(s, "verifier"))
+    verifier = Verifier(anchors, reference_values, key, profile=s.profile)
+    if s.verifier_transport == "http":
+        with VerifierService(verifier) as service:
+            yield VerifierHandle(VerifierClient(service.url), public_key=key.public_key())
+    else:
+        yield VerifierHandle(verifier, public_key=key.public_key())
+
+
+def run(s: Scenario, recorder: Any = None, *, attack: Any = None) -> RunResult:
+    """Run ``s``; never raises a ProtocolError (it ends up in ``RunResult.error``)."""
+    sides = s.attesting_sides
+    aes = {side: SoftwareAttestingEnvironment(seed=_seed(s, f"{side}-ae"), profile=s.profile,
+                                              device=f"expat {side} device") for side in sides}
+    anchors = [ae.manufacturer_root for ae in aes.values()]
+    reference_values = next(iter(aes.values())).reference_values()
+    server_id = pki.make_identity(s.tls_key, seed=_seed(s, "tls-server"), name="server")
+    client_cfg = tls.TlsConfig(cipher_suites=(s.suite,), trust_anchors=server_id.root_pem(), verify_peer=True)
+    server_cfg = tls.TlsConfig(identity=server_id, cipher_suites=(s.suite,))
+    result = RunResult(scenario=s, ok=False)
+    with _verifier(s, anchors, reference_values) as vh:
+        client_conn, server_conn = tls.loopback_pair(server_cfg, client_cfg)
+        result.cipher_suite = client_conn.cipher_suite
+        eps: dict[str, AttestedEndpoint] = {}
+        try:
+            for side, conn in (("client", client_conn), ("server", server_conn)):
+                ae = aes.get(side)
+                eps[side] = AttestedEndpoint.create(
+                    side, conn, s.profile, s.model, conn_id="conn1", recorder=recorder, ae=ae, verifier=vh,
+                    aik_anchors=[a.aik_identity().root for a in aes.values()] if s.profile.aik_certificate ==
+                    "device-ca" else [a.aik_identity().leaf for a in aes.values()],
+                    must_attest=sides)
+                if ae is not None:
+                    recorder and recorder.emit("AikGenerated", f"{side}-ae", aik=pki.spki_der(ae.aik_public_key()),
+                                               owner=side)
+            result.endpoints = eps
+            if attack is not None:
+                attack.prepare(eps)
+            for _ in range(1 + s.reattest):
+                for attester in sides:
+                    rp = eps["server" if attester == "client" else "client"]
+                    att = eps[attester]
+                    request = rp.request_attestation()
+                    att.answer_request()
+                    if attack is not None:
+                        attack.before_accept(rp, att, request)
+                    result.outcomes.append(rp.accept_authenticator(request))
+                    att.await_outcome()
+            # application data both ways, each gated on attestation (§7.3)
+            eps["client"].send_application_data(s.app_data)
+            result.received["server"] = eps["server"].receive_application_data()
+            eps["server"].send_application_data(s.app_data[::-1])
+            result.received["client"] = eps["client"].receive_application_data()
+            result.ok = True
+        except ProtocolError as e:
+            result.error = e
+        finally:
+            for conn in (client_conn, server_conn):
+                with contextlib.suppress(Exception):
+                    conn.close()
+    return result
+
+
+def scenario_from_options(*, attester: str = "client", model: str = BACKGROUND_CHECK, revision: str | None = None,
+                          profile: str | None = None, **kw: Any) -> Scenario:
+    """Build a Scenario from CLI-style options; ``--revision`` picks the revision's profile unless
+    ``--profile`` names one, in which case the revision (if given) overrides that profile's."""
+    if profile is not None:
+        prof = get_profile(profile)
+        if revision is not None:
+            prof = dataclasses.replace(prof, revision=revision)
+    else:
+        prof = get_profile(REVISION_PROFILES[revision or "02"])
+    return Scenario(attester=attester, model=model, profile=prof, **kw)
