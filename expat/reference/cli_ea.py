@@ -1,5 +1,8 @@
 """``expat ea ...``: Exported Authenticator tools (RFC 9261).
 
+``expat ea demo`` exchanges authenticators both ways over a live loopback TLS 1.3 connection
+(:mod:`expat.reference.demo`; exit 0 when every step came out as expected, 1 otherwise).
+
 ``expat ea validate`` checks one authenticator offline, from the connection's exporter secret
 or from the two RFC 9261 §5.1 values directly. ``--role`` names the authenticator's SENDER.
 
@@ -102,6 +105,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if result.valid else 1
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from expat.reference.demo import format_demo, run_demo
+
+    if args.rounds < 1:
+        print("expat ea demo: --rounds must be at least 1", file=sys.stderr)
+        return 2
+    result = run_demo(suite=args.suite, key=args.key, rounds=args.rounds)
+    print(format_demo(result))
+    return 0 if result.ok else 1
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     global EA_SUBPARSERS
     ea = sub.add_parser("ea", help="Exported Authenticators (RFC 9261)",
@@ -131,3 +145,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--client-hello-extensions", type=_int_list, metavar="LIST",
                    help="spontaneous only: the ClientHello's extension types (default: not checked)")
     v.set_defaults(handler=cmd_validate)
+
+    from expat.reference.demo import DEMO_KEYS, DEMO_SUITES
+
+    d = EA_SUBPARSERS.add_parser(
+        "demo", help="exchange authenticators both ways over a live loopback TLS 1.3 connection",
+        description="Run a loopback TLS 1.3 connection and exchange Exported Authenticators over it in both "
+                    "directions: server request and client authenticator, client request and server "
+                    "authenticator, a spontaneous server authenticator, and an empty authenticator (refusal), "
+                    "N rounds with fresh contexts. Exit 0 when every step came out as expected, 1 otherwise.")
+    d.add_argument("--suite", choices=DEMO_SUITES, default=DEMO_SUITES[0], help="TLS 1.3 cipher suite")
+    d.add_argument("--key", choices=DEMO_KEYS, default="p256", help="key type of the TLS and EA identities")
+    d.add_argument("--rounds", type=int, default=1, metavar="N", help="rounds of the exchange (default 1)")
+    d.set_defaults(handler=cmd_demo)

@@ -46,7 +46,8 @@ MODELS = (BACKGROUND_CHECK, PASSPORT)
 OFFERED_SCHEMES = (0x0403, 0x0503, 0x0807, 0x0804, 0x0805)
 
 OFFER_REQUIRED = check("expat02-3.1-offer", "draft-fossati-seat-expat-02 §3.1", Alert.missing_extension,
-                       "an attestation request carries an empty cmw_attestation extension")
+                       "attestation is requested by an empty cmw_attestation extension in the request; "
+                       "without it the attester attaches none")
 OFFER_EMPTY = check("expat02-3.1-offer-empty", "draft-fossati-seat-expat-02 §3.1", Alert.decode_error,
                     "the cmw_attestation extension in a request has empty extension_data")
 FIRST_ENTRY_ONLY = check("expat02-3-first-entry", "draft-fossati-seat-expat-02 §3", Alert.illegal_parameter,
@@ -57,8 +58,6 @@ ATTESTATION_PRESENT = check("expat02-3.3-attestation-missing", "draft-fossati-se
                             Alert.missing_extension,
                             "an authenticator answering an attestation request carries cmw_attestation "
                             "(the requester's policy; default profile rejects)")
-NO_SPONTANEOUS = check("expat02-3.2-response-only", "draft-fossati-seat-expat-02 §3.2", Alert.unsupported_extension,
-                       "cmw_attestation is accepted only in an authenticator answering a request")
 ATTESTED_BEFORE_DATA = check("expat02-7.3-attest-before-data", "draft-fossati-seat-expat-02 §7.3",
                              Alert.unexpected_message,
                              "no application data is sent to or accepted from a peer before its "
@@ -230,9 +229,10 @@ class AttestedEndpoint:
                   request=request)
         if offered is not None:
             OFFER_EMPTY.require(offered.data == b"", "cmw_attestation in a request must be empty")
-        if self.ae is None or offered is None:
-            raise ProtocolError("this endpoint has no Attesting Environment or the request offers no attestation",
-                                alert=Alert.handshake_failure)
+        # §3.1: attestation is attached only when the requester signalled it
+        OFFER_REQUIRED.require(offered is not None, "the request does not offer cmw_attestation")
+        if self.ae is None:
+            raise ProtocolError("this endpoint has no Attesting Environment", alert=Alert.handshake_failure)
         cmw_data, binding_value = self.produce_attestation(req.context)
         ident = self.ae.aik_identity()
         chain = ident.chain_der()
@@ -257,11 +257,13 @@ class AttestedEndpoint:
         self.emit("EvidenceRequested", ctx=ctx, ae=self.ae_agent, binding=binding_value, aik=pki.spki_der(aik),
                   spontaneous=False, exported_value=exported)
         evidence = self.ae.evidence(binding_value, aik_hash, hash=h)
-        if self.evidence_hook is not None:       # attack demos substitute Evidence here
-            evidence = self.evidence_hook(ctx, binding_value, evidence)
         self.recorder.emit("EvidenceProduced", self.ae_agent, cmw=cmw_id(evidence), te=self.agent,
-                           binding=binding_value, aik_hash=aik_hash,
+                           binding=binding_value,
+                           aik_hash=eat.decode_claims(eat.unwrap_evidence(evidence), profile.evidence_claims)
+                           .aik_pub_hash or b"",   # what the AE signed (it may refuse the host's value)
                            attestation_key=cmw_id(pki.spki_der(_attestation_key_of(evidence))))
+        if self.evidence_hook is not None:       # attack demos substitute Evidence here (after the AE made it)
+            evidence = self.evidence_hook(ctx, binding_value, evidence)
         if self.model == BACKGROUND_CHECK:
             return evidence, binding_value
         assert self.verifier is not None, "passport model: the attester needs a Verifier"
@@ -327,14 +329,15 @@ class AttestedEndpoint:
             assert self.verifier is not None, "passport model: the Relying Party needs the Verifier's key"
             cmw_binding, cmw_aik = _ear_echo(cmw_data, self.verifier.public_key)
         matched = next((b for b in acceptable if binding_mod.matches(cmw_binding, [b])), acceptable[0])
+        # §5.1: compare locally (the Verifier repeats it in the background-check model); §5.2: AIK_pub_hash.
+        # BindingChecked records a comparison that passed (or was switched off), so it follows the checks.
+        binding_mod.check_binding(profile, cmw_binding, acceptable)
+        if self.model == BACKGROUND_CHECK:
+            binding_mod.check_aik_pub_hash(profile, cmw_aik, expected_aik)
         self.emit("BindingChecked", ctx=v.context, expected_binding=acceptable[0], cmw_binding=cmw_binding or b"",
                   expected_aik_hash=expected_aik, cmw_aik_hash=cmw_aik or b"",
                   label=_label_id(profile, matched, acceptable),
                   exported_value=binding_mod.exported_value(self.conn.exporter, profile, v.context))
-        # §5.1: compare locally (the Verifier repeats it in the background-check model); §5.2: AIK_pub_hash
-        binding_mod.check_binding(profile, cmw_binding, acceptable)
-        if self.model == BACKGROUND_CHECK:
-            binding_mod.check_aik_pub_hash(profile, cmw_aik, expected_aik)
         assert self.verifier is not None, "the Relying Party needs a Verifier (or its public key)"
         if self.model == BACKGROUND_CHECK:
             self.emit("EvidenceForwarded", ctx=v.context, verifier=self.verifier.name, cmw=cmw_id(cmw_data),
