@@ -131,6 +131,14 @@ def expat_side(conn: tls.TlsConnection, stdlib_ea: pki.Identity, expat_ea: pki.I
             "validated": validated, "refusal": refusal}
 
 
+def run_expat_side(peer, conn: tls.TlsConnection, stdlib_ea: pki.Identity, expat_ea: pki.Identity) -> dict:
+    try:
+        return expat_side(conn, stdlib_ea, expat_ea)
+    except EOFError:
+        peer.result()  # the stdlib side hung up: re-raise its failure (e.g. a failed validation)
+        raise
+
+
 def run_connection(stdlib_role: str, suite: str) -> tuple[dict, dict, tls.TlsConnection]:
     """One live connection: (stdlib side's record, expat side's record, expat connection (closed))."""
     _, expat_kind, stdlib_kind = SUITES[suite]
@@ -142,14 +150,14 @@ def run_connection(stdlib_role: str, suite: str) -> tuple[dict, dict, tls.TlsCon
         cfg = tls.TlsConfig(trust_anchors=srv_id.root_pem(), verify_peer=True, cipher_suites=(suite,))
         conn = tls.connect(peer.address, cfg)
         with conn:
-            mine = expat_side(conn, stdlib_ea, expat_ea)
+            mine = run_expat_side(peer, conn, stdlib_ea, expat_ea)
             theirs = peer.result()
     else:
         with tls.TlsServer(tls.TlsConfig(identity=srv_id, cipher_suites=(suite,))) as server:
             peer = stdlib_peer("client", address=server.address, trust_pem=srv_id.root_pem(),
                                conversation=conversation)
             with server.accept() as conn:
-                mine = expat_side(conn, stdlib_ea, expat_ea)
+                mine = run_expat_side(peer, conn, stdlib_ea, expat_ea)
                 theirs = peer.result()
     peer.join()
     assert theirs.cipher_suite == conn.cipher_suite == suite
@@ -195,25 +203,32 @@ def test_authenticators_cross_stacks(stdlib_role, suite):
                                theirs["request"], theirs["authenticator"], None)
 
 
-def stdlib_server_records(suite: str) -> tuple[dict, dict]:
-    theirs, mine, _ = run_connection("server", suite)
-    return theirs, mine
-
-
 @pytest.mark.parametrize("suite", SUITES)
 def test_exporter_secret_of_another_connection_fails(suite):
-    first, _ = stdlib_server_records(suite)
-    second, _ = stdlib_server_records(suite)
-    assert first["exporter"].exporter_master_secret != second["exporter"].exporter_master_secret
-    other = second["exporter"]
-    # expat's authenticator from the first connection, against the second connection's keylog secret:
-    # the CertificateVerify covers the Handshake Context, so the signature check fails first (§5.2.2).
+    first, first_mine, _ = run_connection("server", suite)
+    second, _, _ = run_connection("server", suite)
+    right, other = first["exporter"], second["exporter"]
+    assert right.exporter_master_secret != other.exporter_master_secret
+    # The same bytes validate with their own connection's secret ...
+    assert validate_authenticator(authenticator_keys(right, "client"), "client", first["request"],
+                                  first["authenticator"], None).valid
+    # ... but not with another connection's: the CertificateVerify covers the Handshake Context,
+    # so the signature check fails first (RFC 9261 §5.2.2, §5.2.4).
     with pytest.raises(DecryptError) as e:
         validate_authenticator(authenticator_keys(other, "client"), "client", first["request"],
                                first["authenticator"], None)
     assert e.value.alert == Alert.decrypt_error and e.value.check == "rfc9261-5.2.2-signature"
-    # The same bytes with the right connection's secret validate (re-checked here, statelessly).
-    assert validate_authenticator(authenticator_keys(first["exporter"], "client"), "client", first["request"],
-                                  first["authenticator"], None).valid
-    # The stdlib side's empty authenticator (a lone Finished) against the other connection's keys: Finished fails.
-    refusal_request = second_request = None  # noqa: F841 (documenting: the request came from expat's session)
+    # The stdlib side's (server-sent) authenticator and empty authenticator from the first connection,
+    # against the second connection's secret.
+    own_request, refusal_request = first_mine["validated"].request, first_mine["refusal"].request
+    assert validate_authenticator(authenticator_keys(right, "server"), "server", own_request,
+                                  first["made"], None).valid
+    with pytest.raises(DecryptError) as e:
+        validate_authenticator(authenticator_keys(other, "server"), "server", own_request, first["made"], None)
+    assert e.value.alert == Alert.decrypt_error and e.value.check == "rfc9261-5.2.2-signature"
+    assert validate_authenticator(authenticator_keys(right, "server"), "server", refusal_request,
+                                  first["refused"], None).empty
+    with pytest.raises(DecryptError) as e:  # a lone Finished: only the Finished MAC can fail (§6)
+        validate_authenticator(authenticator_keys(other, "server"), "server", refusal_request,
+                               first["refused"], None)
+    assert e.value.alert == Alert.decrypt_error and e.value.check == "rfc9261-5.2.3-finished"

@@ -331,13 +331,16 @@ class AttestedEndpoint:
         matched = next((b for b in acceptable if binding_mod.matches(cmw_binding, [b])), acceptable[0])
         # §5.1: compare locally (the Verifier repeats it in the background-check model); §5.2: AIK_pub_hash.
         # BindingChecked records a comparison that passed (or was switched off), so it follows the checks.
-        binding_mod.check_binding(profile, cmw_binding, acceptable)
+        # Passport with passport_binding_echo off is the draft's literal §4 check: no binding (DIGEST §3.8 #10).
+        compared = self.model == BACKGROUND_CHECK or profile.passport_binding_echo
+        if compared:
+            binding_mod.check_binding(profile, cmw_binding, acceptable)
         if self.model == BACKGROUND_CHECK:
             binding_mod.check_aik_pub_hash(profile, cmw_aik, expected_aik)
-        self.emit("BindingChecked", ctx=v.context, expected_binding=acceptable[0], cmw_binding=cmw_binding or b"",
-                  expected_aik_hash=expected_aik, cmw_aik_hash=cmw_aik or b"",
-                  label=_label_id(profile, matched, acceptable),
-                  exported_value=binding_mod.exported_value(self.conn.exporter, profile, v.context))
+        label = _label_id(profile, matched, acceptable)     # the label under which the binding matched
+        compared and self.emit("BindingChecked", ctx=v.context, expected_binding=matched, cmw_binding=cmw_binding or b"",
+                  expected_aik_hash=expected_aik, cmw_aik_hash=cmw_aik or b"", label=label,
+                  exported_value=binding_mod.exported_value(self.conn.exporter, profile, v.context, label=label))
         assert self.verifier is not None, "the Relying Party needs a Verifier (or its public key)"
         if self.model == BACKGROUND_CHECK:
             self.emit("EvidenceForwarded", ctx=v.context, verifier=self.verifier.name, cmw=cmw_id(cmw_data),
@@ -404,9 +407,9 @@ def _status(report: Any) -> str:
 def _label_id(profile: Profile, matched: bytes, acceptable: list[bytes]) -> str:
     from expat.profile import EXPORTER_LABELS
     if matched == acceptable[0] or len(acceptable) == 1:
-        return profile.exporter_label.replace(" ", "_")
+        return profile.exporter_label
     other = [label for label in EXPORTER_LABELS if label != profile.exporter_label]
-    return other[0].replace(" ", "_")
+    return other[0]
 
 
 def _attestation_key_of(evidence: bytes) -> Any:

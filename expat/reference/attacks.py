@@ -1,0 +1,317 @@
+"""Attack demos: the real reference over real loopback TLS 1.3, with a simulated adversary.
+
+Each :class:`Attack` runs twice (:func:`run_attack`): once with the draft's mitigation on (the
+implementation must reject and the trace must be conformant) and once with that mitigation switched
+off through the profile (the implementation accepts and the checker must flag the named property).
+The adversary acts through the hooks the reference offers to demos (``evidence_hook`` of an
+:class:`~expat.reference.attestation.endpoint.AttestedEndpoint`, ``attack.prepare`` /
+``attack.before_accept`` of :func:`~expat.reference.attestation.scenario.run`); the trace header
+names the adversary agents and the disabled mitigations (docs/attacks.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from expat.errors import ProtocolError
+from expat.model.checker import Result, check_trace
+from expat.model.trace import Trace, TraceRecorder
+from expat.profile import EXPORTER_LABELS, Profile, get_profile
+from expat.reference import pki
+from expat.reference.attestation.endpoint import BACKGROUND_CHECK, PASSPORT, AttestedEndpoint, cmw_id
+from expat.reference.attestation.environment import AikIdentity, AikSigner
+from expat.reference.attestation.scenario import RunResult, Scenario, run
+
+SUITE = "TLS_AES_128_GCM_SHA256"
+
+
+# --- plumbing ------------------------------------------------------------------------------------
+
+class ConnectionNames:
+    """Recorder wrapper for attacks that span several scenario runs: each run's connection ("conn1")
+    gets its own name, and an Attesting Environment taking part in a later run (same device, same
+    seed) does not announce its existing AIK again."""
+
+    def __init__(self, recorder: TraceRecorder):
+        self.recorder = recorder
+        self.conn = "conn1"
+        self._announced: set[tuple[str, str]] = set()
+
+    def on(self, conn: str) -> "ConnectionNames":
+        self.conn = conn
+        return self
+
+    def emit(self, event: str, agent: str, /, **args: Any) -> Any:
+        if args.get("conn") == "conn1":
+            args["conn"] = self.conn
+        if event == "AikGenerated":
+            key = (agent, bytes(args["aik"]).hex())
+            if key in self._announced:
+                return None
+            self._announced.add(key)
+        return self.recorder.emit(event, agent, **args)
+
+
+class Hooks:
+    """Base of the adversaries: no-op ``prepare`` / ``before_accept`` (scenario.run's attack protocol)."""
+
+    def prepare(self, eps: dict[str, AttestedEndpoint]) -> None:
+        pass
+
+    def before_accept(self, rp: AttestedEndpoint, att: AttestedEndpoint, request: bytes) -> None:
+        pass
+
+
+class CaptureEvidence(Hooks):
+    """The attester's host keeps a copy of every Evidence its AE produced (it sees them all)."""
+
+    def __init__(self, side: str = "client"):
+        self.side = side
+        self.captured: list[bytes] = []
+
+    def prepare(self, eps: dict[str, AttestedEndpoint]) -> None:
+        def hook(ctx: bytes, binding: bytes, evidence: bytes) -> bytes:
+            self.captured.append(evidence)
+            return evidence
+        eps[self.side].evidence_hook = hook
+
+
+class CaptureResult(Hooks):
+    """Passport model: the attester's host keeps a copy of every Attestation Result it obtained."""
+
+    def __init__(self, side: str = "client"):
+        self.side = side
+        self.captured: list[bytes] = []
+
+    def prepare(self, eps: dict[str, AttestedEndpoint]) -> None:
+        def keep(ctx: bytes, result: bytes) -> bytes:
+            self.captured.append(result)
+            return result
+        _substitute_result(eps[self.side], keep)
+
+
+# --- the attacks ---------------------------------------------------------------------------------
+
+Runner = Callable[[Profile, ConnectionNames], RunResult]
+
+
+@dataclass(frozen=True)
+class Attack:
+    name: str
+    summary: str
+    section: str
+    mitigation: str                   # a Mitigations field, or "passport_binding_echo"
+    properties: tuple[str, ...]       # flagged when the mitigation is off (at least these)
+    adversaries: tuple[str, ...]
+    runner: Runner
+    with_secrets: bool = False
+    base_profile: str = "default"
+
+    def profile(self, mitigated: bool) -> Profile:
+        p = get_profile(self.base_profile)
+        if mitigated:
+            return p
+        if self.mitigation == "passport_binding_echo":
+            return dataclasses.replace(p, passport_binding_echo=False)
+        return p.with_mitigations(**{self.mitigation: False})
+
+
+def _seed(attack: str) -> bytes:
+    return f"expat-attack|{attack}".encode()
+
+
+def replay_other_connection(profile: Profile, rec: ConnectionNames, model: str = BACKGROUND_CHECK) -> RunResult:
+    """Connection A: an honest run; the client host keeps its Evidence (or, passport, its EAR).
+    Connection B: the host answers the server's request with the kept CMW instead of fresh one."""
+    capture = CaptureEvidence("client") if model == BACKGROUND_CHECK else CaptureResult("client")
+    seed = _seed(f"replay-{model}")
+    first = run(Scenario(profile=profile, seed=seed, model=model), rec.on("connA"), attack=capture)
+    if not first.ok or not capture.captured:
+        raise RuntimeError(f"the honest connection A failed: {first.error}")
+    kept = capture.captured[0]
+
+    class Replay(Hooks):
+        def prepare(self, eps: dict[str, AttestedEndpoint]) -> None:
+            if model == PASSPORT:
+                _substitute_result(eps["client"], lambda ctx, ear: kept)
+            else:
+                eps["client"].evidence_hook = lambda ctx, binding, evidence: kept
+
+    return run(Scenario(profile=profile, seed=seed, model=model), rec.on("connB"), attack=Replay())
+
+
+def passport_replay(profile: Profile, rec: ConnectionNames) -> RunResult:
+    """Passport model: the Attestation Result the client obtained for connection A is presented
+    by its host in connection B."""
+    return replay_other_connection(profile, rec, model=PASSPORT)
+
+
+def replay_same_connection(profile: Profile, rec: ConnectionNames) -> RunResult:
+    """One connection, a re-attestation (reattest=1): the client host answers the second request
+    with the Evidence of the first."""
+
+    class ReplayFirst(Hooks):
+        def prepare(self, eps: dict[str, AttestedEndpoint]) -> None:
+            kept: list[bytes] = []
+
+            def hook(ctx: bytes, binding: bytes, evidence: bytes) -> bytes:
+                if not kept:
+                    kept.append(evidence)
+                return kept[0]
+            eps["client"].evidence_hook = hook
+
+    return run(Scenario(profile=profile, seed=_seed("replay-same"), reattest=1), rec, attack=ReplayFirst())
+
+
+def binding_other_label(profile: Profile, rec: ConnectionNames) -> RunResult:
+    """The client computes its binding with the draft's other exporter label (§4's "Attestation
+    Binding" where §5.1 says "Attestation")."""
+    other = next(label for label in EXPORTER_LABELS if label != profile.exporter_label)
+
+    class OtherLabel(Hooks):
+        def prepare(self, eps: dict[str, AttestedEndpoint]) -> None:
+            eps["client"].profile = dataclasses.replace(eps["client"].profile, exporter_label=other)
+
+    return run(Scenario(profile=profile, seed=_seed("other-label")), rec, attack=OtherLabel())
+
+
+class _SplitHost:
+    """A host outside the TEE that authenticates with its own key and has the genuine AE (the TEE)
+    sign Evidence over the binding it computed for that key. Looks like an AE to the endpoint."""
+
+    def __init__(self, tee: Any, seed: bytes):
+        self.tee = tee
+        self.identity = pki.make_identity("p256", seed=seed + b"|host-key", name="client host")
+        self.signer = AikSigner(self.identity.key)
+
+    def aik_public_key(self) -> Any:
+        return self.identity.key.public_key()
+
+    def aik_signer(self) -> AikSigner:
+        return self.signer
+
+    def aik_identity(self) -> AikIdentity:
+        return AikIdentity(chain=list(self.identity.chain), signer=self.signer)
+
+    def evidence(self, binding: bytes, aik_pub_hash: bytes | None = None, *, hash: Any = None) -> bytes:
+        # The TEE vouches only for its own AIK (draft §5.2): it computes AIK_pub_hash itself.
+        return self.tee.evidence(binding, None, hash=hash)
+
+
+def split_relay(profile: Profile, rec: ConnectionNames) -> RunResult:
+    """Split deployment (draft §5.2, §7): the client host's EA key is certified by a PKI the server
+    trusts but is not the TEE's AIK; the TEE signs Evidence over the host's binding."""
+    seed = _seed("split-relay")
+
+    class Relay(Hooks):
+        def prepare(self, eps: dict[str, AttestedEndpoint]) -> None:
+            host = _SplitHost(eps["client"].ae, seed)
+            eps["client"].ae = host
+            eps["server"].aik_anchors.append(host.identity.root)
+
+    return run(Scenario(profile=profile, seed=seed), rec, attack=Relay())
+
+
+def _substitute_result(ep: AttestedEndpoint, substitute: Callable[[bytes, bytes], bytes]) -> None:
+    """Passport model: the host lets the TE obtain its Attestation Result honestly, then puts
+    ``substitute(ctx, result)`` into the authenticator instead."""
+    honest = ep.produce_attestation
+
+    def produce(ctx: bytes) -> tuple[bytes, bytes]:
+        result, binding = honest(ctx)
+        return substitute(ctx, result), binding
+    ep.produce_attestation = produce  # type: ignore[method-assign]
+
+
+ATTACKS: dict[str, Attack] = {a.name: a for a in (
+    Attack("evidence-replay-other-connection",
+           "Evidence captured on connection A is replayed by the attester's host into connection B",
+           "draft-02 §5.1", "check_binding", ("channel_binding",), ("client",), replay_other_connection),
+    Attack("evidence-replay-same-connection",
+           "a re-attestation request is answered with the Evidence of the first request on the same connection",
+           "draft-02 §5.1; RFC 9261 §4", "check_binding", ("request_binding", "reattestation_fresh"), ("client",),
+           replay_same_connection),
+    Attack("binding-other-label",
+           "the attester binds with the other exporter label of the draft (§4 vs §5.1)",
+           "draft-02 §4, §5.1", "check_exporter_label", ("channel_binding", "request_binding"), ("client",),
+           binding_other_label, with_secrets=True),
+    Attack("relay-split-deployment",
+           "a host authenticates with its own key and relays Evidence its TEE signed over the host's binding",
+           "draft-02 §5.2, §7", "check_aik_pub_hash", ("aik_in_tee",), ("client",), split_relay),
+    Attack("passport-result-replay",
+           "an Attestation Result obtained for connection A is presented in connection B (passport model)",
+           "draft-02 §4, §5.1", "passport_binding_echo", ("channel_binding",), ("client",), passport_replay),
+)}
+
+
+# --- running an attack twice -----------------------------------------------------------------------
+
+@dataclass
+class AttackRun:
+    """One run of an attack: what the implementation decided and what the checker found."""
+
+    attack: Attack
+    mitigated: bool
+    profile: Profile
+    result: RunResult
+    trace: Trace
+    check: Result
+
+    @property
+    def accepted(self) -> bool:
+        return self.result.ok
+
+    @property
+    def error(self) -> ProtocolError | None:
+        return self.result.error
+
+    @property
+    def violated(self) -> set[str]:
+        return self.check.properties()
+
+    @property
+    def as_expected(self) -> bool:
+        if self.mitigated:
+            return not self.accepted and self.check.conformant
+        return self.accepted and set(self.attack.properties) <= self.violated
+
+    def decision(self) -> str:
+        if self.accepted:
+            return "accepted"
+        e = self.error
+        if e is None:
+            return "rejected"
+        return f"rejected: {e.check or '-'} ({e.alert.name}): {e.reason}"
+
+    def finding(self) -> str:
+        if self.check.conformant:
+            return "conformant"
+        parts = []
+        if self.violated:
+            parts.append("violated properties: " + ", ".join(sorted(self.violated)))
+        if self.check.rules():
+            parts.append("rule violations: " + ", ".join(sorted(self.check.rules())))
+        return "; ".join(parts)
+
+
+def run_once(attack: Attack, mitigated: bool) -> AttackRun:
+    profile = attack.profile(mitigated)
+    recorder = TraceRecorder(profile=profile.to_dict(), seed=_seed(attack.name).decode(), cipher_suite=SUITE,
+                             with_secrets=attack.with_secrets, adversaries=list(attack.adversaries),
+                             description=f"attack {attack.name} ({'mitigated' if mitigated else 'unmitigated'}): "
+                                         f"{attack.summary}",
+                             attack=attack.name, mitigations_off=[] if mitigated else [attack.mitigation])
+    result = attack.runner(profile, ConnectionNames(recorder))
+    trace = recorder.trace()
+    return AttackRun(attack, mitigated, profile, result, trace, check_trace(trace))
+
+
+def run_attack(name: str) -> list[AttackRun]:
+    """Both runs of attack ``name``: mitigated first, then with the mitigation off."""
+    try:
+        attack = ATTACKS[name]
+    except KeyError:
+        raise ValueError(f"unknown attack {name!r}; known: {', '.join(ATTACKS)}") from None
+    return [run_once(attack, True), run_once(attack, False)]
