@@ -19,6 +19,7 @@ AREAS = (
     "expat.reference.commands",
     "expat.reference.attestation.commands",
     "expat.model.commands",
+    "expat.model.attack_commands",
     "expat.spec.commands",
 )
 

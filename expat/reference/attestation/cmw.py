@@ -206,6 +206,17 @@ def _check_ctype(ctype: object) -> None:
 
 # --- CBOR ------------------------------------------------------------------------------------------
 
+def _collection_header(c: "Collection", depth: int) -> dict:
+    """Checks shared by both serializations of a collection (§3.3); returns the map with its type."""
+    CMW_COLLECTION.require(depth < MAX_DEPTH, "collection nested too deeply")
+    CMW_COLLECTION.require(len(c.entries) >= 1, "collection without entries")
+    out: dict = {}
+    if c.ctype is not None:
+        _check_ctype(c.ctype)
+        out[COLLECTION_TYPE_KEY] = c.ctype
+    return out
+
+
 def _to_cbor_obj(c: CMW, depth: int = 0):
     if isinstance(c, Record):
         _check_record(c, json_form=False)
@@ -215,12 +226,7 @@ def _to_cbor_obj(c: CMW, depth: int = 0):
         CMW_TAG.require(isinstance(c.value, bytes), "tag CMW content must be bytes")
         return cbor2.CBORTag(c.number, c.value)
     if isinstance(c, Collection):
-        CMW_COLLECTION.require(depth < MAX_DEPTH, "collection nested too deeply")
-        CMW_COLLECTION.require(len(c.entries) >= 1, "collection without entries")
-        out: dict = {}
-        if c.ctype is not None:
-            _check_ctype(c.ctype)
-            out[COLLECTION_TYPE_KEY] = c.ctype
+        out: dict = _collection_header(c, depth)
         for label, item in c.entries.items():
             CMW_COLLECTION.require(isinstance(label, (int, str)) and not isinstance(label, bool)
                                    and label != COLLECTION_TYPE_KEY, f"bad collection label {label!r}")
@@ -279,12 +285,7 @@ def _to_json_obj(c: CMW, depth: int = 0):
     if isinstance(c, Tag):
         CMW_TAG.fail("tag CMWs exist only in CBOR")
     if isinstance(c, Collection):
-        CMW_COLLECTION.require(depth < MAX_DEPTH, "collection nested too deeply")
-        CMW_COLLECTION.require(len(c.entries) >= 1, "collection without entries")
-        out: dict = {}
-        if c.ctype is not None:
-            _check_ctype(c.ctype)
-            out[COLLECTION_TYPE_KEY] = c.ctype
+        out: dict = _collection_header(c, depth)
         for label, item in c.entries.items():
             CMW_COLLECTION.require(isinstance(label, str) and label != COLLECTION_TYPE_KEY,
                                    f"JSON collection label {label!r} must be text")

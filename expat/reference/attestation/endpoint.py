@@ -338,9 +338,11 @@ class AttestedEndpoint:
         if self.model == BACKGROUND_CHECK:
             binding_mod.check_aik_pub_hash(profile, cmw_aik, expected_aik)
         label = _label_id(profile, matched, acceptable)     # the label under which the binding matched
-        compared and self.emit("BindingChecked", ctx=v.context, expected_binding=matched, cmw_binding=cmw_binding or b"",
-                  expected_aik_hash=expected_aik, cmw_aik_hash=cmw_aik or b"", label=label,
-                  exported_value=binding_mod.exported_value(self.conn.exporter, profile, v.context, label=label))
+        if compared:
+            self.emit("BindingChecked", ctx=v.context, expected_binding=matched, cmw_binding=cmw_binding or b"",
+                      expected_aik_hash=expected_aik, cmw_aik_hash=cmw_aik or b"", label=label,
+                      exported_value=binding_mod.exported_value(self.conn.exporter, profile, v.context,
+                                                                label=label))
         assert self.verifier is not None, "the Relying Party needs a Verifier (or its public key)"
         if self.model == BACKGROUND_CHECK:
             self.emit("EvidenceForwarded", ctx=v.context, verifier=self.verifier.name, cmw=cmw_id(cmw_data),
