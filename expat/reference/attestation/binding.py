@@ -82,16 +82,19 @@ def compute_binding(exporter: Exporter, profile: Profile, ctx: bytes, aik: objec
     return binding(exporter.hash, profile, public_key_bytes(aik, profile), ev, nonce)
 
 
+def acceptable_labels(profile: Profile) -> list[str]:
+    """Exporter labels the receiver accepts, the profile's first: only with mitigation
+    check_exporter_label off also the draft's other label (§4 vs §5.1)."""
+    labels = [profile.exporter_label]
+    if not profile.mitigations.check_exporter_label:
+        labels += [label for label in EXPORTER_LABELS if label != profile.exporter_label]
+    return labels
+
+
 def acceptable_bindings(exporter: Exporter, profile: Profile, ctx: bytes, aik: object,
                         nonce: bytes = b"") -> list[bytes]:
-    """What the receiver accepts: the profile's binding, plus (only with mitigation
-    check_exporter_label off) the binding under the other exporter label of the draft (§4 vs §5.1)."""
-    out = [compute_binding(exporter, profile, ctx, aik, nonce)]
-    if not profile.mitigations.check_exporter_label:
-        for label in EXPORTER_LABELS:
-            if label != profile.exporter_label:
-                out.append(compute_binding(exporter, profile, ctx, aik, nonce, label=label))
-    return out
+    """What the receiver accepts: the binding under each of :func:`acceptable_labels`, in that order."""
+    return [compute_binding(exporter, profile, ctx, aik, nonce, label=label) for label in acceptable_labels(profile)]
 
 
 def matches(value: bytes | None, candidates: Sequence[bytes]) -> bool:

@@ -337,7 +337,7 @@ class AttestedEndpoint:
             binding_mod.check_binding(profile, cmw_binding, acceptable)
         if self.model == BACKGROUND_CHECK:
             binding_mod.check_aik_pub_hash(profile, cmw_aik, expected_aik)
-        label = _label_id(profile, matched, acceptable)     # the label under which the binding matched
+        label = binding_mod.acceptable_labels(profile)[acceptable.index(matched)]  # the label that matched
         if compared:
             self.emit("BindingChecked", ctx=v.context, expected_binding=matched, cmw_binding=cmw_binding or b"",
                       expected_aik_hash=expected_aik, cmw_aik_hash=cmw_aik or b"", label=label,
@@ -404,14 +404,6 @@ class AttestedEndpoint:
 def _status(report: Any) -> str:
     status = getattr(report, "status", None)
     return getattr(status, "name", None) or (report.get("status") if isinstance(report, dict) else "none")
-
-
-def _label_id(profile: Profile, matched: bytes, acceptable: list[bytes]) -> str:
-    from expat.profile import EXPORTER_LABELS
-    if matched == acceptable[0] or len(acceptable) == 1:
-        return profile.exporter_label
-    other = [label for label in EXPORTER_LABELS if label != profile.exporter_label]
-    return other[0]
 
 
 def _attestation_key_of(evidence: bytes) -> Any:
