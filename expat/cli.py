@@ -5,6 +5,9 @@ Areas (module with a ``register(subparsers)`` function):
   expat.reference.attestation.commands run, profiles, verifier
   expat.model.commands       model, check, attack
   expat.spec.commands        spec (lint, diff, requirements, coverage)
+  expat.tamarin.commands     tamarin (export, check), prove
+  expat.proofs.commands      proofs (run)
+  expat.perf.commands        bench, soak, report
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ AREAS = (
     "expat.model.commands",
     "expat.model.attack_commands",
     "expat.spec.commands",
+    "expat.tamarin.commands",
+    "expat.proofs.commands",
+    "expat.perf.commands",
 )
 
 
