@@ -42,16 +42,25 @@ class Mitigations:
         The receiver compares AIK_pub_hash in the Evidence with the hash of the EA end-entity key
         (draft §5.2). Off = the relay/split-deployment attack of draft §5.2 and §7 goes unnoticed.
     include_public_key_in_binding
-        The binding hashes the AIK public key with the exporter output (draft -02 §5.1). Off =
-        binding = H(exported_value), which no longer ties Evidence to the authenticating key.
+        The binding hashes the AIK public key with the exporter output (draft -02 §5.1; enforced in
+        attestation/binding.py). Off = binding = H(exported_value), the same in both directions of a
+        connection: the reflection attack (attack ``reflection-without-public-key``).
     check_context_unique
-        certificate_request_context values are never reused on a connection (RFC 9261 §4, §5.2.1).
+        certificate_request_context values are never reused on a connection (RFC 9261 §4, §5.2.1):
+        the EA session (ea.EASession ``check_context_unique``) refuses a peer request or authenticator
+        reusing one of its own contexts. Off only as the reflection attack's baseline.
     reject_spontaneous_attestation
         cmw_attestation is accepted only in an authenticator that answers a request offering it
-        (draft §3.1, §3.2; DIGEST §3.8 #8).
+        (draft §3.1, §3.2; DIGEST §3.8 #8): a spontaneous server authenticator carrying it fails
+        check ``expat02-3.1-spontaneous-attestation`` (unsupported_extension). Off = the client treats
+        it as if requested, and its EA session lists cmw_attestation among the ClientHello's
+        extensions (RFC 9261 §5.2.1) (attack ``spontaneous-attestation``).
     reject_resumption
         No session tickets / PSK resumption / early data on connections that need attestation
-        (-02 §7.2 recipe; MUSTs in the editor's copy, DIGEST §3.7).
+        (-02 §7.2 recipe; MUSTs in the editor's copy, DIGEST §3.7): the server issues no ticket, the
+        client discards one (attestation/resumption.py). Off = tickets are issued and kept, and a
+        connection resumed with one (a real TLS 1.3 PSK handshake) inherits the attestation state
+        (attack ``resumption-inherits-attestation``).
     check_exporter_label
         The receiver recomputes the binding with the profile's exporter label only. Off = it also
         accepts a binding computed with the other label (§4 vs §5.1, DIGEST §3.8 #1).

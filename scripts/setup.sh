@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(openssl)
+SYSTEM_PACKAGES=(openssl chromium)
 
 need=()
 for p in "${SYSTEM_PACKAGES[@]}"; do

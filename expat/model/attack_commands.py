@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--json", action="store_true", help="print the account as JSON")
     r.set_defaults(handler=cmd_run)
     a.set_defaults(handler=lambda args: (a.print_help(), 2)[1])
+    from expat.model import golden
+    golden.register(sub)   # expat traces regenerate [--check]
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -35,12 +37,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     if args.json:
         print(json.dumps([{"name": x.name, "summary": x.summary, "section": x.section, "mitigation": x.mitigation,
-                           "properties": list(x.properties), "adversaries": list(x.adversaries)}
+                           "properties": list(x.properties), "adversaries": list(x.adversaries),
+                           "baseline_off": list(x.base_off)}
                           for x in ATTACKS.values()], indent=2))
         return 0
     for x in ATTACKS.values():
         print(f"{x.name}\n    {x.summary} ({x.section})\n    mitigation: {x.mitigation}; "
-              f"without it: {', '.join(x.properties)}")
+              f"without it: {', '.join(x.properties)}"
+              + (f"\n    off in both runs: {', '.join(x.base_off)}" if x.base_off else ""))
     return 0
 
 
@@ -73,7 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0 if ok else 1
     attack = ATTACKS[args.name]
     print(f"attack {attack.name}: {attack.summary} ({attack.section})")
-    print(f"  adversary: {', '.join(attack.adversaries)}; mitigation: {attack.mitigation}")
+    print(f"  adversary: {', '.join(attack.adversaries)}; mitigation: {attack.mitigation}"
+          + (f" (off in both runs: {', '.join(attack.base_off)})" if attack.base_off else ""))
     for r in runs:
         label = "mitigation on " if r.mitigated else "mitigation off"
         want = "rejected + conformant" if r.mitigated else f"accepted + {', '.join(attack.properties)} flagged"

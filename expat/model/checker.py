@@ -335,7 +335,8 @@ def _relations(w: World, i: int, ev: Event) -> list[Violation]:
                 bad("request-encoding", "attestation_offered differs from the empty cmw_attestation in the request")
         if ev.name == "RequestReceived":
             sent = [e for e in w.done if e.name == "RequestSent" and e.args["conn"] == a["conn"]
-                    and e.args["ctx"] == a["ctx"] and "request" in e.args and w.honest(e.agent)]
+                    and e.args["ctx"] == a["ctx"] and "request" in e.args and w.honest(e.agent)
+                    and e.agent != ev.agent]   # sent by the peer (a reused context may be our own too)
             if sent and sent[-1].args["request"] != a["request"] and w.honest(ev.agent):
                 bad("request-encoding", "received request differs from the one sent on this connection")
 

@@ -106,6 +106,15 @@ def _recorded_expected(w: "World", a: Acceptance, ctx: Optional[str]) -> list[by
     return out
 
 
+def _other_label(w: "World", a: Acceptance) -> Optional[str]:
+    """Without secrets: the label under which the requester's binding comparison matched, when it is
+    not the profile's exporter label (the binding is then not this connection's binding, §5.1)."""
+    checked = [e for _, e in _before(w, a.index, "BindingChecked", conn=a.conn, ctx=a.ctx) if e.agent == a.rp]
+    if checked and checked[-1].args["label"] != w.exporter_label:
+        return checked[-1].args["label"]
+    return None
+
+
 MONITORS: dict[str, Callable[["World"], list[Finding]]] = {}
 
 
@@ -169,6 +178,9 @@ def channel_binding(w: "World") -> list[Finding]:
             if a.binding not in refs:
                 out.append((a.index, f"binding is not a binding of connection {a.conn}"))
             continue
+        if (label := _other_label(w, a)) is not None:
+            out.append((a.index, f"binding matched under exporter label {label!r}, not the profile's"))
+            continue
         origin = _origin(w, a)
         if origin is not None:
             if origin.args["conn"] != a.conn:
@@ -197,6 +209,9 @@ def request_binding(w: "World") -> list[Finding]:
         if ref is not None:
             if a.binding != ref:
                 out.append((a.index, "binding is not the one for this certificate_request_context"))
+            continue
+        if (label := _other_label(w, a)) is not None:
+            out.append((a.index, f"binding matched under exporter label {label!r}, not the one for this request"))
             continue
         origin = _origin(w, a)
         if origin is not None:

@@ -216,6 +216,26 @@ def json_schema() -> dict[str, Any]:
                     "description": {"type": "string"},
                     "expect": {"type": "object", "description": "synthetic examples only: the outcome "
                                                                 "tests expect"},
+                    "attack": {"type": "string", "description": "attack runs: the attack's name"},
+                    "mitigations_off": {"type": "array", "items": {"type": "string"},
+                                        "description": "attack runs: mitigations switched off through the "
+                                                       "profile (empty in the mitigated run)"},
+                    "normalised": {
+                        "type": "object",
+                        "description": "golden traces (expat/model/golden.py): values that depend on TLS "
+                                       "randomness were replaced consistently by deterministic stand-ins",
+                        "required": ["scheme", "renamed", "rewritten", "dropped"],
+                        "properties": {
+                            "scheme": {"const": "expat-golden/1"},
+                            "renamed": {"type": "array", "items": {"type": "string"},
+                                        "description": "argument names whose values are stand-ins"},
+                            "rewritten": {"type": "array", "items": {"type": "string"},
+                                          "description": "encoded messages with stand-in values spliced in"},
+                            "dropped": {"type": "array", "items": {"type": "string"},
+                                        "description": "optional arguments left out"},
+                        },
+                        "additionalProperties": False,
+                    },
                 },
                 "additionalProperties": True,
             },

@@ -1,5 +1,91 @@
-"""Sub-commands `bench`, `soak`, `report` (issue 8; being built)."""
+"""Sub-commands `bench`, `soak` (and `report`) of issue 8.
+
+register() is a plain list of sub-registrations: adding a command is one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
 
 
-def register(sub) -> None:  # noqa: D401
-    return None
+def register(sub: argparse._SubParsersAction) -> None:
+    _register_bench(sub)
+    _register_soak(sub)
+    __import__("expat.perf.report", fromlist=["register"]).register(sub)  # expat report (docs/report.md)
+
+
+# --- bench ------------------------------------------------------------------------------------------
+
+def _register_bench(sub: argparse._SubParsersAction) -> None:
+    from expat.perf.bench import FIGURES
+
+    p = sub.add_parser("bench", help="benchmarks: ratios against references measured in the same run",
+                       description="Each figure is a ratio against a reference measured in the same run "
+                                   "(docs/performance.md).")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--record", action="store_true", help="also write benchmarks/results/latest.json")
+    p.add_argument("--seconds", type=float, default=2.0, help="measuring time per figure (default 2)")
+    p.add_argument("--only", action="append", choices=FIGURES, help="measure only this figure (repeatable)")
+    p.set_defaults(handler=_bench)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from expat.perf import bench
+
+    if not 0.05 <= args.seconds <= 600:
+        print("expat bench: --seconds must be in 0.05..600", file=sys.stderr)
+        return 2
+    result = bench.run_all(args.seconds, tuple(args.only or bench.FIGURES),
+                           progress=lambda name: print(f"measuring {name} ...", file=sys.stderr, flush=True))
+    if args.record:
+        path = bench.record(result)
+        print(f"recorded {path}", file=sys.stderr)
+    print(json.dumps(result, indent=2, sort_keys=True) if args.json else bench.format_text(result))
+    return 0
+
+
+# --- soak -------------------------------------------------------------------------------------------
+
+def _register_soak(sub: argparse._SubParsersAction) -> None:
+    from expat.perf.soak import MAX_CONCURRENCY, MAX_CONNECTIONS
+
+    p = sub.add_parser("soak", help="many concurrent attested connections to one server on loopback",
+                       description="One server, many concurrent clients on 127.0.0.1; every connection is "
+                                   "attested and appraised, then both sides' records are cross-checked for "
+                                   "confusion, and threads / file descriptors / processes for leaks.")
+    p.add_argument("--connections", type=int, default=500, help=f"connections in total (1..{MAX_CONNECTIONS})")
+    p.add_argument("--concurrency", type=int, default=50, help=f"clients at a time (1..{MAX_CONCURRENCY})")
+    p.add_argument("--attester", choices=("client",), default="client",
+                   help="which side attests (the soak server is the Relying Party)")
+    p.add_argument("--devices", type=int, default=4, help="Attesting Environments shared by the clients")
+    p.add_argument("--profile", default="default", help="profile name (expat profiles)")
+    p.add_argument("--time-limit", type=float, default=600.0, help="no new connection after this many seconds")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_soak)
+
+
+def _soak(args: argparse.Namespace) -> int:
+    from expat.perf.soak import run_soak
+
+    try:
+        report = run_soak(args.connections, args.concurrency, time_limit=args.time_limit, devices=args.devices,
+                          profile=args.profile)
+    except (ValueError, KeyError) as e:
+        print(f"expat soak: {e}", file=sys.stderr)
+        return 2
+    d = report.to_dict()
+    if args.json:
+        print(json.dumps(d, indent=2, sort_keys=True))
+    else:
+        print(f"soak: {d['completed']}/{d['connections']} connections attested at concurrency {d['concurrency']} "
+              f"in {d['seconds']} s ({d['connections_per_s']}/s)")
+        print(f"  failures: {d['failures']}   cross-connection confusion: {d['confusion']}   "
+              f"timed out: {d['timed_out']}")
+        print(f"  leaked threads: {len(d['leaked_threads'])}   leaked fds: {d['leaked_fds']}   "
+              f"leaked processes: {d['leaked_processes']}")
+        for line in d["failure_details"] + d["confusion_details"]:
+            print(f"  - {line}")
+        print("  result: " + ("OK" if d["ok"] else "FAILED"))
+    return 0 if report.ok else 1

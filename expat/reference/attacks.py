@@ -5,8 +5,9 @@ implementation must reject and the trace must be conformant) and once with that 
 off through the profile (the implementation accepts and the checker must flag the named property).
 The adversary acts through the hooks the reference offers to demos (``evidence_hook`` of an
 :class:`~expat.reference.attestation.endpoint.AttestedEndpoint`, ``attack.prepare`` /
-``attack.before_accept`` of :func:`~expat.reference.attestation.scenario.run`); the trace header
-names the adversary agents and the disabled mitigations (docs/attacks.md).
+``attack.before_accept`` / ``attack.drive`` (the adversary runs the exchange itself) /
+``attack.finish`` (after the application data) of :func:`~expat.reference.attestation.scenario.run`);
+the trace header names the adversary agents and the disabled mitigations (docs/attacks.md).
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ from expat.model.checker import Result, check_trace
 from expat.model.trace import Trace, TraceRecorder
 from expat.profile import EXPORTER_LABELS, Profile, get_profile
 from expat.reference import pki
-from expat.reference.attestation.endpoint import BACKGROUND_CHECK, PASSPORT, AttestedEndpoint, cmw_id
+from expat.reference import messages
+from expat.reference.attestation.endpoint import (ATTESTATION_OUTCOME, BACKGROUND_CHECK, PASSPORT, AttestationOutcome,
+                                                  AttestedEndpoint, cmw_id, decode_cmw_attestation)
+from expat.reference.framing import FrameType
+from expat.reference.attestation import resumption
 from expat.reference.attestation.environment import AikIdentity, AikSigner
 from expat.reference.attestation.scenario import RunResult, Scenario, run
+from expat.reference.attestation.verifier import counter_appraisal_ids
 
 SUITE = "TLS_AES_128_GCM_SHA256"
 
@@ -108,9 +114,12 @@ class Attack:
     runner: Runner
     with_secrets: bool = False
     base_profile: str = "default"
+    base_off: tuple[str, ...] = ()    # Mitigations off in both runs: the weaker setting the attack needs
 
     def profile(self, mitigated: bool) -> Profile:
         p = get_profile(self.base_profile)
+        if self.base_off:
+            p = p.with_mitigations(**{m: False for m in self.base_off})
         if mitigated:
             return p
         if self.mitigation == "passport_binding_echo":
@@ -127,7 +136,9 @@ def replay_other_connection(profile: Profile, rec: ConnectionNames, model: str =
     Connection B: the host answers the server's request with the kept CMW instead of fresh one."""
     capture = CaptureEvidence("client") if model == BACKGROUND_CHECK else CaptureResult("client")
     seed = _seed(f"replay-{model}")
-    first = run(Scenario(profile=profile, seed=seed, model=model), rec.on("connA"), attack=capture)
+    ids = counter_appraisal_ids(seed + b"|verifier-appraisals")   # one Verifier across both connections
+    first = run(Scenario(profile=profile, seed=seed, model=model, appraisal_ids=ids), rec.on("connA"),
+                attack=capture)
     if not first.ok or not capture.captured:
         raise RuntimeError(f"the honest connection A failed: {first.error}")
     kept = capture.captured[0]
@@ -139,7 +150,8 @@ def replay_other_connection(profile: Profile, rec: ConnectionNames, model: str =
             else:
                 eps["client"].evidence_hook = lambda ctx, binding, evidence: kept
 
-    return run(Scenario(profile=profile, seed=seed, model=model), rec.on("connB"), attack=Replay())
+    return run(Scenario(profile=profile, seed=seed, model=model, appraisal_ids=ids), rec.on("connB"),
+               attack=Replay())
 
 
 def passport_replay(profile: Profile, rec: ConnectionNames) -> RunResult:
@@ -214,6 +226,93 @@ def split_relay(profile: Profile, rec: ConnectionNames) -> RunResult:
     return run(Scenario(profile=profile, seed=seed), rec, attack=Relay())
 
 
+def spontaneous_attestation(profile: Profile, rec: ConnectionNames) -> RunResult:
+    """The server host attests in a spontaneous authenticator (RFC 9261 §3) over a context it picked
+    itself, instead of waiting for the client's request (draft §3.1, §3.2 allow cmw_attestation only in
+    answer to a request offering it). The host's own EA stack is made to build it (it lists the
+    cmw_attestation codepoint among the ClientHello's extensions, RFC 9261 §5.2.1)."""
+
+    class Unasked(Hooks):
+        def prepare(self, eps: dict[str, AttestedEndpoint]) -> None:
+            session = eps["server"].session
+            session.client_hello_extensions = frozenset(session.client_hello_extensions) | {
+                profile.cmw_attestation_codepoint}
+
+    return run(Scenario(profile=profile, seed=_seed("spontaneous"), attester="server", spontaneous=True), rec,
+               attack=Unasked())
+
+
+def reflection(profile: Profile, rec: ConnectionNames) -> RunResult:
+    """Mutual attestation: the server host answers the client's request (context X) by first asking the
+    client for attestation with the very same context X, then puts the client's own Evidence into its
+    authenticator for X, signed with the server's AIK. Without the public key in the binding (§5.1)
+    the binding is H(TLS-Exporter(label, X, L)), the same for both directions, and the client accepts
+    its own Evidence as the server's. The run needs two further weaknesses in both runs (``base_off``):
+    contexts may be reused across directions (RFC 9261 §4) and AIK_pub_hash is not compared (§5.2)."""
+
+    class Reflect(Hooks):
+        def drive(self, eps: dict[str, AttestedEndpoint]) -> list[AttestationOutcome]:
+            client, server = eps["client"], eps["server"]
+            request = client.request_attestation()              # X: the client's Verifier nonce
+            theirs = server.receive(FrameType.ea_request)
+            x = messages.decode_request(theirs).context
+            server.request_attestation(context=x)               # the reflected request, same context
+            client.answer_request()                             # the client attests over X
+            auth = server.receive(FrameType.ea_authenticator)
+            first = messages.Certificate.from_handshake(messages.split_handshakes(auth)[0]).entries[0]
+            own = next(e for e in first.extensions if e.type == profile.cmw_attestation_codepoint)
+            reflected = decode_cmw_attestation(own.data)
+            server.evidence_hook = lambda ctx, binding, evidence: reflected
+            server.answer_request(theirs)                       # the client's Evidence, under the server's AIK
+            outcome = client.accept_authenticator(request)
+            server.receive(ATTESTATION_OUTCOME)                 # the client's verdict on "the server"
+            server.channel.send(ATTESTATION_OUTCOME, b"\x01" + x)   # "your attestation was fine"
+            client.await_outcome()
+            server.completed.update(client=outcome, server=outcome)  # the adversary needs no attestation
+            return [outcome]
+
+    return run(Scenario(profile=profile, seed=_seed("reflection"), attester="mutual"), rec, attack=Reflect())
+
+
+def resumption_inherits(profile: Profile, rec: ConnectionNames) -> RunResult:
+    """Connection A: the client attests honestly; the server then issues a session ticket, or (mitigation
+    reject_resumption, draft §7.2 / editor's copy) refuses to. Connection B: the client host resumes A
+    with the ticket if it got one (a real TLS 1.3 PSK handshake, resumption.py) and sends application
+    data straight away, without attesting. The mitigated server issued no ticket, so B is a full
+    handshake and it refuses the data (§7.3); without the mitigation B inherits A's attestation."""
+    seed = _seed("resumption")
+    ids = counter_appraisal_ids(seed + b"|verifier-appraisals")
+    tickets: list[resumption.Ticket] = []
+
+    class IssueTicket(Hooks):
+        def finish(self, eps: dict[str, AttestedEndpoint]) -> None:
+            if resumption.issue_ticket(eps["server"]) is not None:
+                kept = resumption.receive_ticket(eps["client"])
+                if kept is not None:
+                    tickets.append(kept)
+
+    first = run(Scenario(profile=profile, seed=seed, appraisal_ids=ids), rec.on("connA"), attack=IssueTicket())
+    if not first.ok:
+        raise RuntimeError(f"the honest connection A failed: {first.error}")
+
+    class SkipAttestation(Hooks):
+        def drive(self, eps: dict[str, AttestedEndpoint]) -> list[AttestationOutcome]:
+            client, server = eps["client"], eps["server"]
+            data = b"no attestation on this connection"
+            client.channel.send(FrameType.application_data, data)   # the host bypasses its own §7.3 check
+            client.emit("ApplicationDataSent", length=len(data))
+            try:
+                server.receive_application_data()
+            except ProtocolError as e:
+                server.send_alert(e)
+                server.emit("ConnectionClosed", reason=e.check or e.alert.name)
+                raise
+            return []
+
+    return run(Scenario(profile=profile, seed=seed, appraisal_ids=ids, resume=tickets[0] if tickets else None),
+               rec.on("connB"), attack=SkipAttestation())
+
+
 def _substitute_result(ep: AttestedEndpoint, substitute: Callable[[bytes, bytes], bytes]) -> None:
     """Passport model: the host lets the TE obtain its Attestation Result honestly, then puts
     ``substitute(ctx, result)`` into the authenticator instead."""
@@ -243,6 +342,18 @@ ATTACKS: dict[str, Attack] = {a.name: a for a in (
     Attack("passport-result-replay",
            "an Attestation Result obtained for connection A is presented in connection B (passport model)",
            "draft-02 §4, §5.1", "passport_binding_echo", ("channel_binding",), ("client",), passport_replay),
+    Attack("spontaneous-attestation",
+           "the server attests in a spontaneous authenticator over a context it chose, without a request",
+           "draft-02 §3.1, §3.2; RFC 9261 §3", "reject_spontaneous_attestation", ("request_binding",), ("server",),
+           spontaneous_attestation),
+    Attack("reflection-without-public-key",
+           "mutual attestation: the server reflects the client's own Evidence back under the client's context",
+           "draft-02 §5.1; RFC 9261 §4", "include_public_key_in_binding", ("no_reflection", "aik_in_tee"),
+           ("server",), reflection, base_off=("check_context_unique", "check_aik_pub_hash")),
+    Attack("resumption-inherits-attestation",
+           "a connection resumed from a ticket of an attested connection carries data without attesting",
+           "draft-02 §7.2, §7.3; editor's copy §7.2", "reject_resumption", ("no_resumption", "attest_before_data"),
+           ("client",), resumption_inherits),
 )}
 
 
@@ -296,13 +407,15 @@ class AttackRun:
         return "; ".join(parts)
 
 
-def run_once(attack: Attack, mitigated: bool) -> AttackRun:
+def run_once(attack: Attack, mitigated: bool, *, with_secrets: bool | None = None) -> AttackRun:
+    """One run; ``with_secrets`` overrides the attack's default (golden traces are recorded without)."""
     profile = attack.profile(mitigated)
     recorder = TraceRecorder(profile=profile.to_dict(), seed=_seed(attack.name).decode(), cipher_suite=SUITE,
-                             with_secrets=attack.with_secrets, adversaries=list(attack.adversaries),
+                             with_secrets=attack.with_secrets if with_secrets is None else with_secrets, adversaries=list(attack.adversaries),
                              description=f"attack {attack.name} ({'mitigated' if mitigated else 'unmitigated'}): "
                                          f"{attack.summary}",
-                             attack=attack.name, mitigations_off=[] if mitigated else [attack.mitigation])
+                             attack=attack.name,
+                             mitigations_off=list(attack.base_off) + ([] if mitigated else [attack.mitigation]))
     result = attack.runner(profile, ConnectionNames(recorder))
     trace = recorder.trace()
     return AttackRun(attack, mitigated, profile, result, trace, check_trace(trace))

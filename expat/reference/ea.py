@@ -16,6 +16,7 @@ lists them with their sections and alerts and records the choices made where RFC
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -56,6 +57,7 @@ FINISHED_KEY_LABEL = {role: f"EXPORTER-{role} authenticator finished key".encode
 CV_PAD = b"\x20" * 64
 CV_CONTEXT_STRING = b"Exported Authenticator"
 DEFAULT_CONTEXT_LENGTH = 32  # random, so unpredictable (§4, §5.2.1)
+MAX_CHAIN_ENTRIES = 10  # end-entity + intermediates (+ root); a sane bound, documented in docs/performance.md
 
 # Extensions whose IANA "TLS 1.3" column holds "CR" (RFC 8446 §4.2 table): status_request,
 # signature_algorithms, signed_certificate_timestamp, certificate_authorities, oid_filters,
@@ -138,9 +140,14 @@ CHAIN = check(
 SIGNATURE = check(
     "rfc9261-5.2.2-signature", "RFC 9261 §5.2.2, §5.2.4", Alert.decrypt_error,
     "the CertificateVerify signature verifies under the end-entity key over the authenticator transcript")
+CHAIN_LENGTH = check(
+    "expat-limit-chain-length", "RFC 9261 §5.2.1; RFC 8446 §4.4.2", Alert.bad_certificate,
+    "an authenticator's Certificate holds at most MAX_CHAIN_ENTRIES entries (checked before any is parsed)")
 FINISHED = check(
     "rfc9261-5.2.3-finished", "RFC 9261 §5.2.3, §5.2.4, §6", Alert.decrypt_error,
     "Finished equals HMAC(Finished MAC Key, Hash(Handshake Context || request || Certificate || CertificateVerify))")
+
+_FULL_SEQUENCE = [HandshakeType.certificate, HandshakeType.certificate_verify, HandshakeType.finished]
 
 # --- keys and transcript (§5.1, §5.2.2, §5.2.3) ----------------------------------------------------
 
@@ -206,6 +213,8 @@ _RSA_PSS_RSAE = {
     SignatureScheme.rsa_pss_rsae_sha384: hashes.SHA384,
     SignatureScheme.rsa_pss_rsae_sha512: hashes.SHA512,
 }
+_ECDSA_BY_CURVE = {curve: tuple(s for s, (c, _) in _ECDSA.items() if c == curve) for curve, _ in _ECDSA.values()}
+_SCHEMES_BY_TYPE: dict[type, tuple[int, ...]] = {}  # concrete Ed25519 key class -> schemes (curve-free)
 _PRIVATE_KEY_TYPES = (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey,
                       rsa.RSAPrivateKey)
 
@@ -216,12 +225,16 @@ def schemes_for_key(public_key: Any) -> tuple[int, ...]:
     ECDSA schemes bind the curve; RSA keys (rsaEncryption OID) use rsa_pss_rsae_*; rsa_pss_pss_*
     (RSASSA-PSS OID keys) is not supported.
     """
+    fixed = _SCHEMES_BY_TYPE.get(type(public_key))  # fast path for the concrete key classes seen before
+    if fixed is not None:
+        return fixed
     if isinstance(public_key, ed25519.Ed25519PublicKey):
+        _SCHEMES_BY_TYPE[type(public_key)] = (SignatureScheme.ed25519,)
         return (SignatureScheme.ed25519,)
     if isinstance(public_key, ed448.Ed448PublicKey):
         return (SignatureScheme.ed448,)
     if isinstance(public_key, ec.EllipticCurvePublicKey):
-        return tuple(s for s, (curve, _) in _ECDSA.items() if curve == public_key.curve.name)
+        return _ECDSA_BY_CURVE.get(public_key.curve.name, ())
     if isinstance(public_key, rsa.RSAPublicKey):
         return tuple(_RSA_PSS_RSAE)
     return ()
@@ -265,12 +278,14 @@ class PrivateKeySigner:
         if not isinstance(key, _PRIVATE_KEY_TYPES):
             raise TypeError(f"unsupported private key type {type(key).__name__}")
         self._key = key
+        self._public_key = key.public_key()
+        self.spki_der = spki_der(self._public_key)  # fixed for the signer's life (keys are immutable)
 
     def public_key(self) -> Any:
-        return self._key.public_key()
+        return self._public_key
 
     def sign(self, scheme: int, data: bytes) -> bytes:
-        if scheme not in schemes_for_key(self._key.public_key()):
+        if scheme not in schemes_for_key(self._public_key):
             raise ValueError(f"{scheme_name(scheme)} does not fit a {type(self._key).__name__}")
         if scheme in _ECDSA:
             return self._key.sign(data, ec.ECDSA(_ECDSA[scheme][1](), deterministic_signing=True))
@@ -379,17 +394,29 @@ def _parse_answered_request(request: bytes, sender_role: str) -> CertificateRequ
     req = decode_request(request)
     expected = _request_type_answered_by(sender_role)
     REQUEST_KIND.require(req.msg_type == expected,
-                         f"a {sender_role} answers {handshake_type_name(expected)}, got {handshake_type_name(req.msg_type)}")
+                         lambda: f"a {sender_role} answers {handshake_type_name(expected)}, "
+                                 f"got {handshake_type_name(req.msg_type)}")
     return req
 
 
 def _leaf_public_key(cert_der: bytes) -> Any:
+    return _leaf_key_info(cert_der)[0]
+
+
+@functools.lru_cache(maxsize=128)
+def _leaf_key_info(cert_der: bytes) -> tuple[Any, bytes, bytes]:
+    """(public key, SPKI DER, SHA-256 of the SPKI) of an end-entity certificate.
+
+    A pure function of the DER bytes, so it is memoised (keyed by the exact bytes; failures raise
+    and are not cached): re-validating authenticators from the same key skips re-parsing X.509.
+    """
     try:
         key = x509.load_der_x509_certificate(cert_der).public_key()
     except Exception as e:  # malformed DER, unsupported key algorithm
         LEAF_X509.fail(f"end-entity certificate unusable: {e}")
-    LEAF_X509.require(schemes_for_key(key), f"unsupported end-entity key type {type(key).__name__}")
-    return key
+    LEAF_X509.require(schemes_for_key(key), lambda: f"unsupported end-entity key type {type(key).__name__}")
+    spki = spki_der(key)
+    return key, spki, hashlib.sha256(spki).digest()
 
 
 def create_authenticator(keys: EAKeys, sender_role: str, signer: Any, chain_der: Sequence[bytes],
@@ -426,10 +453,11 @@ def create_authenticator(keys: EAKeys, sender_role: str, signer: Any, chain_der:
     for i, exts in enumerate(per_entry):  # §5.2.1
         for e in exts:
             EXT_SUBSET.require(e.type in offered_extensions,
-                               f"entry {i}: extension {e.type} was not offered by the "
-                               f"{'request' if request is not None else 'ClientHello'}")
+                               "entry {}: extension {} was not offered by the {}", i, e.type,
+                               "request" if request is not None else "ClientHello")
     public_key = signer.public_key()
-    SIGNER_LEAF.require(spki_der(public_key) == spki_der(_leaf_public_key(chain[0])),
+    signer_spki = signer.spki_der if isinstance(signer, PrivateKeySigner) else spki_der(public_key)
+    SIGNER_LEAF.require(signer_spki == _leaf_key_info(chain[0])[1],
                         "the signer's key is not the end-entity certificate's key")
     scheme = choose_scheme(offered_schemes, public_key)
     SCHEME_AVAILABLE.require(scheme is not None, "no offered signature scheme fits the signing key")
@@ -473,8 +501,8 @@ def validate_authenticator(keys: EAKeys, sender_role: str, request: bytes | None
         FINISHED.require(hmac.compare_digest(fin.verify_data, expected), "empty authenticator Finished mismatch")
         return ValidatedAuthenticator(valid=False, empty=True, context=req.context, finished=fin.raw, **base)
 
-    SEQUENCE.require(types == [HandshakeType.certificate, HandshakeType.certificate_verify, HandshakeType.finished],
-                     "expected certificate, certificate_verify, finished; got "
+    SEQUENCE.require(types == _FULL_SEQUENCE,
+                     lambda: "expected certificate, certificate_verify, finished; got "
                      + (", ".join(handshake_type_name(t) for t in types) or "nothing"))
     cert = Certificate.from_handshake(msgs[0])
     cv = CertificateVerify.from_handshake(msgs[1])
@@ -490,18 +518,20 @@ def validate_authenticator(keys: EAKeys, sender_role: str, request: bytes | None
         offered_schemes = req.signature_algorithms or ()
         offered_extensions = req.extension_types
     CERT_NONEMPTY.require(cert.entries, "Certificate with no entries next to a CertificateVerify")
+    CHAIN_LENGTH.require(len(cert.entries) <= MAX_CHAIN_ENTRIES, "Certificate with {} entries (at most {})",
+                         len(cert.entries), MAX_CHAIN_ENTRIES)
     if offered_extensions is not None:  # §5.2.1
         for i, entry in enumerate(cert.entries):
             for e in entry.extensions:
                 EXT_SUBSET.require(e.type in offered_extensions,
-                                   f"entry {i}: extension {e.type} was not offered")
+                                   "entry {}: extension {} was not offered", i, e.type)
     SCHEME_TLS13.require(cv.algorithm in TLS13_CERTIFICATE_VERIFY_SCHEMES,
-                         f"{scheme_name(cv.algorithm)} is not a TLS 1.3 CertificateVerify scheme")
+                         lambda: f"{scheme_name(cv.algorithm)} is not a TLS 1.3 CertificateVerify scheme")
     if offered_schemes is not None:
-        SCHEME_OFFERED.require(cv.algorithm in offered_schemes, f"{scheme_name(cv.algorithm)} was not offered")
-    leaf_key = _leaf_public_key(cert.entries[0].cert_data)
+        SCHEME_OFFERED.require(cv.algorithm in offered_schemes, lambda: f"{scheme_name(cv.algorithm)} was not offered")
+    leaf_key, _, leaf_spki_sha256 = _leaf_key_info(cert.entries[0].cert_data)
     SCHEME_KEY.require(cv.algorithm in schemes_for_key(leaf_key),
-                       f"{scheme_name(cv.algorithm)} does not fit the end-entity {type(leaf_key).__name__}")
+                       lambda: f"{scheme_name(cv.algorithm)} does not fit the end-entity {type(leaf_key).__name__}")
     chain = list(cert.chain_der)
     chain_result: object = None
     if chain_validator is not None:  # §7.4: the caller's validation function
@@ -519,7 +549,7 @@ def validate_authenticator(keys: EAKeys, sender_role: str, request: bytes | None
     FINISHED.require(hmac.compare_digest(fin.verify_data, expected), "Finished mismatch")
     return ValidatedAuthenticator(
         valid=True, empty=False, context=cert.context, signature_scheme=cv.algorithm, chain_der=tuple(chain),
-        leaf_spki_sha256=hashlib.sha256(spki_der(leaf_key)).digest(), leaf_public_key=leaf_key,
+        leaf_spki_sha256=leaf_spki_sha256, leaf_public_key=leaf_key,
         entry_extensions=tuple(e.extensions for e in cert.entries),
         chain_validated=chain_validator is not None, chain_validation=chain_result,
         certificate=cert.raw, certificate_verify=cv.raw, finished=fin.raw, **base)
@@ -559,13 +589,16 @@ class EASession:
     put in its requests beyond RFC 9261 §4's set (e.g. the profile's cmw_attestation codepoint).
     ``empty_consumes_context`` (default True): an empty authenticator sent or validated uses up
     its request's context, so no later authenticator may answer the same request.
+    ``check_context_unique`` (default True) = RFC 9261 §4: the peer may not reuse, in its request or
+    authenticator, a context this endpoint already used; False only through a profile (attack demos).
     """
 
     def __init__(self, exporter: Exporter, is_server: bool, client_hello_sigalgs: list[int] | None = None,
                  client_hello_extensions: list[int] | None = None, client_finished_verified: bool = True,
                  rng: Callable[[int], bytes] = os.urandom, *, extra_request_extensions: Iterable[int] = (),
-                 empty_consumes_context: bool = True):
+                 empty_consumes_context: bool = True, check_context_unique: bool = True):
         self.exporter = exporter
+        self.check_context_unique = check_context_unique
         self.is_server = bool(is_server)
         self.client_hello_sigalgs = tuple(client_hello_sigalgs or ())
         self.client_hello_extensions = frozenset(client_hello_extensions or ())
@@ -596,16 +629,20 @@ class EASession:
         return (set(self.issued_requests) | self.received_request_contexts | self.created_contexts
                 | self.validated_contexts)
 
+    def _is_known(self, ctx: bytes) -> bool:
+        """``ctx in self._known_contexts()`` without building the union (O(1) per call)."""
+        return (ctx in self.issued_requests or ctx in self.received_request_contexts
+                or ctx in self.created_contexts or ctx in self.validated_contexts)
+
     def _require_client_finished(self) -> None:
         if self.is_server:
             CLIENT_FINISHED.require(self.client_finished_verified,
                                     "server has not verified the client's Finished yet")
 
     def _fresh_context(self, uniqueness: Any) -> bytes:
-        known = self._known_contexts()
         for _ in range(8):
             ctx = bytes(self.rng(DEFAULT_CONTEXT_LENGTH))
-            if ctx not in known:
+            if not self._is_known(ctx):
                 return ctx
         uniqueness.fail("the rng keeps returning contexts already used on this connection")
 
@@ -622,8 +659,8 @@ class EASession:
         allowed = (CERTIFICATE_REQUEST_EXTENSIONS if self.is_server else CLIENT_CERTIFICATE_REQUEST_EXTENSIONS) \
             | self.extra_request_extensions | {int(t) for t in allow}
         for e in exts:
-            REQUEST_EXTENSIONS.require(e.type in allowed,
-                                       f"extension {e.type} is not allowed in a {msg_cls.__name__}")
+            REQUEST_EXTENSIONS.require(e.type in allowed, "extension {} is not allowed in a {}",
+                                       e.type, msg_cls.__name__)
             e.view()  # known request extensions must be well-formed
         sigalgs = next((e for e in exts if e.type == ExtensionType.signature_algorithms), None)
         REQUEST_SIGALGS.require(sigalgs is not None, "signature_algorithms is required in a request")
@@ -636,9 +673,9 @@ class EASession:
 
     def _answer_request(self, request: bytes) -> CertificateRequest:
         req = _parse_answered_request(request, self.role)
-        REQUEST_CTX_UNIQUE.require(req.context not in self.issued_requests,
+        REQUEST_CTX_UNIQUE.require(req.context not in self.issued_requests or not self.check_context_unique,
                                    "the peer's request reuses a context of one of our requests")
-        CTX_FRESH.require(req.context not in self.created_contexts | self.validated_contexts,
+        CTX_FRESH.require(req.context not in self.created_contexts and req.context not in self.validated_contexts,
                           "an authenticator with this context was already created or validated")
         return req
 
@@ -654,7 +691,7 @@ class EASession:
                 ctx = self._fresh_context(SPONTANEOUS_CTX_UNIQUE)
             else:
                 ctx = bytes(context)
-                SPONTANEOUS_CTX_UNIQUE.require(ctx not in self._known_contexts(),
+                SPONTANEOUS_CTX_UNIQUE.require(not self._is_known(ctx),
                                                "context already used on this connection")
         else:
             ctx = self._answer_request(request).context
@@ -697,9 +734,10 @@ class EASession:
                                         client_hello_extensions=self.client_hello_extensions)
         ctx = result.context
         if request is None:
-            SPONTANEOUS_CTX_UNIQUE.require(ctx not in set(self.issued_requests) | self.received_request_contexts,
+            SPONTANEOUS_CTX_UNIQUE.require(ctx not in self.issued_requests and ctx not in self.received_request_contexts,
                                            "spontaneous authenticator reuses a request's context")
-        CTX_REPLAY.require(ctx not in self.validated_contexts | self.created_contexts,
+        CTX_REPLAY.require(ctx not in self.validated_contexts
+                           and (ctx not in self.created_contexts or not self.check_context_unique),
                            "context already used by an authenticator on this connection")
         if result.valid or self.empty_consumes_context:
             self.validated_contexts.add(ctx)

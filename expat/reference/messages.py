@@ -14,12 +14,13 @@ stay raw bytes (they must be ignored by a request's recipient, RFC 9261 §5.2.1)
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from typing import ClassVar, Iterable, Sequence, Union
 
 from expat.checks import check
 from expat.errors import Alert
-from expat.reference.wire import Reader, Writer
+from expat.reference.wire import Reader, Writer, encode_uint, encode_vector
 
 # --- code points ----------------------------------------------------------------------------------
 
@@ -86,11 +87,24 @@ def scheme_name(code: int) -> str:
         return f"unknown_0x{code:04x}"
 
 
+_HANDSHAKE_TYPE_NAMES = {int(t): t.name for t in HandshakeType}
+
+
 def handshake_type_name(code: int) -> str:
-    try:
-        return HandshakeType(code).name
-    except ValueError:
-        return f"handshake_type_{code}"
+    name = _HANDSHAKE_TYPE_NAMES.get(code)
+    return name if name is not None else f"handshake_type_{code}"
+
+
+class _BodyField:
+    """Field name "<msg_type name> body", rendered only for an error message."""
+
+    __slots__ = ("msg_type",)
+
+    def __init__(self, msg_type: int):
+        self.msg_type = msg_type
+
+    def __str__(self) -> str:
+        return f"{handshake_type_name(self.msg_type)} body"
 
 
 # --- checks ---------------------------------------------------------------------------------------
@@ -123,8 +137,8 @@ class Extension:
             return f"extension_{self.type}"
 
     def encode(self) -> bytes:
-        return (Writer().uint16(self.type, "extension_type")
-                .opaque16(self.data, field="extension_data").getvalue())
+        return encode_uint(2, self.type, "extension_type") + encode_vector(2, bytes(self.data), 0, 0xFFFF,
+                                                                           "extension_data")
 
     @classmethod
     def read(cls, r: Reader) -> "Extension":
@@ -140,8 +154,7 @@ class Extension:
 def encode_extensions(extensions: Sequence[Extension], floor: int = 0, ceiling: int = 0xFFFF) -> bytes:
     """``Extension extensions<floor..ceiling>``; duplicate types are refused (RFC 8446 §4.2)."""
     _require_distinct(extensions)
-    return Writer().opaque16(b"".join(e.encode() for e in extensions), floor, ceiling,
-                             "extensions").getvalue()
+    return encode_vector(2, b"".join([e.encode() for e in extensions]), floor, ceiling, "extensions")
 
 
 def read_extensions(r: Reader, floor: int = 0, ceiling: int = 0xFFFF) -> tuple[Extension, ...]:
@@ -156,7 +169,8 @@ def read_extensions(r: Reader, floor: int = 0, ceiling: int = 0xFFFF) -> tuple[E
 def _require_distinct(extensions: Sequence[Extension]) -> None:
     seen: set[int] = set()
     for e in extensions:
-        DUPLICATE_EXTENSION.require(e.type not in seen, f"extension type {e.type} appears more than once")
+        if e.type in seen:
+            DUPLICATE_EXTENSION.fail("extension type {} appears more than once", e.type)
         seen.add(e.type)
 
 
@@ -262,7 +276,7 @@ class ServerNameList:
         names = []
         while not body.at_end():
             name_type = body.uint8("NameType")
-            SERVER_NAME_TYPE.require(name_type == cls.HOST_NAME, f"unknown NameType {name_type}")
+            SERVER_NAME_TYPE.require(name_type == cls.HOST_NAME, "unknown NameType {}", name_type)
             names.append(body.opaque16(1, 0xFFFF, "HostName"))
         return cls(tuple(names))
 
@@ -294,7 +308,7 @@ def signature_algorithms_cert(schemes: Iterable[int]) -> Extension:
 
 def frame(msg_type: int, body: bytes) -> bytes:
     """``uint8 msg_type || uint24 length || body`` (RFC 8446 §4)."""
-    return Writer().uint8(msg_type, "msg_type").opaque24(body, field="handshake body").getvalue()
+    return encode_uint(1, msg_type, "msg_type") + encode_vector(3, bytes(body), 0, 0xFFFFFF, "handshake body")
 
 
 @dataclass(frozen=True)
@@ -309,7 +323,7 @@ class Handshake:
     def read(cls, r: Reader) -> "Handshake":
         start = r.position
         msg_type = r.uint8("msg_type")
-        body = r.opaque24(field=f"{handshake_type_name(msg_type)} body")
+        body = r.opaque24(field=_BodyField(msg_type))
         return cls(msg_type, body, r.since(start))
 
 
@@ -325,9 +339,9 @@ def split_handshakes(data: bytes, what: str = "handshake messages") -> list[Hand
 def _single(data: bytes, expected: Sequence[int], what: str) -> Handshake:
     r = Reader(data, what)
     hs = Handshake.read(r)
-    MESSAGE_TYPE.require(hs.msg_type in expected,
-                         f"expected {'/'.join(handshake_type_name(t) for t in expected)}, "
-                         f"got {handshake_type_name(hs.msg_type)}")
+    if hs.msg_type not in expected:
+        MESSAGE_TYPE.fail("expected {}, got {}", "/".join(handshake_type_name(t) for t in expected),
+                          handshake_type_name(hs.msg_type))
     r.finish()
     return hs
 
@@ -372,7 +386,7 @@ class CertificateRequest(_Message):
 
     @classmethod
     def from_handshake(cls, hs: Handshake) -> "CertificateRequest":
-        r = Reader(hs.body, handshake_type_name(hs.msg_type))
+        r = Reader(hs.body, _HANDSHAKE_TYPE_NAMES.get(hs.msg_type, "authenticator request"))
         ctx = r.opaque8(field="certificate_request_context")
         exts = read_extensions(r, 2, 0xFFFF)
         r.finish()
@@ -388,11 +402,11 @@ class CertificateRequest(_Message):
     def extension(self, ext_type: int) -> Extension | None:
         return find_extension(self.extensions, ext_type)
 
-    @property
+    @functools.cached_property
     def extension_types(self) -> tuple[int, ...]:
         return tuple(e.type for e in self.extensions)
 
-    @property
+    @functools.cached_property
     def signature_algorithms(self) -> tuple[int, ...] | None:
         ext = self.extension(ExtensionType.signature_algorithms)
         return SignatureSchemeList.from_data(ext.data).schemes if ext else None
@@ -410,6 +424,13 @@ AuthenticatorRequest = CertificateRequest  # either class
 
 def decode_request(data: bytes) -> CertificateRequest:
     """Decode a CertificateRequest (13) or ClientCertificateRequest (17)."""
+    return _decode_request(data if type(data) is bytes else bytes(data))
+
+
+@functools.lru_cache(maxsize=256)
+def _decode_request(data: bytes) -> CertificateRequest:
+    # A pure function of the exact bytes returning a frozen value, so memoised: an endpoint decodes
+    # the same request when it issues, answers and validates. Failures raise and are not cached.
     hs = _single(data, [HandshakeType.certificate_request, HandshakeType.client_certificate_request],
                  "authenticator request")
     return CertificateRequest.from_handshake(hs)
@@ -429,8 +450,8 @@ class CertificateEntry:
         object.__setattr__(self, "extensions", tuple(self.extensions))
 
     def encode(self) -> bytes:
-        return (Writer().opaque24(self.cert_data, 1, 0xFFFFFF, "cert_data")
-                .raw(encode_extensions(self.extensions, 0, 0xFFFF)).getvalue())
+        return (encode_vector(3, bytes(self.cert_data), 1, 0xFFFFFF, "cert_data")
+                + encode_extensions(self.extensions, 0, 0xFFFF))
 
     @classmethod
     def read(cls, r: Reader) -> "CertificateEntry":
@@ -452,14 +473,14 @@ class Certificate(_Message):
         super().__post_init__()
 
     def encode(self) -> bytes:
-        body = (Writer().opaque8(self.context, field="certificate_request_context")
-                .opaque24(b"".join(e.encode() for e in self.entries), 0, 0xFFFFFF, "certificate_list")
-                .getvalue())
+        body = (encode_vector(1, bytes(self.context), 0, 0xFF, "certificate_request_context")
+                + encode_vector(3, b"".join([e.encode() for e in self.entries]), 0, 0xFFFFFF, "certificate_list"))
         return frame(self.MSG_TYPE, body)
 
     @classmethod
     def from_handshake(cls, hs: Handshake) -> "Certificate":
-        MESSAGE_TYPE.require(hs.msg_type == cls.MSG_TYPE, f"expected certificate, got {handshake_type_name(hs.msg_type)}")
+        MESSAGE_TYPE.require(hs.msg_type == cls.MSG_TYPE,
+                             lambda: f"expected certificate, got {handshake_type_name(hs.msg_type)}")
         r = Reader(hs.body, "Certificate")
         ctx = r.opaque8(field="certificate_request_context")
         lst = r.sub(3, 0, 0xFFFFFF, "certificate_list")
@@ -491,13 +512,14 @@ class CertificateVerify(_Message):
     raw: bytes = field(default=b"", compare=False, repr=False)
 
     def encode(self) -> bytes:
-        body = Writer().uint16(self.algorithm, "algorithm").opaque16(self.signature, field="signature").getvalue()
+        body = encode_uint(2, self.algorithm, "algorithm") + encode_vector(2, bytes(self.signature), 0, 0xFFFF,
+                                                                           "signature")
         return frame(self.MSG_TYPE, body)
 
     @classmethod
     def from_handshake(cls, hs: Handshake) -> "CertificateVerify":
         MESSAGE_TYPE.require(hs.msg_type == cls.MSG_TYPE,
-                             f"expected certificate_verify, got {handshake_type_name(hs.msg_type)}")
+                             lambda: f"expected certificate_verify, got {handshake_type_name(hs.msg_type)}")
         r = Reader(hs.body, "CertificateVerify")
         algorithm = r.uint16("algorithm")
         signature = r.opaque16(field="signature")
@@ -529,10 +551,11 @@ class Finished(_Message):
 
     @classmethod
     def from_handshake(cls, hs: Handshake, hash_length: int | None = None) -> "Finished":
-        MESSAGE_TYPE.require(hs.msg_type == cls.MSG_TYPE, f"expected finished, got {handshake_type_name(hs.msg_type)}")
+        MESSAGE_TYPE.require(hs.msg_type == cls.MSG_TYPE,
+                             lambda: f"expected finished, got {handshake_type_name(hs.msg_type)}")
         if hash_length is not None:
             FINISHED_LENGTH.require(len(hs.body) == hash_length,
-                                    f"verify_data is {len(hs.body)} bytes, expected {hash_length}")
+                                    "verify_data is {} bytes, expected {}", len(hs.body), hash_length)
         return cls(hs.body, raw=hs.raw)
 
     @classmethod

@@ -8,6 +8,13 @@ server authenticators, and can hand the records to :mod:`expat.reference.record`
 Secrets come from OpenSSL's keylog callback, kept per connection (keyed by the client
 random). Only TLS 1.3; no session tickets, no resumption, no early data (editor's copy
 §7.2; see :mod:`expat.reference.openssl_config`). See docs/tls.md.
+
+The one exception is the resumption attack demo (docs/attacks.md): OpenSSL cannot be made to issue
+a NewSessionTicket here (NumTickets=0 is global and neither pyOpenSSL nor cryptography's binding
+exposes SSL_CTX_set_num_tickets), so a profile without ``reject_resumption`` resumes through a
+TLS 1.3 PSK handshake (psk_dhe_ke, RFC 8446 §4.2.11) with a PSK the attestation layer derived on
+the earlier connection (``TlsConfig.psk`` / ``psk_store``, installed with cryptography's binding of
+SSL_CTX_set_psk_use_session_callback / SSL_CTX_set_psk_find_session_callback).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Callable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.bindings.openssl.binding import Binding
 from OpenSSL import SSL, crypto
 
 from expat.checks import check
@@ -224,6 +232,9 @@ class TlsConfig:
     server_name: str | None = "localhost"
     timeout: float = DEFAULT_TIMEOUT
     wire_observer: WireObserver | None = None
+    # resumption attack demo only: (identity, key) a client offers; identity -> key a server accepts
+    psk: tuple[bytes, bytes] | None = None
+    psk_store: dict[bytes, bytes] | None = None
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.cipher_suites if s not in CIPHER_SUITE_HASH]
@@ -238,6 +249,50 @@ def _load_anchors(ctx: SSL.Context, pem: bytes) -> None:
     assert store is not None
     for cert in x509.load_pem_x509_certificates(pem):
         store.add_cert(crypto.X509.from_cryptography(cert))
+
+
+_TLS1_3 = 0x0304
+
+
+def _psk_session(ssl: object, suite: str, key: bytes) -> object:
+    """An SSL_SESSION carrying ``key`` as a TLS 1.3 PSK for ``suite`` (OpenSSL frees it)."""
+    lib, ffi = Binding.lib, Binding.ffi
+    code = {"TLS_AES_128_GCM_SHA256": b"\x13\x01", "TLS_AES_256_GCM_SHA384": b"\x13\x02",
+            "TLS_CHACHA20_POLY1305_SHA256": b"\x13\x03"}[suite]
+    sess = lib.Cryptography_SSL_SESSION_new()
+    cipher = lib.SSL_CIPHER_find(ssl, code)
+    if (sess == ffi.NULL or cipher == ffi.NULL or lib.SSL_SESSION_set1_master_key(sess, key, len(key)) != 1
+            or lib.SSL_SESSION_set_cipher(sess, cipher) != 1
+            or lib.SSL_SESSION_set_protocol_version(sess, _TLS1_3) != 1):
+        return ffi.NULL
+    return sess
+
+
+def _install_psk(ctx: SSL.Context, config: TlsConfig, server: bool) -> None:
+    """Resumption demo: offer (client) or accept (server) an external TLS 1.3 PSK."""
+    lib, ffi = Binding.lib, Binding.ffi
+    suite = config.cipher_suites[0]
+    if server and config.psk_store:
+        store = dict(config.psk_store)
+
+        @ffi.callback("int (*)(SSL *, const unsigned char *, size_t, SSL_SESSION **)")
+        def find(ssl, identity, n, sessp):  # type: ignore[no-untyped-def]
+            key = store.get(bytes(ffi.buffer(identity, n)))
+            sessp[0] = _psk_session(ssl, suite, key) if key is not None else ffi.NULL
+            return 1   # unknown identity: no PSK, full handshake
+        lib.SSL_CTX_set_psk_find_session_callback(ctx._context, find)  # type: ignore[attr-defined]
+        ctx._expat_psk_callback = find  # type: ignore[attr-defined]  # keep it alive with the context
+    elif not server and config.psk is not None:
+        identity, key = config.psk
+        ident_buf = ffi.new("unsigned char[]", identity)
+
+        @ffi.callback("int (*)(SSL *, const EVP_MD *, const unsigned char **, size_t *, SSL_SESSION **)")
+        def use(ssl, md, idp, idlen, sessp):  # type: ignore[no-untyped-def]
+            idp[0], idlen[0] = ident_buf, len(identity)
+            sessp[0] = _psk_session(ssl, suite, key)
+            return 1
+        lib.SSL_CTX_set_psk_use_session_callback(ctx._context, use)  # type: ignore[attr-defined]
+        ctx._expat_psk_callback = (use, ident_buf)  # type: ignore[attr-defined]
 
 
 def make_context(config: TlsConfig, *, server: bool, keylog: KeylogStore) -> SSL.Context:
@@ -269,6 +324,8 @@ def make_context(config: TlsConfig, *, server: bool, keylog: KeylogStore) -> SSL
             ctx.set_verify(SSL.VERIFY_NONE)
     else:
         ctx.set_verify(SSL.VERIFY_PEER if config.verify_peer else SSL.VERIFY_NONE)
+    if config.psk is not None or config.psk_store:
+        _install_psk(ctx, config, server)
     return ctx
 
 
@@ -384,13 +441,16 @@ class TlsConnection:
         if self._hello.message is None:
             raise HandshakeFailure("no plaintext ClientHello seen on the wire")
         self.client_hello: ClientHelloInfo = parse_client_hello(self._hello.message)
+        # a PSK handshake (resumption demo only): the server authenticated on the earlier connection
+        self.resumed = bool(Binding.lib.SSL_session_reused(self._ssl._ssl))  # type: ignore[attr-defined]
         if not self.is_server:
+            offered_psk = EXT_PRE_SHARED_KEY in self.client_hello.extension_types
             NO_EARLY_DATA.require(EXT_EARLY_DATA not in self.client_hello.extension_types
-                                  and EXT_PRE_SHARED_KEY not in self.client_hello.extension_types,
+                                  and (not offered_psk or self.config.psk is not None),
                                   "our ClientHello offered early_data or pre_shared_key")
         self.exporter = OpenSSLExporter(self)
         self.peer_chain_der: list[bytes] = self._peer_chain()
-        if not self.is_server and self.config.verify_peer and self.config.server_name:
+        if not self.is_server and self.config.verify_peer and self.config.server_name and not self.resumed:
             self._check_server_name()
 
     def _peer_chain(self) -> list[bytes]:

@@ -5,6 +5,11 @@ same treatment everywhere: well-formedness (§3), no trailing bytes, a nesting c
 keys (§5.6), map keys limited to int / text / bytes, and tags returned as raw ``cbor2.CBORTag``
 without interpretation (no bignum or date conversion, so no type confusion). Every failure is a
 DecodeError from a named check.
+
+Resource limits (RFC 8949 §10 leaves them to the decoder; docs/performance.md lists them): at most
+:data:`MAX_SIZE` input bytes, :data:`MAX_DEPTH` nesting levels and :data:`MAX_ITEMS` data items per
+call, and no container may announce more entries than bytes remain. Each is checked before the work
+it bounds, so an oversized or hostile input is refused in time linear in the bytes actually read.
 """
 
 from __future__ import annotations
@@ -22,14 +27,20 @@ WELL_FORMED = check("rfc8949-3-well-formed", "RFC 8949 §3", Alert.decode_error,
 UNIQUE_KEYS = check("rfc8949-5.6-unique-keys", "RFC 8949 §5.6", Alert.decode_error,
                     "CBOR maps we parse have no duplicate keys and only int, text or byte-string keys")
 
+LIMITS = check("expat-limit-cbor", "RFC 8949 §10", Alert.decode_error,
+               "a CBOR input stays within the decoder's documented limits (size, nesting depth, item count)")
+
 MAX_DEPTH = 16
+MAX_SIZE = 1 << 18    # 256 KiB: everything expat parses travels in cmw_data<1..2^16-1> or an EAR
+MAX_ITEMS = 8192      # data items (including map keys, tag contents, string chunks) per input
 
 
 class _Reader:
-    def __init__(self, data: bytes, max_depth: int):
+    def __init__(self, data: bytes, max_depth: int, max_items: int):
         self.data = data
         self.pos = 0
         self.max_depth = max_depth
+        self.items_left = max_items
 
     def take(self, n: int) -> bytes:
         WELL_FORMED.require(n <= len(self.data) - self.pos, f"truncated at offset {self.pos}")
@@ -51,7 +62,11 @@ class _Reader:
         WELL_FORMED.fail(f"reserved additional information {ai} for major type {major}")
 
     def item(self, depth: int) -> Any:
-        WELL_FORMED.require(depth <= self.max_depth, f"nesting deeper than {self.max_depth}")
+        if depth > self.max_depth:
+            LIMITS.fail("nesting deeper than {}", self.max_depth)
+        self.items_left -= 1
+        if self.items_left < 0:
+            LIMITS.fail("more than the allowed number of data items")
         major, ai, arg = self.head()
         if major == 0:
             return arg
@@ -68,6 +83,9 @@ class _Reader:
                     m, _, n = self.head()
                     WELL_FORMED.require(m == major and n is not None,
                                         "indefinite string chunk of the wrong type")
+                    self.items_left -= 1
+                    if self.items_left < 0:
+                        LIMITS.fail("more than the allowed number of data items")
                     chunks.append(self.take(n))
                 raw = b"".join(chunks)
             else:
@@ -130,11 +148,12 @@ class _Reader:
         return False
 
 
-def loads(data: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
+def loads(data: bytes, *, max_depth: int = MAX_DEPTH, max_size: int = MAX_SIZE, max_items: int = MAX_ITEMS) -> Any:
     """Decode exactly one CBOR data item from ``data`` (strict; DecodeError on any problem)."""
     WELL_FORMED.require(isinstance(data, (bytes, bytearray)), "CBOR input must be bytes")
     WELL_FORMED.require(len(data) > 0, "empty CBOR input")
-    r = _Reader(bytes(data), max_depth)
+    LIMITS.require(len(data) <= max_size, "CBOR input of {} bytes exceeds the {}-byte limit", len(data), max_size)
+    r = _Reader(bytes(data), max_depth, max_items)
     value = r.item(0)
     WELL_FORMED.require(r.pos == len(r.data), f"{len(r.data) - r.pos} trailing bytes after the CBOR item")
     return value

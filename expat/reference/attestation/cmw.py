@@ -26,6 +26,7 @@ from expat.reference.attestation import cbor
 # cmw_data<1..2^16-1> inside an extension_data<0..2^16-1> that also holds the uint16 length (DIGEST §3.2, §3.8 #23).
 MAX_CMW_SIZE = 65533
 MAX_DEPTH = 4  # collection nesting cap (§3.3 allows implementations to limit it)
+MAX_JSON_DEPTH = MAX_DEPTH + 2  # collections, then a record array (RFC 8259 §9 lets parsers cap nesting)
 
 # ind bits (§3.1.1; RFC 9999 §9.4)
 IND_REFERENCE_VALUES = 1 << 0
@@ -74,6 +75,8 @@ CMW_COLLECTION = check("cmw-3.3-collection", "RFC 9999 §3.3", Alert.decode_erro
                        "absolute URI or OID used only as the type, nesting within the depth cap")
 CMW_JSON_SYNTAX = check("cmw-json-syntax", "RFC 8259 §2", Alert.decode_error,
                         "a JSON CMW is valid UTF-8 JSON without duplicate member names")
+CMW_JSON_DEPTH = check("expat-limit-json-depth", "RFC 8259 §9; RFC 9999 §3.3", Alert.decode_error,
+                       "a JSON CMW nests arrays and objects at most MAX_JSON_DEPTH deep (checked before parsing)")
 
 # --- data model ------------------------------------------------------------------------------------
 
@@ -330,9 +333,32 @@ def _from_json_obj(obj, depth: int = 0) -> CMW:
     CMW_DEMUX.fail(f"JSON value of type {type(obj).__name__} is not a CMW")
 
 
+_JSON_STRUCTURE = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+
+
+def json_depth(data: bytes, limit: int) -> int:
+    """Deepest array/object nesting in ``data`` (strings skipped), stopping once ``limit`` is passed.
+
+    Linear in the input; run before ``json.loads`` so a deeply nested text costs no recursion."""
+    depth = deepest = 0
+    for m in _JSON_STRUCTURE.finditer(data):
+        c = m.group()
+        if c in (b"[", b"{"):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        elif c in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
 def decode_json(data: bytes) -> CMW:
     _check_size(data)
     CMW_DEMUX.require(data[:1] in (b"[", b"{"), "a JSON CMW starts with '[' or '{' (no leading whitespace)")
+    deepest = json_depth(bytes(data), MAX_JSON_DEPTH)
+    CMW_JSON_DEPTH.require(deepest <= MAX_JSON_DEPTH, "JSON nesting deeper than {}", MAX_JSON_DEPTH)
     try:
         text = data.decode("utf-8")
         obj = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)

@@ -6,6 +6,7 @@
     266  submods          { + text => EAR-appraisal }               (mandatory, >= 1)
     1000 ear_status       top-level tier, no better than the worst submod (optional)
     4    exp, 1002 ear_raw_evidence, 10 eat_nonce                   (optional)
+    -70101 expat's EAR extension {"appraisal_id": bstr .size 16}   (optional; a map, §3 and §4)
   EAR-appraisal:
     1000 ear_status (mandatory), 1001 ear_trustworthiness_vector, 1003 ear_appraisal_policy_ids
     ([+ text]), 10 eat_nonce (the nonce of the appraised Evidence: for expat, the binding), 265
@@ -29,6 +30,10 @@ from expat.reference.attestation import cbor, cmw, cose
 EXP, IAT, EAT_NONCE, EAT_PROFILE, SUBMODS = 4, 6, 10, 265, 266
 EAR_STATUS, EAR_TRUST_VECTOR, EAR_RAW_EVIDENCE, EAR_POLICY_IDS, EAR_VERIFIER_ID = 1000, 1001, 1002, 1003, 1004
 EXPAT_APPRAISAL_EXT = -70100
+# Top-level extension (EAR -03 §3: an extension is a map): a per-appraisal identifier, so that two
+# appraisals of the same Evidence in the same second still yield distinct Attestation Results.
+EXPAT_EAR_EXT = -70101
+APPRAISAL_ID_LENGTH = 16
 EAR_PROFILE = cmw.EAR_PROFILE
 
 TRUST_VECTOR_KEYS = {"instance-identity": 0, "configuration": 1, "executables": 2, "file-system": 3,
@@ -141,6 +146,7 @@ class EAR:
     exp: int | None = None
     eat_nonce: bytes | list | None = None
     raw_evidence: bytes | None = None
+    appraisal_id: bytes | None = None
 
     @property
     def overall(self) -> Tier:
@@ -159,6 +165,8 @@ class EAR:
             m[EAT_NONCE] = self.eat_nonce
         if self.raw_evidence is not None:
             m[EAR_RAW_EVIDENCE] = self.raw_evidence
+        if self.appraisal_id is not None:
+            m[EXPAT_EAR_EXT] = {"appraisal_id": self.appraisal_id}
         return m
 
     @classmethod
@@ -189,11 +197,20 @@ class EAR:
             _check_nonce(nonce)
         raw = m.get(EAR_RAW_EVIDENCE)
         EAR_CLAIMS.require(raw is None or isinstance(raw, bytes), "ear_raw_evidence must be bytes")
-        known = {EAT_PROFILE, IAT, EAR_VERIFIER_ID, SUBMODS, EAR_STATUS, EXP, EAT_NONCE, EAR_RAW_EVIDENCE}
+        appraisal_id = None
+        if EXPAT_EAR_EXT in m:
+            ext = m[EXPAT_EAR_EXT]
+            EAR_CLAIMS.require(isinstance(ext, dict) and set(ext) == {"appraisal_id"}
+                               and isinstance(ext["appraisal_id"], bytes)
+                               and len(ext["appraisal_id"]) == APPRAISAL_ID_LENGTH,
+                               f"expat EAR extension must be {{\"appraisal_id\": bstr .size {APPRAISAL_ID_LENGTH}}}")
+            appraisal_id = ext["appraisal_id"]
+        known = {EAT_PROFILE, IAT, EAR_VERIFIER_ID, SUBMODS, EAR_STATUS, EXP, EAT_NONCE, EAR_RAW_EVIDENCE,
+                 EXPAT_EAR_EXT}
         for k, v in m.items():
             if k not in known:  # $$ear-extension: any extension MUST be a map (§3)
                 EAR_CLAIMS.require(isinstance(v, dict), f"EAR extension {k!r} is not a map")
-        return cls(iat, (vid[0], vid[1]), submods, status, exp, nonce, raw)
+        return cls(iat, (vid[0], vid[1]), submods, status, exp, nonce, raw, appraisal_id)
 
 
 def _tier(v: object) -> Tier:

@@ -49,6 +49,9 @@ EVIDENCE_WRAPPER = check("expat-evidence-cmw", "RFC 9999 §3.1; RFC 9782", Alert
                          "ind (if present) says Evidence")
 X5CHAIN = check("rfc9360-2-x5chain", "RFC 9360 §2", Alert.bad_certificate,
                 "the Evidence's protected header carries x5chain: one DER certificate or an array of them")
+X5CHAIN_LENGTH = check("expat-limit-x5chain", "RFC 9360 §2", Alert.bad_certificate,
+                       "an Evidence x5chain holds at most MAX_X5CHAIN certificates (checked before parsing them)")
+MAX_X5CHAIN = 8  # the Verifier's ChainValidator depth (expat.reference.pki)
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,8 @@ def x5chain(msg: cose.Sign1) -> list[bytes]:
         chain = [chain]
     X5CHAIN.require(isinstance(chain, list) and len(chain) >= 1 and all(isinstance(c, bytes) for c in chain),
                     "x5chain must be a bstr or an array of bstr")
+    X5CHAIN_LENGTH.require(len(chain) <= MAX_X5CHAIN, "x5chain of {} certificates (at most {})", len(chain),
+                           MAX_X5CHAIN)
     X5CHAIN.require(not (isinstance(msg.protected_header.get(cose.HDR_X5CHAIN), list) and len(chain) == 1),
                     "a single-certificate x5chain must be a bstr, not an array")
     for i, der in enumerate(chain):

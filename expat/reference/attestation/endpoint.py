@@ -17,6 +17,7 @@ Every step emits its event (expat.model.events) where the step is done.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -64,6 +65,10 @@ ATTESTED_BEFORE_DATA = check("expat02-7.3-attest-before-data", "draft-fossati-se
                              "remote attestation completed")
 PEER_REFUSED = check("expat-peer-alert", "docs/framing.md §4", Alert.handshake_failure,
                      "the peer reported a failed check with an ea_alert frame")
+SPONTANEOUS_ATTESTATION = check("expat02-3.1-spontaneous-attestation", "draft-fossati-seat-expat-02 §3.1, §3.2",
+                                Alert.unsupported_extension,
+                                "cmw_attestation is accepted only in an authenticator answering a request that "
+                                "offered it; in a spontaneous server authenticator it aborts the verification")
 OUTCOME_FRAME = check("expat-attestation-outcome", "docs/attestation.md", Alert.decode_error,
                       "an attestation outcome frame is uint8 accepted || certificate_request_context")
 
@@ -147,20 +152,32 @@ class AttestedEndpoint:
     def create(cls, side: str, conn: Any, profile: Profile, model: str, *, conn_id: str,
                recorder: Recorder | None = None, ae: AttestingEnvironment | None = None,
                verifier: VerifierHandle | None = None, aik_anchors: list[x509.Certificate] | None = None,
-               must_attest: tuple[str, ...] = ()) -> "AttestedEndpoint":
+               must_attest: tuple[str, ...] = (), resumed_from: str = "-",
+               inherited: dict[str, AttestationOutcome] | None = None) -> "AttestedEndpoint":
+        """``resumed_from``/``inherited``: a resumed connection (only with mitigation reject_resumption off,
+        see resumption.py) and the attestation state it inherits from the ticket's connection."""
         if model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}")
         hello = conn.client_hello
+        hello_exts = list(hello.extension_types) if hello else None
+        if hello_exts is not None and not profile.mitigations.reject_spontaneous_attestation:
+            # Unmitigated reading (attack demos): the client's support for cmw_attestation counts as offered
+            # to spontaneous server authenticators too (RFC 9261 §5.2.1 takes their extensions from the
+            # ClientHello; -02's TLS flag would be such a signal, DIGEST §3.8 #8, #13).
+            hello_exts.append(profile.cmw_attestation_codepoint)
         session = ea.EASession(conn.exporter, is_server=conn.is_server,
                                client_hello_sigalgs=list(hello.signature_algorithms) if hello else None,
-                               client_hello_extensions=list(hello.extension_types) if hello else None,
+                               client_hello_extensions=hello_exts,
                                client_finished_verified=conn.handshake_complete,
-                               extra_request_extensions=(profile.cmw_attestation_codepoint,))
+                               extra_request_extensions=(profile.cmw_attestation_codepoint,),
+                               check_context_unique=profile.mitigations.check_context_unique)
         ep = cls(side=side, conn=conn, profile=profile, model=model, conn_id=conn_id,
                  channel=FramedChannel(conn), session=session, recorder=recorder or _NullRecorder(),
                  ae=ae, verifier=verifier, aik_anchors=list(aik_anchors or []), must_attest=must_attest)
         ep.emit("ChannelEstablished", side=side, suite=conn.cipher_suite, attest=list(must_attest),
-                resumed_from="-", exporter_master_secret=conn.exporter_master_secret)
+                resumed_from=resumed_from, exporter_master_secret=conn.exporter_master_secret)
+        if inherited and not profile.mitigations.reject_resumption:
+            ep.completed.update(inherited)
         return ep
 
     # --- plumbing --------------------------------------------------------------------------------
@@ -200,10 +217,10 @@ class AttestedEndpoint:
 
     # --- Relying Party: request (RFC 9261 §4, draft §3.1) ------------------------------------------
 
-    def request_attestation(self) -> bytes:
-        """Send an authenticator request offering cmw_attestation; returns the request bytes."""
-        context = None
-        if (self.model == BACKGROUND_CHECK and self.profile.context_source == "verifier-nonce"
+    def request_attestation(self, context: bytes | None = None) -> bytes:
+        """Send an authenticator request offering cmw_attestation; returns the request bytes. ``context``
+        (attack demos) overrides the Verifier nonce / random context."""
+        if context is None and (self.model == BACKGROUND_CHECK and self.profile.context_source == "verifier-nonce"
                 and self.verifier is not None):
             context = self.verifier.service.challenge()
             self.recorder.emit("NonceIssued", self.verifier.name, nonce=context, to=self.agent)
@@ -245,7 +262,30 @@ class AttestedEndpoint:
                   spontaneous=False, authenticator=authenticator)
         return authenticator
 
-    def produce_attestation(self, ctx: bytes) -> tuple[bytes, bytes]:
+    # --- Attester: spontaneous server authenticator (RFC 9261 §3) ------------------------------------
+
+    def attest_spontaneously(self) -> bytes:
+        """Server only: send an authenticator with cmw_attestation that answers no request, over a context
+        the server picked itself. The draft allows cmw_attestation only in answer to a request offering it
+        (§3.1, §3.2); an honest expat endpoint never calls this (attack demos do)."""
+        if self.ae is None or self.side != "server":
+            raise ProtocolError("only a server with an Attesting Environment attests spontaneously",
+                                alert=Alert.internal_error)
+        ctx = os.urandom(32)
+        cmw_data, _ = self.produce_attestation(ctx, spontaneous=True)
+        ident = self.ae.aik_identity()
+        chain = ident.chain_der()
+        entries = [[Extension(self._cmw_ext(), encode_cmw_attestation(cmw_data))]] + [[] for _ in chain[1:]]
+        authenticator = self.session.authenticate(self.ae.aik_signer(), chain, None, entry_extensions=entries,
+                                                  context=ctx)
+        self.channel.send(FrameType.ea_authenticator, authenticator)
+        self.sent[ctx] = cmw_id(cmw_data)
+        self.emit("AuthenticatorSent", ctx=ctx, aik=pki.spki_der(self.ae.aik_public_key()),
+                  kind="evidence" if self.model == BACKGROUND_CHECK else "result", cmw=cmw_id(cmw_data),
+                  spontaneous=True, authenticator=authenticator)
+        return authenticator
+
+    def produce_attestation(self, ctx: bytes, spontaneous: bool = False) -> tuple[bytes, bytes]:
         """Binding (§5.1), AIK_pub_hash (§5.2), Evidence from the AE; in the passport model an EAR."""
         assert self.ae is not None
         profile, h = self.profile, self.conn.hash
@@ -255,7 +295,7 @@ class AttestedEndpoint:
         binding_value = binding_mod.binding(h, profile, binding_mod.public_key_bytes(aik, profile), exported, nonce)
         aik_hash = binding_mod.aik_pub_hash(h, profile, aik)
         self.emit("EvidenceRequested", ctx=ctx, ae=self.ae_agent, binding=binding_value, aik=pki.spki_der(aik),
-                  spontaneous=False, exported_value=exported)
+                  spontaneous=spontaneous, exported_value=exported)
         evidence = self.ae.evidence(binding_value, aik_hash, hash=h)
         self.recorder.emit("EvidenceProduced", self.ae_agent, cmw=cmw_id(evidence), te=self.agent,
                            binding=binding_value,
@@ -294,8 +334,38 @@ class AttestedEndpoint:
         self.emit("AttestationCompleted", ctx=outcome.ctx, attester=self.peer, cmw=outcome.cmw)
         return outcome
 
-    def _validate_attested(self, request: bytes, authenticator: bytes) -> AttestationOutcome:
+    def accept_spontaneous(self, authenticator: bytes | None = None) -> AttestationOutcome:
+        """Client only: a server authenticator that answers no request (RFC 9261 §3). With mitigation
+        reject_spontaneous_attestation (default) one carrying cmw_attestation aborts the verification with
+        unsupported_extension (draft §3.1, §3.2); the client then closes the connection, whose required
+        server attestation cannot complete (§7). Without it the attestation is judged as if requested."""
+        if authenticator is None:
+            authenticator = self.receive(FrameType.ea_authenticator)
+        try:
+            if self.profile.mitigations.reject_spontaneous_attestation:
+                SPONTANEOUS_ATTESTATION.require(not self._carries_attestation(authenticator),
+                                                "cmw_attestation in a spontaneous server authenticator")
+            outcome = self._validate_attested(None, authenticator)
+        except ProtocolError as e:
+            self.send_alert(e)
+            self.emit("ConnectionClosed", reason=e.check or e.alert.name)
+            raise
+        self.channel.send(ATTESTATION_OUTCOME, b"\x01" + outcome.ctx)
+        self.completed[self.peer] = outcome
+        self.emit("AttestationCompleted", ctx=outcome.ctx, attester=self.peer, cmw=outcome.cmw)
+        return outcome
+
+    def _carries_attestation(self, authenticator: bytes) -> bool:
+        try:
+            msgs = messages.split_handshakes(authenticator, "authenticator")
+            cert = messages.Certificate.from_handshake(msgs[0])
+        except (ProtocolError, IndexError):
+            return False   # not a Certificate: RFC 9261 validation reports it
+        return any(e.type == self._cmw_ext() for entry in cert.entries for e in entry.extensions)
+
+    def _validate_attested(self, request: bytes | None, authenticator: bytes) -> AttestationOutcome:
         profile, h = self.profile, self.conn.hash
+        spontaneous = request is None
         validator = pki.ChainValidator(self.aik_anchors) if self.aik_anchors else None
         v = self.session.validate(request, authenticator, validator)
         self.pending.pop(v.context, None)
@@ -321,7 +391,7 @@ class AttestedEndpoint:
         # RFC 9261 §5.2.4 passed and cmw_attestation sits where §3 allows: the authenticator is accepted;
         # the attestation itself is judged next (binding, AIK_pub_hash, appraisal).
         self.emit("AuthenticatorAccepted", ctx=v.context, aik=aik_spki, kind=kind, cmw=cmw_id(cmw_data),
-                  spontaneous=False, certificate=v.chain_der[0], authenticator=authenticator)
+                  spontaneous=spontaneous, certificate=v.chain_der[0], authenticator=authenticator)
         if self.model == BACKGROUND_CHECK:
             claims = eat.decode_claims(eat.unwrap_evidence(cmw_data), profile.evidence_claims)
             cmw_binding, cmw_aik = claims.binding, claims.aik_pub_hash
@@ -347,7 +417,8 @@ class AttestedEndpoint:
         if self.model == BACKGROUND_CHECK:
             self.emit("EvidenceForwarded", ctx=v.context, verifier=self.verifier.name, cmw=cmw_id(cmw_data),
                       expected_binding=matched)
-            vnonce = v.context if profile.context_source == "verifier-nonce" else None
+            # a spontaneous context was picked by the server: no Verifier nonce stands behind it
+            vnonce = v.context if profile.context_source == "verifier-nonce" and not spontaneous else None
             ear_cmw, report = self.verifier.service.appraise(
                 cmw_data, expected_binding=matched if profile.mitigations.check_binding else None,
                 nonce=vnonce, expected_aik_pub_hash=expected_aik if profile.mitigations.check_aik_pub_hash else None)

@@ -15,7 +15,7 @@ import contextlib
 import dataclasses
 import os
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from expat.errors import ProtocolError
 from expat.profile import Profile, get_profile
@@ -23,7 +23,7 @@ from expat.reference import pki, tls
 from expat.reference.attestation.endpoint import (BACKGROUND_CHECK, MODELS, AttestationOutcome, AttestedEndpoint,
                                                   VerifierHandle)
 from expat.reference.attestation.environment import SoftwareAttestingEnvironment
-from expat.reference.attestation.verifier import Verifier
+from expat.reference.attestation.verifier import Verifier, counter_appraisal_ids
 from expat.reference.attestation.verifier_service import VerifierClient, VerifierService
 
 ATTESTERS = ("client", "server", "mutual")
@@ -41,6 +41,13 @@ class Scenario:
     verifier_transport: str = "in-process"      # or "http"
     reattest: int = 0                           # extra attestations on the same connection
     app_data: bytes = b"hello over an attested channel"
+    # per-appraisal EAR identifiers; None = a counter seeded from ``seed`` (attacks spanning two runs
+    # share one generator: they stand for one Verifier)
+    appraisal_ids: Callable[[], bytes] | None = None
+    # server as Attester without a request: a spontaneous authenticator (RFC 9261 §3); attack demos only
+    spontaneous: bool = False
+    # resume with this resumption.Ticket (a PSK handshake; only with mitigation reject_resumption off)
+    resume: Any = None
 
     def __post_init__(self) -> None:
         if self.attester not in ATTESTERS:
@@ -49,6 +56,8 @@ class Scenario:
             raise ValueError(f"model must be one of {MODELS}")
         if self.verifier_transport not in ("in-process", "http"):
             raise ValueError("verifier_transport must be in-process or http")
+        if self.spontaneous and self.attester != "server":
+            raise ValueError("only a server attests spontaneously (RFC 9261 §3)")
 
     @property
     def attesting_sides(self) -> tuple[str, ...]:
@@ -74,7 +83,8 @@ def _seed(s: Scenario, label: str) -> bytes:
 @contextlib.contextmanager
 def _verifier(s: Scenario, anchors: list, reference_values: dict) -> Iterator[VerifierHandle]:
     key = pki.derive_key("p256", _seed(s, "verifier"))
-    verifier = Verifier(anchors, reference_values, key, profile=s.profile)
+    verifier = Verifier(anchors, reference_values, key, profile=s.profile,
+                        appraisal_ids=s.appraisal_ids or counter_appraisal_ids(_seed(s, "verifier-appraisals")))
     if s.verifier_transport == "http":
         with VerifierService(verifier) as service:
             yield VerifierHandle(VerifierClient(service.url), public_key=key.public_key())
@@ -92,6 +102,9 @@ def run(s: Scenario, recorder: Any = None, *, attack: Any = None) -> RunResult:
     server_id = pki.make_identity(s.tls_key, seed=_seed(s, "tls-server"), name="server")
     client_cfg = tls.TlsConfig(cipher_suites=(s.suite,), trust_anchors=server_id.root_pem(), verify_peer=True)
     server_cfg = tls.TlsConfig(identity=server_id, cipher_suites=(s.suite,))
+    if s.resume is not None:
+        client_cfg.psk = (s.resume.identity, s.resume.psk)
+        server_cfg.psk_store = {s.resume.identity: s.resume.psk}
     result = RunResult(scenario=s, ok=False)
     with _verifier(s, anchors, reference_values) as vh:
         client_conn, server_conn = tls.loopback_pair(server_cfg, client_cfg)
@@ -100,18 +113,25 @@ def run(s: Scenario, recorder: Any = None, *, attack: Any = None) -> RunResult:
         try:
             for side, conn in (("client", client_conn), ("server", server_conn)):
                 ae = aes.get(side)
+                resumed = s.resume is not None and conn.resumed
                 eps[side] = AttestedEndpoint.create(
                     side, conn, s.profile, s.model, conn_id="conn1", recorder=recorder, ae=ae, verifier=vh,
                     aik_anchors=[a.aik_identity().root for a in aes.values()] if s.profile.aik_certificate ==
                     "device-ca" else [a.aik_identity().leaf for a in aes.values()],
-                    must_attest=sides)
+                    must_attest=sides, resumed_from=s.resume.ticket if resumed else "-",
+                    inherited=s.resume.inherited if resumed else None)
                 if ae is not None:
                     recorder and recorder.emit("AikGenerated", f"{side}-ae", aik=pki.spki_der(ae.aik_public_key()),
                                                owner=side)
             result.endpoints = eps
             if attack is not None:
                 attack.prepare(eps)
-            for _ in range(1 + s.reattest):
+            driven = attack is not None and hasattr(attack, "drive")
+            if driven:          # the adversary drives the exchange itself (e.g. reflection)
+                result.outcomes += attack.drive(eps)
+            elif s.spontaneous:   # the server attests unasked; the client judges it (draft §3.1, §3.2)
+                result.outcomes.append(_spontaneous(eps["server"], eps["client"]))
+            for _ in range(0 if s.spontaneous or driven else 1 + s.reattest):
                 for attester in sides:
                     rp = eps["server" if attester == "client" else "client"]
                     att = eps[attester]
@@ -126,6 +146,8 @@ def run(s: Scenario, recorder: Any = None, *, attack: Any = None) -> RunResult:
             result.received["server"] = eps["server"].receive_application_data()
             eps["server"].send_application_data(s.app_data[::-1])
             result.received["client"] = eps["client"].receive_application_data()
+            if attack is not None and hasattr(attack, "finish"):
+                attack.finish(eps)
             result.ok = True
         except ProtocolError as e:
             result.error = e
@@ -134,6 +156,13 @@ def run(s: Scenario, recorder: Any = None, *, attack: Any = None) -> RunResult:
                 with contextlib.suppress(Exception):
                     conn.close()
     return result
+
+
+def _spontaneous(att: AttestedEndpoint, rp: AttestedEndpoint) -> AttestationOutcome:
+    att.attest_spontaneously()
+    outcome = rp.accept_spontaneous()
+    att.await_outcome()
+    return outcome
 
 
 def scenario_from_options(*, attester: str = "client", model: str = BACKGROUND_CHECK, revision: str | None = None,

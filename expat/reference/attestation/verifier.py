@@ -19,6 +19,8 @@ Passport (draft §3.4, §4): :func:`verify_ear` checks the Verifier's signature,
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import itertools
 import os
 import threading
 import time
@@ -33,7 +35,8 @@ from expat.profile import DEFAULT, Profile
 from expat.reference import pki
 from expat.reference.attestation import binding as binding_mod
 from expat.reference.attestation import cmw, cose, eat
-from expat.reference.attestation.ear import EAR, Appraisal, Tier, sign_ear, verify_ear_signature, wrap_ear
+from expat.reference.attestation.ear import (APPRAISAL_ID_LENGTH, EAR, Appraisal, Tier, sign_ear,
+                                             verify_ear_signature, wrap_ear)
 
 VERIFIER_NONCE_FRESH = check("expat02-5.1-verifier-nonce-fresh", "draft-fossati-seat-expat-02 §5.1",
                              Alert.illegal_parameter,
@@ -79,6 +82,21 @@ class AppraisalReport:
         return {"status": self.status.name, "reasons": list(self.reasons), "checks": dict(self.checks)}
 
 
+def counter_appraisal_ids(seed: bytes) -> Callable[[], bytes]:
+    """Deterministic per-appraisal identifiers: SHA-256(seed || counter), truncated. Distinct for each
+    call (the counter), reproducible for a seed (golden traces). Share one generator between Verifier
+    objects that stand for the same Verifier (e.g. the two connections of an attack)."""
+    counter = itertools.count()
+    lock = threading.Lock()
+
+    def next_id() -> bytes:
+        with lock:
+            n = next(counter)
+        return hashlib.sha256(b"expat-ear-appraisal-id|" + seed + b"|" + str(n).encode()).digest()[
+            :APPRAISAL_ID_LENGTH]
+    return next_id
+
+
 def _now_dt(ts: float) -> _dt.datetime:
     return _dt.datetime.fromtimestamp(int(ts), tz=_dt.timezone.utc)
 
@@ -90,7 +108,8 @@ class Verifier:
                  signing_key: pki.PrivateKey, *, verifier_id: tuple[str, str] = DEFAULT_VERIFIER_ID,
                  clock: Callable[[], float] = time.time, profile: Profile = DEFAULT,
                  policy_id: str = DEFAULT_POLICY_ID, rng: Callable[[int], bytes] = os.urandom,
-                 nonce_size: int = 32, nonce_lifetime: int = 300, include_raw_evidence: bool = False):
+                 nonce_size: int = 32, nonce_lifetime: int = 300, include_raw_evidence: bool = False,
+                 appraisal_ids: Callable[[], bytes] | None = None):
         if not 8 <= nonce_size <= 255:
             raise ValueError("nonce_size must be 8..255 (it becomes a certificate_request_context)")
         self.trust_anchors = list(trust_anchors)
@@ -104,6 +123,8 @@ class Verifier:
         self.nonce_size = nonce_size
         self.nonce_lifetime = nonce_lifetime
         self.include_raw_evidence = include_raw_evidence
+        # every appraisal gets its own identifier in the EAR (random unless a generator is given)
+        self.appraisal_ids = appraisal_ids or (lambda: self.rng(APPRAISAL_ID_LENGTH))
         self._issued: dict[bytes, float] = {}
         self._used: set[bytes] = set()
         self._lock = threading.Lock()
@@ -210,7 +231,8 @@ class Verifier:
                               aik_pub_hash=claims.aik_pub_hash)
         result = EAR(iat=int(self.clock()), verifier_id=self.verifier_id,
                      submods={cmw.EVIDENCE_EAT_PROFILE: appraisal}, status=report.status,
-                     raw_evidence=evidence_cmw if self.include_raw_evidence else None)
+                     raw_evidence=evidence_cmw if self.include_raw_evidence else None,
+                     appraisal_id=self.appraisal_ids())
         signed = sign_ear(result, self._key)
         return wrap_ear(signed, self.profile.ear_media_type, self.profile.cmw_serialization), report
 

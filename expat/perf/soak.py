@@ -1,0 +1,211 @@
+"""``expat soak``: one server, many concurrent attested clients on loopback, then a cross-check.
+
+The server thread accepts TLS connections (handshake in the accept loop, public
+:class:`~expat.reference.tls.TlsServer` API) and hands each one to a worker pool that plays the
+Relying Party; a client pool of the same size plays Attesters. Every connection is attested and
+appraised by one shared Verifier (background-check model, draft -02 §3.4).
+
+Afterwards both sides' records are paired by TLS client_random and compared. A *confusion* is an
+Evidence/authenticator (or application data) accepted on a connection it was not made for: the
+server accepted a context, binding, AIK or CMW that differs from what the client of that same TLS
+connection produced, a server record with no matching client, or a context / binding / CMW seen on
+two connections. Leaks: threads, file descriptors and child processes are counted before and after.
+
+Bounds: at most :data:`MAX_CONNECTIONS` connections, :data:`MAX_CONCURRENCY` workers, and a wall-time
+limit after which no new connection starts (the report says so). Loopback only.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from expat.profile import get_profile
+from expat.reference import tls
+from expat.perf.fixture import AttestationFixture, ConnectionRecord, attest_client, serve_connection
+
+MAX_CONNECTIONS = 10_000
+MAX_CONCURRENCY = 256
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass
+class SoakReport:
+    connections: int
+    concurrency: int
+    started: int = 0
+    completed: int = 0
+    failures: list[str] = field(default_factory=list)
+    confusion: list[str] = field(default_factory=list)
+    leaked_threads: list[str] = field(default_factory=list)
+    leaked_fds: int = 0
+    leaked_processes: int = 0
+    timed_out: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return (self.completed == self.connections and not self.failures and not self.confusion
+                and not self.leaked_threads and self.leaked_fds == 0 and self.leaked_processes == 0
+                and not self.timed_out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "connections": self.connections, "concurrency": self.concurrency,
+                "started": self.started, "completed": self.completed, "failures": len(self.failures),
+                "failure_details": self.failures[:20], "confusion": len(self.confusion),
+                "confusion_details": self.confusion[:20], "leaked_threads": self.leaked_threads,
+                "leaked_fds": self.leaked_fds, "leaked_processes": self.leaked_processes,
+                "timed_out": self.timed_out, "seconds": round(self.seconds, 3),
+                "connections_per_s": round(self.completed / self.seconds, 2) if self.seconds else 0.0}
+
+
+def open_fds() -> int:
+    """Open file descriptors of this process (Linux /proc; -1 where unavailable)."""
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return -1
+
+
+def child_processes() -> int:
+    """Live child processes of this process (Linux /proc; 0 where unavailable)."""
+    me, n = os.getpid(), 0
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == me:
+            n += 1
+    return n
+
+
+def cross_check(server: list[ConnectionRecord], client: list[ConnectionRecord]) -> list[str]:
+    """Every confusion found between the two sides' records (see module docstring)."""
+    problems: list[str] = []
+    by_random: dict[bytes, ConnectionRecord] = {}
+    for c in client:
+        if c.client_random in by_random:
+            problems.append(f"client {c.index}: client_random shared with client {by_random[c.client_random].index}")
+        by_random[c.client_random] = c
+    for s in server:
+        if not s.ok:
+            continue
+        c = by_random.get(s.client_random)
+        if c is None:
+            problems.append(f"server {s.index}: accepted a connection no client made")
+            continue
+        for what in ("ctx", "binding", "aik_spki", "cmw"):
+            if getattr(s, what) != getattr(c, what):
+                problems.append(f"server {s.index} / client {c.index}: accepted {what} differs from the one "
+                                f"produced on this connection")
+        if c.payload and s.payload != c.payload:
+            problems.append(f"server {s.index} / client {c.index}: application data from another connection")
+    for what in ("ctx", "binding", "cmw"):
+        seen: dict[Any, int] = {}
+        for s in server:
+            if s.ok:
+                v = getattr(s, what)
+                if v in seen:
+                    problems.append(f"server {s.index}: {what} also accepted on server connection {seen[v]}")
+                seen[v] = s.index
+    return problems
+
+
+def run_soak(connections: int, concurrency: int, *, time_limit: float = 600.0, devices: int = 4,
+             profile: str = "default", fixture: AttestationFixture | None = None) -> SoakReport:
+    """Run the soak; never raises for protocol failures (they are counted in the report)."""
+    if not 1 <= connections <= MAX_CONNECTIONS:
+        raise ValueError(f"connections must be 1..{MAX_CONNECTIONS}")
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise ValueError(f"concurrency must be 1..{MAX_CONCURRENCY}")
+    if not 0 < time_limit <= 3600:
+        raise ValueError("time_limit must be in (0, 3600] seconds")
+    fx = fixture or AttestationFixture(profile=get_profile(profile), devices=devices)
+    report = SoakReport(connections=connections, concurrency=concurrency)
+    threads_before = set(threading.enumerate())
+    fds_before, procs_before = open_fds(), child_processes()
+    start = time.monotonic()
+    deadline = start + time_limit
+    server_records: list[ConnectionRecord] = []
+    client_records: list[ConnectionRecord] = []
+    lock = threading.Lock()
+
+    with tls.TlsServer(fx.server_config, host=LOOPBACK) as server:
+        address = server.address
+
+        def accept_loop(pool: ThreadPoolExecutor) -> None:
+            for index in range(connections):
+                try:
+                    conn = server.accept()
+                except Exception as e:  # handshake failure or timeout: one failed connection, keep serving
+                    with lock:
+                        server_records.append(ConnectionRecord("server", index, error=f"accept: {e!r}"))
+                    if time.monotonic() > deadline or isinstance(e, OSError) and not isinstance(e, TimeoutError):
+                        return
+                    continue
+                pool.submit(_collect, server_records, lock, serve_connection, fx, conn, index)
+
+        def client(index: int) -> None:
+            if time.monotonic() > deadline:
+                with lock:
+                    report.timed_out = True
+                return
+            with lock:
+                report.started += 1
+            try:
+                conn = tls.connect(address, fx.client_config)
+            except Exception as e:
+                with lock:
+                    client_records.append(ConnectionRecord("client", index, error=f"connect: {e!r}"))
+                return
+            _collect(client_records, lock, attest_client, fx, conn, index)
+
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="expat-soak-rp") as server_pool:
+            acceptor = threading.Thread(target=accept_loop, args=(server_pool,), name="expat-soak-accept")
+            acceptor.start()
+            with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="expat-soak-client") as clients:
+                for f in [clients.submit(client, i) for i in range(connections)]:
+                    f.result()
+            if report.timed_out:
+                server.close()  # unblocks accept() for the connections that never started
+            acceptor.join(fx.server_config.timeout + 5)
+    report.seconds = time.monotonic() - start
+
+    ok_clients = [c for c in client_records if c.ok]
+    ok_servers = [s for s in server_records if s.ok]
+    report.completed = min(len(ok_clients), len(ok_servers))
+    report.failures = [f"{r.side} {r.index}: {r.error}" for r in server_records + client_records
+                       if not r.ok and not (report.timed_out and "accept" in r.error)]
+    report.confusion = cross_check(server_records, client_records)
+    report.leaked_threads = sorted(t.name for t in _settle_threads(threads_before))
+    fds_after = open_fds()
+    report.leaked_fds = max(0, fds_after - fds_before) if fds_before >= 0 and fds_after >= 0 else 0
+    report.leaked_processes = max(0, child_processes() - procs_before)
+    return report
+
+
+def _collect(records: list, lock: threading.Lock, fn, *args) -> None:
+    rec = fn(*args)
+    with lock:
+        records.append(rec)
+
+
+def _settle_threads(before: set[threading.Thread], wait: float = 5.0) -> list[threading.Thread]:
+    """Threads started during the run and still alive after a short grace period."""
+    end = time.monotonic() + wait
+    while True:
+        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not extra or time.monotonic() > end:
+            return extra
+        time.sleep(0.05)

@@ -1,0 +1,471 @@
+"""Bounded unrolling of the role tables against the adversary: every run up to the bound, as traces.
+
+A run starts with the AIKs generated, the adversary's key reveals and the connections opened, then
+takes up to ``requests`` attestation exchanges, in any order, each one of (docs/proofs.md):
+
+``honest``     an honest requester asks its honest peer (background check or passport; fresh Verifier
+               nonce or a nonce it used on another connection; or a spontaneous server authenticator)
+``ask-adv``    an honest requester asks mallory (mallory answers later, with ``answer``)
+``answer``     mallory answers a pending request: with Evidence it has an AE sign over a binding of its
+               choice, with any Evidence or Attestation Result seen so far, or with forged Evidence,
+               under any key it holds (kM, kX, revealed AIKs)
+``adv-asks``   mallory asks an honest attester, with a context of its choice (any context of the run or
+               a fresh one: z3 enumerates them)
+``adv-spont``  mallory, as server, attests in a spontaneous authenticator
+``resume``     the honest server issues a ticket on a connection, the client keeps it and a new
+               connection resumes it
+
+The honest parties follow the rows of :mod:`expat.model.roles` that exist under the variant; whether a
+requester's comparison (binding, AIK_pub_hash, label) or a Verifier's appraisal succeeds is decided by
+z3 on the terms (:mod:`expat.proofs.terms`); an honest party that refuses records
+AuthenticatorRejected. Answers the requester would refuse are not explored (they change no state an
+acceptance depends on except Evidence timing; see the soundness notes). Each run is rendered to a
+trace with real bytes and handed to the real checker: a run that breaks a rule of the tables is an
+*encoding mismatch* (counted; expected zero), its property violations are the verdict's input.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Optional
+
+from expat.proofs import world as W
+from expat.proofs.terms import Algebra
+
+
+@dataclass(frozen=True)
+class Bound:
+    connections: int = 2
+    requests: int = 2
+    reveals: int = 1
+
+    def to_json(self) -> dict:
+        return {"connections": self.connections, "requests": self.requests, "reveals": self.reveals}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    id: str
+    ae: Optional[str]        # None: forged (no Attesting Environment produced it)
+    te: str
+    binding: object          # term
+    hash_key: Optional[str]  # AIK_pub_hash is H(this key); None = absent
+
+
+@dataclass(frozen=True)
+class Result:
+    id: str
+    evidence: str
+    echo: Optional[object]   # binding echoed (term) or None
+    to: str
+
+
+@dataclass
+class State:
+    events: list = field(default_factory=list)          # (agent, event, args)
+    conns: dict = field(default_factory=dict)           # conn -> (client agent, server agent)
+    used: dict = field(default_factory=dict)            # (agent, conn) -> {ctx: frozenset(roles)}
+    nonces: dict = field(default_factory=dict)          # nonce ctx name -> agent it was issued to
+    nonces_used: frozenset = frozenset()
+    evidence: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)
+    completed: dict = field(default_factory=dict)       # (agent, conn) -> frozenset(attester sides)
+    inherited: frozenset = frozenset()                  # (agent, conn) in Attested through resumption
+    pending: tuple = ()                                 # (conn, rp, ctx) asked of mallory
+    revealed: tuple = ()
+    requests: int = 0
+    counter: int = 0
+    steps: tuple = ()                                   # human-readable step labels
+
+    def clone(self) -> "State":
+        s = State(list(self.events), dict(self.conns), {k: dict(v) for k, v in self.used.items()}, dict(self.nonces),
+                  self.nonces_used, dict(self.evidence), dict(self.results), dict(self.completed), self.inherited,
+                  self.pending, self.revealed, self.requests, self.counter, self.steps)
+        return s
+
+    def e(self, agent: str, event: str, **args) -> None:
+        self.events.append((agent, event, args))
+
+    def fresh(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def ctx_names(self) -> list[str]:
+        seen: list[str] = []
+        for d in self.used.values():
+            for c in d:
+                if c not in seen:
+                    seen.append(c)
+        return seen
+
+    def mark(self, agent: str, conn: str, ctx: str, role: str) -> None:
+        d = self.used.setdefault((agent, conn), {})
+        d[ctx] = d.get(ctx, frozenset()) | {role}
+
+    def complete(self, agent: str, conn: str, side: str) -> None:
+        self.completed[(agent, conn)] = self.completed.get((agent, conn), frozenset()) | {side}
+
+
+class Explorer:
+    """Enumerates the runs of one variant (``flags``: flag -> bool) up to ``bound``."""
+
+    def __init__(self, flags: dict[str, bool], bound: Bound, algebra: Optional[Algebra] = None):
+        self.f = flags
+        self.bound = bound
+        self.z = algebra or Algebra()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def pk(self, key: str) -> Optional[str]:
+        return key if self.f["include_public_key_in_binding"] else None
+
+    def binding_for(self, key: str, label: str, conn: str, ctx: str) -> tuple:
+        return ("bind", self.pk(key), ("exp", label, conn, ctx))
+
+    def labels(self) -> tuple[str, ...]:
+        return (W.LABEL,) if self.f["check_exporter_label"] else (W.LABEL, W.OTHER_LABEL)
+
+    def side(self, st: State, agent: str, conn: str) -> str:
+        return W.side_of(st.conns[conn], agent)
+
+    def peer(self, st: State, agent: str, conn: str) -> str:
+        a, b = st.conns[conn]
+        return b if agent == a else a
+
+    def ctx_free(self, st: State, agent: str, conn: str, role: str) -> list[str]:
+        """Contexts ``agent`` may not take for a new ``role`` instance on ``conn``: its own instances of
+        that role (table), and with check_context_unique any context it used there (RFC 9261 §4)."""
+        if agent in W.ADVERSARIES:
+            return []
+        d = st.used.get((agent, conn), {})
+        return [c for c, roles in d.items() if role in roles or self.f["check_context_unique"]]
+
+    def data_enabled(self, st: State, agent: str, conn: str) -> bool:
+        return (st.completed.get((agent, conn), frozenset()) >= {"client", "server"}
+                or (agent, conn) in st.inherited)
+
+    # -- the run's start ---------------------------------------------------------------------
+
+    def starts(self) -> Iterator[State]:
+        for n in range(1, self.bound.connections + 1):
+            for pairs in itertools.combinations_with_replacement(W.PAIRS, n):
+                for r in range(0, min(self.bound.reveals, len(W.REVEALABLE)) + 1):
+                    for revealed in itertools.combinations(W.REVEALABLE, r):
+                        st = State()
+                        for ae, (key, owner) in W.AES.items():
+                            st.e(ae, "AikGenerated", aik=W.key_bytes(key), owner=owner)
+                        for key in revealed:
+                            st.e(W.MALLORY, "KeyRevealed", key=W.key_bytes(key))
+                        st.revealed = revealed
+                        for pair in pairs:
+                            self.open(st, pair, "-")
+                        st.steps = (f"connections {' '.join('-'.join(p) for p in pairs)}"
+                                    + (f"; revealed {' '.join(revealed)}" if revealed else ""),)
+                        yield st
+
+    def open(self, st: State, pair: tuple[str, str], resumed: str) -> str:
+        conn = f"c{len(st.conns) + 1}"
+        st.conns[conn] = pair
+        for agent in pair:
+            st.e(agent, "ChannelEstablished", conn=conn, side=W.side_of(pair, agent), suite=W.SUITE,
+                 attest=["client", "server"], resumed_from=resumed, exporter_master_secret=W.ems_bytes(conn))
+        return conn
+
+    # -- building blocks ---------------------------------------------------------------------
+
+    def request(self, st: State, conn: str, rp: str, te: str, ctx: str) -> None:
+        if ctx.startswith("n") and ctx not in st.nonces:
+            st.nonces[ctx] = rp
+            st.e(W.VERIFIER, "NonceIssued", nonce=W.ctx_bytes(ctx), to=rp)
+        args = dict(conn=conn, ctx=W.ctx_bytes(ctx), msg_type=13 if self.side(st, rp, conn) == "server" else 17,
+                    extensions=[W.SIG_ALGS, W.CMW_EXT], attestation_offered=True)
+        st.e(rp, "RequestSent", **args)
+        st.e(te, "RequestReceived", **args)
+        st.mark(rp, conn, ctx, "rp")
+        st.mark(te, conn, ctx, "te")
+
+    def appraise(self, st: State, ev: Evidence, to: str, nonce: str, echo: bool) -> Optional[Result]:
+        """The honest Verifier's appraisal (draft §3.4, §5.1, §7); None when it refuses the nonce."""
+        if nonce and self.f["check_verifier_nonce"] and nonce in st.nonces_used:
+            return None
+        rid = st.fresh("ar-")
+        st.e(W.VERIFIER, "EvidenceAppraised", cmw=ev.id, result=rid, status="affirming",
+             binding_echo=W.render(ev.binding) if echo else b"", nonce=W.ctx_bytes(nonce) if nonce else b"", to=to)
+        if nonce:
+            st.nonces_used = st.nonces_used | {nonce}
+        res = Result(rid, ev.id, ev.binding if echo else None, to)
+        st.results[rid] = res
+        return res
+
+    def honest_answer(self, st: State, conn: str, te: str, ctx: str, model: str, spontaneous: bool
+                      ) -> tuple[str, str]:
+        """An honest attester: binding over its own key and connection (draft §5.1), Evidence from its AE
+        with AIK_pub_hash (§5.2); passport: the Verifier's result first. Returns (kind, cmw)."""
+        key, ae = W.OWN_KEY[te], W.OWN_AE[te]
+        b = self.binding_for(key, W.LABEL, conn, ctx)
+        common = dict(conn=conn, ctx=W.ctx_bytes(ctx))
+        st.e(te, "EvidenceRequested", **common, ae=ae, binding=W.render(b), aik=W.key_bytes(key),
+             spontaneous=spontaneous, exported_value=W.render(("exp", W.LABEL, conn, ctx)))
+        ev = Evidence(st.fresh("ev-"), ae, te, b, key)
+        st.evidence[ev.id] = ev
+        st.e(ae, "EvidenceProduced", cmw=ev.id, te=te, binding=W.render(b), aik_hash=W.render(("aikhash", key)),
+             attestation_key="ak-" + ae)
+        if spontaneous:
+            st.mark(te, conn, ctx, "te")
+        kind, cmw = "evidence", ev.id
+        if model == "passport":
+            st.e(te, "EvidenceSubmitted", **common, verifier=W.VERIFIER, cmw=ev.id)
+            res = self.appraise(st, ev, te, "", self.f["passport_binding_echo"])
+            assert res is not None
+            st.e(te, "AttestationResultObtained", **common, result=res.id, status="affirming")
+            kind, cmw = "result", res.id
+        st.e(te, "AuthenticatorSent", **common, aik=W.key_bytes(key), kind=kind, cmw=cmw, spontaneous=spontaneous)
+        return kind, cmw
+
+    def decide(self, st: State, conn: str, ctx: str, key: str, kind: str, cmw: str) -> Optional[str]:
+        """The honest requester's comparisons (draft §5.1, §5.2), decided on terms by z3: the label the
+        binding matched under, "" when no comparison applies, or None when it refuses."""
+        if kind == "evidence":
+            ev = st.evidence[cmw]
+            carried = ev.binding
+        else:
+            res = st.results[cmw]
+            ev = st.evidence[res.evidence]
+            carried = res.echo
+            if not self.f["passport_binding_echo"]:
+                return ""  # draft §4 literal: signature and policy only
+        label = W.LABEL
+        if self.f["check_binding"]:
+            label = next((lab for lab in self.labels()
+                          if carried is not None and self.z.equal(carried, self.binding_for(key, lab, conn, ctx))),
+                         None)
+            if label is None:
+                return None
+        if self.f["check_aik_pub_hash"]:
+            if ev.hash_key is None or not self.z.equal(("aikhash", ev.hash_key), ("aikhash", key)):
+                return None
+        return label
+
+    def verifier_affirms(self, st: State, ev: Evidence, expected: object) -> bool:
+        if self.f["check_evidence_signature"] and ev.ae is None:
+            return False  # draft §7: Evidence must chain to a manufacturer's attestation key
+        if self.f["check_binding"] and ev.ae is not None and not self.z.equal(expected, ev.binding):
+            return False
+        return True
+
+    def accept(self, st: State, conn: str, rp: str, ctx: str, key: str, kind: str, cmw: str, spontaneous: bool,
+               label: str) -> bool:
+        """The honest requester after a successful comparison: RFC 9261 §5.2.4 validation, BindingChecked,
+        then the Verifier (background check) or the carried result (passport), then completion."""
+        common = dict(conn=conn, ctx=W.ctx_bytes(ctx))
+        st.e(rp, "AuthenticatorAccepted", **common, aik=W.key_bytes(key), kind=kind, cmw=cmw, spontaneous=spontaneous)
+        if spontaneous:
+            st.mark(rp, conn, ctx, "rp")
+        if kind == "evidence":
+            ev = st.evidence[cmw]
+            carried, res = ev.binding, None
+        else:
+            res = st.results[cmw]
+            ev = st.evidence[res.evidence]
+            carried = res.echo
+        expected = self.binding_for(key, label, conn, ctx)
+        if kind == "evidence" or self.f["passport_binding_echo"]:
+            st.e(rp, "BindingChecked", **common, expected_binding=W.render(expected),
+                 cmw_binding=W.render(carried) if carried is not None else b"",
+                 expected_aik_hash=W.render(("aikhash", key)),
+                 cmw_aik_hash=W.render(("aikhash", ev.hash_key)) if ev.hash_key else b"", label=label,
+                 exported_value=W.render(("exp", label, conn, ctx)))
+        if kind == "evidence":
+            st.e(rp, "EvidenceForwarded", **common, verifier=W.VERIFIER, cmw=ev.id, expected_binding=W.render(expected))
+            if not self.verifier_affirms(st, ev, expected):
+                st.e(rp, "AuthenticatorRejected", **common, reason="verifier-contraindicated")
+                return False
+            nonce = ctx if ctx in st.nonces else ""
+            res = self.appraise(st, ev, rp, nonce, False)
+            if res is None:
+                st.e(rp, "AuthenticatorRejected", **common, reason="verifier-refused-nonce")
+                return False
+        assert res is not None
+        st.e(rp, "AttestationResultReceived", **common, result=res.id, status="affirming")
+        peer_side = W.peer_side(self.side(st, rp, conn))
+        st.e(rp, "AttestationCompleted", **common, attester=peer_side, cmw=cmw)
+        st.complete(rp, conn, peer_side)
+        return True
+
+    def te_completes(self, st: State, conn: str, te: str, ctx: str, cmw: str) -> None:
+        if te in W.ADVERSARIES:
+            return
+        side = self.side(st, te, conn)
+        st.e(te, "AttestationCompleted", conn=conn, ctx=W.ctx_bytes(ctx), attester=side, cmw=cmw)
+        st.complete(te, conn, side)
+
+    # -- the adversary's answers --------------------------------------------------------------
+
+    def answers(self, st: State, conn: str, ctx: str) -> Iterator[tuple[str, Callable[[State], tuple]]]:
+        """(label, apply) for every answer of mallory to (conn, ctx); ``apply`` emits mallory's and the
+        AEs'/Verifier's events and returns (key, kind, cmw)."""
+        keys = W.ADVERSARY_KEYS + st.revealed
+        for key in keys:
+            for ae in W.AES:
+                for label in self.labels():
+                    for model in ("background", "passport"):
+                        yield (f"oracle {ae} {key} {label} {model}",
+                               lambda s, key=key, ae=ae, label=label, model=model: self._oracle(s, conn, ctx, key, ae,
+                                                                                                label, model))
+            for cmw in st.evidence:
+                yield f"replay {cmw} {key}", lambda s, key=key, cmw=cmw: (key, "evidence", cmw)
+            for cmw in st.results:
+                yield f"replay {cmw} {key}", lambda s, key=key, cmw=cmw: (key, "result", cmw)
+            yield f"forge {key}", lambda s, key=key: self._forge(s, conn, ctx, key)
+
+    def _oracle(self, st: State, conn: str, ctx: str, key: str, ae: str, label: str, model: str) -> tuple:
+        b = self.binding_for(key, label, conn, ctx)
+        st.e(W.MALLORY, "EvidenceRequested", conn=conn, ctx=W.ctx_bytes(ctx), ae=ae, binding=W.render(b),
+             aik=W.key_bytes(key), spontaneous=False)
+        ev = Evidence(st.fresh("ev-"), ae, W.MALLORY, b, W.AES[ae][0])
+        st.evidence[ev.id] = ev
+        st.e(ae, "EvidenceProduced", cmw=ev.id, te=W.MALLORY, binding=W.render(b),
+             aik_hash=W.render(("aikhash", ev.hash_key)), attestation_key="ak-" + ae)
+        if model == "background":
+            return key, "evidence", ev.id
+        st.e(W.MALLORY, "EvidenceSubmitted", conn=conn, ctx=W.ctx_bytes(ctx), verifier=W.VERIFIER, cmw=ev.id)
+        res = self.appraise(st, ev, W.MALLORY, "", self.f["passport_binding_echo"])
+        assert res is not None
+        return key, "result", res.id
+
+    def _forge(self, st: State, conn: str, ctx: str, key: str) -> tuple:
+        ev = Evidence(st.fresh("forged-"), None, W.MALLORY, self.binding_for(key, W.LABEL, conn, ctx), key)
+        st.evidence[ev.id] = ev
+        return key, "evidence", ev.id
+
+    def adversary_answer(self, st: State, conn: str, rp: str, ctx: str, spontaneous: bool) -> Iterator[State]:
+        for label, apply in self.answers(st, conn, ctx):
+            child = st.clone()
+            key, kind, cmw = apply(child)
+            verdict = self.decide(child, conn, ctx, key, kind, cmw)
+            if verdict is None:
+                continue  # the requester would refuse this answer: not explored
+            common = dict(conn=conn, ctx=W.ctx_bytes(ctx))
+            child.e(W.MALLORY, "AuthenticatorSent", **common, aik=W.key_bytes(key), kind=kind, cmw=cmw,
+                    spontaneous=spontaneous)
+            self.accept(child, conn, rp, ctx, key, kind, cmw, spontaneous, verdict or W.LABEL)
+            child.steps = child.steps + (f"mallory answers {rp} on {conn}/{ctx}: {label}",)
+            yield child
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def honest_contexts(self, st: State, conn: str, rp: str, te: str) -> list[str]:
+        """A fresh Verifier nonce, or a nonce the Verifier gave this requester before (background check,
+        draft §5.1): z3 enumerates the ones the uniqueness rules allow."""
+        known = [n for n, to in st.nonces.items() if to == rp]
+        avoid = set(self.ctx_free(st, rp, conn, "rp")) | set(self.ctx_free(st, te, conn, "te"))
+        return self.z.choices(known, f"n{st.counter + 1}", avoid)
+
+    def steps(self, st: State) -> Iterator[State]:
+        f = self.f
+        if st.requests < self.bound.requests:
+            for conn, (a, b) in st.conns.items():
+                for rp, te in ((a, b), (b, a)):
+                    if rp in W.HONEST_ENDPOINTS and te in W.HONEST_ENDPOINTS:
+                        yield from self._honest(st, conn, rp, te)
+                    elif rp in W.HONEST_ENDPOINTS:
+                        for ctx in self.honest_contexts(st, conn, rp, te):
+                            child = st.clone()
+                            child.requests += 1
+                            if ctx.startswith("n") and ctx not in st.nonces:
+                                child.counter += 1
+                            self.request(child, conn, rp, te, ctx)
+                            child.pending = child.pending + ((conn, rp, ctx),)
+                            child.steps = child.steps + (f"{rp} asks mallory on {conn} with context {ctx}",)
+                            yield child
+                    elif te in W.HONEST_ENDPOINTS:
+                        yield from self._adversary_asks(st, conn, te)
+                if not f["reject_spontaneous_attestation"] and a in W.HONEST_ENDPOINTS and b == W.MALLORY:
+                    child = st.clone()
+                    child.requests += 1
+                    ctx = child.fresh("x")
+                    child.steps = child.steps + (f"mallory attests spontaneously on {conn} with context {ctx}",)
+                    for grandchild in self.adversary_answer(child, conn, a, ctx, True):
+                        yield grandchild
+        for i, (conn, rp, ctx) in enumerate(st.pending):
+            base = st.clone()
+            base.pending = st.pending[:i] + st.pending[i + 1:]
+            yield from self.adversary_answer(base, conn, rp, ctx, False)
+        if not f["reject_resumption"] and len(st.conns) < self.bound.connections:
+            for conn, pair in st.conns.items():
+                if pair != (W.CLIENT, W.SERVER):
+                    continue
+                child = st.clone()
+                ticket = child.fresh("t-")
+                child.e(W.SERVER, "NewSessionTicketSent", conn=conn, ticket=ticket)
+                child.e(W.CLIENT, "NewSessionTicketReceived", conn=conn, ticket=ticket, kept=True)
+                new = self.open(child, pair, ticket)
+                for agent in pair:
+                    if self.data_enabled(child, agent, conn):  # draft §7.2: the resumed state is inherited
+                        child.inherited = child.inherited | {(agent, new)}
+                child.steps = child.steps + (f"{conn}: ticket {ticket}, resumed as {new}",)
+                yield child
+
+    def _honest(self, st: State, conn: str, rp: str, te: str) -> Iterator[State]:
+        te_side = self.side(st, te, conn)
+        options: list[tuple[str, bool]] = [(ctx, False) for ctx in self.honest_contexts(st, conn, rp, te)]
+        if te_side == "server" and not self.f["reject_spontaneous_attestation"]:
+            options.append(("", True))
+        for ctx, spontaneous in options:
+            for model in ("background", "passport"):
+                child = st.clone()
+                child.requests += 1
+                if spontaneous:
+                    ctx = child.fresh("x")
+                else:
+                    if ctx.startswith("n") and ctx not in st.nonces:
+                        child.counter += 1
+                    self.request(child, conn, rp, te, ctx)
+                kind, cmw = self.honest_answer(child, conn, te, ctx, model, spontaneous)
+                label = self.decide(child, conn, ctx, W.OWN_KEY[te], kind, cmw)
+                assert label is not None, "an honest answer is always accepted"
+                child.steps = child.steps + (f"{te} attests to {rp} on {conn} ({model}, context {ctx}"
+                                             f"{', spontaneous' if spontaneous else ''})",)
+                if self.accept(child, conn, rp, ctx, W.OWN_KEY[te], kind, cmw, spontaneous, label or W.LABEL):
+                    self.te_completes(child, conn, te, ctx, cmw)
+                yield child
+
+    def _adversary_asks(self, st: State, conn: str, te: str) -> Iterator[State]:
+        avoid = self.ctx_free(st, te, conn, "te")
+        for ctx in self.z.choices(st.ctx_names(), f"x{st.counter + 1}", avoid):
+            for model in ("background", "passport"):
+                child = st.clone()
+                child.requests += 1
+                if ctx == f"x{st.counter + 1}":
+                    child.counter += 1
+                self.request(child, conn, W.MALLORY, te, ctx)
+                kind, cmw = self.honest_answer(child, conn, te, ctx, model, False)
+                self.te_completes(child, conn, te, ctx, cmw)
+                child.steps = child.steps + (f"mallory asks {te} on {conn} with context {ctx} ({model})",)
+                yield child
+
+    # -- the search --------------------------------------------------------------------------
+
+    def runs(self) -> Iterator[State]:
+        """Every run within the bound (depth-first, deterministic order), each one complete as is."""
+        stack: list[State] = []
+        for start in self.starts():
+            stack.append(start)
+            while stack:
+                st = stack.pop()
+                yield st
+                children = list(self.steps(st))
+                stack.extend(reversed(children))
+
+    def data_suffix(self, st: State) -> list[tuple[str, str, dict]]:
+        """Application data wherever an honest endpoint may send it (draft §7.3), appended to each run."""
+        out = []
+        for conn, pair in st.conns.items():
+            for agent in pair:
+                if agent in W.HONEST_ENDPOINTS and self.data_enabled(st, agent, conn):
+                    out.append((agent, "ApplicationDataSent", dict(conn=conn, length=64)))
+                    peer = self.peer(st, agent, conn)
+                    if peer in W.HONEST_ENDPOINTS and self.data_enabled(st, peer, conn):
+                        out.append((peer, "ApplicationDataReceived", dict(conn=conn, length=64)))
+        return out
