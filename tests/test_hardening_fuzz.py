@@ -111,8 +111,8 @@ def test_mutated_valid_messages_are_rejected_or_carry_the_signed_content(target)
 @FUZZ
 @given(st.recursive(st.none() | st.booleans() | st.integers(-2 ** 70, 2 ** 70) | st.binary(max_size=20)
                     | st.text(max_size=10),
-                    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.integers(-300, 300) | st.text(max_size=4),
-                                                                                kids, max_size=4),
+                    lambda kids: st.lists(kids, max_size=4)
+                    | st.dictionaries(st.integers(-300, 300) | st.text(max_size=4), kids, max_size=4),
                     max_leaves=20))
 def test_structured_cbor_reaches_the_claims_decoders(value):
     # well-formed CBOR of arbitrary shape: exercises the claim checks rather than the byte parser

@@ -2,17 +2,19 @@
 
 :class:`AttestationFixture` builds once what a deployment provisions once: Attesting Environments
 (a small pool of devices), the Verifier with their trust anchors and reference values, the TLS
-server identity and both TLS configurations. :func:`serve_connection` and :func:`attest_client`
-then run one connection's two halves (draft -02 §3.4 background-check model, client as Attester,
-§7.3 application data only after attestation) over a real :class:`~expat.reference.tls.TlsConnection`.
+server identity and both TLS configurations. The two halves of one connection (draft -02 §3.4
+background-check model, §7.3 application data only after attestation) then run over a real
+:class:`~expat.reference.tls.TlsConnection`.
 
-Each half returns a plain record of what it saw; :mod:`expat.perf.soak` pairs them by the TLS
-client_random to detect cross-connection confusion.
+:func:`relying_party` and :func:`attester` run on either TLS side (the client attests by default;
+``expat soak --attester server`` swaps the roles). Each half returns a plain record of what it saw;
+:mod:`expat.perf.soak` pairs them by the TLS client_random to detect cross-connection confusion.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,15 +103,21 @@ def payload_for(index: int, client_random: bytes) -> bytes:
     return b"expat soak %d " % index + hashlib.sha256(client_random).digest()
 
 
-def serve_connection(fx: AttestationFixture, conn: tls.TlsConnection, index: int, *,
-                     record: bool = True) -> ConnectionRecord:
-    """Relying Party half: request attestation, validate (EA + binding + Verifier appraisal), then echo
-    the client's application data reversed. Never raises a ProtocolError (it lands in the record)."""
-    rec = ConnectionRecord(side="server", index=index, client_random=conn.client_random)
+def _side(conn: tls.TlsConnection) -> str:
+    return "server" if conn.is_server else "client"
+
+
+def relying_party(fx: AttestationFixture, conn: tls.TlsConnection, index: int,
+                  attester: str = "client") -> ConnectionRecord:
+    """Relying Party half (on either TLS side): request attestation, validate (EA + binding + Verifier
+    appraisal), then echo the attester's application data reversed. Never raises a ProtocolError (it
+    lands in the record)."""
+    side = _side(conn)
+    rec = ConnectionRecord(side=f"rp-{side}", index=index, client_random=conn.client_random)
     try:
-        ep = AttestedEndpoint.create("server", conn, fx.profile, BACKGROUND_CHECK, conn_id=f"conn{index}",
+        ep = AttestedEndpoint.create(side, conn, fx.profile, BACKGROUND_CHECK, conn_id=f"conn{index}",
                                      recorder=_NoRecorder(), verifier=fx.verifier_handle,
-                                     aik_anchors=fx.aik_anchors, must_attest=("client",))
+                                     aik_anchors=fx.aik_anchors, must_attest=(attester,))
         request = ep.request_attestation()
         outcome = ep.accept_authenticator(request)
         rec.ctx, rec.binding, rec.aik_spki, rec.cmw = outcome.ctx, outcome.binding, outcome.aik_spki, outcome.cmw
@@ -123,15 +131,15 @@ def serve_connection(fx: AttestationFixture, conn: tls.TlsConnection, index: int
     return rec
 
 
-def attest_client(fx: AttestationFixture, conn: tls.TlsConnection, index: int) -> ConnectionRecord:
-    """Attester half: answer the request with Evidence in an authenticator, learn the outcome, then send
-    application data and check the echo."""
-    rec = ConnectionRecord(side="client", index=index, client_random=conn.client_random)
+def attester(fx: AttestationFixture, conn: tls.TlsConnection, index: int) -> ConnectionRecord:
+    """Attester half (on either TLS side): answer the request with Evidence in an authenticator, learn
+    the outcome, then send application data and check the echo."""
+    side = _side(conn)
+    rec = ConnectionRecord(side=f"attester-{side}", index=index, client_random=conn.client_random)
     log = EventLog()
     try:
-        ae = fx.ae_for(index)
-        ep = AttestedEndpoint.create("client", conn, fx.profile, BACKGROUND_CHECK, conn_id=f"conn{index}",
-                                     recorder=log, ae=ae, must_attest=("client",))
+        ep = AttestedEndpoint.create(side, conn, fx.profile, BACKGROUND_CHECK, conn_id=f"conn{index}",
+                                     recorder=log, ae=fx.ae_for(index), must_attest=(side,))
         ep.answer_request()
         outcome = ep.await_outcome()
         asked, sent = log.seen.get("EvidenceRequested", {}), log.seen.get("AuthenticatorSent", {})
@@ -153,11 +161,38 @@ def attest_client(fx: AttestationFixture, conn: tls.TlsConnection, index: int) -
     return rec
 
 
-def attested_connection_sequential(fx: AttestationFixture, index: int = 0) -> tuple[bool, str]:
+def loopback_connection(fx: AttestationFixture, server: tls.TlsServer) -> tuple[tls.TlsConnection, tls.TlsConnection]:
+    """(client, server) TLS 1.3 connections to a running ``server``; the server side handshakes in a
+    short-lived thread (the listener and its SSL context are reused, as a deployed server would)."""
+    box: dict[str, Any] = {}
+
+    def accept() -> None:
+        try:
+            box["server"] = server.accept()
+        except BaseException as e:  # re-raised below
+            box["error"] = e
+
+    t = threading.Thread(target=accept, name="expat-perf-accept")
+    t.start()
+    try:
+        client = tls.connect(server.address, fx.client_config)
+    finally:
+        t.join(fx.timeout + 1)
+    if "server" not in box:
+        client.close()
+        raise box.get("error") or TimeoutError("server side did not complete its handshake")
+    return client, box["server"]
+
+
+def attested_connection_sequential(fx: AttestationFixture, index: int = 0,
+                                   server: tls.TlsServer | None = None) -> tuple[bool, str]:
     """One full attested connection on loopback, both halves driven in one thread after the
     handshake (like ``expat run``): handshake, request, Evidence, authenticator, validation,
-    appraisal, application data. Returns (ok, error)."""
-    client_conn, server_conn = tls.loopback_pair(fx.server_config, fx.client_config)
+    appraisal, application data. Returns (ok, error). With ``server`` the listener is reused."""
+    if server is not None:
+        client_conn, server_conn = loopback_connection(fx, server)
+    else:
+        client_conn, server_conn = tls.loopback_pair(fx.server_config, fx.client_config)
     try:
         ae = fx.ae_for(index)
         rp = AttestedEndpoint.create("server", server_conn, fx.profile, BACKGROUND_CHECK, conn_id="bench",

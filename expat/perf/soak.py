@@ -1,9 +1,11 @@
 """``expat soak``: one server, many concurrent attested clients on loopback, then a cross-check.
 
 The server thread accepts TLS connections (handshake in the accept loop, public
-:class:`~expat.reference.tls.TlsServer` API) and hands each one to a worker pool that plays the
-Relying Party; a client pool of the same size plays Attesters. Every connection is attested and
-appraised by one shared Verifier (background-check model, draft -02 §3.4).
+:class:`~expat.reference.tls.TlsServer` API) and hands each one to a worker pool; a client pool of
+the same size opens the connections. With ``attester="client"`` (default) the server side is the
+Relying Party and every client attests; with ``attester="server"`` the roles swap (each server
+connection attests to its client). Every attestation is appraised by one shared Verifier
+(background-check model, draft -02 §3.4).
 
 Afterwards both sides' records are paired by TLS client_random and compared. A *confusion* is an
 Evidence/authenticator (or application data) accepted on a connection it was not made for: the
@@ -26,17 +28,20 @@ from typing import Any
 
 from expat.profile import get_profile
 from expat.reference import tls
-from expat.perf.fixture import AttestationFixture, ConnectionRecord, attest_client, serve_connection
+from expat.perf.fixture import AttestationFixture, ConnectionRecord, relying_party
+from expat.perf.fixture import attester as attester_half
 
 MAX_CONNECTIONS = 10_000
 MAX_CONCURRENCY = 256
 LOOPBACK = "127.0.0.1"
+ATTESTERS = ("client", "server")
 
 
 @dataclass
 class SoakReport:
     connections: int
     concurrency: int
+    attester: str = "client"
     started: int = 0
     completed: int = 0
     failures: list[str] = field(default_factory=list)
@@ -55,6 +60,7 @@ class SoakReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "connections": self.connections, "concurrency": self.concurrency,
+                "attester": self.attester,
                 "started": self.started, "completed": self.completed, "failures": len(self.failures),
                 "failure_details": self.failures[:20], "confusion": len(self.confusion),
                 "confusion_details": self.confusion[:20], "leaked_threads": self.leaked_threads,
@@ -91,7 +97,8 @@ def child_processes() -> int:
 
 
 def cross_check(server: list[ConnectionRecord], client: list[ConnectionRecord]) -> list[str]:
-    """Every confusion found between the two sides' records (see module docstring)."""
+    """Every confusion found between the Relying Party records (``server``: what was accepted) and the
+    attester records (``client``: what was produced), paired by TLS client_random (module docstring)."""
     problems: list[str] = []
     by_random: dict[bytes, ConnectionRecord] = {}
     for c in client:
@@ -123,8 +130,11 @@ def cross_check(server: list[ConnectionRecord], client: list[ConnectionRecord]) 
 
 
 def run_soak(connections: int, concurrency: int, *, time_limit: float = 600.0, devices: int = 4,
-             profile: str = "default", fixture: AttestationFixture | None = None) -> SoakReport:
+             profile: str = "default", fixture: AttestationFixture | None = None,
+             attester: str = "client") -> SoakReport:
     """Run the soak; never raises for protocol failures (they are counted in the report)."""
+    if attester not in ATTESTERS:
+        raise ValueError(f"attester must be one of {ATTESTERS}")
     if not 1 <= connections <= MAX_CONNECTIONS:
         raise ValueError(f"connections must be 1..{MAX_CONNECTIONS}")
     if not 1 <= concurrency <= MAX_CONCURRENCY:
@@ -132,7 +142,12 @@ def run_soak(connections: int, concurrency: int, *, time_limit: float = 600.0, d
     if not 0 < time_limit <= 3600:
         raise ValueError("time_limit must be in (0, 3600] seconds")
     fx = fixture or AttestationFixture(profile=get_profile(profile), devices=devices)
-    report = SoakReport(connections=connections, concurrency=concurrency)
+    report = SoakReport(connections=connections, concurrency=concurrency, attester=attester)
+    # the half each TLS side plays
+    server_half = ((lambda c, i: relying_party(fx, c, i, "client")) if attester == "client"
+                   else (lambda c, i: attester_half(fx, c, i)))
+    client_half = ((lambda c, i: attester_half(fx, c, i)) if attester == "client"
+                   else (lambda c, i: relying_party(fx, c, i, "server")))
     threads_before = set(threading.enumerate())
     fds_before, procs_before = open_fds(), child_processes()
     start = time.monotonic()
@@ -154,7 +169,7 @@ def run_soak(connections: int, concurrency: int, *, time_limit: float = 600.0, d
                     if time.monotonic() > deadline or isinstance(e, OSError) and not isinstance(e, TimeoutError):
                         return
                     continue
-                pool.submit(_collect, server_records, lock, serve_connection, fx, conn, index)
+                pool.submit(_collect, server_records, lock, server_half, conn, index)
 
         def client(index: int) -> None:
             if time.monotonic() > deadline:
@@ -169,7 +184,7 @@ def run_soak(connections: int, concurrency: int, *, time_limit: float = 600.0, d
                 with lock:
                     client_records.append(ConnectionRecord("client", index, error=f"connect: {e!r}"))
                 return
-            _collect(client_records, lock, attest_client, fx, conn, index)
+            _collect(client_records, lock, client_half, conn, index)
 
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="expat-soak-rp") as server_pool:
             acceptor = threading.Thread(target=accept_loop, args=(server_pool,), name="expat-soak-accept")
@@ -187,7 +202,9 @@ def run_soak(connections: int, concurrency: int, *, time_limit: float = 600.0, d
     report.completed = min(len(ok_clients), len(ok_servers))
     report.failures = [f"{r.side} {r.index}: {r.error}" for r in server_records + client_records
                        if not r.ok and not (report.timed_out and "accept" in r.error)]
-    report.confusion = cross_check(server_records, client_records)
+    rp_records, attester_records = ((server_records, client_records) if attester == "client"
+                                    else (client_records, server_records))
+    report.confusion = cross_check(rp_records, attester_records)
     report.leaked_threads = sorted(t.name for t in _settle_threads(threads_before))
     fds_after = open_fds()
     report.leaked_fds = max(0, fds_after - fds_before) if fds_before >= 0 and fds_after >= 0 else 0

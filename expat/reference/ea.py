@@ -215,6 +215,7 @@ _RSA_PSS_RSAE = {
 }
 _ECDSA_BY_CURVE = {curve: tuple(s for s, (c, _) in _ECDSA.items() if c == curve) for curve, _ in _ECDSA.values()}
 _SCHEMES_BY_TYPE: dict[type, tuple[int, ...]] = {}  # concrete Ed25519 key class -> schemes (curve-free)
+_EC_TYPES: set[type] = set()                         # concrete EC public key classes (schemes depend on curve)
 _PRIVATE_KEY_TYPES = (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey,
                       rsa.RSAPrivateKey)
 
@@ -225,15 +226,19 @@ def schemes_for_key(public_key: Any) -> tuple[int, ...]:
     ECDSA schemes bind the curve; RSA keys (rsaEncryption OID) use rsa_pss_rsae_*; rsa_pss_pss_*
     (RSASSA-PSS OID keys) is not supported.
     """
-    fixed = _SCHEMES_BY_TYPE.get(type(public_key))  # fast path for the concrete key classes seen before
+    kind = type(public_key)
+    fixed = _SCHEMES_BY_TYPE.get(kind)  # fast paths for the concrete key classes seen before
     if fixed is not None:
         return fixed
+    if kind in _EC_TYPES:
+        return _ECDSA_BY_CURVE.get(public_key.curve.name, ())
     if isinstance(public_key, ed25519.Ed25519PublicKey):
-        _SCHEMES_BY_TYPE[type(public_key)] = (SignatureScheme.ed25519,)
+        _SCHEMES_BY_TYPE[kind] = (SignatureScheme.ed25519,)
         return (SignatureScheme.ed25519,)
     if isinstance(public_key, ed448.Ed448PublicKey):
         return (SignatureScheme.ed448,)
     if isinstance(public_key, ec.EllipticCurvePublicKey):
+        _EC_TYPES.add(kind)
         return _ECDSA_BY_CURVE.get(public_key.curve.name, ())
     if isinstance(public_key, rsa.RSAPublicKey):
         return tuple(_RSA_PSS_RSAE)
@@ -734,8 +739,9 @@ class EASession:
                                         client_hello_extensions=self.client_hello_extensions)
         ctx = result.context
         if request is None:
-            SPONTANEOUS_CTX_UNIQUE.require(ctx not in self.issued_requests and ctx not in self.received_request_contexts,
-                                           "spontaneous authenticator reuses a request's context")
+            SPONTANEOUS_CTX_UNIQUE.require(
+                ctx not in self.issued_requests and ctx not in self.received_request_contexts,
+                "spontaneous authenticator reuses a request's context")
         CTX_REPLAY.require(ctx not in self.validated_contexts
                            and (ctx not in self.created_contexts or not self.check_context_unique),
                            "context already used by an authenticator on this connection")

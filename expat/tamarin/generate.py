@@ -241,19 +241,25 @@ def rules_section() -> str:
 
 
 def guard_restrictions_section() -> str:
-    used = {g for r in ALL_ROWS for g in r.guard}
+    """One restriction per guard (per flag case); present only when a rule applying it exists."""
+    specs = rule_specs()
     out = []
-    for g in sorted(used):
+    for g in sorted({g for r in ALL_ROWS for g in r.guard}):
         spec = S.GUARDS[g]
+        users = [sp for sp in specs if any(g in r.guard for r in sp.rows)]
+        deps = list(spec.flags())
+        for sp in users:
+            deps += [f for f, _ in sp.when_terms() if f not in deps]
 
-        def render(off: frozenset[str], g: str = g, spec: S.GuardSpec = spec) -> str:
-            bodies = spec.bodies(off)
+        def render(off: frozenset[str], g: str = g, spec: S.GuardSpec = spec, users=users) -> str:
+            if not any(sp.enabled(off) for sp in users):
+                return ""
             text = ""
-            for k, body in enumerate(bodies):
+            for k, body in enumerate(spec.bodies(off)):
                 name = f"guard_{g}" if k == 0 else f"guard_{g}_{k + 1}"
                 text += f'restriction {name}:\n  "{S.restriction_text(g, spec.params, body)}"\n'
             return text
-        out.append(ifdef_tree(list(spec.flags()), render))
+        out.append(ifdef_tree(deps, render))
     return "\n".join(x for x in out if x)
 
 

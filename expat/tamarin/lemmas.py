@@ -9,6 +9,7 @@ falsified properties); sanity, sources and executability lemmas are expected ver
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -241,8 +242,15 @@ def _term(vars_: _Vars, arg_type: str, name: str, value) -> str:
 
 def trace_lemma(path: Path) -> tuple[str, str, tuple[str, ...]]:
     """(name, formula, flags that must be off) of the executability lemma of one trace."""
+    path = Path(path)
+    return _trace_lemma(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _trace_lemma(path_text: str, _mtime: int) -> tuple[str, str, tuple[str, ...]]:
     from expat.model.trace import load_trace
 
+    path = Path(path_text)
     trace = load_trace(path)
     vars_ = _Vars()
     atoms = []

@@ -43,23 +43,29 @@ class _Reader:
         self.items_left = max_items
 
     def take(self, n: int) -> bytes:
-        WELL_FORMED.require(n <= len(self.data) - self.pos, f"truncated at offset {self.pos}")
-        out = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return out
+        pos = self.pos
+        end = pos + n
+        if end > len(self.data):
+            WELL_FORMED.fail("truncated at offset {}", pos)
+        self.pos = end
+        return self.data[pos:end]
 
     def head(self) -> tuple[int, int, int | None]:
         """(major type, additional info, argument or None for indefinite)."""
-        ib = self.take(1)[0]
+        pos = self.pos
+        data = self.data
+        if pos >= len(data):
+            WELL_FORMED.fail("truncated at offset {}", pos)
+        ib = data[pos]
+        self.pos = pos + 1
         major, ai = ib >> 5, ib & 0x1F
         if ai < 24:
             return major, ai, ai
-        if ai in (24, 25, 26, 27):
-            n = 1 << (ai - 24)
-            return major, ai, int.from_bytes(self.take(n), "big")
+        if ai <= 27:
+            return major, ai, int.from_bytes(self.take(1 << (ai - 24)), "big")
         if ai == 31 and major in (2, 3, 4, 5, 7):
             return major, ai, None
-        WELL_FORMED.fail(f"reserved additional information {ai} for major type {major}")
+        WELL_FORMED.fail("reserved additional information {} for major type {}", ai, major)
 
     def item(self, depth: int) -> Any:
         if depth > self.max_depth:
@@ -119,8 +125,9 @@ class _Reader:
                     break
                 key = self.item(depth + 1)
                 UNIQUE_KEYS.require(isinstance(key, (int, str, bytes)) and not isinstance(key, bool),
-                                    f"map key of type {type(key).__name__}")
-                UNIQUE_KEYS.require(key not in out, f"duplicate map key {key!r}")
+                                    lambda: f"map key of type {type(key).__name__}")
+                if key in out:
+                    UNIQUE_KEYS.fail("duplicate map key {!r}", key)
                 out[key] = self.item(depth + 1)
                 count += 1
             return out
@@ -155,5 +162,6 @@ def loads(data: bytes, *, max_depth: int = MAX_DEPTH, max_size: int = MAX_SIZE, 
     LIMITS.require(len(data) <= max_size, "CBOR input of {} bytes exceeds the {}-byte limit", len(data), max_size)
     r = _Reader(bytes(data), max_depth, max_items)
     value = r.item(0)
-    WELL_FORMED.require(r.pos == len(r.data), f"{len(r.data) - r.pos} trailing bytes after the CBOR item")
+    if r.pos != len(r.data):
+        WELL_FORMED.fail("{} trailing bytes after the CBOR item", len(r.data) - r.pos)
     return value

@@ -176,6 +176,8 @@ def x5chain(msg: cose.Sign1) -> list[bytes]:
 def _require_parsable(der: bytes, index: int) -> None:
     """Parse a certificate completely up front: cryptography parses some fields lazily and would
     otherwise raise ValueError later, in the middle of chain validation."""
+    if der in _PARSABLE:  # parsed completely before (a pure function of the exact bytes)
+        return
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # e.g. a non-positive serial number (RFC 5280 §4.1.2.2)
@@ -186,6 +188,13 @@ def _require_parsable(der: bytes, index: int) -> None:
             pass
     except Exception as e:  # cryptography raises ValueError / UnsupportedAlgorithm for bad DER
         X5CHAIN.fail(f"x5chain certificate {index} does not parse: {type(e).__name__}")
+    if len(_PARSABLE) >= _PARSABLE_MAX:
+        _PARSABLE.clear()
+    _PARSABLE.add(der)
+
+
+_PARSABLE: set[bytes] = set()   # DER certificates known to parse completely (bounded memo)
+_PARSABLE_MAX = 256
 
 
 def decode_claims(msg: cose.Sign1, layout: str = "nonce+private-claim") -> EvidenceClaims:
