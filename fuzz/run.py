@@ -6,11 +6,11 @@
     .venv/bin/python fuzz/run.py --list
 
 TARGET is one of fuzz/targets.py's TARGETS (cbor, cmw, cose-evidence, eat-claims, ear, ear-claims,
-evidence-validator, tls-messages). The valid seeds of the target are written to a fresh corpus
-directory first, so mutation starts from real messages. A property violation (an exception other
-than ProtocolError, or an accepted mutated message) raises AssertionError and libFuzzer stops with a
-crash file. With -runs=N the harness prints, after the last input, how many inputs it ran and how many
-were accepted (libFuzzer's own "Done N runs" line counts them too).
+evidence-validator, ea-authenticator, tls-messages). The valid seeds of the target are written to a
+fresh corpus directory first, so mutation starts from real messages. A property violation (an
+exception other than ProtocolError, or an accepted mutated message) raises AssertionError and
+libFuzzer stops with a crash file. With -runs=N the harness prints, after the last input, how many
+inputs it ran and how many were accepted (libFuzzer's own "Done N runs" line counts them too).
 """
 
 from __future__ import annotations

@@ -21,12 +21,12 @@ from typing import Any, Callable
 
 import expat  # noqa: F401  (before OpenSSL)
 from expat.errors import ProtocolError
-from expat.reference import messages, pki
+from expat.reference import ea, messages, pki
 from expat.reference.attestation import cbor, cmw, cose, eat
 from expat.reference.attestation import ear as ear_mod
 from expat.reference.attestation.environment import FIXED_TIME, deterministic_environment
 from expat.reference.attestation.verifier import Verifier
-from expat.reference.keyschedule import SHA256
+from expat.reference.keyschedule import SHA256, SecretExporter
 
 BINDING = bytes(range(32))
 
@@ -44,6 +44,10 @@ class World:
     ear_cose: bytes
     verifier_public_key: Any
     verifier: Verifier
+    ea_keys: Any                 # RFC 9261 authenticator keys of the client (sender) role
+    ea_request: bytes            # the server's CertificateRequest
+    ea_authenticator: bytes      # the client's authenticator answering it (with a cmw_attestation entry)
+    ea_anchor: Any
 
 
 @functools.lru_cache(maxsize=1)
@@ -57,7 +61,17 @@ def world() -> World:
     verifier = Verifier([ae.manufacturer_root], ae.reference_values(), vkey, clock=lambda: FIXED_TIME)
     ear_cmw, report = verifier.appraise(evidence_cmw, expected_binding=BINDING, expected_aik_pub_hash=aik_hash)
     assert report.affirming, report.to_dict()
-    return World(evidence_cmw=evidence_cmw,
+    ident = pki.make_identity("p256", seed=b"fuzz-ea", name="fuzz-ea")
+    exporter = SecretExporter(SHA256, bytes(range(32)))
+    server = ea.EASession(exporter, True, extra_request_extensions=[0xFFFF],
+                          rng=lambda n: bytes(n))   # fixed context: byte-stable seeds
+    client = ea.EASession(exporter, False)
+    request = server.request([messages.signature_algorithms([0x0403]), messages.Extension(0xFFFF)])
+    authenticator = client.authenticate(ident.key, ident.chain_der(), request,
+                                        entry_extensions=[[messages.Extension(0xFFFF, b"\x00\x03abc")]])
+    return World(ea_keys=client.keys("client"), ea_request=request, ea_authenticator=authenticator,
+                 ea_anchor=ident.root,
+                 evidence_cmw=evidence_cmw,
                  evidence_cmw_json=eat.wrap_evidence(evidence_cose, "json"), evidence_cose=evidence_cose,
                  aik_pub_hash=aik_hash, attestation_public_key=att_pub, ear_cmw=ear_cmw,
                  ear_cose=ear_mod.unwrap_ear(ear_cmw).encode(), verifier_public_key=vkey.public_key(),
@@ -115,6 +129,15 @@ def t_evidence_validator(data: bytes) -> None:
         _must_match(eat.unwrap_evidence(data), w.evidence_cose, "Evidence appraisal")
 
 
+def t_ea_authenticator(data: bytes) -> None:
+    """RFC 9261 §5.2.4 validation with chain validation: the Finished MAC covers the exact bytes, so an
+    accepted authenticator must be byte-identical to the valid one."""
+    w = world()
+    ea.validate_authenticator(w.ea_keys, "client", w.ea_request, data, pki.ChainValidator([w.ea_anchor]))
+    if data != w.ea_authenticator:
+        raise AssertionError("EA: a mutated authenticator was accepted")
+
+
 def t_tls_messages(data: bytes) -> None:
     for decode in (messages.decode_request, messages.Certificate.decode, messages.CertificateVerify.decode,
                    messages.Finished.decode, messages.split_handshakes):
@@ -127,7 +150,7 @@ def t_tls_messages(data: bytes) -> None:
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "cbor": t_cbor, "cmw": t_cmw, "cose-evidence": t_cose_evidence, "eat-claims": t_eat_claims,
     "ear": t_ear, "ear-claims": t_ear_claims, "evidence-validator": t_evidence_validator,
-    "tls-messages": t_tls_messages,
+    "ea-authenticator": t_ea_authenticator, "tls-messages": t_tls_messages,
 }
 
 
@@ -144,7 +167,8 @@ def seeds(name: str) -> list[bytes]:
         "ear": [w.ear_cmw, w.ear_cose],
         "ear-claims": [ear_payload],
         "evidence-validator": [w.evidence_cmw, w.evidence_cmw_json],
-        "tls-messages": [],
+        "ea-authenticator": [w.ea_authenticator],
+        "tls-messages": [w.ea_request, w.ea_authenticator],
     }[name]
 
 

@@ -45,20 +45,27 @@ def test_small_soak_attests_every_connection_without_confusion_or_leaks(fixture)
     assert _fds() == fds
 
 
+def test_server_as_attester(fixture):
+    d = soak.run_soak(8, 4, fixture=fixture, attester="server").to_dict()
+    assert d["ok"] is True and d["attester"] == "server" and d["completed"] == 8, d
+    with pytest.raises(ValueError):
+        soak.run_soak(1, 1, fixture=fixture, attester="mutual")
+
+
 def test_confusion_in_a_real_run_is_detected(fixture, monkeypatch):
     """A Relying Party that records the binding of the previous connection: the cross-check must see it."""
-    real = soak.serve_connection
+    real = soak.relying_party
     previous: list[bytes] = []
     lock = threading.Lock()
 
-    def confused(fx, conn, index, **kw):
-        rec = real(fx, conn, index, **kw)
+    def confused(fx, conn, index, attester="client"):
+        rec = real(fx, conn, index, attester)
         with lock:
             swapped = previous[-1] if previous else rec.binding
             previous.append(rec.binding)
         return dataclasses.replace(rec, binding=swapped)
 
-    monkeypatch.setattr(soak, "serve_connection", confused)
+    monkeypatch.setattr(soak, "relying_party", confused)
     report = soak.run_soak(6, 2, fixture=fixture)
     assert report.failures == []
     assert len(report.confusion) >= 5            # every connection after the first
@@ -90,6 +97,21 @@ def test_cross_check_rules():
                soak.cross_check([_rec("server", 0, b"r0", payload=b"p1")], clients[:1]))
     # failed server records are failures, not confusion
     assert soak.cross_check([_rec("server", 0, b"r0", ok=False, ctx=b"zzz")], clients[:1]) == []
+
+
+def test_time_limit_stops_new_connections_and_shuts_down_cleanly(fixture):
+    calls = []
+
+    def clock():  # the limit "passes" after the start and three connections have begun
+        calls.append(1)
+        return 0.0 if len(calls) <= 4 else 1e6
+
+    threads = threading.active_count()
+    d = soak.run_soak(40, 1, fixture=fixture, time_limit=5, clock=clock).to_dict()
+    assert d["timed_out"] is True and d["ok"] is False
+    assert d["started"] == 3 and d["completed"] == 3
+    assert d["failures"] == 0 and d["confusion"] == 0 and d["leaked_threads"] == [] and d["leaked_fds"] == 0
+    assert _threads_settle(threads) == threads
 
 
 def test_bounds_are_enforced():

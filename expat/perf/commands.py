@@ -57,8 +57,8 @@ def _register_soak(sub: argparse._SubParsersAction) -> None:
                                    "confusion, and threads / file descriptors / processes for leaks.")
     p.add_argument("--connections", type=int, default=500, help=f"connections in total (1..{MAX_CONNECTIONS})")
     p.add_argument("--concurrency", type=int, default=50, help=f"clients at a time (1..{MAX_CONCURRENCY})")
-    p.add_argument("--attester", choices=("client",), default="client",
-                   help="which side attests (the soak server is the Relying Party)")
+    p.add_argument("--attester", choices=("client", "server"), default="client",
+                   help="which TLS side attests; the other is the Relying Party (default: client)")
     p.add_argument("--devices", type=int, default=4, help="Attesting Environments shared by the clients")
     p.add_argument("--profile", default="default", help="profile name (expat profiles)")
     p.add_argument("--time-limit", type=float, default=600.0, help="no new connection after this many seconds")
@@ -71,7 +71,7 @@ def _soak(args: argparse.Namespace) -> int:
 
     try:
         report = run_soak(args.connections, args.concurrency, time_limit=args.time_limit, devices=args.devices,
-                          profile=args.profile)
+                          profile=args.profile, attester=args.attester)
     except (ValueError, KeyError) as e:
         print(f"expat soak: {e}", file=sys.stderr)
         return 2
@@ -79,8 +79,8 @@ def _soak(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(d, indent=2, sort_keys=True))
     else:
-        print(f"soak: {d['completed']}/{d['connections']} connections attested at concurrency {d['concurrency']} "
-              f"in {d['seconds']} s ({d['connections_per_s']}/s)")
+        print(f"soak: {d['completed']}/{d['connections']} connections attested ({d['attester']} as Attester) at "
+              f"concurrency {d['concurrency']} in {d['seconds']} s ({d['connections_per_s']}/s)")
         print(f"  failures: {d['failures']}   cross-connection confusion: {d['confusion']}   "
               f"timed out: {d['timed_out']}")
         print(f"  leaked threads: {len(d['leaked_threads'])}   leaked fds: {d['leaked_fds']}   "

@@ -19,12 +19,14 @@ limit after which no new connection starts (the report says so). Loopback only.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from expat.profile import get_profile
 from expat.reference import tls
@@ -131,8 +133,9 @@ def cross_check(server: list[ConnectionRecord], client: list[ConnectionRecord]) 
 
 def run_soak(connections: int, concurrency: int, *, time_limit: float = 600.0, devices: int = 4,
              profile: str = "default", fixture: AttestationFixture | None = None,
-             attester: str = "client") -> SoakReport:
-    """Run the soak; never raises for protocol failures (they are counted in the report)."""
+             attester: str = "client", clock: Callable[[], float] = time.monotonic) -> SoakReport:
+    """Run the soak; never raises for protocol failures (they are counted in the report).
+    ``clock`` measures the time limit (tests pass a fake one)."""
     if attester not in ATTESTERS:
         raise ValueError(f"attester must be one of {ATTESTERS}")
     if not 1 <= connections <= MAX_CONNECTIONS:
@@ -150,7 +153,7 @@ def run_soak(connections: int, concurrency: int, *, time_limit: float = 600.0, d
                    else (lambda c, i: relying_party(fx, c, i, "server")))
     threads_before = set(threading.enumerate())
     fds_before, procs_before = open_fds(), child_processes()
-    start = time.monotonic()
+    start = clock()
     deadline = start + time_limit
     server_records: list[ConnectionRecord] = []
     client_records: list[ConnectionRecord] = []
@@ -158,21 +161,27 @@ def run_soak(connections: int, concurrency: int, *, time_limit: float = 600.0, d
 
     with tls.TlsServer(fx.server_config, host=LOOPBACK) as server:
         address = server.address
+        stop = threading.Event()
 
         def accept_loop(pool: ThreadPoolExecutor) -> None:
             for index in range(connections):
                 try:
                     conn = server.accept()
                 except Exception as e:  # handshake failure or timeout: one failed connection, keep serving
+                    if stop.is_set():
+                        return
                     with lock:
                         server_records.append(ConnectionRecord("server", index, error=f"accept: {e!r}"))
-                    if time.monotonic() > deadline or isinstance(e, OSError) and not isinstance(e, TimeoutError):
+                    if clock() > deadline or isinstance(e, OSError) and not isinstance(e, TimeoutError):
                         return
                     continue
+                if stop.is_set():
+                    conn.close()
+                    return
                 pool.submit(_collect, server_records, lock, server_half, conn, index)
 
         def client(index: int) -> None:
-            if time.monotonic() > deadline:
+            if clock() > deadline:
                 with lock:
                     report.timed_out = True
                 return
@@ -192,10 +201,15 @@ def run_soak(connections: int, concurrency: int, *, time_limit: float = 600.0, d
             with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="expat-soak-client") as clients:
                 for f in [clients.submit(client, i) for i in range(connections)]:
                     f.result()
-            if report.timed_out:
-                server.close()  # unblocks accept() for the connections that never started
+            # Every client is done, so every connection that reached the server was accepted. If the
+            # loop still waits (clients that never started or never connected), wake accept() with a
+            # bare TCP connection that closes at once (its handshake fails) and let it see the flag.
+            stop.set()
+            if acceptor.is_alive():
+                with contextlib.suppress(OSError):
+                    socket.create_connection(address, timeout=1).close()
             acceptor.join(fx.server_config.timeout + 5)
-    report.seconds = time.monotonic() - start
+    report.seconds = clock() - start
 
     ok_clients = [c for c in client_records if c.ok]
     ok_servers = [s for s in server_records if s.ok]

@@ -74,6 +74,7 @@ class State:
     inherited: frozenset = frozenset()                  # (agent, conn) in Attested through resumption
     pending: tuple = ()                                 # (conn, rp, ctx) asked of mallory
     revealed: tuple = ()
+    oracles: frozenset = frozenset()                    # AEs mallory used as signing oracle
     requests: int = 0
     counter: int = 0
     steps: tuple = ()                                   # human-readable step labels
@@ -81,7 +82,7 @@ class State:
     def clone(self) -> "State":
         s = State(list(self.events), dict(self.conns), {k: dict(v) for k, v in self.used.items()}, dict(self.nonces),
                   self.nonces_used, dict(self.evidence), dict(self.results), dict(self.completed), self.inherited,
-                  self.pending, self.revealed, self.requests, self.counter, self.steps)
+                  self.pending, self.revealed, self.oracles, self.requests, self.counter, self.steps)
         return s
 
     def e(self, agent: str, event: str, **args) -> None:
@@ -150,19 +151,13 @@ class Explorer:
     def starts(self) -> Iterator[State]:
         for n in range(1, self.bound.connections + 1):
             for pairs in itertools.combinations_with_replacement(W.PAIRS, n):
-                for r in range(0, min(self.bound.reveals, len(W.REVEALABLE)) + 1):
-                    for revealed in itertools.combinations(W.REVEALABLE, r):
-                        st = State()
-                        for ae, (key, owner) in W.AES.items():
-                            st.e(ae, "AikGenerated", aik=W.key_bytes(key), owner=owner)
-                        for key in revealed:
-                            st.e(W.MALLORY, "KeyRevealed", key=W.key_bytes(key))
-                        st.revealed = revealed
-                        for pair in pairs:
-                            self.open(st, pair, "-")
-                        st.steps = (f"connections {' '.join('-'.join(p) for p in pairs)}"
-                                    + (f"; revealed {' '.join(revealed)}" if revealed else ""),)
-                        yield st
+                st = State()
+                for ae, (key, owner) in W.AES.items():
+                    st.e(ae, "AikGenerated", aik=W.key_bytes(key), owner=owner)
+                for pair in pairs:
+                    self.open(st, pair, "-")
+                st.steps = (f"connections {' '.join('-'.join(p) for p in pairs)}",)
+                yield st
 
     def open(self, st: State, pair: tuple[str, str], resumed: str) -> str:
         conn = f"c{len(st.conns) + 1}"
@@ -304,25 +299,37 @@ class Explorer:
 
     def answers(self, st: State, conn: str, ctx: str) -> Iterator[tuple[str, Callable[[State], tuple]]]:
         """(label, apply) for every answer of mallory to (conn, ctx); ``apply`` emits mallory's and the
-        AEs'/Verifier's events and returns (key, kind, cmw)."""
-        keys = W.ADVERSARY_KEYS + st.revealed
+        AEs'/Verifier's events and returns (key, kind, cmw). An honest AIK is revealed (KeyRevealed)
+        right before its first use: revealing it earlier only excuses more (aik_ownership)."""
+        keys = list(W.ADVERSARY_KEYS) + list(st.revealed)
+        if len(st.revealed) < self.bound.reveals:
+            keys += [k for k in W.REVEALABLE if k not in st.revealed and W.KEY_AE[k] not in st.oracles]
         for key in keys:
+            def reveal(s: State, key: str = key) -> None:
+                if key in W.REVEALABLE and key not in s.revealed:
+                    s.e(W.MALLORY, "KeyRevealed", key=W.key_bytes(key))
+                    s.revealed = s.revealed + (key,)
             for ae in W.AES:
+                if W.AES[ae][0] in st.revealed or W.AES[ae][0] == key and key in W.REVEALABLE:
+                    continue  # a leaked AIK and a hijacked TEE of one platform: a fully corrupted attester
                 for label in self.labels():
                     for model in ("background", "passport"):
                         yield (f"oracle {ae} {key} {label} {model}",
-                               lambda s, key=key, ae=ae, label=label, model=model: self._oracle(s, conn, ctx, key, ae,
-                                                                                                label, model))
+                               lambda s, key=key, ae=ae, label=label, model=model, reveal=reveal: (
+                                   reveal(s), self._oracle(s, conn, ctx, key, ae, label, model))[1])
             for cmw in st.evidence:
-                yield f"replay {cmw} {key}", lambda s, key=key, cmw=cmw: (key, "evidence", cmw)
+                yield f"replay {cmw} {key}", lambda s, key=key, cmw=cmw, reveal=reveal: (
+                    reveal(s), (key, "evidence", cmw))[1]
             for cmw in st.results:
-                yield f"replay {cmw} {key}", lambda s, key=key, cmw=cmw: (key, "result", cmw)
-            yield f"forge {key}", lambda s, key=key: self._forge(s, conn, ctx, key)
+                yield f"replay {cmw} {key}", lambda s, key=key, cmw=cmw, reveal=reveal: (
+                    reveal(s), (key, "result", cmw))[1]
+            yield f"forge {key}", lambda s, key=key, reveal=reveal: (reveal(s), self._forge(s, conn, ctx, key))[1]
 
     def _oracle(self, st: State, conn: str, ctx: str, key: str, ae: str, label: str, model: str) -> tuple:
         b = self.binding_for(key, label, conn, ctx)
         st.e(W.MALLORY, "EvidenceRequested", conn=conn, ctx=W.ctx_bytes(ctx), ae=ae, binding=W.render(b),
              aik=W.key_bytes(key), spontaneous=False)
+        st.oracles = st.oracles | {ae}
         ev = Evidence(st.fresh("ev-"), ae, W.MALLORY, b, W.AES[ae][0])
         st.evidence[ev.id] = ev
         st.e(ae, "EvidenceProduced", cmw=ev.id, te=W.MALLORY, binding=W.render(b),

@@ -30,123 +30,119 @@ class UndecidedError(RuntimeError):
 
 
 class Algebra:
-    def __init__(self) -> None:
-        self.Key = z3.DeclareSort("Key")
-        self.Conn = z3.DeclareSort("Conn")
-        self.Ctx = z3.DeclareSort("Ctx")
-        self.Label = z3.DeclareSort("Label")
-        self.Exp = z3.DeclareSort("Exported")
-        self.Val = z3.DeclareSort("HashValue")
-        self.NoKey = z3.Const("no_public_key", self.Key)  # bind(None, e): the public key left out
-        self.exp = z3.Function("exporter", self.Label, self.Conn, self.Ctx, self.Exp)
-        self.bind = z3.Function("binding", self.Key, self.Exp, self.Val)
-        self.aikhash = z3.Function("aik_pub_hash", self.Key, self.Val)
-        self.solver = z3.Solver()
-        self._consts: dict[tuple[str, str], z3.ExprRef] = {}
-        self._cache: dict[tuple, bool] = {}
-        self.queries = 0
-        self._injective()
+    """The term algebra in z3 (QF_UF): one small ground problem per question, answers cached."""
 
-    def _injective(self) -> None:
-        """Inverse functions make every constructor injective; a tag separates the two hash uses."""
-        s = self.solver
-        l, c, x = z3.Const("l", self.Label), z3.Const("c", self.Conn), z3.Const("x", self.Ctx)
-        k, e = z3.Const("k", self.Key), z3.Const("e", self.Exp)
-        inv = {n: z3.Function(f"inv_{n}", dom, rng) for n, dom, rng in (
-            ("exp_label", self.Exp, self.Label), ("exp_conn", self.Exp, self.Conn), ("exp_ctx", self.Exp, self.Ctx),
-            ("bind_key", self.Val, self.Key), ("bind_exp", self.Val, self.Exp), ("hash_key", self.Val, self.Key))}
-        tag = z3.Function("hash_use", self.Val, z3.IntSort())
-        ex = self.exp(l, c, x)
-        s.add(z3.ForAll([l, c, x], z3.And(inv["exp_label"](ex) == l, inv["exp_conn"](ex) == c,
-                                          inv["exp_ctx"](ex) == x), patterns=[ex]))
-        b = self.bind(k, e)
-        s.add(z3.ForAll([k, e], z3.And(inv["bind_key"](b) == k, inv["bind_exp"](b) == e, tag(b) == 1),
-                        patterns=[b]))
-        h = self.aikhash(k)
-        s.add(z3.ForAll([k], z3.And(inv["hash_key"](h) == k, tag(h) == 2), patterns=[h]))
+    def __init__(self) -> None:
+        self.sorts = {name: z3.DeclareSort(name) for name in ("Key", "Conn", "Ctx", "Label", "Exported", "HashValue")}
+        S = self.sorts
+        self.no_key = z3.Const("no_public_key", S["Key"])  # bind(None, e): the public key left out
+        self.exp = z3.Function("exporter", S["Label"], S["Conn"], S["Ctx"], S["Exported"])
+        self.bind = z3.Function("binding", S["Key"], S["Exported"], S["HashValue"])
+        self.aikhash = z3.Function("aik_pub_hash", S["Key"], S["HashValue"])
+        self._cache: dict[tuple, bool] = {}
+        self._choices: dict[tuple, list[str]] = {}
+        self.queries = 0
 
     # -- terms -> z3 ---------------------------------------------------------------------------
 
-    def const(self, sort: str, name: str) -> z3.ExprRef:
-        key = (sort, name)
-        c = self._consts.get(key)
-        if c is None:
-            c = z3.Const(f"{sort}:{name}", getattr(self, sort))
-            for (other_sort, _), other in self._consts.items():
-                if other_sort == sort:
-                    self.solver.add(c != other)  # distinct names are distinct values
-            if sort == "Key":
-                self.solver.add(c != self.NoKey)
-            self._consts[key] = c
-        return c
+    def _encode(self, t: Term, consts: dict, apps: list) -> z3.ExprRef:
+        """z3 expression of ``t``; collects its named constants and its applications (for the axioms)."""
+        def const(sort: str, name: str) -> z3.ExprRef:
+            c = consts.get((sort, name))
+            if c is None:
+                c = consts[(sort, name)] = z3.Const(f"{sort}:{name}", self.sorts[sort])
+            return c
 
-    def z3(self, t: Term) -> z3.ExprRef:
         if isinstance(t, tuple) and t and t[0] == "exp":
             _, label, conn, ctx = t
-            return self.exp(self.const("Label", label), self.const("Conn", conn), self.const("Ctx", ctx))
-        if isinstance(t, tuple) and t and t[0] == "bind":
+            args = (const("Label", label), const("Conn", conn), const("Ctx", ctx))
+            z = self.exp(*args)
+        elif isinstance(t, tuple) and t and t[0] == "bind":
             _, key, e = t
-            return self.bind(self.NoKey if key is None else self.const("Key", key), self.z3(e))
-        if isinstance(t, tuple) and t and t[0] == "aikhash":
-            return self.aikhash(self.const("Key", t[1]))
-        raise TypeError(f"not a term: {t!r}")
+            args = (self.no_key if key is None else const("Key", key), self._encode(e, consts, apps))
+            z = self.bind(*args)
+        elif isinstance(t, tuple) and t and t[0] == "aikhash":
+            args = (const("Key", t[1]),)
+            z = self.aikhash(*args)
+        else:
+            raise TypeError(f"not a term: {t!r}")
+        apps.append((t[0], z, args))
+        return z
+
+    def _axioms(self, consts: dict, apps: list) -> list:
+        """Ground instances: distinct names are distinct values (and never the empty key); every
+        function is injective (a collision-resistant hash, a PRF output per secret/label/context); the
+        binding and AIK_pub_hash uses of H never collide (they hash differently shaped inputs)."""
+        out = []
+        by_sort: dict[str, list] = {}
+        for (sort, _), c in consts.items():
+            by_sort.setdefault(sort, []).append(c)
+        for sort, cs in by_sort.items():
+            if len(cs) > 1:
+                out.append(z3.Distinct(*cs))
+            if sort == "Key":
+                out += [c != self.no_key for c in cs]
+        for i, (h1, z1, a1) in enumerate(apps):
+            for h2, z2, a2 in apps[i + 1:]:
+                if h1 == h2:
+                    out.append(z3.Implies(z1 == z2, z3.And([x == y for x, y in zip(a1, a2)])))
+                elif {h1, h2} == {"bind", "aikhash"}:
+                    out.append(z1 != z2)
+        return out
 
     # -- queries -------------------------------------------------------------------------------
 
     def equal(self, a: Optional[Term], b: Optional[Term]) -> bool:
-        """True when a = b follows from the axioms, False when a != b does; None is "absent"."""
+        """True when a = b follows from the axioms, False when a != b is consistent with them and
+        a = b is not; None is "absent" (equal only to None)."""
         if a is None or b is None:
             return a is None and b is None
         key = (a, b)
         hit = self._cache.get(key)
         if hit is not None:
             return hit
+        consts: dict = {}
+        apps: list = []
+        za, zb = self._encode(a, consts, apps), self._encode(b, consts, apps)
+        s = z3.SolverFor("QF_UF")
+        s.add(self._axioms(consts, apps))
         self.queries += 1
-        za, zb = self.z3(a), self.z3(b)
-        s = self.solver
-        s.push()
-        s.add(za != zb)
-        differ = s.check()
-        s.pop()
+        differ = s.check(za != zb)
         if differ == z3.unsat:
             result = True
         else:
-            s.push()
-            s.add(za == zb)
-            same = s.check()
-            s.pop()
-            if same != z3.unsat:
+            self.queries += 1
+            if s.check(za == zb) != z3.unsat:
                 raise UndecidedError(f"cannot decide {a!r} = {b!r}")
             result = False
         self._cache[key] = self._cache[(b, a)] = result
         return result
 
-    def member(self, t: Term, candidates: Iterable[Term]) -> Optional[Term]:
-        """The first candidate equal to ``t``, or None."""
-        for c in candidates:
-            if self.equal(t, c):
-                return c
-        return None
-
     def choices(self, known: list[str], fresh: str, avoid: Iterable[str]) -> list[str]:
         """Every value a free context variable can take: a context already in the run or a fresh one,
         different from ``avoid`` (RFC 9261 §4 uniqueness on the connection). Enumerated by all-SAT."""
-        v = z3.Const(f"ctx_choice_{len(self._cache)}_{self.queries}", self.Ctx)
         domain = list(dict.fromkeys(list(known) + [fresh]))
-        consts = {name: self.const("Ctx", name) for name in domain}
-        s = self.solver
-        s.push()
-        s.add(z3.Or([v == c for c in consts.values()]))
-        for name in avoid:
-            s.add(v != self.const("Ctx", name))
+        avoid = sorted(set(avoid))
+        key = (tuple(domain), tuple(avoid))
+        hit = self._choices.get(key)
+        if hit is not None:
+            return list(hit)
+        consts = {name: z3.Const(f"Ctx:{name}", self.sorts["Ctx"]) for name in dict.fromkeys(domain + avoid)}
+        v = z3.Const("ctx_choice", self.sorts["Ctx"])
+        s = z3.SolverFor("QF_UF")
+        if len(consts) > 1:
+            s.add(z3.Distinct(*consts.values()))
+        s.add(z3.Or([v == consts[n] for n in domain]))
+        s.add([v != consts[n] for n in avoid])
         found: list[str] = []
         while True:
             self.queries += 1
             if s.check() != z3.sat:
                 break
             m = s.model()
-            name = next(n for n, c in consts.items() if z3.is_true(m.eval(v == c)))
+            name = next(n for n in domain if z3.is_true(m.eval(v == consts[n])))
             found.append(name)
             s.add(v != consts[name])
-        s.pop()
-        return sorted(found, key=domain.index)
+        found.sort(key=domain.index)
+        self._choices[key] = found
+        return list(found)

@@ -11,7 +11,8 @@ single flag), the theory is preprocessed with that variant's ``-D`` flags, parse
   vocabulary's arity; state facts are exactly the states of the enabled rows;
 * restrictions: ``guard_<g>`` exactly for the guards that restrict something under the variant;
 * lemmas: exactly the property ids, their ``_reachable`` exists-trace lemmas, the sources lemmas and
-  one ``executable_*`` lemma per golden trace enabled under the variant.
+  one ``executable_*`` lemma per golden trace enabled under the variant, whose events unify, in order,
+  with the actions of the variant's rules (:mod:`expat.tamarin.executability`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from expat.model.roles import FLAGS, INITIAL
 from expat.tamarin import generate as G
 from expat.tamarin import lemmas as L
 from expat.tamarin import semantics as S
+from expat.tamarin.executability import explain
 from expat.tamarin.spthy import SpthyError, Theory, parse, wellformedness
 
 
@@ -160,6 +162,10 @@ def check_variant(theory: Theory, variant: str, off: frozenset[str],
             bad("lemma-quantifier", f"{n} is {lem.quantifier}, expected {should}")
         if n in L.SOURCES_LEMMAS and "sources" not in lem.attributes:
             bad("lemma-attribute", f"{n} lacks [sources]")
+        if n.startswith(L.EXECUTABLE_PREFIX):
+            why = explain(theory, lem)
+            if why is not None:
+                bad("executability", f"{n}: {why}")
     return out
 
 

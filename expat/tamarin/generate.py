@@ -324,7 +324,7 @@ def theory_text(golden: Optional[list[Path]] = None) -> str:
         "end",
         "",
     ]
-    text = "\n".join(parts)
+    text = "\n".join(parts).replace("\u00a7", "Sec. ")  # ASCII only: section signs of comments
     return re.sub(r"\n{3,}", "\n\n", text)
 
 

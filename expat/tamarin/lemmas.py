@@ -51,10 +51,10 @@ def _done(side: str) -> str:
     return f"(Ex y mm #q. AttestationCompleted(a, c, y, {side}, mm)@q & #q < #i)"
 
 
-_REQUIRED_DONE = ("(Ex s su at r e #h. ChannelEstablished(a, c, s, su, at, r, e)@h & #h < #i "
+_REQUIRED_DONE = ("(Ex s su at r e #hh. ChannelEstablished(a, c, s, su, at, r, e)@hh & #hh < #i "
                   f"& ((at = 'client' | at = 'both') ==> {_done(chr(39) + 'client' + chr(39))}) "
                   f"& ((at = 'server' | at = 'both') ==> {_done(chr(39) + 'server' + chr(39))}))")
-_PLAIN_CONN = "(Ex s su r e #h. ChannelEstablished(a, c, s, su, 'none', r, e)@h)"
+_PLAIN_CONN = "(Ex s su r e #hh. ChannelEstablished(a, c, s, su, 'none', r, e)@hh)"
 
 PROPERTY_LEMMAS: dict[str, str] = {
     "evidence_integrity":
@@ -116,7 +116,7 @@ PROPERTY_LEMMAS: dict[str, str] = {
         f"& (All a c t #i. NewSessionTicketReceived(a, c, t, 'true')@i ==> {_PLAIN_CONN}) "
         "& (All a c s su at t e d c2 #i #j. ChannelEstablished(a, c, s, su, at, t, e)@i "
         "& NewSessionTicketSent(d, c2, t)@j ==> "
-        "(Ex s2 su2 r2 e2 #h. ChannelEstablished(d, c2, s2, su2, 'none', r2, e2)@h))",
+        "(Ex s2 su2 r2 e2 #hh. ChannelEstablished(d, c2, s2, su2, 'none', r2, e2)@hh))",
 }
 
 _ACCEPTED = f"Ex {COMMIT_VARS}. {COMMIT} & {NO_REVEAL}"
@@ -131,8 +131,8 @@ SANITY_LEMMAS: dict[str, str] = {
     "aik_in_tee": _ACCEPTED,
     "no_diversion": _ACCEPTED,
     "no_reflection": _ACCEPTED,
-    "attest_before_data": "Ex a c n s su at r e #i #h. ApplicationDataSent(a, c, n)@i "
-                          f"& ChannelEstablished(a, c, s, su, at, r, e)@h & not (at = 'none') & {NO_REVEAL}",
+    "attest_before_data": "Ex a c n s su at r e #i #hh. ApplicationDataSent(a, c, n)@i "
+                          f"& ChannelEstablished(a, c, s, su, at, r, e)@hh & not (at = 'none') & {NO_REVEAL}",
     "reattestation_fresh": "Ex rp c x m b k mt e o r ae te ah ak #i #s #p. Commit(rp, c, x, m, b, k)@i "
                            "& RequestSent(rp, c, x, mt, e, o, r)@s & EvidenceProduced(ae, m, te, b, ah, ak)@p "
                            f"& #s < #p & {NO_REVEAL}",
