@@ -70,6 +70,7 @@ class World:
         self.adversaries = trace.adversaries
         self.exporter_label = rel.exporter_label(self.profile)
         self.done: list[Event] = []
+        self._by_name: dict[str, list[Event]] = {}
         self._index: dict[int, int] = {}
         self.state: dict[tuple, frozenset[str]] = {}
 
@@ -81,6 +82,7 @@ class World:
     def record(self, ev: Event) -> None:
         self._index[id(ev)] = len(self.done)
         self.done.append(ev)
+        self._by_name.setdefault(ev.name, []).append(ev)
 
     def index_of(self, ev: Event) -> int:
         return self._index[id(ev)]
@@ -89,7 +91,7 @@ class World:
         return agent not in self.adversaries
 
     def _all(self, name: str, agent: str | None = None, **match: Any) -> list[Event]:
-        return [e for e in self.done if e.name == name and (agent is None or e.agent == agent)
+        return [e for e in self._by_name.get(name, ()) if (agent is None or e.agent == agent)
                 and all(e.args.get(k) == v for k, v in match.items())]
 
     def _last(self, name: str, agent: str | None = None, **match: Any) -> Optional[Event]:

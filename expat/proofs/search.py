@@ -309,9 +309,7 @@ class Explorer:
                 if key in W.REVEALABLE and key not in s.revealed:
                     s.e(W.MALLORY, "KeyRevealed", key=W.key_bytes(key))
                     s.revealed = s.revealed + (key,)
-            for ae in W.AES:
-                if W.AES[ae][0] in st.revealed or W.AES[ae][0] == key and key in W.REVEALABLE:
-                    continue  # a leaked AIK and a hijacked TEE of one platform: a fully corrupted attester
+            for ae in self.oracle_aes(st, key):
                 for label in self.labels():
                     for model in ("background", "passport"):
                         yield (f"oracle {ae} {key} {label} {model}",
@@ -324,6 +322,18 @@ class Explorer:
                 yield f"replay {cmw} {key}", lambda s, key=key, cmw=cmw, reveal=reveal: (
                     reveal(s), (key, "result", cmw))[1]
             yield f"forge {key}", lambda s, key=key, reveal=reveal: (reveal(s), self._forge(s, conn, ctx, key))[1]
+
+    def oracle_aes(self, st: State, key: str) -> list[str]:
+        """The AEs mallory may use as signing oracle: its own (m-ae), and one honest AE (split deployment,
+        draft §5.2), never the AE of an AIK it holds (a leaked AIK and a hijacked TEE of one platform
+        make a fully corrupted attester, against which nothing is claimed). Which honest AE is
+        immaterial to every monitor (the Evidence names mallory as its TE either way), so only the
+        first eligible one is explored (symmetry reduction)."""
+        out = ["m-ae"]
+        held = set(st.revealed) | ({key} if key in W.REVEALABLE else set())
+        honest = [ae for ae in W.AES if ae != "m-ae" and W.AES[ae][0] not in held]
+        used = [ae for ae in honest if ae in st.oracles]
+        return out + (used or honest)[:1]
 
     def _oracle(self, st: State, conn: str, ctx: str, key: str, ae: str, label: str, model: str) -> tuple:
         b = self.binding_for(key, label, conn, ctx)
