@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(openssl chromium)
+# swtpm..pkg-config: the TPM 2.0 Attesting Environment (docs/tpm.md); tpm2-pytss builds from its sdist
+# against libtss2-dev (pkg-config, a C compiler and the Python headers)
+SYSTEM_PACKAGES=(openssl chromium swtpm swtpm-tools tpm2-tools libtss2-dev pkg-config gcc python3-dev)
 
 need=()
 for p in "${SYSTEM_PACKAGES[@]}"; do

@@ -154,16 +154,38 @@ def test_check_cli_reports_mutation(tmp_path, capsys):
 
 # --- the parser and its well-formedness checks -----------------------------------------------------
 
-def test_preprocessor_branches_nest():
-    text = "a\n#ifdef X\nb\n#ifdef Y\nc\n#else\nd\n#endif\n#else\ne\n#endif\nf"
+def test_preprocessor_flag_formulas_like_tamarin():
+    text = "a\n#ifdef X & not Y | Z\nb\n#else\nc\n#endif\nd"
     keep = lambda flags: [x for x in spthy.preprocess(text, flags).splitlines() if x]  # noqa: E731
-    assert keep(set()) == ["a", "e", "f"]
-    assert keep({"X"}) == ["a", "b", "d", "f"]
-    assert keep({"X", "Y"}) == ["a", "b", "c", "f"]
+    assert keep(set()) == ["a", "c", "d"]
+    assert keep({"X"}) == ["a", "b", "d"]
+    assert keep({"X", "Y"}) == ["a", "c", "d"]
+    assert keep({"X", "Y", "Z"}) == ["a", "b", "d"]
+    assert spthy.flags_used(text) == ["X", "Y", "Z"]
+
+
+@pytest.mark.parametrize("bad", [
+    "#ifdef X\na",                          # unbalanced
+    "#else\n#endif",                        # else without ifdef
+    "#ifdef X\n#ifdef Y\n#endif\n#endif",  # nested: tamarin-prover's skip would stop at the inner #endif
+    "#ifdef (X | Y)\n#endif",               # no parentheses in Tamarin's flag formulas
+    "#ifdef\n#endif",
+    "#define X",
+])
+def test_preprocessor_refuses_what_tamarin_would_misread(bad):
     with pytest.raises(spthy.SpthyError):
-        spthy.preprocess("#ifdef X\na")
-    with pytest.raises(spthy.SpthyError):
-        spthy.preprocess("#else\n#endif")
+        spthy.preprocess(bad)
+
+
+def test_generated_theory_has_only_flat_blocks():
+    depth = 0
+    for line in fresh_theory().splitlines():
+        if line.startswith("#ifdef"):
+            depth += 1
+            assert depth == 1, line
+        elif line.startswith("#endif"):
+            depth -= 1
+    assert depth == 0
 
 
 def test_split_top_respects_brackets_and_quotes():
@@ -193,6 +215,7 @@ def test_wellformedness_of_a_small_theory():
     ('"All x #i. Ev(x)@i', '"All #i. Ev(x)@i', "unquantified"),
     ('Ev(x)@j"', 'Evv(x)@j"', "occurs in no rule"),
     ("[ Fr(~x) ]", "[ Fr(x) ]", "Fr of a non-fresh"),
+    ("[ St(~x) ]\nrule B", "[ St(~x), Out(x) ]\nrule B", "two sorts"),
 ])
 def test_wellformedness_catches(old, new, message):
     mutated = MINI.replace(old, new)

@@ -23,6 +23,16 @@ def test_committed_theory_equals_a_fresh_export():
         "tamarin/expat.spthy is stale: run `expat tamarin export` and commit it"
 
 
+def test_export_check_flags_a_stale_file(tmp_path, capsys):
+    assert main(["tamarin", "export", "--check", "--out", str(tmp_path)]) == 1  # missing
+    assert main(["tamarin", "export", "--out", str(tmp_path)]) == 0
+    assert main(["tamarin", "export", "--check", "--out", str(tmp_path)]) == 0
+    theory = tmp_path / "expat.spthy"
+    theory.write_text(theory.read_text(encoding="ascii") + "\n", encoding="ascii")
+    assert main(["tamarin", "export", "--check", "--out", str(tmp_path)]) == 1
+    assert "stale" in capsys.readouterr().err
+
+
 def test_export_is_byte_stable(tmp_path):
     assert main(["tamarin", "export", "--out", str(tmp_path / "a")]) == 0
     assert main(["tamarin", "export", "--out", str(tmp_path / "b")]) == 0
@@ -178,3 +188,32 @@ def test_every_golden_trace_has_its_lemma():
     for t in lemmas.golden_traces():
         name, formula, off = lemmas.trace_lemma(t)
         assert formula in lemma_block(text, name)
+
+
+def test_block_conditions_select_exactly_their_flag_combinations():
+    """Every subset of the 8 combinations of three flags gets a flat #ifdef formula that Tamarin's
+    evaluation rules (spthy.flag_formula_holds) accept for exactly those combinations."""
+    import itertools
+
+    deps = ["check_binding", "check_aik_pub_hash", "reject_resumption"]
+    combos = list(itertools.product((0, 1), repeat=3))
+    for k in range(1, 8):
+        for chosen in itertools.combinations(combos, k):
+            formula = generate.flag_condition(deps, list(chosen))
+            assert "(" not in formula
+            for bits in combos:
+                defined = {"OFF_" + f for f, b in zip(deps, bits) if b}
+                assert spthy.flag_formula_holds(formula, defined) == (bits in chosen), (chosen, formula, bits)
+
+
+def test_docs_expected_verdicts_table_matches_the_shared_table():
+    from expat.model.expectations import VARIANTS
+
+    rows = {}
+    for line in (ROOT / "docs" / "tamarin.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] in VARIANTS:
+            flags = tuple(x.strip("`").removeprefix("OFF_") for x in cells[1].split(", ") if x != "—")
+            falls = tuple(sorted(x.strip() for x in cells[2].split(",") if x.strip() not in ("", "—")))
+            rows[cells[0]] = (flags, falls)
+    assert rows == {n: (v.off, v.violated) for n, v in VARIANTS.items()}

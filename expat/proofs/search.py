@@ -30,6 +30,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
 
+from expat.model.events import normalize_args
 from expat.proofs import world as W
 from expat.proofs.terms import Algebra
 
@@ -78,15 +79,20 @@ class State:
     requests: int = 0
     counter: int = 0
     steps: tuple = ()                                   # human-readable step labels
+    quiet: bool = False  # the last step only asked for attestation: no monitor can newly fail here
+    world: object = None  # the checker's World after replaying events[:world_len] (set by the analysis)
+    world_len: int = 0
 
     def clone(self) -> "State":
         s = State(list(self.events), dict(self.conns), {k: dict(v) for k, v in self.used.items()}, dict(self.nonces),
                   self.nonces_used, dict(self.evidence), dict(self.results), dict(self.completed), self.inherited,
-                  self.pending, self.revealed, self.oracles, self.requests, self.counter, self.steps)
+                  self.pending, self.revealed, self.oracles, self.requests, self.counter, self.steps, False,
+                  self.world, self.world_len)
         return s
 
     def e(self, agent: str, event: str, **args) -> None:
-        self.events.append((agent, event, args))
+        """Record an event, its arguments checked against the vocabulary once, in trace (JSON) form."""
+        self.events.append((agent, event, normalize_args(event, args, with_secrets=True)))
 
     def fresh(self, prefix: str) -> str:
         self.counter += 1
@@ -395,6 +401,7 @@ class Explorer:
                             self.request(child, conn, rp, te, ctx)
                             child.pending = child.pending + ((conn, rp, ctx),)
                             child.steps = child.steps + (f"{rp} asks mallory on {conn} with context {ctx}",)
+                            child.quiet = True
                             yield child
                     elif te in W.HONEST_ENDPOINTS:
                         yield from self._adversary_asks(st, conn, te)
@@ -460,6 +467,7 @@ class Explorer:
                 kind, cmw = self.honest_answer(child, conn, te, ctx, model, False)
                 self.te_completes(child, conn, te, ctx, cmw)
                 child.steps = child.steps + (f"mallory asks {te} on {conn} with context {ctx} ({model})",)
+                child.quiet = True
                 yield child
 
     # -- the search --------------------------------------------------------------------------
@@ -481,8 +489,8 @@ class Explorer:
         for conn, pair in st.conns.items():
             for agent in pair:
                 if agent in W.HONEST_ENDPOINTS and self.data_enabled(st, agent, conn):
-                    out.append((agent, "ApplicationDataSent", dict(conn=conn, length=64)))
+                    out.append((agent, "ApplicationDataSent", {"conn": conn, "length": 64}))
                     peer = self.peer(st, agent, conn)
                     if peer in W.HONEST_ENDPOINTS and self.data_enabled(st, peer, conn):
-                        out.append((peer, "ApplicationDataReceived", dict(conn=conn, length=64)))
+                        out.append((peer, "ApplicationDataReceived", {"conn": conn, "length": 64}))
         return out

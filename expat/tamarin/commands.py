@@ -16,6 +16,14 @@ def _export(args: argparse.Namespace) -> int:
     from expat.tamarin import generate, lemmas, spthy
 
     traces = lemmas.golden_traces()
+    if args.check:
+        path = Path(args.out) / generate.THEORY_FILE
+        fresh = generate.theory_text(traces)
+        if not path.exists() or path.read_text(encoding="ascii") != fresh:
+            print(f"{path} is stale or missing: run `expat tamarin export`", file=sys.stderr)
+            return 1
+        print(f"{path} is up to date")
+        return 0
     path = generate.export(Path(args.out), traces)
     theory = spthy.parse(path.read_text(encoding="ascii"))
     source = traces[0].parent.relative_to(ROOT).as_posix() if traces and traces[0].is_relative_to(ROOT) else "-"
@@ -77,6 +85,7 @@ def register(sub) -> None:
     tsub = t.add_subparsers(dest="tamarin_command", metavar="SUBCOMMAND")
     e = tsub.add_parser("export", help="write tamarin/expat.spthy from the model tables (byte-stable)")
     e.add_argument("--out", default=str(DEFAULT_DIR), help="output directory (default: tamarin/)")
+    e.add_argument("--check", action="store_true", help="write nothing; exit 1 if the file differs from a fresh export")
     e.set_defaults(handler=_export)
     c = tsub.add_parser("check", help="parse the theory and check rules, facts and lemmas against the model")
     c.add_argument("dir", nargs="?", default=str(DEFAULT_DIR), help="directory with expat.spthy, or the file")

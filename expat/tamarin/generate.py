@@ -3,8 +3,8 @@
 One rule per row of :data:`expat.model.roles.TABLES`; an event that belongs to two machines at once
 (AttestationCompleted: the Endpoint and the requester or attester) gets one rule per pair of rows,
 named ``<row>__<endpoint row>``, so that one event is one step, as in a trace. A row's ``when`` and
-every flag the rule's text depends on become ``#ifdef OFF_<flag>`` blocks, so the single file covers
-the default profile and every weakened variant of :data:`expat.model.expectations.VARIANTS`.
+every flag the rule's text depends on become flat ``#ifdef <flag formula>`` blocks, so the single file
+covers the default profile and every weakened variant of :data:`expat.model.expectations.VARIANTS`.
 
 The output is a pure function of the model tables, the semantics tables and the golden traces:
 byte-stable, no timestamps.
@@ -12,6 +12,7 @@ byte-stable, no timestamps.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,22 +200,58 @@ def render_rule(spec: RuleSpec, off: frozenset[str]) -> Optional[RenderedRule]:
     return rule
 
 
-# --- preprocessor trees -------------------------------------------------------------------------------
+# --- preprocessor blocks -------------------------------------------------------------------------------
+# tamarin-prover's preprocessor evaluates a flag formula per block (``#ifdef A & not B | C``: literals,
+# conjunctions, disjunctions, no parentheses) but does not track nesting when it skips a block, so
+# every block here is flat and its condition is a disjunction of conjunctions.
 
-def ifdef_tree(deps: list[str], render: Callable[[frozenset[str]], str], off: frozenset[str] = frozenset()) -> str:
-    """Text for every combination of ``deps`` as nested #ifdef OFF_<flag> blocks (identical branches
-    are emitted once)."""
-    if not deps:
-        return render(off)
-    flag, rest = deps[0], deps[1:]
-    on_text = ifdef_tree(rest, render, off | {flag})
-    off_text = ifdef_tree(rest, render, off)
-    if on_text == off_text:
-        return on_text
-    out = f"#ifdef {flag_macro(flag)}\n{on_text}"
-    if off_text:
-        out += f"#else\n{off_text}"
-    return out + "#endif\n"
+def _implicants(minterms: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """Prime implicants (Quine-McCluskey; -1 = the flag does not matter) covering ``minterms``."""
+    terms, primes = set(minterms), set()
+    while terms:
+        merged, used = set(), set()
+        for a in sorted(terms):
+            for b in sorted(terms):
+                diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+                if len(diff) == 1 and -1 not in (a[diff[0]], b[diff[0]]):
+                    merged.add(tuple(-1 if i == diff[0] else x for i, x in enumerate(a)))
+                    used |= {a, b}
+        primes |= terms - used
+        terms = merged
+    cover, left = [], set(minterms)
+    covers = lambda t, m: all(x in (-1, y) for x, y in zip(t, m))  # noqa: E731
+    while left:
+        best = max(sorted(primes), key=lambda t: (sum(covers(t, m) for m in left), t.count(-1)))
+        cover.append(best)
+        left = {m for m in left if not covers(best, m)}
+    return cover
+
+
+def flag_condition(deps: list[str], minterms: list[tuple[int, ...]]) -> str:
+    """The ``#ifdef`` formula that holds exactly for ``minterms`` (1 = flag defined) over ``deps``."""
+    terms = []
+    for t in _implicants(minterms):
+        lits = [("" if v else "not ") + flag_macro(f) for f, v in zip(deps, t) if v != -1]
+        terms.append(" & ".join(lits))
+    return " | ".join(terms)
+
+
+def ifdef_blocks(deps: list[str], render: Callable[[frozenset[str]], str]) -> str:
+    """Text for every combination of ``deps``: one flat ``#ifdef <formula>`` block per distinct
+    rendering (none when the rendering is the same everywhere)."""
+    groups: dict[str, list[tuple[int, ...]]] = {}
+    for bits in itertools.product((0, 1), repeat=len(deps)):
+        text = render(frozenset(f for f, b in zip(deps, bits) if b))
+        groups.setdefault(text, []).append(bits)
+    out = ""
+    for text, minterms in groups.items():
+        if not text:
+            continue
+        if len(minterms) == 2 ** len(deps):
+            out += text
+        else:
+            out += f"#ifdef {flag_condition(deps, minterms)}\n{text}#endif\n"
+    return out
 
 
 def _rule_deps(spec: RuleSpec) -> list[str]:
@@ -236,7 +273,7 @@ def rules_section() -> str:
         def render(off: frozenset[str], spec: RuleSpec = spec) -> str:
             r = render_rule(spec, off)
             return r.text() if r else ""
-        out.append(ifdef_tree(_rule_deps(spec), render))
+        out.append(ifdef_blocks(_rule_deps(spec), render))
     return "\n".join(out)
 
 
@@ -259,7 +296,7 @@ def guard_restrictions_section() -> str:
                 name = f"guard_{g}" if k == 0 else f"guard_{g}_{k + 1}"
                 text += f'restriction {name}:\n  "{S.restriction_text(g, spec.params, body)}"\n'
             return text
-        out.append(ifdef_tree(deps, render))
+        out.append(ifdef_blocks(deps, render))
     return "\n".join(x for x in out if x)
 
 

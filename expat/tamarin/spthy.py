@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Optional
 
 BUILTIN_FACTS = {"In": 1, "Out": 1, "Fr": 1, "K": 1, "KU": 1, "KD": 1}
 NULLARY = {"true"}
@@ -77,42 +77,64 @@ def strip_comments(text: str) -> str:
     return re.sub(r"//[^\n]*", "", text)
 
 
+def flag_formula_holds(formula: str, defined: set[str], where: str = "") -> bool:
+    """Evaluate a Tamarin flag formula: literals (``FLAG``, ``not FLAG``) joined by ``&`` and ``|``
+    (``&`` binds tighter; no parentheses, as in tamarin-prover's preprocessor)."""
+    def literal(text: str) -> bool:
+        words = text.split()
+        if len(words) == 1 and re.fullmatch(r"[A-Za-z0-9_]+", words[0]):
+            return words[0] in defined
+        if len(words) == 2 and words[0] in ("not", "\u00ac") and re.fullmatch(r"[A-Za-z0-9_]+", words[1]):
+            return words[1] not in defined
+        raise SpthyError(f"{where}bad flag literal {text.strip()!r}")
+    return any(all(literal(lit) for lit in conj.split("&")) for conj in formula.split("|"))
+
+
 def preprocess(text: str, defined: Iterable[str] = ()) -> str:
-    """Keep the lines of the branches selected by ``defined`` (Tamarin's -D flags)."""
+    """Keep the lines of the blocks selected by ``defined`` (Tamarin's -D flags).
+
+    Nested blocks are refused: tamarin-prover skips a false block up to the first ``#else`` or
+    ``#endif`` it meets, so a nested block would be misread."""
     defined = set(defined)
-    out, stack = [], []  # stack of (active_before, condition_true, in_else)
-    active = True
+    out = []
+    block: Optional[tuple[bool, bool]] = None  # (condition, in_else)
     for n, line in enumerate(text.splitlines(), 1):
         s = line.strip()
         if s.startswith("#ifdef"):
-            parts = s.split()
-            if len(parts) != 2:
-                raise SpthyError(f"line {n}: #ifdef takes one flag")
-            stack.append((active, parts[1] in defined, False))
-            active = active and parts[1] in defined
+            if block is not None:
+                raise SpthyError(f"line {n}: nested #ifdef (tamarin-prover does not track nesting)")
+            formula = s[len("#ifdef"):]
+            if not formula.strip():
+                raise SpthyError(f"line {n}: #ifdef without a flag")
+            block = (flag_formula_holds(formula, defined, f"line {n}: "), False)
+            out.append("")
             continue
         if s == "#else":
-            if not stack or stack[-1][2]:
+            if block is None or block[1]:
                 raise SpthyError(f"line {n}: #else without #ifdef")
-            before, cond, _ = stack[-1]
-            stack[-1] = (before, cond, True)
-            active = before and not cond
+            block = (block[0], True)
+            out.append("")
             continue
         if s == "#endif":
-            if not stack:
+            if block is None:
                 raise SpthyError(f"line {n}: #endif without #ifdef")
-            active = stack.pop()[0]
+            block = None
+            out.append("")
             continue
         if s.startswith("#"):
             raise SpthyError(f"line {n}: unsupported preprocessor line {s!r}")
-        out.append(line if active else "")
-    if stack:
+        keep = block is None or (block[0] != block[1])
+        out.append(line if keep else "")
+    if block is not None:
         raise SpthyError("unbalanced #ifdef")
     return "\n".join(out)
 
 
 def flags_used(text: str) -> list[str]:
-    return sorted(set(re.findall(r"^\s*#ifdef\s+(\S+)", text, flags=re.M)))
+    found = set()
+    for formula in re.findall(r"^\s*#ifdef\s+(.+)$", text, flags=re.M):
+        found |= set(re.findall(r"[A-Za-z0-9_]+", formula)) - {"not"}
+    return sorted(found)
 
 
 # --- terms and facts ---------------------------------------------------------------------------
@@ -276,6 +298,11 @@ def wellformedness(theory: Theory) -> list[str]:
         unbound = {v for v in used if not v.startswith("$") and v not in prem_vars}
         if unbound:
             problems.append(f"rule {r.name}: variables not bound by premises: {sorted(unbound)}")
+        all_vars = prem_vars | used
+        clashes = sorted({v.lstrip("~$") for v in all_vars
+                          if len({w for w in all_vars if w.lstrip("~$") == v.lstrip("~$")}) > 1})
+        if clashes:
+            problems.append(f"rule {r.name}: variables used with two sorts: {clashes}")
         for f in r.premises + r.conclusions:
             if f.name in BUILTIN_FACTS and f.arity != BUILTIN_FACTS[f.name]:
                 problems.append(f"rule {r.name}: {f.name} takes {BUILTIN_FACTS[f.name]} argument")

@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="key type of the server's TLS certificate")
     r.add_argument("--verifier", choices=("in-process", "http"), default="in-process",
                    help="reach the Verifier in-process or over its HTTP service on loopback")
+    r.add_argument("--evidence", choices=("software", "tpm"), default="software",
+                   help="Attesting Environment: software (EAT Evidence) or tpm (TPM 2.0 quote on a private swtpm, "
+                        "docs/tpm.md)")
     r.add_argument("--reattest", type=int, default=0, help="extra attestations on the same connection")
     r.add_argument("--seed", default=None, help="seed for keys and certificates (default: random)")
     r.add_argument("--trace", metavar="FILE", help="write the trace (JSON Lines) to FILE")
@@ -107,13 +110,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         s = sc.scenario_from_options(attester=args.attester, model=args.model, revision=args.revision,
                                      profile=args.profile, suite=args.suite, tls_key=args.tls_key,
                                      verifier_transport=args.verifier, reattest=max(0, args.reattest),
+                                     evidence=args.evidence,
                                      seed=args.seed.encode() if args.seed is not None else None)
     except ValueError as e:
         print(f"expat run: {e}", file=sys.stderr)
         return 2
     recorder = TraceRecorder(profile=s.profile.to_dict(), seed=args.seed or "", cipher_suite=s.suite,
                              with_secrets=args.with_secrets, scenario={"attester": s.attester, "model": s.model,
-                                                                       "verifier": s.verifier_transport})
+                                                                       "verifier": s.verifier_transport,
+                                                                       "evidence": s.evidence})
     result = sc.run(s, recorder)
     verdict = check_trace(recorder.trace())
     account = {

@@ -28,7 +28,7 @@ from expat.errors import Alert, ProtocolError
 from expat.profile import Profile
 from expat.reference import ea, messages, pki, wire
 from expat.reference.attestation import binding as binding_mod
-from expat.reference.attestation import eat
+from expat.reference.attestation.tpm.evidence import evidence_facts
 from expat.reference.attestation.environment import AttestingEnvironment
 from expat.reference.attestation.ear import verify_ear_signature
 from expat.reference.attestation.verifier import verify_ear
@@ -297,11 +297,11 @@ class AttestedEndpoint:
         self.emit("EvidenceRequested", ctx=ctx, ae=self.ae_agent, binding=binding_value, aik=pki.spki_der(aik),
                   spontaneous=spontaneous, exported_value=exported)
         evidence = self.ae.evidence(binding_value, aik_hash, hash=h)
+        facts = evidence_facts(evidence, profile.evidence_claims)   # EAT or TPM Evidence, decoded once
         self.recorder.emit("EvidenceProduced", self.ae_agent, cmw=cmw_id(evidence), te=self.agent,
                            binding=binding_value,
-                           aik_hash=eat.decode_claims(eat.unwrap_evidence(evidence), profile.evidence_claims)
-                           .aik_pub_hash or b"",   # what the AE signed (it may refuse the host's value)
-                           attestation_key=cmw_id(pki.spki_der(_attestation_key_of(evidence))))
+                           aik_hash=facts.aik_pub_hash or b"",   # what the AE signed (it may refuse the host's value)
+                           attestation_key=cmw_id(facts.attestation_key))
         if self.evidence_hook is not None:       # attack demos substitute Evidence here (after the AE made it)
             evidence = self.evidence_hook(ctx, binding_value, evidence)
         if self.model == BACKGROUND_CHECK:
@@ -393,8 +393,8 @@ class AttestedEndpoint:
         self.emit("AuthenticatorAccepted", ctx=v.context, aik=aik_spki, kind=kind, cmw=cmw_id(cmw_data),
                   spontaneous=spontaneous, certificate=v.chain_der[0], authenticator=authenticator)
         if self.model == BACKGROUND_CHECK:
-            claims = eat.decode_claims(eat.unwrap_evidence(cmw_data), profile.evidence_claims)
-            cmw_binding, cmw_aik = claims.binding, claims.aik_pub_hash
+            facts = evidence_facts(cmw_data, profile.evidence_claims)
+            cmw_binding, cmw_aik = facts.binding, facts.aik_pub_hash
         else:
             assert self.verifier is not None, "passport model: the Relying Party needs the Verifier's key"
             cmw_binding, cmw_aik = _ear_echo(cmw_data, self.verifier.public_key)
@@ -475,11 +475,6 @@ class AttestedEndpoint:
 def _status(report: Any) -> str:
     status = getattr(report, "status", None)
     return getattr(status, "name", None) or (report.get("status") if isinstance(report, dict) else "none")
-
-
-def _attestation_key_of(evidence: bytes) -> Any:
-    certs = eat.x5chain(eat.unwrap_evidence(evidence))
-    return x509.load_der_x509_certificate(certs[0]).public_key()
 
 
 def _ear_echo(ear_cmw: bytes, verifier_public_key: Any) -> tuple[bytes | None, bytes | None]:

@@ -27,6 +27,7 @@ from expat.reference.attestation.verifier import Verifier, counter_appraisal_ids
 from expat.reference.attestation.verifier_service import VerifierClient, VerifierService
 
 ATTESTERS = ("client", "server", "mutual")
+EVIDENCE_KINDS = ("software", "tpm")
 REVISION_PROFILES = {"01": "rev01", "02": "default", "editors": "editors"}
 
 
@@ -48,6 +49,10 @@ class Scenario:
     spontaneous: bool = False
     # resume with this resumption.Ticket (a PSK handshake; only with mitigation reject_resumption off)
     resume: Any = None
+    # Attesting Environment: "software" (EAT Evidence) or "tpm" (a TPM 2.0 on swtpm, docs/tpm.md)
+    evidence: str = "software"
+    # "tpm": a TpmDevice shared by the attesting sides (tests); None = each side starts its own swtpm
+    tpm_device: Any = None
 
     def __post_init__(self) -> None:
         if self.attester not in ATTESTERS:
@@ -56,6 +61,8 @@ class Scenario:
             raise ValueError(f"model must be one of {MODELS}")
         if self.verifier_transport not in ("in-process", "http"):
             raise ValueError("verifier_transport must be in-process or http")
+        if self.evidence not in EVIDENCE_KINDS:
+            raise ValueError(f"evidence must be one of {EVIDENCE_KINDS}")
         if self.spontaneous and self.attester != "server":
             raise ValueError("only a server attests spontaneously (RFC 9261 §3)")
 
@@ -92,11 +99,41 @@ def _verifier(s: Scenario, anchors: list, reference_values: dict) -> Iterator[Ve
         yield VerifierHandle(verifier, public_key=key.public_key())
 
 
+def _attesting_environments(s: Scenario) -> dict[str, Any]:
+    """One AE per attesting side; "tpm" AEs own their swtpm unless ``s.tpm_device`` is shared."""
+    if s.evidence == "software":
+        return {side: SoftwareAttestingEnvironment(seed=_seed(s, f"{side}-ae"), profile=s.profile,
+                                                   device=f"expat {side} device") for side in s.attesting_sides}
+    from expat.reference.attestation.tpm.environment import TpmAttestingEnvironment
+
+    aes: dict[str, Any] = {}
+    try:
+        for side in s.attesting_sides:
+            aes[side] = TpmAttestingEnvironment(device=s.tpm_device, seed=_seed(s, f"{side}-ae"), profile=s.profile,
+                                                device_name=f"expat {side} TPM device")
+    except Exception:
+        _close(aes)
+        raise
+    return aes
+
+
+def _close(aes: dict[str, Any]) -> None:
+    for ae in aes.values():
+        if hasattr(ae, "close"):
+            ae.close()   # a TPM AE stops the swtpm it started
+
+
 def run(s: Scenario, recorder: Any = None, *, attack: Any = None) -> RunResult:
     """Run ``s``; never raises a ProtocolError (it ends up in ``RunResult.error``)."""
+    aes = _attesting_environments(s)
+    try:
+        return _run(s, aes, recorder, attack)
+    finally:
+        _close(aes)
+
+
+def _run(s: Scenario, aes: dict[str, Any], recorder: Any, attack: Any) -> RunResult:
     sides = s.attesting_sides
-    aes = {side: SoftwareAttestingEnvironment(seed=_seed(s, f"{side}-ae"), profile=s.profile,
-                                              device=f"expat {side} device") for side in sides}
     anchors = [ae.manufacturer_root for ae in aes.values()]
     reference_values = next(iter(aes.values())).reference_values()
     server_id = pki.make_identity(s.tls_key, seed=_seed(s, "tls-server"), name="server")

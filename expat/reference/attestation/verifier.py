@@ -35,6 +35,8 @@ from expat.profile import DEFAULT, Profile
 from expat.reference import pki
 from expat.reference.attestation import binding as binding_mod
 from expat.reference.attestation import cmw, cose, eat
+from expat.reference.attestation.tpm import appraisal as tpm_appraisal
+from expat.reference.attestation.tpm import evidence as tpm_evidence
 from expat.reference.attestation.ear import (APPRAISAL_ID_LENGTH, EAR, Appraisal, Tier, sign_ear,
                                              verify_ear_signature, wrap_ear)
 
@@ -185,14 +187,20 @@ class Verifier:
         else:
             report.checks[VERIFIER_NONCE_FRESH.id] = "skipped"
 
-        msg = eat.unwrap_evidence(evidence_cmw)
-        if mit.check_evidence_signature:
-            certs = pki.ChainValidator(self.trust_anchors, at=_now_dt(self.clock()))(eat.x5chain(msg))
-            cose.verify_sign1(msg, certs[0].public_key())
-            report.checks["rfc9360-2-x5chain"] = report.checks[cose.SIGN1_SIGNATURE.id] = "pass"
+        if tpm_evidence.is_tpm_evidence(evidence_cmw):   # TPM 2.0 Evidence, dispatched on its media type
+            claims = tpm_appraisal.appraise_tpm(
+                evidence_cmw, trust_anchors=self.trust_anchors, reference_values=self.reference_values,
+                profile=self.profile, now=self.clock(), policy=policy, checks=report.checks,
+                expected_aik_pub_hash=expected_aik_pub_hash if mit.check_aik_pub_hash else None)
         else:
-            report.checks[cose.SIGN1_SIGNATURE.id] = "skipped"
-        claims = eat.decode_claims(msg, self.profile.evidence_claims)
+            msg = eat.unwrap_evidence(evidence_cmw)
+            if mit.check_evidence_signature:
+                certs = pki.ChainValidator(self.trust_anchors, at=_now_dt(self.clock()))(eat.x5chain(msg))
+                cose.verify_sign1(msg, certs[0].public_key())
+                report.checks["rfc9360-2-x5chain"] = report.checks[cose.SIGN1_SIGNATURE.id] = "pass"
+            else:
+                report.checks[cose.SIGN1_SIGNATURE.id] = "skipped"
+            claims = eat.decode_claims(msg, self.profile.evidence_claims)
         report.claims = claims
 
         measured, ref = claims.measurements, self.reference_values
@@ -220,7 +228,8 @@ class Verifier:
             report.status = Tier.contraindicated
         executables_ok = report.checks.get(MEASUREMENTS_MATCH.id) == "pass"
         identity_ok = report.checks.get(binding_mod.AIK_PUB_HASH_MATCH.id) != "fail"
-        signed_ok = report.checks[cose.SIGN1_SIGNATURE.id] == "pass"
+        signed_ok = "pass" in (report.checks.get(cose.SIGN1_SIGNATURE.id),
+                               report.checks.get(tpm_appraisal.TPM_SIGNATURE.id))
         vector = {"instance-identity": (2 if identity_ok else 96) if signed_ok else 0,
                   "executables": 2 if executables_ok else 96,
                   "hardware": 2 if signed_ok else 0}
