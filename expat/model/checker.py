@@ -19,6 +19,7 @@ Then every property monitor (:mod:`expat.model.monitors`) runs on the whole trac
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
@@ -71,8 +72,10 @@ class World:
         self.exporter_label = rel.exporter_label(self.profile)
         self.done: list[Event] = []
         self._by_name: dict[str, list[Event]] = {}
+        self._positions: dict[str, list[tuple[int, Event]]] = {}
         self._index: dict[int, int] = {}
         self.state: dict[tuple, frozenset[str]] = {}
+        self.memo: dict[str, Any] = {}  # derived views of ``done`` (monitors); cleared by record()
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -82,7 +85,25 @@ class World:
     def record(self, ev: Event) -> None:
         self._index[id(ev)] = len(self.done)
         self.done.append(ev)
+        self._positions.setdefault(ev.name, []).append((len(self.done) - 1, ev))
         self._by_name.setdefault(ev.name, []).append(ev)
+        self.memo.clear()
+
+    def fork(self, trace: Trace) -> "World":
+        """A copy that can go on recording ``trace`` without touching this World (bounded search)."""
+        w = copy.copy(self)
+        w.trace = trace
+        w.done = list(self.done)
+        w._index = dict(self._index)
+        w._by_name = {k: list(v) for k, v in self._by_name.items()}
+        w._positions = {k: list(v) for k, v in self._positions.items()}
+        w.state = dict(self.state)
+        w.memo = {}
+        return w
+
+    def positions(self, name: str) -> list[tuple[int, Event]]:
+        """(index, event) of every recorded ``name`` event, in trace order."""
+        return self._positions.get(name, [])
 
     def index_of(self, ev: Event) -> int:
         return self._index[id(ev)]

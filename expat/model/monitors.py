@@ -37,7 +37,7 @@ class Acceptance:
 
 
 def _before(w: "World", index: int, name: str, **match) -> list[tuple[int, "Event"]]:
-    return [(i, e) for i, e in enumerate(w.done[:index]) if e.name == name
+    return [(i, e) for i, e in w.positions(name) if i < index
             and all(e.args.get(k) == v for k, v in match.items())]
 
 
@@ -47,6 +47,12 @@ def _first(w: "World", name: str, **match) -> Optional[tuple[int, "Event"]]:
 
 
 def acceptances(w: "World") -> list[Acceptance]:
+    if "acceptances" not in w.memo:  # every monitor asks; the trace does not change meanwhile
+        w.memo["acceptances"] = _acceptances(w)
+    return w.memo["acceptances"]
+
+
+def _acceptances(w: "World") -> list[Acceptance]:
     out = []
     for i, e in enumerate(w.done):
         if e.name != "AttestationCompleted" or not w.honest(e.agent):

@@ -78,11 +78,7 @@ def _extend(base: Optional[World], trace: Trace, start: int) -> tuple[World, lis
     if base is None:
         w = World(trace)
     else:
-        w = copy.copy(base)
-        w.trace = trace
-        w.done = list(base.done)
-        w._index = dict(base._index)
-        w.state = dict(base.state)
+        w = base.fork(trace)
     violations: list = []
     for i in range(start, len(trace.events)):
         ev = trace.events[i]

@@ -42,7 +42,7 @@ TPM_ATTEST_TYPE = check("tpm2-attest-type", f"{P2} §6.9, §10.12.12", Alert.ill
                         "the quote is TPM_ST_ATTEST_QUOTE and the certify structure TPM_ST_ATTEST_CERTIFY")
 TPM_QUALIFIED_SIGNER = check("tpm2-attest-signer", f"{P2} §10.12.12; Part 1 §16", Alert.illegal_parameter,
                              "qualifiedSigner of both structures is the Qualified Name of the AK")
-TPM_CERTIFIED_NAME = check("tpm2-certify-name", f"{P3} §18.2; {P2} §10.12.3", Alert.illegal_parameter,
+TPM_CERTIFIED_NAME = check("tpm2-certify-name", f"{P3} §18.2; {P2} §10.12.4", Alert.illegal_parameter,
                            "the certify structure names the AIK public area carried in the Evidence")
 TPM_EXTRA_DATA = check("tpm2-attest-extra-data", f"{P2} §10.12.12; draft-fossati-seat-expat-02 §5.1, §5.2",
                        Alert.illegal_parameter,

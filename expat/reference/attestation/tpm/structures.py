@@ -167,10 +167,10 @@ class Attest:
     restart_count: int
     safe: int
     firmware_version: int
-    # TPMS_QUOTE_INFO (Part 2 §10.12.4)
+    # TPMS_QUOTE_INFO (Part 2 §10.12.5)
     pcr_select: tuple[tuple[int, tuple[int, ...]], ...] = ()
     pcr_digest: bytes = b""
-    # TPMS_CERTIFY_INFO (Part 2 §10.12.3)
+    # TPMS_CERTIFY_INFO (Part 2 §10.12.4)
     certified_name: bytes = b""
     certified_qualified_name: bytes = b""
 
