@@ -376,3 +376,52 @@ def test_mutated_evidence_is_rejected_not_crashing(tpm_ae):
         with pytest.raises(ProtocolError) as e:
             v.appraise(_rewrap(bad))
         assert e.value.check == "expat-tpm-evidence"
+
+
+def test_tpm_ae_implements_the_attesting_environment_protocol(tpm_ae):
+    from expat.reference.attestation.environment import AttestingEnvironment
+
+    assert isinstance(tpm_ae, AttestingEnvironment)
+    facts = ev.evidence_facts(tpm_ae.evidence(BINDING, hash=SHA384))
+    assert facts.binding == BINDING
+    assert facts.aik_pub_hash == binding_mod.aik_pub_hash(SHA384, DEFAULT, tpm_ae.aik_public_key())
+    assert facts.attestation_key == tpm_ae.attestation_key_id()
+
+
+@pytest.mark.parametrize("parser,data", [
+    (st.parse_attest, b""), (st.parse_attest, b"\xff\x54\x43\x47\x80\x18\x00"),
+    (st.parse_public, b"\x00\x01" + bytes(20)),                       # RSA: outside the subset
+    (st.parse_ecdsa_signature, b"\x00\x18\x00\x0b\x00\x21" + bytes(33) + b"\x00\x00"),   # r longer than 32
+])
+def test_malformed_tpm_structures_are_decode_errors(parser, data):
+    with pytest.raises(ProtocolError) as e:
+        parser(data)
+    assert e.value.check == "tpm2-part2-marshal" and e.value.alert.name == "decode_error"
+
+
+def test_off_curve_aik_point_is_a_decode_error(tpm_ae):
+    raw = bytearray(tpm_ae.aik.public)
+    raw[-1] ^= 1                                   # last byte of y: no longer on P-256
+    with pytest.raises(ProtocolError) as e:
+        st.parse_public(bytes(raw)).public_key()
+    assert e.value.check == "tpm2-part2-marshal"
+
+
+def test_swtpm_retries_when_its_port_is_taken(monkeypatch):
+    import socket
+
+    from expat.reference.attestation.tpm import swtpm as swtpm_mod
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    real = swtpm_mod._free_port_pair
+    ports = iter([busy.getsockname()[1]])
+    monkeypatch.setattr(swtpm_mod, "_free_port_pair", lambda: next(ports, None) or real())
+    try:
+        with Swtpm() as tpm:
+            assert tpm.port != busy.getsockname()[1] and _alive(tpm.pid)
+            pid = tpm.pid
+    finally:
+        busy.close()
+    assert not _alive(pid)

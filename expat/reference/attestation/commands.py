@@ -119,7 +119,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                              with_secrets=args.with_secrets, scenario={"attester": s.attester, "model": s.model,
                                                                        "verifier": s.verifier_transport,
                                                                        "evidence": s.evidence})
-    result = sc.run(s, recorder)
+    try:
+        result = sc.run(s, recorder)
+    except (FileNotFoundError, ImportError) as e:   # --evidence tpm without swtpm / tpm2-pytss
+        print(f"expat run: {e}", file=sys.stderr)
+        return 2
     verdict = check_trace(recorder.trace())
     account = {
         "ok": result.ok,

@@ -134,7 +134,8 @@ def appraise_tpm(evidence_cmw: bytes, *, trust_anchors: Sequence[x509.Certificat
         policy(TPM_CERTIFIED_AIK, False, "the Evidence's AIK_pub_hash is not the certified AIK's (a key outside "
                                          "the TPM?)")
     else:
-        policy(TPM_CERTIFIED_AIK, expected_aik_pub_hash is None or binding_mod.matches(derived, [expected_aik_pub_hash]),
+        policy(TPM_CERTIFIED_AIK,
+               expected_aik_pub_hash is None or binding_mod.matches(derived, [expected_aik_pub_hash]),
                "the certified AIK is not the EA end-entity key")
 
     ueid = bytes([eat.UEID_RAND]) + hashlib.sha256(pki.spki_der(ak.public_key())).digest()

@@ -55,7 +55,7 @@ def _accepting(port: int) -> bool:
         return False
 
 
-def _stop(proc: subprocess.Popen, state_dir: str) -> None:
+def _stop(proc: subprocess.Popen, state_dir: str | None) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -63,7 +63,8 @@ def _stop(proc: subprocess.Popen, state_dir: str) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
-    shutil.rmtree(state_dir, ignore_errors=True)
+    if state_dir is not None:
+        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 class Swtpm:
@@ -77,22 +78,24 @@ class Swtpm:
         last_error = ""
         for _attempt in range(5):      # a port may be taken between probing and swtpm binding it
             self.port = _free_port_pair()
-            self._proc = subprocess.Popen(
-                [binary, "socket", "--tpm2", "--tpmstate", f"dir={self.state_dir}",
-                 "--server", f"type=tcp,port={self.port},bindaddr=127.0.0.1",
-                 "--ctrl", f"type=tcp,port={self.port + 1},bindaddr=127.0.0.1",
-                 "--flags", "not-need-init,startup-clear", "--log", "level=0"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            errors = os.path.join(self.state_dir, "swtpm.stderr")
+            with open(errors, "wb") as err:     # a file, not a pipe: nobody drains it while swtpm runs
+                self._proc = subprocess.Popen(
+                    [binary, "socket", "--tpm2", "--tpmstate", f"dir={self.state_dir}",
+                     "--server", f"type=tcp,port={self.port},bindaddr=127.0.0.1",
+                     "--ctrl", f"type=tcp,port={self.port + 1},bindaddr=127.0.0.1",
+                     "--flags", "not-need-init,startup-clear", "--log", "level=0"],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
             self._finalizer = weakref.finalize(self, _stop, self._proc, self.state_dir)
             deadline = time.monotonic() + START_TIMEOUT
             while time.monotonic() < deadline and self._proc.poll() is None:
                 if _accepting(self.port + 1) and _accepting(self.port):
                     return
                 time.sleep(0.01)
-            last_error = (self._proc.stderr.read().decode(errors="replace") if self._proc.poll() is not None
-                          else "timed out")
+            with open(errors, "rb") as err:
+                last_error = err.read().decode(errors="replace") if self._proc.poll() is not None else "timed out"
             self._finalizer.detach()
-            _stop(self._proc, tempfile.mkdtemp(prefix="expat-swtpm-unused-"))
+            _stop(self._proc, None)      # keep the state directory for the next attempt
         shutil.rmtree(self.state_dir, ignore_errors=True)
         raise RuntimeError(f"swtpm did not start: {last_error.strip()}")
 
