@@ -105,7 +105,8 @@ def test_weakened_variants_are_preprocessor_flags():
 def test_header_documents_expected_verdicts_from_the_shared_table():
     text = fresh_theory()
     assert "no-binding-check               -D=OFF_check_binding" in text
-    assert "falsified: channel_binding, evidence_freshness, no_diversion, reattestation_fresh, request_binding" in text
+    assert ("falsified: channel_binding, evidence_freshness, no_diversion, no_reflection, reattestation_fresh, "
+            "request_binding") in text
     block = text[text.index("// aik_in_tee:"):]
     assert "falsified with no-aik-hash-check (-D=OFF_check_aik_pub_hash)" in block.splitlines()[1]
 
@@ -117,7 +118,7 @@ def test_expected_verdicts_follow_expectations_table():
     assert lemmas.expected_verdict("channel_binding_reachable", ["check_binding"]) == "verified"
     # a combination no variant names: the union of the variants it contains
     both = lemmas.violated_under(["check_aik_pub_hash", "check_verifier_nonce"])
-    assert both == {"aik_in_tee", "verifier_nonce_fresh"}
+    assert both == {"aik_in_tee", "no_reflection", "verifier_nonce_fresh"}
 
 
 def test_check_cli_accepts_the_committed_theory(capsys):

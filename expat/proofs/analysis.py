@@ -7,7 +7,6 @@ violating run found, written as an expat trace that ``expat check`` flags with t
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 from typing import Optional
@@ -71,8 +70,8 @@ class VariantReport:
         return "violated" if prop in self.counterexamples else "holds"
 
 
-def _extend(base: Optional[World], trace: Trace, start: int) -> tuple[World, list]:
-    """Replay ``trace.events[start:]`` on a copy of ``base`` (the checker's World after the first
+def _extend(base: Optional[World], trace: Trace, start: int, stop: int) -> tuple[World, list]:
+    """Replay ``trace.events[start:stop]`` on a copy of ``base`` (the checker's World after the first
     ``start`` events, or a new World): the checker's own per-event step (tables, guards, relations), so
     a run is checked once per event rather than once per prefix. Returns the World and rule violations."""
     if base is None:
@@ -80,7 +79,7 @@ def _extend(base: Optional[World], trace: Trace, start: int) -> tuple[World, lis
     else:
         w = base.fork(trace)
     violations: list = []
-    for i in range(start, len(trace.events)):
+    for i in range(start, stop):
         ev = trace.events[i]
         if w.honest(ev.agent):
             violations += checker._step(w, i, ev)
@@ -98,10 +97,10 @@ def analyse_variant(variant: Variant, bound: Bound) -> VariantReport:
         report.runs += 1
         trace = to_trace(st, explorer, variant, profile)
         n = len(st.events)
-        w, rules = _extend(st.world, trace, st.world_len)  # the run itself
+        w, rules = _extend(st.world, trace, st.world_len, n)  # the run itself
         w_run = w
         if not st.quiet:
-            w, more = _extend(w, trace, n)  # plus the application data the endpoints may now send
+            w, more = _extend(w, trace, n, len(trace.events))  # plus the application data the endpoints may now send
             rules += more
         if rules:  # the run is not a run of the tables: the encoding and the tables disagree
             report.mismatches += 1

@@ -8,12 +8,13 @@ Symbolic values are small tuples (the term algebra):
   when the profile leaves the public key out;
 * ``("aikhash", key)``: AIK_pub_hash = H(public key) (draft §5.2).
 
-z3 sees the hashes and the exporter as uninterpreted functions made injective by inverse functions
-(the symbolic reading of a collision-resistant hash and a PRF keyed by a per-connection secret), and
-the names of one sort as pairwise distinct constants. :meth:`Algebra.equal` then decides whether two
-terms are equal (every binding comparison of the requester and the Verifier goes through it), and
-:meth:`Algebra.choices` enumerates, by all-SAT, the values a free context variable may take under
-the freshness/uniqueness constraints of one step.
+z3 sees the hashes and the exporter as uninterpreted functions, made injective by ground instances
+of injectivity for every pair of applications in a question (the symbolic reading of a
+collision-resistant hash, and of a PRF keyed by a per-connection secret), and the names of one sort as
+pairwise distinct constants. :meth:`Algebra.equal` decides whether two terms are equal (every binding
+and AIK_pub_hash comparison of the requester and the Verifier goes through it; it raises if z3 can
+prove neither equality nor difference), and :meth:`Algebra.choices` enumerates, by all-SAT, the values
+a free context variable may take under the freshness/uniqueness constraints of one step.
 """
 
 from __future__ import annotations

@@ -1,0 +1,88 @@
+"""Recorded artefacts: proofs/verdicts.json, proofs/timings.json, proofs/counterexamples/*.jsonl.
+
+verdicts.json is byte-stable for a given code base and bound (sorted keys, no wall times, no dates);
+every wall time goes to timings.json. Counterexamples are expat traces (JSON Lines, header first)
+that ``expat check`` flags with the property they are filed under.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Optional
+
+import expat
+from expat.proofs.analysis import Row, VariantReport, z3_version
+from expat.proofs.search import Bound
+
+ROOT = Path(__file__).resolve().parents[2]
+GENERATED_BY = "expat proofs run --record"
+
+
+def dumps(obj: object) -> str:
+    return json.dumps(obj, indent=1, sort_keys=True) + "\n"
+
+
+def verdicts_document(bound: Bound, rows: list[Row]) -> dict:
+    return {
+        "bound": bound.to_json(),
+        "z3_version": z3_version(),
+        "generated_by": f"{GENERATED_BY} (expat {expat.__version__})",
+        "timings": "proofs/timings.json",
+        "results": [{"property": r.property, "variant": r.variant, "verdict": r.verdict, "expected": r.expected,
+                     "matches": r.matches, "states": r.states, "time_s": None, "counterexample": r.counterexample}
+                    for r in rows],
+    }
+
+
+def write_verdicts(bound: Bound, rows: list[Row], reports: list[VariantReport], root: Path = ROOT) -> list[Path]:
+    """verdicts.json and one counterexample trace per violated (variant, property); stale
+    counterexamples of the recorded variants are removed."""
+    out_dir = root / "proofs" / "counterexamples"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    keep = set()
+    for rep in reports:
+        for prop, trace in sorted(rep.counterexamples.items()):
+            path = root / f"proofs/counterexamples/{rep.variant}--{prop}.jsonl"
+            path.write_text("\n".join(trace.lines()) + "\n", encoding="ascii")
+            keep.add(path.name)
+            written.append(path)
+    names = {rep.variant for rep in reports}
+    for old in out_dir.glob("*.jsonl"):
+        if old.name.split("--")[0] in names and old.name not in keep:
+            old.unlink()
+    path = root / "proofs" / "verdicts.json"
+    path.write_text(dumps(verdicts_document(bound, rows)), encoding="ascii")
+    written.insert(0, path)
+    return written
+
+
+def write_timings(ci: Bound, ci_reports: list[VariantReport], ci_seconds: float,
+                  growth: Optional[dict[int, tuple[float, int]]] = None, root: Path = ROOT) -> Path:
+    """Wall times: per variant at the CI bound, and the whole analysis per connection bound."""
+    path = root / "proofs" / "timings.json"
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        old = {}
+    bounds = old.get("bounds", {}) if isinstance(old.get("bounds"), dict) else {}
+    bounds[str(ci.connections)] = {"seconds": round(ci_seconds, 3), "runs": sum(r.runs for r in ci_reports),
+                                   "bound": ci.to_json()}
+    for conns, (secs, runs) in (growth or {}).items():
+        b = Bound(conns, ci.requests, ci.reveals)
+        bounds[str(conns)] = {"seconds": round(secs, 3), "runs": runs, "bound": b.to_json()}
+    doc = {
+        "ci_bound": ci.connections,
+        "bound_axis": "connections (requests and reveals as in the CI bound)",
+        "ci": ci.to_json(),
+        "bounds": dict(sorted(bounds.items(), key=lambda kv: int(kv[0]))),
+        "per_variant_ci": {r.variant: {"seconds": round(r.time_s, 3), "runs": r.runs, "z3_queries": r.z3_queries}
+                           for r in ci_reports},
+        "z3_version": z3_version(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    path.write_text(dumps(doc), encoding="ascii")
+    return path
