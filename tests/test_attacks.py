@@ -187,3 +187,16 @@ def test_context_reuse_across_directions_is_refused_by_default():
         else:
             client.authenticate(ea.as_signer(ident.key), [c.public_bytes(Encoding.DER) for c in ident.chain[:1]],
                                 reflected)
+
+
+def test_every_attack_is_a_documented_variant_whose_expected_violations_it_shows():
+    """The attacks, the z3 proofs and the Tamarin lemmas share one table of expectations
+    (expat/model/expectations.py): each attack's unmitigated run is one of its variants, and what the
+    attack claims to break is among what that variant is expected to break."""
+    from expat.model.expectations import VARIANTS
+
+    by_off = {frozenset(v.off): v for v in VARIANTS.values()}
+    for name, attack in ATTACKS.items():
+        off = frozenset((attack.mitigation, *attack.base_off))
+        assert off in by_off, f"{name}: no variant switches off exactly {sorted(off)}"
+        assert set(attack.properties) <= set(by_off[off].violated), (name, by_off[off].name)

@@ -33,6 +33,7 @@ from typing import Optional
 from expat.model.events import (ATTESTING_ENVIRONMENT, ENDPOINT, RELYING_PARTY, TARGET_ENVIRONMENT,
                                 VERIFIER)
 from expat.model.roles import Row
+from expat.tamarin import spthy
 
 FLAG_PREFIX = "OFF_"  # preprocessor flag for "mitigation switched off": -D=OFF_check_binding
 LABEL = "'Attestation'"  # the profile's exporter label (draft -02 §5.1), a public constant here
@@ -135,23 +136,8 @@ class GuardSpec:
 
 
 def split_top(text: str) -> tuple[str, ...]:
-    """Split on commas outside (), <> and quotes."""
-    out, depth, cur, quoted = [], 0, "", False
-    for ch in text:
-        if ch == "'":
-            quoted = not quoted
-        elif not quoted and ch in "(<":
-            depth += 1
-        elif not quoted and ch in ")>":
-            depth -= 1
-        if ch == "," and depth == 0 and not quoted:
-            out.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip():
-        out.append(cur.strip())
-    return tuple(out)
+    """Split on commas outside (), <> and quotes (the parser's own splitter, so both read terms alike)."""
+    return tuple(spthy.split_top(text))
 
 
 def _g(params: str, args: str, *cases) -> GuardSpec:
