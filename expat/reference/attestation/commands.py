@@ -49,9 +49,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = vsub.add_parser("serve", help="serve the Verifier over HTTP/JSON on 127.0.0.1 (foreground)")
     s.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
     s.add_argument("--seed", default="expat",
-                   help="seed of the software Attesting Environment whose manufacturer root and reference "
-                        "values the Verifier trusts, and of the Verifier's EAR key (default: expat)")
+                   help="seed of the Attesting Environment(s) whose trust anchor and reference values the "
+                        "Verifier trusts, and of the Verifier's EAR key (default: expat)")
     s.add_argument("--profile", default="default", choices=sorted(PROFILES), help="profile (default: default)")
+    s.add_argument("--evidence", choices=("software", "tpm", "any"), default="software",
+                   help="which Attesting Environments of the seed to trust: software (EAT Evidence), tpm (the "
+                        "TPM AK CA root; no TPM needed, docs/tpm.md) or any (both); default: software")
     s.set_defaults(handler=cmd_verifier_serve)
     v.set_defaults(handler=lambda args: (v.print_help(), 2)[1])
 
@@ -79,19 +82,35 @@ def cmd_profiles(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_verifier_serve(args: argparse.Namespace) -> int:
+def serve_verifier(seed: str, profile_name: str = "default", evidence: str = "software"):
+    """The Verifier `expat verifier serve` runs: trust anchors of the seed's Attesting Environments
+    (the software AE's manufacturer root and/or the TPM AK CA root) and the reference values of the
+    honest build (the TPM appraisal turns them into expected PCRs). Needs no TPM."""
     from expat.profile import get_profile
     from expat.reference import pki
-    from expat.reference.attestation.environment import SoftwareAttestingEnvironment
+    from expat.reference.attestation.environment import SoftwareAttestingEnvironment, default_measurements
+    from expat.reference.attestation.tpm.ak_ca import ak_ca_root
     from expat.reference.attestation.verifier import Verifier
+
+    if evidence not in ("software", "tpm", "any"):
+        raise ValueError(f"evidence must be software, tpm or any, not {evidence!r}")
+    profile = get_profile(profile_name)
+    anchors = []
+    if evidence in ("software", "any"):
+        anchors.append(SoftwareAttestingEnvironment(seed=seed, profile=profile).manufacturer_root)
+    if evidence in ("tpm", "any"):
+        anchors.append(ak_ca_root(seed))
+    return Verifier(anchors, default_measurements(), pki.derive_key("p256", seed.encode() + b"|verifier"),
+                    profile=profile)
+
+
+def cmd_verifier_serve(args: argparse.Namespace) -> int:
     from expat.reference.attestation.verifier_service import VerifierService
 
-    profile = get_profile(args.profile)
-    ae = SoftwareAttestingEnvironment(seed=args.seed, profile=profile)
-    verifier = Verifier([ae.manufacturer_root], ae.reference_values(),
-                        pki.derive_key("p256", args.seed.encode() + b"|verifier"), profile=profile)
+    verifier = serve_verifier(args.seed, args.profile, args.evidence)
     service = VerifierService(verifier, port=args.port)
-    print(json.dumps({"url": service.url, "profile": profile.variant_name()}), flush=True)
+    print(json.dumps({"url": service.url, "profile": verifier.profile.variant_name(),
+                      "evidence": args.evidence}), flush=True)
     try:
         service.serve_forever()
     except KeyboardInterrupt:

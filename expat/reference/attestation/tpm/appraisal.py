@@ -31,29 +31,30 @@ from expat.reference.attestation.tpm import structures as st
 P2 = "TPM 2.0 Library Part 2"
 P3 = "TPM 2.0 Library Part 3"
 
-TPM_AK = check("tpm2-ak-key", f"{P2} §8.3, §12.2.4", Alert.bad_certificate,
+TPM_AK = check("tpm2-ak-key", f"{P2} §8.3.3, §12.2.4", Alert.bad_certificate,
                "the AK is a restricted, fixedTPM, fixedParent, sensitiveDataOrigin signing key and its public "
                "area is the key of the AK certificate")
 TPM_SIGNATURE = check("tpm2-attest-signature", f"{P3} §18.2, §18.4", Alert.decrypt_error,
                       "the quote and the certify structure are signed by the AK (ECDSA P-256 SHA-256)")
 TPM_MAGIC = check("tpm2-attest-magic", f"{P2} §6.2, §10.12.12", Alert.illegal_parameter,
                   "TPMS_ATTEST.magic is TPM_GENERATED_VALUE (the TPM made the structure)")
-TPM_ATTEST_TYPE = check("tpm2-attest-type", f"{P2} §6.9, §10.12.12", Alert.illegal_parameter,
+TPM_ATTEST_TYPE = check("tpm2-attest-type", f"{P2} §6.9, §10.12.10, §10.12.12", Alert.illegal_parameter,
                         "the quote is TPM_ST_ATTEST_QUOTE and the certify structure TPM_ST_ATTEST_CERTIFY")
 TPM_QUALIFIED_SIGNER = check("tpm2-attest-signer", f"{P2} §10.12.12; Part 1 §16", Alert.illegal_parameter,
                              "qualifiedSigner of both structures is the Qualified Name of the AK")
-TPM_CERTIFIED_NAME = check("tpm2-certify-name", f"{P3} §18.2; {P2} §10.12.4", Alert.illegal_parameter,
+TPM_CERTIFIED_NAME = check("tpm2-certify-name", f"{P3} §18.2; {P2} §10.12.3; Part 1 §16", Alert.illegal_parameter,
                            "the certify structure names the AIK public area carried in the Evidence")
 TPM_EXTRA_DATA = check("tpm2-attest-extra-data", f"{P2} §10.12.12; draft-fossati-seat-expat-02 §5.1, §5.2",
                        Alert.illegal_parameter,
                        "extraData of the quote and of the certify structure is the qualifyingData derived from "
                        "this binding and AIK_pub_hash (docs/tpm.md)")
-TPM_EVENT_LOG = check("expat-tpm-event-log", f"{P3} §22.2, §18.4", Alert.illegal_parameter,
+TPM_EVENT_LOG = check("expat-tpm-event-log", f"{P3} §22.2, §18.4; {P2} §10.12.4", Alert.illegal_parameter,
                       "the event log names each component once and replays to the quoted SHA-256 PCR selection "
                       "and pcrDigest")
-TPM_PCR_REFERENCE = check("tpm2-quote-pcr-digest", f"{P3} §18.4; RFC 9334 §8.3", Alert.illegal_parameter,
+TPM_PCR_REFERENCE = check("tpm2-quote-pcr-digest", f"{P3} §18.4; {P2} §10.12.4; RFC 9334 §8.3",
+                          Alert.illegal_parameter,
                           "the quoted pcrDigest equals the digest of the PCRs the reference values produce")
-TPM_AIK_ATTRIBUTES = check("tpm2-certify-aik-attributes", f"{P2} §8.3; draft-fossati-seat-expat-02 §7",
+TPM_AIK_ATTRIBUTES = check("tpm2-certify-aik-attributes", f"{P2} §8.3.3; draft-fossati-seat-expat-02 §7",
                            Alert.illegal_parameter,
                            "the certified AIK is a fixedTPM, fixedParent, sensitiveDataOrigin signing key: "
                            "generated in the TPM and not exportable")

@@ -36,6 +36,7 @@ from expat.reference.attestation.environment import (AE_OWN_AIK, AikIdentity, _c
                                                      default_measurements)
 from expat.reference.attestation.tpm import evidence as ev
 from expat.reference.attestation.tpm import structures as st
+from expat.reference.attestation.tpm.ak_ca import DEFAULT_MANUFACTURER
 from expat.reference.attestation.tpm.device import TpmDevice, TpmKey
 from expat.reference.keyschedule import SHA256, SHA384, HashAlg
 
@@ -112,7 +113,7 @@ class TpmAttestingEnvironment:
 
     def __init__(self, *, device: TpmDevice | None = None, seed: bytes | str | None = None,
                  profile: Profile = DEFAULT, measurements: Mapping[str, bytes] | None = None,
-                 vouch_for_any_aik: bool = False, manufacturer: str = "expat TPM attestation",
+                 vouch_for_any_aik: bool = False, manufacturer: str = DEFAULT_MANUFACTURER,
                  device_name: str = "expat TPM device"):
         if seed is None:
             seed = os.urandom(16)

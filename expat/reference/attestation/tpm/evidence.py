@@ -63,7 +63,8 @@ def replay(log: list[tuple[int, str, bytes]]) -> dict[int, bytes]:
 
 
 def pcr_digest(pcrs: dict[int, bytes]) -> bytes:
-    """TPMS_QUOTE_INFO.pcrDigest: H(PCR values concatenated in ascending index order) (Part 3 §18.4)."""
+    """TPMS_QUOTE_INFO.pcrDigest (Part 2 §10.12.4): H(PCR values concatenated in ascending index order)
+    (Part 3 §18.4)."""
     return hashlib.sha256(b"".join(pcrs[i] for i in sorted(pcrs))).digest()
 
 
