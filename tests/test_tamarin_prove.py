@@ -41,6 +41,10 @@ FAKE = textwrap.dedent('''\
         sys.exit(0)
     lemma = [a.split("=", 1)[1] for a in args if a.startswith("--prove=")][0]
     theory = args[-1]
+    if os.environ.get("FAKE_WF_WARNING") and "--quit-on-warning" in args:
+        print("WARNING: 1 wellformedness check failed!")
+        print("quit-on-warning mode selected - aborting on wellformedness errors.")
+        sys.exit(1)
     statuses = json.loads(os.environ.get("FAKE_STATUS", "{{}}"))
     if lemma in os.environ.get("FAKE_SLEEP", "").split(","):
         time.sleep(60)
@@ -127,7 +131,7 @@ def test_one_lemma_records_verdict_versions_time_and_memory(fake_prover, tmp_pat
     assert lem["peak_rss_mb"] >= 64  # the child's own peak (wait4), not ours
     assert 0 < lem["wall_s"] < 60
     calls = [json.loads(x) for x in fake_prover.read_text().splitlines()]
-    assert ["--prove=channel_binding", str(COMMITTED)] in calls
+    assert ["--prove=channel_binding", "--quit-on-warning", str(COMMITTED)] in calls
 
 
 def test_variant_flags_reach_the_prover_and_set_expectations(fake_prover, tmp_path):
@@ -139,7 +143,7 @@ def test_variant_flags_reach_the_prover_and_set_expectations(fake_prover, tmp_pa
     assert record["flags"] == ["OFF_check_binding"]
     assert record["lemmas"][0]["verdict"] == record["lemmas"][0]["expected"] == "falsified"
     calls = [json.loads(x) for x in fake_prover.read_text().splitlines()]
-    assert ["--prove=channel_binding", "-D=OFF_check_binding", str(COMMITTED)] in calls
+    assert ["--prove=channel_binding", "-D=OFF_check_binding", "--quit-on-warning", str(COMMITTED)] in calls
     # the same falsification under the default profile is unexpected: exit 1
     done = expat("prove", "--lemma", "channel_binding", "--out", str(out), env=env)
     assert done.returncode == 1 and "channel_binding: falsified, expected verified" in done.stdout
@@ -177,3 +181,11 @@ def test_unknown_lemma_or_flag_is_refused(fake_prover):
     with pytest.raises(ValueError):
         prove.normalise_flags(["check_everything"])
     assert prove.normalise_flags(["OFF_check_binding", "check_aik_pub_hash"]) == ["check_binding", "check_aik_pub_hash"]
+
+
+def test_wellformedness_warning_aborts_and_is_an_error(fake_prover, tmp_path):
+    """expat prove runs tamarin-prover with --quit-on-warning: no verdict from a theory it flagged."""
+    env = {**os.environ, "FAKE_WF_WARNING": "1"}
+    done = expat("prove", "--lemma", "channel_binding", "--out", str(tmp_path), env=env)
+    assert done.returncode == 1
+    assert json.loads((tmp_path / "expat__default.json").read_text())["lemmas"][0]["verdict"] == "error"

@@ -1,9 +1,12 @@
 """``expat tamarin check``: the theory on disk matches the model one to one.
 
-For the default profile and every variant of :data:`expat.model.expectations.VARIANTS` (and every
-single flag), the theory is preprocessed with that variant's ``-D`` flags, parsed with
+The raw text is checked for what tamarin-prover's preprocessor and lexer would misread
+(:func:`expat.tamarin.wellformed.preprocessor_problems`). For the default profile and every variant
+of :data:`expat.model.expectations.VARIANTS` (and every single flag), the theory is preprocessed with that variant's ``-D`` flags, parsed with
 :mod:`expat.tamarin.spthy`, checked for well-formedness, and compared with the model:
 
+* Tamarin's own parse-level and well-formedness reports and message derivation checks, re-implemented
+  from its sources (:mod:`expat.tamarin.wellformed`);
 * rules: exactly one per row enabled under the variant (joined rows for shared events), plus the
   environment rules; each with the row's event as an action fact of the vocabulary's arity, one
   ``Guard_<g>`` action per guard of the row, the from/to state facts and the row's effect facts;
@@ -27,6 +30,7 @@ from expat.model.roles import FLAGS, INITIAL
 from expat.tamarin import generate as G
 from expat.tamarin import lemmas as L
 from expat.tamarin import semantics as S
+from expat.tamarin import wellformed as W
 from expat.tamarin.executability import explain
 from expat.tamarin.spthy import SpthyError, Theory, parse, wellformedness
 
@@ -80,6 +84,10 @@ def check_variant(theory: Theory, variant: str, off: frozenset[str],
 
     for p in wellformedness(theory):
         bad("wellformedness", p)
+    for p in W.check_theory(theory):  # what tamarin-prover itself reports (parser, Wellformedness.hs)
+        bad("tamarin-wellformedness", p)
+    for p in W.derivation_problems(theory):  # MessageDerivationChecks.hs
+        bad("derivation", p)
     rules = {r.name: r for r in theory.rules}
     specs = [s for s in G.rule_specs() if s.enabled(off)]
     expected = {s.name for s in specs} | {r.name for r in S.ENV_RULES}
@@ -170,7 +178,7 @@ def check_variant(theory: Theory, variant: str, off: frozenset[str],
 
 
 def check_text(text: str, traces: Optional[list[Path]] = None) -> list[Finding]:
-    out: list[Finding] = []
+    out: list[Finding] = [Finding("-", "preprocessor", p) for p in W.preprocessor_problems(text)]
     for variant, off in variant_flag_sets():
         try:
             theory = parse(text, {S.FLAG_PREFIX + f for f in off})

@@ -1,7 +1,7 @@
 """``expat prove``: run ``tamarin-prover`` on the theory, one lemma at a time, and record the verdicts.
 
-Each lemma is proved by its own ``tamarin-prover --prove=LEMMA [-D=FLAG ...] THEORY`` process with a
-wall-clock timeout; the verdict is read from Tamarin's "summary of summaries" line for that lemma
+Each lemma is proved by its own ``tamarin-prover --prove=LEMMA [-D=FLAG ...] --quit-on-warning THEORY``
+process with a wall-clock timeout; the verdict is read from Tamarin's "summary of summaries" line for that lemma
 (``NAME (all-traces): verified (N steps)``, ``falsified - found trace``, ``analysis incomplete`` ...;
 for exists-trace lemmas "verified" means a trace was found). Wall time and the child's peak resident
 memory (``wait4`` rusage) are measured per lemma. Results go to ``tamarin/results/<theory>__<variant>.json``
@@ -95,7 +95,9 @@ def versions(prover: str, extra_output: str = "") -> tuple[str, str]:
 
 def run_lemma(prover: str, theory: Path, lemma: str, flags: Sequence[str], timeout: float) -> tuple[str, float, float, str]:
     """(verdict, wall_s, peak_rss_mb, output) of one ``--prove=lemma`` run."""
-    cmd = [prover, f"--prove={lemma}", *[f"-D={FLAG_PREFIX}{f}" for f in flags], str(theory)]
+    # --quit-on-warning: a well-formedness warning aborts the run (verdict "error") instead of a verdict
+    # resting on a theory Tamarin itself flagged (docs/tamarin.md, audit against tamarin-prover's sources)
+    cmd = [prover, f"--prove={lemma}", *[f"-D={FLAG_PREFIX}{f}" for f in flags], "--quit-on-warning", str(theory)]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     chunks: list[bytes] = []

@@ -9,6 +9,8 @@ consistent fact arities, variables of actions and conclusions bound by premises,
 from ``Fr``, quantified formula variables, balanced preprocessor blocks.
 
 This is not Tamarin's parser; it is the contract ``expat tamarin check`` holds the generated theory to.
+The checks tamarin-prover itself runs on loading (its grammar, Wellformedness.hs, guardedness, message
+derivation) are re-implemented over this parse in :mod:`expat.tamarin.wellformed`.
 """
 
 from __future__ import annotations
