@@ -11,7 +11,6 @@ import shutil
 import subprocess
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from expat.errors import Alert, BadCertificate

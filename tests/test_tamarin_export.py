@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
-import pytest
 from tamarin_support import COMMITTED, ROOT, fresh_theory, lemma_block
 
 from expat.cli import main

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import jsonschema
 import pytest

@@ -13,7 +13,7 @@ the trace header names the adversary agents and the disabled mitigations (docs/a
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from expat.errors import ProtocolError
@@ -23,7 +23,7 @@ from expat.profile import EXPORTER_LABELS, Profile, get_profile
 from expat.reference import pki
 from expat.reference import messages
 from expat.reference.attestation.endpoint import (ATTESTATION_OUTCOME, BACKGROUND_CHECK, PASSPORT, AttestationOutcome,
-                                                  AttestedEndpoint, cmw_id, decode_cmw_attestation)
+                                                  AttestedEndpoint, decode_cmw_attestation)
 from expat.reference.framing import FrameType
 from expat.reference.attestation import resumption
 from expat.reference.attestation.environment import AikIdentity, AikSigner

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Iterable, Optional, Union
+from typing import Any, Iterable, Optional, Union
 
 from expat.tamarin.spthy import Fact, Theory
 
@@ -205,22 +205,29 @@ class _P:
 
 
 def parse_term(text: str, sig: dict[str, tuple[int, bool]]) -> T:
-    t = _parse_term_cached(text, tuple(sorted(sig.items())))
-    if isinstance(t, ParseError):
-        raise ParseError(str(t))
-    return t
+    return _parse_whole("term", text, tuple(sorted(sig.items())))
 
 
 @functools.lru_cache(maxsize=16384)
-def _parse_term_cached(text: str, sig_items: tuple) -> Union[T, ParseError]:
-    p = _P(text, dict(sig_items))
+def _parse_cached(kind: str, text: str, sig_items: tuple) -> Union[T, F, ParseError]:
+    """Parse a whole term or formula once (the same texts recur under every flag set); a
+    ParseError is cached as a value and re-raised by :func:`_parse_whole`."""
+    p = _P(text, dict(sig_items)) if kind == "term" else _FP(text, dict(sig_items))
     try:
-        t = p.term()
+        out = p.term() if kind == "term" else p.iff()
         if not p.at_end():
-            raise ParseError(f"trailing text in term {text!r}")
+            raise ParseError(f"trailing text in term {text!r}" if kind == "term"
+                             else f"trailing text at {' '.join(p.t[p.i:p.i + 6])!r}")
     except ParseError as e:
         return e
-    return t
+    return out
+
+
+def _parse_whole(kind: str, text: str, sig_items: tuple) -> Any:
+    out = _parse_cached(kind, text, sig_items)
+    if isinstance(out, ParseError):
+        raise ParseError(str(out))
+    return out
 
 
 def term_vars(t: T) -> list[V]:
@@ -374,23 +381,7 @@ class _FP(_P):
 
 
 def parse_formula(text: str, sig: dict[str, tuple[int, bool]]) -> F:
-    f = _parse_formula_cached(text, tuple(sorted(sig.items())))
-    if isinstance(f, ParseError):
-        raise ParseError(str(f))
-    return f
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_formula_cached(text: str, sig_items: tuple) -> Union[F, ParseError]:
-    """The same lemmas recur under every flag set: parse each text once."""
-    p = _FP(text, dict(sig_items))
-    try:
-        f = p.iff()
-        if not p.at_end():
-            raise ParseError(f"trailing text at {' '.join(p.t[p.i:p.i + 6])!r}")
-    except ParseError as e:
-        return e
-    return f
+    return _parse_whole("formula", text, tuple(sorted(sig.items())))
 
 
 def formula_atoms(f: F) -> Iterable[Atom]:

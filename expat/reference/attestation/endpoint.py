@@ -33,7 +33,7 @@ from expat.reference.attestation.environment import AttestingEnvironment
 from expat.reference.attestation.ear import verify_ear_signature
 from expat.reference.attestation.verifier import verify_ear
 from expat.reference.framing import EaAlert, FramedChannel, FrameType
-from expat.reference.messages import Extension, ExtensionType
+from expat.reference.messages import Extension
 
 # Frame type of the attestation layer (framing range 16..31): the requester tells the attester the
 # outcome, so that the attester knows when it may send application data (draft §7.3).

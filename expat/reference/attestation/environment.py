@@ -137,7 +137,53 @@ def _chain(seed: bytes, kind: str, name: str, leaf_key: pki.PrivateKey, leaf_cn:
     return [leaf, inter, root]
 
 
-class SoftwareAttestingEnvironment:
+class AttestingEnvironmentBase:
+    """What every AE here shares (software and TPM): its trust anchor, its AIK signer, the honest
+    reference values, and the AIK_pub_hash rule of draft §5.2 (an honest AE vouches only for its own
+    AIK). Subclasses set ``profile``, ``log``, ``vouch_for_any_aik``, ``attestation_chain`` and
+    ``_signer``, and implement :meth:`aik_public_key`."""
+
+    profile: Profile
+    log: list
+    vouch_for_any_aik: bool
+    attestation_chain: list[x509.Certificate]
+    _signer: object
+
+    @property
+    def manufacturer_root(self) -> x509.Certificate:
+        """The trust anchor a Verifier needs for this AE's Evidence."""
+        return self.attestation_chain[-1]
+
+    def aik_public_key(self) -> pki.PublicKey:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def aik_signer(self):
+        return self._signer
+
+    def reference_values(self) -> dict[str, bytes]:
+        """The measurements of the honest build (what a Verifier is provisioned with)."""
+        return default_measurements()
+
+    def own_aik_pub_hash(self, hash: HashAlg) -> bytes:
+        return binding_mod.aik_pub_hash(hash, self.profile, self.aik_public_key())
+
+    def _vouched_aik_pub_hash(self, binding: bytes, aik_pub_hash: bytes | None, hash: HashAlg | None) -> bytes:
+        """The AIK_pub_hash to sign next to ``binding``: the host's value if it names this AE's own AIK
+        (under either suite hash), computed with ``hash`` if the host gave none (draft §5.1, §5.2)."""
+        self.log.append(("evidence", binding, aik_pub_hash))
+        eat._require_nonce(binding)
+        if aik_pub_hash is None:
+            if hash is None:
+                raise ValueError("give aik_pub_hash or the suite hash to compute it")
+            return self.own_aik_pub_hash(hash)
+        if not self.vouch_for_any_aik:
+            own = [self.own_aik_pub_hash(h) for h in (SHA256, SHA384)]
+            AE_OWN_AIK.require(binding_mod.matches(aik_pub_hash, own),
+                               "host asked the AE to vouch for a key it does not hold")
+        return aik_pub_hash
+
+
+class SoftwareAttestingEnvironment(AttestingEnvironmentBase):
     """An AE in software, deterministic for a fixed ``seed`` and ``clock``.
 
     Keys: attestation key (certified by the manufacturer chain) and AIK (certified by a device CA or
@@ -169,16 +215,8 @@ class SoftwareAttestingEnvironment:
 
     # --- keys and certificates ---------------------------------------------------------------
 
-    @property
-    def manufacturer_root(self) -> x509.Certificate:
-        """The trust anchor a Verifier needs for this AE's Evidence."""
-        return self.attestation_chain[-1]
-
     def aik_public_key(self) -> pki.PublicKey:
         return self.__aik.public_key()
-
-    def aik_signer(self) -> AikSigner:
-        return self._signer
 
     def aik_identity(self) -> AikIdentity:
         """Certificate for the AIK: device CA chain (root -> intermediate -> AIK) or self-signed."""
@@ -195,14 +233,7 @@ class SoftwareAttestingEnvironment:
             self._aik_identity = AikIdentity(chain=chain, signer=self._signer)
         return self._aik_identity
 
-    def reference_values(self) -> dict[str, bytes]:
-        """The measurements of the honest build (what a Verifier is provisioned with)."""
-        return default_measurements()
-
     # --- Evidence ----------------------------------------------------------------------------
-
-    def own_aik_pub_hash(self, hash: HashAlg) -> bytes:
-        return binding_mod.aik_pub_hash(hash, self.profile, self.__aik.public_key())
 
     def evidence(self, binding: bytes, aik_pub_hash: bytes | None = None, *,
                  hash: HashAlg | None = None) -> bytes:
@@ -211,16 +242,7 @@ class SoftwareAttestingEnvironment:
         ``aik_pub_hash`` may be supplied by the host; an honest AE accepts it only if it is the hash
         of its own AIK. If omitted, the AE computes it with ``hash`` (the connection's suite hash).
         """
-        self.log.append(("evidence", binding, aik_pub_hash))
-        eat._require_nonce(binding)
-        if aik_pub_hash is None:
-            if hash is None:
-                raise ValueError("give aik_pub_hash or the suite hash to compute it")
-            aik_pub_hash = self.own_aik_pub_hash(hash)
-        elif not self.vouch_for_any_aik:
-            own = [self.own_aik_pub_hash(h) for h in (SHA256, SHA384)]
-            AE_OWN_AIK.require(binding_mod.matches(aik_pub_hash, own),
-                               "host asked the AE to vouch for a key it does not hold")
+        aik_pub_hash = self._vouched_aik_pub_hash(binding, aik_pub_hash, hash)
         claims = eat.EvidenceClaims(binding=binding,
                                     aik_pub_hash=aik_pub_hash if self.include_aik_pub_hash else None,
                                     ueid=self.ueid, measurements=self.measurements, iat=int(self.clock()))
@@ -236,5 +258,5 @@ def deterministic_environment(seed: bytes | str = b"expat", profile: Profile = D
     return SoftwareAttestingEnvironment(seed=seed, profile=profile, **kw)
 
 
-__all__ = ["AikIdentity", "AikSigner", "AttestingEnvironment", "SoftwareAttestingEnvironment",
+__all__ = ["AikIdentity", "AikSigner", "AttestingEnvironment", "AttestingEnvironmentBase", "SoftwareAttestingEnvironment",
            "deterministic_environment", "default_measurements", "SCHEMES", "FIXED_TIME"]

@@ -30,15 +30,13 @@ from expat.checks import check
 from expat.errors import Alert
 from expat.profile import DEFAULT, Profile
 from expat.reference import pki
-from expat.reference.attestation import binding as binding_mod
-from expat.reference.attestation import eat
-from expat.reference.attestation.environment import (AE_OWN_AIK, AikIdentity, _chain,
+from expat.reference.attestation.environment import (AikIdentity, AttestingEnvironmentBase, _chain,
                                                      default_measurements)
 from expat.reference.attestation.tpm import evidence as ev
 from expat.reference.attestation.tpm import structures as st
 from expat.reference.attestation.tpm.ak_ca import DEFAULT_MANUFACTURER
 from expat.reference.attestation.tpm.device import TpmDevice, TpmKey
-from expat.reference.keyschedule import SHA256, SHA384, HashAlg
+from expat.reference.keyschedule import HashAlg
 
 TPM_AIK_SCHEME = check("expat-tpm-aik-scheme", "RFC 8446 §4.2.3; TPM 2.0 Part 3 §20.2", Alert.illegal_parameter,
                        "the TPM AIK (ECDSA P-256) signs only with ecdsa_secp256r1_sha256")
@@ -104,7 +102,7 @@ def _self_signed_by_tpm(signer: TpmAikSigner, cn: str, seed: bytes) -> x509.Cert
     return cert
 
 
-class TpmAttestingEnvironment:
+class TpmAttestingEnvironment(AttestingEnvironmentBase):
     """An AE backed by a TPM 2.0 (a :class:`TpmDevice`; one is started and owned if none is given).
 
     ``seed`` derives the expat test CA keys (AK CA and AIK device CA) and key labels; the TPM keys
@@ -153,16 +151,8 @@ class TpmAttestingEnvironment:
 
     # --- keys and certificates ------------------------------------------------------------------------
 
-    @property
-    def manufacturer_root(self) -> x509.Certificate:
-        """The trust anchor for the AK certificate (what a Verifier needs for this AE's Evidence)."""
-        return self.attestation_chain[-1]
-
     def aik_public_key(self) -> pki.PublicKey:
         return self._aik_public.public_key()
-
-    def aik_signer(self) -> TpmAikSigner:
-        return self._signer
 
     def aik_identity(self) -> AikIdentity:
         if self._aik_identity is None:
@@ -175,31 +165,16 @@ class TpmAttestingEnvironment:
             self._aik_identity = AikIdentity(chain=chain, signer=self._signer)  # type: ignore[arg-type]
         return self._aik_identity
 
-    def reference_values(self) -> dict[str, bytes]:
-        return default_measurements()
-
     def attestation_key_id(self) -> bytes:
         """DER SPKI of the AK (what traces name as the attestation key)."""
         return pki.spki_der(self._ak_public.public_key())
 
     # --- Evidence ------------------------------------------------------------------------------------
 
-    def own_aik_pub_hash(self, hash: HashAlg) -> bytes:
-        return binding_mod.aik_pub_hash(hash, self.profile, self.aik_public_key())
-
     def evidence(self, binding: bytes, aik_pub_hash: bytes | None = None, *,
                  hash: HashAlg | None = None) -> bytes:
         """Serialized CMW holding TPM Evidence over ``binding`` (draft §5.1) and AIK_pub_hash (§5.2)."""
-        self.log.append(("evidence", binding, aik_pub_hash))
-        eat._require_nonce(binding)
-        if aik_pub_hash is None:
-            if hash is None:
-                raise ValueError("give aik_pub_hash or the suite hash to compute it")
-            aik_pub_hash = self.own_aik_pub_hash(hash)
-        elif not self.vouch_for_any_aik:
-            own = [self.own_aik_pub_hash(h) for h in (SHA256, SHA384)]
-            AE_OWN_AIK.require(binding_mod.matches(aik_pub_hash, own),
-                               "host asked the AE to vouch for a key it does not hold")
+        aik_pub_hash = self._vouched_aik_pub_hash(binding, aik_pub_hash, hash)
         qd = ev.qualifying_data(binding, aik_pub_hash)
         log = self.device.event_log or []
         quote, quote_sig = self.device.quote(self.ak, sorted({pcr for pcr, _, _ in log}), qd)
