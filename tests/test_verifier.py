@@ -14,7 +14,8 @@ from expat.profile import DEFAULT, PROFILES
 from expat.reference import pki
 from expat.reference.attestation import binding as B
 from expat.reference.attestation import cmw, cose, ear, eat
-from expat.reference.attestation.environment import FIXED_TIME, deterministic_environment
+from expat.reference.attestation.environment import (FIXED_TIME, SoftwareAttestingEnvironment,
+                                                     deterministic_environment)
 from expat.reference.attestation.verifier import Verifier, verify_ear
 from expat.reference.attestation.verifier_service import VerifierClient, VerifierService
 from expat.reference.keyschedule import SHA256, SecretExporter
@@ -248,7 +249,8 @@ def test_cli_verifier_serve():
         info = json.loads(proc.stdout.readline())
         client = VerifierClient(info["url"])
         assert len(client.challenge()) == 32
-        ae = deterministic_environment(seed=b"expat")  # the CLI trusts the seed "expat" device
+        # the CLI trusts the seed "expat" device; its clock is real, like the service's (Evidence age policy)
+        ae = SoftwareAttestingEnvironment(seed=b"expat")
         nonce = client.challenge()
         aik = ae.aik_identity().leaf
         b = B.compute_binding(EXPORTER, DEFAULT, nonce, aik)
@@ -277,3 +279,29 @@ def test_mutated_evidence_is_rejected_or_unchanged_in_meaning(pos, xor):
         return
     # only the unsigned CMW wrapper can change without a failure; the appraised claims are the originals
     assert report.claims == eat.decode_claims(eat.unwrap_evidence(_EV))
+
+
+def test_evidence_age_policy_rfc9334_10_1():
+    """Evidence whose iat is too old, or too far in the future, is contraindicated under a named check;
+    within the window it is affirmed; without an age policy the check is skipped."""
+    from expat.reference.attestation.verifier import EVIDENCE_AGE
+
+    ae = deterministic_environment(seed=b"age-test-device")
+    aik = ae.aik_identity().leaf
+    for offset, affirmed in ((0, True), (300, True), (301, False), (-60, True), (-61, False)):
+        v = Verifier([ae.manufacturer_root], ae.reference_values(), VKEY, clock=lambda o=offset: FIXED_TIME + o)
+        nonce = v.challenge()
+        b = B.compute_binding(EXPORTER, DEFAULT, nonce, aik)
+        h = B.aik_pub_hash(SHA256, DEFAULT, aik)
+        _, report = v.appraise(ae.evidence(b, h), b, nonce, h)
+        assert report.affirming is affirmed, offset
+        assert report.checks[EVIDENCE_AGE.id] == ("pass" if affirmed else "fail")
+        if not affirmed:
+            assert any(r.startswith(EVIDENCE_AGE.id) for r in report.reasons)
+    v = Verifier([ae.manufacturer_root], ae.reference_values(), VKEY, clock=lambda: FIXED_TIME + 10 ** 6,
+                 max_evidence_age=None)
+    nonce = v.challenge()
+    b = B.compute_binding(EXPORTER, DEFAULT, nonce, aik)
+    _, report = v.appraise(ae.evidence(b, B.aik_pub_hash(SHA256, DEFAULT, aik)), b, nonce,
+                           B.aik_pub_hash(SHA256, DEFAULT, aik))
+    assert report.affirming and report.checks[EVIDENCE_AGE.id] == "skipped"

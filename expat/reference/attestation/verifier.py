@@ -47,6 +47,10 @@ MEASUREMENTS_MATCH = check("expat-verifier-measurements", "draft-fossati-seat-ex
                            Alert.illegal_parameter,
                            "each reference component is measured with exactly its reference value and nothing "
                            "unknown is measured")
+EVIDENCE_AGE = check("expat-verifier-evidence-age", "RFC 9334 §10.1; RFC 9711 §4.3.1",
+                     Alert.illegal_parameter,
+                     "Evidence whose iat is older than the Verifier's maximum age, or later than its clock plus "
+                     "the allowed skew, is not affirmed (explicit timekeeping, on top of the nonce)")
 EAR_AFFIRMING = check("expat02-4-ar-affirming", "draft-fossati-seat-expat-02 §3.3, §4", Alert.bad_certificate,
                       "the Relying Party accepts only an Attestation Result whose status is affirming")
 EAR_BINDING_ECHO = check("expat-passport-binding-echo", "draft-fossati-seat-expat-02 §4, §5.1",
@@ -111,7 +115,8 @@ class Verifier:
                  clock: Callable[[], float] = time.time, profile: Profile = DEFAULT,
                  policy_id: str = DEFAULT_POLICY_ID, rng: Callable[[int], bytes] = os.urandom,
                  nonce_size: int = 32, nonce_lifetime: int = 300, include_raw_evidence: bool = False,
-                 appraisal_ids: Callable[[], bytes] | None = None):
+                 appraisal_ids: Callable[[], bytes] | None = None, max_evidence_age: int | None = 300,
+                 clock_skew: int = 60):
         if not 8 <= nonce_size <= 255:
             raise ValueError("nonce_size must be 8..255 (it becomes a certificate_request_context)")
         self.trust_anchors = list(trust_anchors)
@@ -125,6 +130,10 @@ class Verifier:
         self.nonce_size = nonce_size
         self.nonce_lifetime = nonce_lifetime
         self.include_raw_evidence = include_raw_evidence
+        # RFC 9334 §10.1: how old (seconds, by the iat claim) Evidence may be; None = no age policy.
+        # The AE's and the Verifier's clocks are assumed synchronised to within ``clock_skew``.
+        self.max_evidence_age = max_evidence_age
+        self.clock_skew = clock_skew
         # every appraisal gets its own identifier in the EAR (random unless a generator is given)
         self.appraisal_ids = appraisal_ids or (lambda: self.rng(APPRAISAL_ID_LENGTH))
         self._issued: dict[bytes, float] = {}
@@ -202,6 +211,14 @@ class Verifier:
                 report.checks[cose.SIGN1_SIGNATURE.id] = "skipped"
             claims = eat.decode_claims(msg, self.profile.evidence_claims)
         report.claims = claims
+
+        if self.max_evidence_age is not None:
+            now = int(self.clock())
+            policy(EVIDENCE_AGE, now - self.max_evidence_age <= claims.iat <= now + self.clock_skew,
+                   f"iat {claims.iat} is {now - claims.iat} s before the Verifier's clock (allowed: "
+                   f"{self.max_evidence_age} s old, {self.clock_skew} s ahead)")
+        else:
+            report.checks[EVIDENCE_AGE.id] = "skipped"
 
         measured, ref = claims.measurements, self.reference_values
         bad = sorted(k for k in ref if measured.get(k) != ref[k])
