@@ -63,9 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     paths = _trace_paths(args.trace) if args.trace else {}
     for r in runs:
         if r.mitigated in paths:
-            p = paths[r.mitigated]
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text("\n".join(r.trace.lines()) + "\n", encoding="ascii")
+            r.trace.write(paths[r.mitigated])
     ok = all(r.as_expected for r in runs)
     if args.json:
         print(json.dumps({"attack": args.name, "as_expected": ok, "runs": [

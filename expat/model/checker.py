@@ -71,7 +71,6 @@ class World:
         self.adversaries = trace.adversaries
         self.exporter_label = rel.exporter_label(self.profile)
         self.done: list[Event] = []
-        self._by_name: dict[str, list[Event]] = {}
         self._positions: dict[str, list[tuple[int, Event]]] = {}
         self._index: dict[int, int] = {}
         self.state: dict[tuple, frozenset[str]] = {}
@@ -86,7 +85,6 @@ class World:
         self._index[id(ev)] = len(self.done)
         self.done.append(ev)
         self._positions.setdefault(ev.name, []).append((len(self.done) - 1, ev))
-        self._by_name.setdefault(ev.name, []).append(ev)
         self.memo.clear()
 
     def fork(self, trace: Trace) -> "World":
@@ -95,7 +93,6 @@ class World:
         w.trace = trace
         w.done = list(self.done)
         w._index = dict(self._index)
-        w._by_name = {k: list(v) for k, v in self._by_name.items()}
         w._positions = {k: list(v) for k, v in self._positions.items()}
         w.state = dict(self.state)
         w.memo = {}
@@ -112,7 +109,7 @@ class World:
         return agent not in self.adversaries
 
     def _all(self, name: str, agent: str | None = None, **match: Any) -> list[Event]:
-        return [e for e in self._by_name.get(name, ()) if (agent is None or e.agent == agent)
+        return [e for _, e in self._positions.get(name, ()) if (agent is None or e.agent == agent)
                 and all(e.args.get(k) == v for k, v in match.items())]
 
     def _last(self, name: str, agent: str | None = None, **match: Any) -> Optional[Event]:
@@ -127,6 +124,10 @@ class World:
     def side(self, agent: str, conn: str) -> Optional[str]:
         ch = self.channel(agent, conn)
         return ch.args["side"] if ch else None
+
+    def peer_side(self, agent: str, conn: str) -> str:
+        """The other endpoint's side of ``conn`` as ``agent`` sees it."""
+        return "client" if self.side(agent, conn) == "server" else "server"
 
     def conn_attest(self, agent: str, conn: str) -> list[str]:
         ch = self.channel(agent, conn)
@@ -165,10 +166,8 @@ class World:
         return False
 
     def suite(self, conn: str) -> Optional[str]:
-        for e in self.done:
-            if e.name == "ChannelEstablished" and e.args["conn"] == conn:
-                return e.args["suite"]
-        return None
+        channels = self._all("ChannelEstablished", conn=conn)
+        return channels[0].args["suite"] if channels else None
 
     def hash_for_conn(self, conn: str) -> HashAlg:
         return rel.suite_hash(self.suite(conn) or self.trace.header.get("cipher_suite", "TLS_AES_128_GCM_SHA256"))
@@ -338,12 +337,11 @@ def _relations(w: World, i: int, ev: Event) -> list[Violation]:
 
     a = ev.args
     if ev.name == "ChannelEstablished" and "exporter_master_secret" in a:
-        for e in w.done:
-            if (e.name == "ChannelEstablished" and e.args["conn"] == a["conn"]
-                    and e.args.get("exporter_master_secret", a["exporter_master_secret"]) != a["exporter_master_secret"]):
+        for e in w._all("ChannelEstablished", conn=a["conn"]):
+            if e.args.get("exporter_master_secret", a["exporter_master_secret"]) != a["exporter_master_secret"]:
                 bad("exporter-secret-agree", "the endpoints of one connection record different exporter_master_secrets "
                                              "(RFC 8446 §7.1)")
-            if e.name == "ChannelEstablished" and e.args["conn"] == a["conn"] and e.args["suite"] != a["suite"]:
+            if e.args["suite"] != a["suite"]:
                 bad("exporter-secret-agree", "the endpoints of one connection record different cipher suites")
     if ev.name in ("RequestSent", "RequestReceived") and "request" in a:
         try:
@@ -357,8 +355,8 @@ def _relations(w: World, i: int, ev: Event) -> list[Violation]:
             elif ((code, b"") in exts) != a["attestation_offered"]:
                 bad("request-encoding", "attestation_offered differs from the empty cmw_attestation in the request")
         if ev.name == "RequestReceived":
-            sent = [e for e in w.done if e.name == "RequestSent" and e.args["conn"] == a["conn"]
-                    and e.args["ctx"] == a["ctx"] and "request" in e.args and w.honest(e.agent)
+            sent = [e for e in w._all("RequestSent", conn=a["conn"], ctx=a["ctx"])
+                    if "request" in e.args and w.honest(e.agent)
                     and e.agent != ev.agent]   # sent by the peer (a reused context may be our own too)
             if sent and sent[-1].args["request"] != a["request"] and w.honest(ev.agent):
                 bad("request-encoding", "received request differs from the one sent on this connection")
@@ -422,8 +420,7 @@ def _authenticator_relation(w: World, ev: Event, bad) -> None:
         if req is None or "request" not in req.args:
             return  # nothing to recompute the transcript from
         request = req.get_bytes("request") or b""
-    my_side = w.side(ev.agent, a["conn"])
-    sender = my_side if sending else ("client" if my_side == "server" else "server")
+    sender = w.side(ev.agent, a["conn"]) if sending else w.peer_side(ev.agent, a["conn"])
     h = w.hash_for_conn(a["conn"])
     if len(ems) != h.length:
         bad("ea-finished", "exporter_master_secret has the wrong length for the suite")

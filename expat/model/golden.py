@@ -128,10 +128,6 @@ def normalise(trace: Trace) -> Trace:
     return Trace(header, events, trace.source)
 
 
-def text(trace: Trace) -> str:
-    return "\n".join(trace.lines()) + "\n"
-
-
 # --- the corpus ------------------------------------------------------------------------------------
 
 ATTESTERS = ("client", "server", "mutual")
@@ -200,7 +196,7 @@ def entries() -> list[Entry]:
 
 def build_all() -> dict[str, str]:
     """file name -> normalised trace text, for the whole corpus."""
-    return {e.name: text(normalise(e.build())) for e in entries()}
+    return {e.name: normalise(e.build()).text() for e in entries()}
 
 
 def regenerate(directory: Path = GOLDEN_DIR, *, check: bool = False) -> list[str]:

@@ -33,6 +33,11 @@ def build_graph(roles: Iterable[str] | None = None, profile: dict | None = None)
     return g
 
 
+def _roles(g: nx.MultiDiGraph) -> list[str]:
+    """The roles of ``g``'s nodes, in order of first appearance."""
+    return list(dict.fromkeys(d["role"] for _, d in g.nodes(data=True)))
+
+
 def _label(row: Row) -> str:
     parts = [row.event]
     if row.guard:
@@ -44,7 +49,7 @@ def _label(row: Row) -> str:
 
 def to_text(g: nx.MultiDiGraph) -> str:
     out = []
-    roles = list(dict.fromkeys(d["role"] for _, d in g.nodes(data=True)))
+    roles = _roles(g)
     for role in roles:
         out.append(f"{role} (initial state {INITIAL[role]})")
         for u, v, d in g.edges(data=True):
@@ -71,7 +76,7 @@ def to_dot(g: nx.MultiDiGraph) -> str:
 
     lines = ["digraph expat {", "  rankdir=LR;", "  node [shape=box, style=rounded, fontname=Helvetica];",
              "  edge [fontname=Helvetica, fontsize=9];"]
-    roles = list(dict.fromkeys(d["role"] for _, d in g.nodes(data=True)))
+    roles = _roles(g)
     for i, role in enumerate(roles):
         lines.append(f"  subgraph cluster_{i} {{")
         lines.append(f"    label={q(role)};")
@@ -99,7 +104,7 @@ def to_svg(g: nx.MultiDiGraph) -> str:
 
 def simple_svg(g: nx.MultiDiGraph) -> str:
     """One column per role, states in BFS order from the initial state, edges as labelled curves."""
-    roles = list(dict.fromkeys(d["role"] for _, d in g.nodes(data=True)))
+    roles = _roles(g)
     col_w, row_h, box_w, box_h = 330, 90, 130, 34
     pos: dict[str, tuple[float, float]] = {}
     height = 0

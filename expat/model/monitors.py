@@ -36,8 +36,9 @@ class Acceptance:
     binding: Optional[bytes]  # the binding the acceptance rests on
 
 
-def _before(w: "World", index: int, name: str, **match) -> list[tuple[int, "Event"]]:
-    return [(i, e) for i, e in w.positions(name) if i < index
+def _before(w: "World", index: int, name: str, agent: Optional[str] = None, **match) -> list[tuple[int, "Event"]]:
+    """(index, event) of the ``name`` events before ``index``, by ``agent`` when given, whose arguments match."""
+    return [(i, e) for i, e in w.positions(name) if i < index and (agent is None or e.agent == agent)
             and all(e.args.get(k) == v for k, v in match.items())]
 
 
@@ -60,7 +61,7 @@ def _acceptances(w: "World") -> list[Acceptance]:
         conn, ctx = e.args["conn"], e.args["ctx"]
         if e.args["attester"] == w.side(e.agent, conn):
             continue  # the attester learning its own outcome
-        accs = [x for _, x in _before(w, i, "AuthenticatorAccepted", conn=conn, ctx=ctx) if x.agent == e.agent]
+        accs = [x for _, x in _before(w, i, "AuthenticatorAccepted", e.agent, conn=conn, ctx=ctx)]
         acc = accs[-1] if accs else None
         kind = acc.args["kind"] if acc else None
         aik = acc.get_bytes("aik") if acc else None
@@ -78,7 +79,7 @@ def _acceptances(w: "World") -> list[Acceptance]:
         elif produced is not None:
             binding = produced.get_bytes("binding")
         else:
-            checked = [x for _, x in _before(w, i, "BindingChecked", conn=conn, ctx=ctx) if x.agent == e.agent]
+            checked = [x for _, x in _before(w, i, "BindingChecked", e.agent, conn=conn, ctx=ctx)]
             binding = checked[-1].get_bytes("cmw_binding") if checked else None
         out.append(Acceptance(i, e.agent, conn, ctx, e.args["cmw"], acc, kind, aik, evidence, appraisal,
                               produced, binding))
@@ -90,8 +91,8 @@ def _origin(w: "World", a: Acceptance) -> Optional["Event"]:
     if a.produced is None:
         return None
     p = w.index_of(a.produced)
-    asks = [e for _, e in _before(w, p, "EvidenceRequested", ae=a.produced.agent,
-                                  binding=a.produced.args["binding"]) if e.agent == a.produced.args["te"]]
+    asks = [e for _, e in _before(w, p, "EvidenceRequested", a.produced.args["te"], ae=a.produced.agent,
+                                  binding=a.produced.args["binding"])]
     return asks[-1] if asks else None
 
 
@@ -105,9 +106,9 @@ def _contexts_on(w: "World", conn: str) -> list[str]:
 
 def _recorded_expected(w: "World", a: Acceptance, ctx: Optional[str]) -> list[bytes]:
     out = []
-    for _, e in _before(w, a.index, "BindingChecked", conn=a.conn) + _before(w, a.index, "EvidenceForwarded",
-                                                                             conn=a.conn):
-        if e.agent == a.rp and (ctx is None or e.args["ctx"] == ctx):
+    for _, e in _before(w, a.index, "BindingChecked", a.rp, conn=a.conn) + _before(w, a.index, "EvidenceForwarded",
+                                                                                   a.rp, conn=a.conn):
+        if ctx is None or e.args["ctx"] == ctx:
             out.append(e.get_bytes("expected_binding"))
     return out
 
@@ -115,7 +116,7 @@ def _recorded_expected(w: "World", a: Acceptance, ctx: Optional[str]) -> list[by
 def _other_label(w: "World", a: Acceptance) -> Optional[str]:
     """Without secrets: the label under which the requester's binding comparison matched, when it is
     not the profile's exporter label (the binding is then not this connection's binding, §5.1)."""
-    checked = [e for _, e in _before(w, a.index, "BindingChecked", conn=a.conn, ctx=a.ctx) if e.agent == a.rp]
+    checked = [e for _, e in _before(w, a.index, "BindingChecked", a.rp, conn=a.conn, ctx=a.ctx)]
     if checked and checked[-1].args["label"] != w.exporter_label:
         return checked[-1].args["label"]
     return None
@@ -144,9 +145,7 @@ def evidence_integrity(w: "World") -> list[Finding]:
             out.append((a.index, f"Evidence {a.evidence} was produced by no Attesting Environment"))
             continue
         if a.kind == "evidence":
-            for _, c in _before(w, a.index, "BindingChecked", conn=a.conn, ctx=a.ctx):
-                if c.agent != a.rp:
-                    continue
+            for _, c in _before(w, a.index, "BindingChecked", a.rp, conn=a.conn, ctx=a.ctx):
                 if c.args["cmw_binding"] != a.produced.args["binding"] or (
                         c.args["cmw_aik_hash"] and c.args["cmw_aik_hash"] != a.produced.args["aik_hash"]):
                     out.append((a.index, f"claims read from {a.evidence} differ from those the AE signed"))
@@ -204,7 +203,7 @@ def request_binding(w: "World") -> list[Finding]:
     this context on this connection, and the Evidence's binding is the one for that context."""
     out: list[Finding] = []
     for a in acceptances(w):
-        sent = [e for _, e in _before(w, a.index, "RequestSent", conn=a.conn, ctx=a.ctx) if e.agent == a.rp]
+        sent = [e for _, e in _before(w, a.index, "RequestSent", a.rp, conn=a.conn, ctx=a.ctx)]
         if not sent:
             out.append((a.index, "accepted without having sent a request with this context"))
             continue
@@ -259,7 +258,7 @@ def aik_in_tee(w: "World") -> list[Finding]:
         if a.produced is None or a.aik is None:
             out.append((a.index, "no Evidence producer or no AIK to relate"))
             continue
-        if not [e for _, e in _before(w, a.index, "AikGenerated", aik=a.aik.hex()) if e.agent == a.produced.agent]:
+        if not _before(w, a.index, "AikGenerated", a.produced.agent, aik=a.aik.hex()):
             out.append((a.index, f"AIK is not a key of {a.produced.agent}, which produced the Evidence"))
     return out
 
@@ -300,10 +299,9 @@ def attest_before_data(w: "World") -> list[Finding]:
     for i, e in enumerate(w.done):
         if e.name not in ("ApplicationDataSent", "ApplicationDataReceived") or not w.honest(e.agent):
             continue
-        chans = [c for _, c in _before(w, i, "ChannelEstablished", conn=e.args["conn"]) if c.agent == e.agent]
+        chans = [c for _, c in _before(w, i, "ChannelEstablished", e.agent, conn=e.args["conn"])]
         required = set(chans[-1].args["attest"]) if chans else set()
-        done = {c.args["attester"] for _, c in _before(w, i, "AttestationCompleted", conn=e.args["conn"])
-                if c.agent == e.agent}
+        done = {c.args["attester"] for _, c in _before(w, i, "AttestationCompleted", e.agent, conn=e.args["conn"])}
         if required - done:
             out.append((i, f"{e.agent}: {e.name} on {e.args['conn']} before attestation of "
                            f"{sorted(required - done)} completed"))
@@ -315,7 +313,7 @@ def reattestation_fresh(w: "World") -> list[Finding]:
     """Evidence accepted for a request was generated after the requester sent that request."""
     out: list[Finding] = []
     for a in acceptances(w):
-        sent = [i for i, e in _before(w, a.index, "RequestSent", conn=a.conn, ctx=a.ctx) if e.agent == a.rp]
+        sent = [i for i, _ in _before(w, a.index, "RequestSent", a.rp, conn=a.conn, ctx=a.ctx)]
         if sent and a.produced is not None and w.index_of(a.produced) < sent[-1]:
             out.append((a.index, f"Evidence {a.evidence} predates the request it answers"))
     return out
@@ -328,8 +326,8 @@ def verifier_nonce_fresh(w: "World") -> list[Finding]:
     for i, e in enumerate(w.done):
         if e.name != "EvidenceAppraised" or not e.args["nonce"] or not w.honest(e.agent):
             continue
-        issued = [x for _, x in _before(w, i, "NonceIssued", nonce=e.args["nonce"]) if x.agent == e.agent]
-        used = [x for _, x in _before(w, i, "EvidenceAppraised", nonce=e.args["nonce"]) if x.agent == e.agent]
+        issued = _before(w, i, "NonceIssued", e.agent, nonce=e.args["nonce"])
+        used = _before(w, i, "EvidenceAppraised", e.agent, nonce=e.args["nonce"])
         if not issued:
             out.append((i, "nonce was not issued by this Verifier"))
         elif used:
@@ -342,10 +340,7 @@ def no_resumption(w: "World") -> list[Finding]:
     """No ticket is issued or kept on a connection that requires attestation, and no connection resumes
     a ticket of such a connection (no attestation state is inherited)."""
     out: list[Finding] = []
-
-    def requires(agent: str, conn: str) -> bool:
-        return bool(w.conn_attest(agent, conn))
-
+    requires = w.conn_requires_attestation
     for i, e in enumerate(w.done):
         if not w.honest(e.agent):
             continue

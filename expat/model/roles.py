@@ -230,6 +230,13 @@ def _ok(cond: object, reason: str) -> Optional[str]:
     return None if cond else reason
 
 
+def _answers(appraisal: "Event", sent: "Event", ev: "Event") -> bool:
+    """``appraisal`` is the Verifier's answer, to ``ev``'s agent and with ``ev``'s status, for the Evidence
+    that agent ``sent`` it (EvidenceForwarded or EvidenceSubmitted)."""
+    return (appraisal.agent == sent.args["verifier"] and appraisal.args["cmw"] == sent.args["cmw"]
+            and appraisal.args["to"] == ev.agent and appraisal.args["status"] == ev.args["status"])
+
+
 # Endpoint
 
 @guard
@@ -341,8 +348,8 @@ def attestation_was_offered(w: "World", ev: "Event") -> Optional[str]:
 
 @guard
 def peer_is_attester(w: "World", ev: "Event") -> Optional[str]:
-    peer_side = "client" if w.side(ev.agent, ev.args["conn"]) == "server" else "server"
-    return _ok(peer_side in w.conn_attest(ev.agent, ev.args["conn"]) or not w.conn_attest(ev.agent, ev.args["conn"]),
+    attest = w.conn_attest(ev.agent, ev.args["conn"])
+    return _ok(w.peer_side(ev.agent, ev.args["conn"]) in attest or not attest,
                "peer is not expected to attest on this connection")
 
 
@@ -398,9 +405,7 @@ def result_from_verifier(w: "World", ev: "Event") -> Optional[str]:
     appraisal = w.appraisal(ev.args["result"])
     if fwd is None or appraisal is None:
         return "no Verifier issued this result"
-    return _ok(appraisal.agent == fwd.args["verifier"] and appraisal.args["cmw"] == fwd.args["cmw"]
-               and appraisal.args["to"] == ev.agent and appraisal.args["status"] == ev.args["status"],
-               "result is not the Verifier's answer for the forwarded Evidence")
+    return _ok(_answers(appraisal, fwd, ev), "result is not the Verifier's answer for the forwarded Evidence")
 
 
 @guard
@@ -423,8 +428,8 @@ def status_affirming(w: "World", ev: "Event") -> Optional[str]:
 @guard
 def completes_peer_direction(w: "World", ev: "Event") -> Optional[str]:
     acc = w.rp_accepted(ev.agent, ev.args["conn"], ev.args["ctx"])
-    peer_side = "client" if w.side(ev.agent, ev.args["conn"]) == "server" else "server"
-    return _ok(acc is not None and acc.args["cmw"] == ev.args["cmw"] and ev.args["attester"] == peer_side,
+    return _ok(acc is not None and acc.args["cmw"] == ev.args["cmw"]
+               and ev.args["attester"] == w.peer_side(ev.agent, ev.args["conn"]),
                "completion does not name the accepted attestation of the peer")
 
 
@@ -467,9 +472,8 @@ def same_spontaneity(w: "World", ev: "Event") -> Optional[str]:
 def result_for_submitted_evidence(w: "World", ev: "Event") -> Optional[str]:
     sub = w.te_submitted(ev.agent, ev.args["conn"], ev.args["ctx"])
     appraisal = w.appraisal(ev.args["result"])
-    return _ok(sub is not None and appraisal is not None and appraisal.args["cmw"] == sub.args["cmw"]
-               and appraisal.agent == sub.args["verifier"] and appraisal.args["to"] == ev.agent
-               and appraisal.args["status"] == ev.args["status"], "result is not for the submitted Evidence")
+    return _ok(sub is not None and appraisal is not None and _answers(appraisal, sub, ev),
+               "result is not for the submitted Evidence")
 
 
 @guard

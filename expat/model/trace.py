@@ -61,6 +61,15 @@ class Trace:
     def lines(self) -> list[str]:
         return [dumps(self.header)] + [dumps(e.to_json()) for e in self.events]
 
+    def text(self) -> str:
+        return "\n".join(self.lines()) + "\n"
+
+    def write(self, path: str | Path) -> Path:
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(self.text(), encoding="ascii")
+        return p
+
 
 class TraceRecorder:
     """Collects events as the reference implementation runs.
@@ -107,13 +116,10 @@ class TraceRecorder:
         return self.trace().lines()
 
     def text(self) -> str:
-        return "\n".join(self.lines()) + "\n"
+        return self.trace().text()
 
     def write(self, path: str | Path) -> Path:
-        p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(self.text(), encoding="ascii")
-        return p
+        return self.trace().write(path)
 
 
 class TraceFormatError(ValueError):

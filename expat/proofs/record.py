@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 import expat
-from expat.proofs.analysis import Row, VariantReport, z3_version
+from expat.proofs.analysis import Row, VariantReport, counterexample_name, z3_version
 from expat.proofs.search import Bound
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,8 +45,8 @@ def write_verdicts(bound: Bound, rows: list[Row], reports: list[VariantReport], 
     keep = set()
     for rep in reports:
         for prop, trace in sorted(rep.counterexamples.items()):
-            path = root / f"proofs/counterexamples/{rep.variant}--{prop}.jsonl"
-            path.write_text("\n".join(trace.lines()) + "\n", encoding="ascii")
+            path = root / counterexample_name(rep.variant, prop)
+            path.write_text(trace.text(), encoding="ascii")
             keep.add(path.name)
             written.append(path)
     names = {rep.variant for rep in reports}

@@ -96,8 +96,9 @@ class Scenario:
             self.e("RequestReceived", te, **args)
 
     def evidence(self, conn: str, te: str, ae: str, ctx: bytes, key: bytes, cmw: str, binding: bytes,
-                 spontaneous: bool = False, produce: bool = True) -> None:
-        self.e("EvidenceRequested", te, conn=conn, ctx=ctx, ae=ae, binding=binding, aik=key, spontaneous=spontaneous)
+                 spontaneous: bool = False, produce: bool = True, exported_value: bytes | None = None) -> None:
+        self.e("EvidenceRequested", te, conn=conn, ctx=ctx, ae=ae, binding=binding, aik=key, spontaneous=spontaneous,
+               exported_value=exported_value)
         if produce:
             self.e("EvidenceProduced", ae, cmw=cmw, te=te, binding=binding, aik_hash=H(key), attestation_key="ak-" + ae)
 
@@ -160,9 +161,6 @@ class Scenario:
             self.check(conn, rp, ctx, b, b, key)
         self.e("AttestationResultReceived", rp, conn=conn, ctx=ctx, result=result, status="affirming")
         self.complete(conn, ctx, "client" if rp_side == "server" else "server", result, rp, te)
-
-    def write(self) -> Path:
-        return self.rec.write(HERE / f"{self.name}.jsonl")
 
 
 # --- real Exported Authenticator (RFC 9261 §5), built independently of expat's EA code ---------
@@ -257,10 +255,7 @@ def honest_secrets() -> Scenario:
     req = real_request(ctx)
     s.request("c1", "server", "client", ctx, "server", request=req)
     ev, b = real_binding(ems, ctx, spki)
-    s.e("EvidenceRequested", "client", conn="c1", ctx=ctx, ae="client-ae", binding=b, aik=spki, spontaneous=False,
-        exported_value=ev)
-    s.e("EvidenceProduced", "client-ae", cmw="ev-1", te="client", binding=b, aik_hash=H(spki),
-        attestation_key="ak-client-ae")
+    s.evidence("c1", "client", "client-ae", ctx, spki, "ev-1", b, exported_value=ev)
     auth = real_authenticator(ems, ctx, req, ident, b"\x82\x19\xfd\xe7\x44\x23\x47\xda\x55")
     leaf = ident.leaf.public_bytes(serialization.Encoding.DER)
     s.send_accept("c1", "client", "server", ctx, spki, "evidence", "ev-1", authenticator=auth, certificate=leaf)
@@ -511,9 +506,7 @@ def attack_aik_misuse() -> Scenario:
     s.e("NonceIssued", "verifier", nonce=ctx, to="server")
     s.request("c1", "server", "mallory", ctx, "server")
     b = synthetic_binding("c1", ctx, kc)
-    s.e("EvidenceRequested", "mallory", conn="c1", ctx=ctx, ae="client-ae", binding=b, aik=kc, spontaneous=False)
-    s.e("EvidenceProduced", "client-ae", cmw="ev-1", te="mallory", binding=b, aik_hash=H(kc),
-        attestation_key="ak-client-ae")
+    s.evidence("c1", "mallory", "client-ae", ctx, kc, "ev-1", b)
     s.send_accept("c1", "mallory", "server", ctx, kc, "evidence", "ev-1")
     s.check("c1", "server", ctx, b, b, kc)
     s.appraise("c1", "server", "verifier", ctx, "ev-1", "ar-1", b, nonce=ctx)
