@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, NoReturn, Union
 
-from expat.errors import Alert, ProtocolError, error_class
+from expat.errors import Alert, error_class
 
 REGISTRY: dict[str, "Check"] = {}
 
@@ -70,7 +70,3 @@ def check(id: str, section: str, alert: Alert, summary: str) -> Check:
     c = Check(id=id, section=section, alert=alert, summary=summary, module=module)
     REGISTRY[id] = c
     return c
-
-
-def is_protocol_error(exc: BaseException) -> bool:
-    return isinstance(exc, ProtocolError)

@@ -111,6 +111,18 @@ def test_wrong_message_type():
             Alert.unexpected_message)
 
 
+def test_wrong_message_type_names_both_types():
+    cv = CertificateVerify(0x0403, b"x").raw
+    fin = Finished(bytes(32)).raw
+    for decode, wire, text in ((Certificate.decode, cv, "expected certificate, got certificate_verify"),
+                               (CertificateVerify.decode, fin, "expected certificate_verify, got finished"),
+                               (Finished.decode, cv, "expected finished, got certificate_verify"),
+                               (decode_request, fin, "expected certificate_request/client_certificate_request, "
+                                                     "got finished")):
+        assert _raises(lambda: decode(wire), UnexpectedMessage, "rfc8446-4-handshake-type",
+                       Alert.unexpected_message).reason == text
+
+
 def test_duplicate_extension_in_request_and_entry():
     ext = Extension(13, b"\x00\x02\x04\x03").encode()
     body = b"\x00" + (2 * len(ext)).to_bytes(2, "big") + ext + ext

@@ -67,6 +67,13 @@ def test_writer_refuses_out_of_range_values():
     _fails(lambda: Writer().uint16(-1), "rfc8446-3.4-encode-bounds", Alert.internal_error, InternalError)
     _fails(lambda: Writer().opaque8(bytes(256)), "rfc8446-3.4-encode-bounds", Alert.internal_error, InternalError)
     _fails(lambda: Writer().opaque16(b"", 2, 10), "rfc8446-3.4-encode-bounds", Alert.internal_error, InternalError)
+    # the range is checked before the element size
+    assert _fails(lambda: Writer().vector(2, b"abc", 0, 2, "v", 2), "rfc8446-3.4-encode-bounds", Alert.internal_error,
+                  InternalError).reason == "v length 3 outside <0..2>"
+    assert _fails(lambda: Writer().vector(2, b"abc", 0, 10, "v", 2), "rfc8446-3.4-encode-bounds", Alert.internal_error,
+                  InternalError).reason == "v length 3 not a multiple of 2"
+    assert _fails(lambda: Writer().uint16(0x10000, "f"), "rfc8446-3.4-encode-bounds", Alert.internal_error,
+                  InternalError).reason == "f value 65536 does not fit uint16"
 
 
 def test_sub_reader_is_confined_to_its_vector():

@@ -14,7 +14,6 @@ background-check model, §7.3 application data only after attestation) then run 
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,26 +161,8 @@ def attester(fx: AttestationFixture, conn: tls.TlsConnection, index: int) -> Con
 
 
 def loopback_connection(fx: AttestationFixture, server: tls.TlsServer) -> tuple[tls.TlsConnection, tls.TlsConnection]:
-    """(client, server) TLS 1.3 connections to a running ``server``; the server side handshakes in a
-    short-lived thread (the listener and its SSL context are reused, as a deployed server would)."""
-    box: dict[str, Any] = {}
-
-    def accept() -> None:
-        try:
-            box["server"] = server.accept()
-        except BaseException as e:  # re-raised below
-            box["error"] = e
-
-    t = threading.Thread(target=accept, name="expat-perf-accept")
-    t.start()
-    try:
-        client = tls.connect(server.address, fx.client_config)
-    finally:
-        t.join(fx.timeout + 1)
-    if "server" not in box:
-        client.close()
-        raise box.get("error") or TimeoutError("server side did not complete its handshake")
-    return client, box["server"]
+    """(client, server) TLS 1.3 connections to a running ``server`` (:func:`expat.reference.tls.connect_pair`)."""
+    return tls.connect_pair(server, fx.client_config)
 
 
 def attested_connection_sequential(fx: AttestationFixture, index: int = 0,

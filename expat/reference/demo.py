@@ -28,7 +28,7 @@ from expat.reference.framing import FramedChannel, FrameType
 from expat.reference.keyschedule import CIPHER_SUITE_HASH
 from expat.reference.messages import HandshakeType, SignatureScheme, decode_request, signature_algorithms
 
-DEMO_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256")
+DEMO_SUITES = tls.TLS13_CIPHER_SUITES  # the suites expat offers
 DEMO_KEYS = pki.KEY_KINDS  # p256, p384, ed25519
 STEPS_PER_ROUND = 7
 CONTEXT_PREFIX = 8  # bytes of context / SPKI hash shown in the account

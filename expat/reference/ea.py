@@ -43,6 +43,7 @@ from expat.reference.messages import (
     HandshakeType,
     SignatureScheme,
     decode_request,
+    find_extension,
     handshake_type_name,
     scheme_name,
     split_handshakes,
@@ -360,10 +361,7 @@ class ValidatedAuthenticator:
         return tuple(e.type for e in self.entry_extensions[0]) if self.entry_extensions else ()
 
     def first_entry_extension(self, ext_type: int) -> Extension | None:
-        for e in (self.entry_extensions[0] if self.entry_extensions else ()):
-            if e.type == ext_type:
-                return e
-        return None
+        return find_extension(self.entry_extensions[0] if self.entry_extensions else (), ext_type)
 
     @property
     def refusal_alert(self) -> Alert | None:
@@ -402,10 +400,6 @@ def _parse_answered_request(request: bytes, sender_role: str) -> CertificateRequ
                          lambda: f"a {sender_role} answers {handshake_type_name(expected)}, "
                                  f"got {handshake_type_name(req.msg_type)}")
     return req
-
-
-def _leaf_public_key(cert_der: bytes) -> Any:
-    return _leaf_key_info(cert_der)[0]
 
 
 @functools.lru_cache(maxsize=128)
@@ -630,12 +624,9 @@ class EASession:
             self._keys[sender_role] = authenticator_keys(self.exporter, sender_role)
         return self._keys[sender_role]
 
-    def _known_contexts(self) -> set[bytes]:
-        return (set(self.issued_requests) | self.received_request_contexts | self.created_contexts
-                | self.validated_contexts)
-
     def _is_known(self, ctx: bytes) -> bool:
-        """``ctx in self._known_contexts()`` without building the union (O(1) per call)."""
+        """``ctx`` is in any of the session's context sets (requests issued or received, authenticators
+        created or validated)."""
         return (ctx in self.issued_requests or ctx in self.received_request_contexts
                 or ctx in self.created_contexts or ctx in self.validated_contexts)
 
@@ -667,8 +658,8 @@ class EASession:
             REQUEST_EXTENSIONS.require(e.type in allowed, "extension {} is not allowed in a {}",
                                        e.type, msg_cls.__name__)
             e.view()  # known request extensions must be well-formed
-        sigalgs = next((e for e in exts if e.type == ExtensionType.signature_algorithms), None)
-        REQUEST_SIGALGS.require(sigalgs is not None, "signature_algorithms is required in a request")
+        REQUEST_SIGALGS.require(find_extension(exts, ExtensionType.signature_algorithms) is not None,
+                                "signature_algorithms is required in a request")
         ctx = self._fresh_context(REQUEST_CTX_UNIQUE) if context is None else bytes(context)
         REQUEST_CTX_UNIQUE.require(ctx not in self.issued_requests and ctx not in self.received_request_contexts,
                                    "context already used by a request on this connection")

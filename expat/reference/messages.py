@@ -336,12 +336,16 @@ def split_handshakes(data: bytes, what: str = "handshake messages") -> list[Hand
     return out
 
 
+def _require_type(msg_type: int, expected: Sequence[int]) -> None:
+    if msg_type not in expected:
+        MESSAGE_TYPE.fail("expected {}, got {}", "/".join(handshake_type_name(t) for t in expected),
+                          handshake_type_name(msg_type))
+
+
 def _single(data: bytes, expected: Sequence[int], what: str) -> Handshake:
     r = Reader(data, what)
     hs = Handshake.read(r)
-    if hs.msg_type not in expected:
-        MESSAGE_TYPE.fail("expected {}, got {}", "/".join(handshake_type_name(t) for t in expected),
-                          handshake_type_name(hs.msg_type))
+    _require_type(hs.msg_type, expected)
     r.finish()
     return hs
 
@@ -479,8 +483,7 @@ class Certificate(_Message):
 
     @classmethod
     def from_handshake(cls, hs: Handshake) -> "Certificate":
-        MESSAGE_TYPE.require(hs.msg_type == cls.MSG_TYPE,
-                             lambda: f"expected certificate, got {handshake_type_name(hs.msg_type)}")
+        _require_type(hs.msg_type, (cls.MSG_TYPE,))
         r = Reader(hs.body, "Certificate")
         ctx = r.opaque8(field="certificate_request_context")
         lst = r.sub(3, 0, 0xFFFFFF, "certificate_list")
@@ -518,8 +521,7 @@ class CertificateVerify(_Message):
 
     @classmethod
     def from_handshake(cls, hs: Handshake) -> "CertificateVerify":
-        MESSAGE_TYPE.require(hs.msg_type == cls.MSG_TYPE,
-                             lambda: f"expected certificate_verify, got {handshake_type_name(hs.msg_type)}")
+        _require_type(hs.msg_type, (cls.MSG_TYPE,))
         r = Reader(hs.body, "CertificateVerify")
         algorithm = r.uint16("algorithm")
         signature = r.opaque16(field="signature")
@@ -551,8 +553,7 @@ class Finished(_Message):
 
     @classmethod
     def from_handshake(cls, hs: Handshake, hash_length: int | None = None) -> "Finished":
-        MESSAGE_TYPE.require(hs.msg_type == cls.MSG_TYPE,
-                             lambda: f"expected finished, got {handshake_type_name(hs.msg_type)}")
+        _require_type(hs.msg_type, (cls.MSG_TYPE,))
         if hash_length is not None:
             FINISHED_LENGTH.require(len(hs.body) == hash_length,
                                     "verify_data is {} bytes, expected {}", len(hs.body), hash_length)

@@ -69,21 +69,24 @@ def _sign_hash(key: PrivateKey):
     return {"ed25519": None, "p256": hashes.SHA256(), "p384": hashes.SHA384()}[kind]
 
 
-def spki_der(key: PrivateKey | PublicKey | x509.Certificate) -> bytes:
-    """DER SubjectPublicKeyInfo of a key or certificate."""
+def _public_key(key: PrivateKey | PublicKey | x509.Certificate) -> PublicKey:
+    """The public key of a private key or certificate (a public key as it is)."""
     if isinstance(key, x509.Certificate):
         key = key.public_key()
     if hasattr(key, "public_key"):
         key = key.public_key()
+    return key
+
+
+def spki_der(key: PrivateKey | PublicKey | x509.Certificate) -> bytes:
+    """DER SubjectPublicKeyInfo of a key or certificate."""
+    key = _public_key(key)
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def raw_public_key(key: PrivateKey | PublicKey | x509.Certificate) -> bytes:
     """The subjectPublicKey BIT STRING contents (0x04||X||Y for EC, 32 bytes for Ed25519)."""
-    if isinstance(key, x509.Certificate):
-        key = key.public_key()
-    if hasattr(key, "public_key"):
-        key = key.public_key()
+    key = _public_key(key)
     if isinstance(key, ed25519.Ed25519PublicKey):
         return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
@@ -132,10 +135,9 @@ def issue_certificate(*, subject_cn: str, subject_key: PublicKey, issuer_cn: str
 
 
 @dataclass
-class Identity:
-    """A private key with its certificate chain (leaf first, root last, root included)."""
+class CertificateChain:
+    """A certificate chain, leaf first and root last (a self-signed chain is its one certificate)."""
 
-    key: PrivateKey
     chain: list[x509.Certificate]
 
     @property
@@ -146,21 +148,30 @@ class Identity:
     def root(self) -> x509.Certificate:
         return self.chain[-1]
 
+    def _sent_chain(self, include_root: bool) -> list[x509.Certificate]:
+        """The chain an endpoint sends: without the root (the peer's anchor) unless asked or self-signed."""
+        return self.chain if include_root else self.chain[:-1] or self.chain
+
+    def chain_der(self, include_root: bool = False) -> list[bytes]:
+        return [c.public_bytes(serialization.Encoding.DER) for c in self._sent_chain(include_root)]
+
+
+@dataclass
+class Identity(CertificateChain):
+    """A private key with its certificate chain (leaf first, root last, root included)."""
+
+    key: PrivateKey
+
     @property
     def kind(self) -> str:
         return key_kind(self.key)
-
-    def chain_der(self, include_root: bool = False) -> list[bytes]:
-        certs = self.chain if include_root else self.chain[:-1] or self.chain
-        return [c.public_bytes(serialization.Encoding.DER) for c in certs]
 
     def key_pem(self) -> bytes:
         return self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                       serialization.NoEncryption())
 
     def chain_pem(self, include_root: bool = False) -> bytes:
-        certs = self.chain if include_root else self.chain[:-1] or self.chain
-        return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
+        return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in self._sent_chain(include_root))
 
     def root_pem(self) -> bytes:
         return self.root.public_bytes(serialization.Encoding.PEM)

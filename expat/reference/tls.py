@@ -596,27 +596,33 @@ def connect(address: tuple[str, int], config: TlsConfig) -> TlsConnection:
 
 
 def loopback_pair(server_config: TlsConfig, client_config: TlsConfig) -> tuple[TlsConnection, TlsConnection]:
-    """A connected (client, server) pair over 127.0.0.1; the server handshakes in a thread."""
+    """A connected (client, server) pair over 127.0.0.1 on a listener of its own."""
+    with TlsServer(server_config) as server:
+        return connect_pair(server, client_config)
+
+
+def connect_pair(server: TlsServer, client_config: TlsConfig) -> tuple[TlsConnection, TlsConnection]:
+    """(client, server) connections to a running ``server``; the server side handshakes in a thread
+    (the listener and its SSL context are reused, as a deployed server would)."""
     result: dict[str, object] = {}
 
-    with TlsServer(server_config) as server:
-        def serve() -> None:
-            try:
-                result["server"] = server.accept()
-            except BaseException as e:  # re-raised in the caller
-                result["error"] = e
-
-        t = threading.Thread(target=serve, name="expat-tls-accept", daemon=True)
-        t.start()
+    def serve() -> None:
         try:
-            client = connect(server.address, client_config)
-        except BaseException:
-            t.join(server_config.timeout + 1)
-            srv = result.get("server")
-            if isinstance(srv, TlsConnection):
-                srv.close()
-            raise
-        t.join(server_config.timeout + 1)
+            result["server"] = server.accept()
+        except BaseException as e:  # re-raised in the caller
+            result["error"] = e
+
+    t = threading.Thread(target=serve, name="expat-tls-accept", daemon=True)
+    t.start()
+    try:
+        client = connect(server.address, client_config)
+    except BaseException:
+        t.join(server.config.timeout + 1)
+        srv = result.get("server")
+        if isinstance(srv, TlsConnection):
+            srv.close()
+        raise
+    t.join(server.config.timeout + 1)
     if "error" in result or "server" not in result:
         client.close()
         err = result.get("error")

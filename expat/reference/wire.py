@@ -200,9 +200,7 @@ class Writer:
         return self
 
     def uint(self, width: int, value: int, field: str = "integer") -> "Writer":
-        if not (isinstance(value, int) and 0 <= value <= _WIDTH_MAX[width]):
-            ENCODE_BOUNDS.fail("{} value {!r} does not fit uint{}", field, value, 8 * width)
-        self._parts.append(value.to_bytes(width, "big"))
+        self._parts.append(encode_uint(width, value, field))
         return self
 
     def uint8(self, value: int, field: str = "uint8") -> "Writer":

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Protocol, runtime_checkable
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from expat.checks import check
@@ -88,23 +88,10 @@ class AikSigner:
 
 
 @dataclass
-class AikIdentity:
+class AikIdentity(pki.CertificateChain):
     """The AIK's certificate chain (leaf first; root last unless self-signed) and its signer."""
 
-    chain: list[x509.Certificate]
     signer: AikSigner
-
-    @property
-    def leaf(self) -> x509.Certificate:
-        return self.chain[0]
-
-    @property
-    def root(self) -> x509.Certificate:
-        return self.chain[-1]
-
-    def chain_der(self, include_root: bool = False) -> list[bytes]:
-        certs = self.chain if include_root or len(self.chain) == 1 else self.chain[:-1]
-        return [c.public_bytes(serialization.Encoding.DER) for c in certs]
 
 
 @runtime_checkable
