@@ -14,11 +14,14 @@ import hmac
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+import pytest
+
 import expat  # noqa: F401  (before OpenSSL: sets OPENSSL_CONF)
 from expat.errors import Alert, ProtocolError
-from expat.reference import ea
-from expat.reference.attestation.endpoint import AttestedEndpoint
+from expat.reference import ea, messages
+from expat.reference.attestation.endpoint import OFFERED_SCHEMES, PEER_REFUSED, AttestedEndpoint
 from expat.reference.attestation.scenario import RunResult, Scenario, run, scenario_from_options
+from expat.reference.framing import FrameType
 from expat.reference.messages import Certificate, CertificateEntry, CertificateVerify, Extension, Finished
 
 SEED = b"attestation-tests"
@@ -105,6 +108,25 @@ def assert_accepted(result: RunResult) -> None:
     assert all(o.accepted and o.status == "affirming" for o in result.outcomes)
     assert result.received["server"] == result.scenario.app_data
     assert result.received["client"] == result.scenario.app_data[::-1]
+
+
+def plain_request(rp: AttestedEndpoint, extra: Sequence[Extension] = (), allow: tuple[int, ...] = ()) -> bytes:
+    """Send a request without the cmw_attestation offer (unless ``extra`` adds it), its context from the
+    Verifier as the profile wants."""
+    request = rp.session.request([messages.signature_algorithms(OFFERED_SCHEMES), *extra],
+                                 context=rp.verifier.service.challenge(), allow=allow)
+    rp.channel.send(FrameType.ea_request, request)
+    return request
+
+
+def rejected_and_peer_told(rp: AttestedEndpoint, att: AttestedEndpoint, request: bytes, alert: Alert) -> None:
+    """accept_authenticator raises; the attester learns the same alert from an ea_alert frame."""
+    try:
+        rp.accept_authenticator(request)
+    finally:
+        with pytest.raises(ProtocolError) as told:
+            att.await_outcome()
+        assert (told.value.check, told.value.alert) == (PEER_REFUSED.id, alert)
 
 
 # --- a non-conforming peer ---------------------------------------------------------------------------

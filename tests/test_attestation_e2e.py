@@ -13,14 +13,13 @@ import hashlib
 import pytest
 
 from attestation_support import (assert_accepted, assert_rejected, cmw_extension, drive, forge_authenticator,
-                                 run_with, scenario)
+                                 plain_request, rejected_and_peer_told, run_with, scenario)
 from expat.errors import Alert, ProtocolError
 from expat.profile import get_profile
-from expat.reference import ea, messages, pki
+from expat.reference import ea, pki
 from expat.reference.attestation import binding as binding_mod
 from expat.reference.attestation import cmw, cose
-from expat.reference.attestation.endpoint import (FIRST_ENTRY_ONLY, OFFERED_SCHEMES, PEER_REFUSED, AttestedEndpoint,
-                                                  VerifierHandle)
+from expat.reference.attestation.endpoint import FIRST_ENTRY_ONLY, AttestedEndpoint, VerifierHandle
 from expat.reference.attestation.scenario import run
 from expat.reference.attestation.verifier import Verifier
 from expat.reference.framing import FrameType
@@ -137,18 +136,10 @@ def test_wrong_aik_pub_hash_accepted_without_aik_check() -> None:
 
 # --- placement and negotiation ---------------------------------------------------------------------------
 
-def _plain_request(rp: AttestedEndpoint) -> bytes:
-    """A request without the cmw_attestation offer (context from the Verifier, as the profile wants)."""
-    request = rp.session.request([messages.signature_algorithms(OFFERED_SCHEMES)],
-                                 context=rp.verifier.service.challenge())
-    rp.channel.send(FrameType.ea_request, request)
-    return request
-
-
 def test_unsolicited_cmw_attestation() -> None:
     def fn(eps):
         rp, att = eps["server"], eps["client"]
-        request = _plain_request(rp)
+        request = plain_request(rp)
         received = att.receive(FrameType.ea_request)
         cmw_data, _ = att.produce_attestation(ea.decode_request(received).context)
         chain = att.ae.aik_identity().chain_der()
@@ -160,12 +151,7 @@ def test_unsolicited_cmw_attestation() -> None:
         # ... a non-conforming one sends it anyway
         forged = forge_authenticator(att.session, att.ae.aik_signer(), chain, received, [[cmw_extension(cmw_data)]])
         att.channel.send(FrameType.ea_authenticator, forged)
-        try:
-            rp.accept_authenticator(request)
-        finally:
-            with pytest.raises(ProtocolError) as told:
-                att.await_outcome()
-            assert (told.value.check, told.value.alert) == (PEER_REFUSED.id, Alert.unsupported_extension)
+        rejected_and_peer_told(rp, att, request, Alert.unsupported_extension)
     assert_rejected(drive(scenario(), fn), EXT_SUBSET, Alert.unsupported_extension)
 
 

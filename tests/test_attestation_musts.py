@@ -14,12 +14,13 @@ import dataclasses
 import pytest
 
 from attestation_support import (CMW_CODEPOINT, assert_accepted, assert_rejected, cmw_extension, drive,
-                                 forge_authenticator, independent_binding, run_with, scenario, suite_hash)
+                                 forge_authenticator, independent_binding, plain_request, rejected_and_peer_told,
+                                 run_with, scenario, suite_hash)
 from expat.errors import Alert, ProtocolError
 from expat.profile import get_profile
 from expat.reference import ea, messages, pki
 from expat.reference.attestation import binding as binding_mod
-from expat.reference.attestation.endpoint import OFFERED_SCHEMES, PEER_REFUSED, AttestedEndpoint
+from expat.reference.attestation.endpoint import OFFERED_SCHEMES, AttestedEndpoint
 from expat.reference.attestation.environment import SoftwareAttestingEnvironment
 from expat.reference.attestation.scenario import run
 from expat.reference.framing import FrameType
@@ -60,23 +61,6 @@ def _answer(rp: AttestedEndpoint, att: AttestedEndpoint, request: bytes, entries
     att.channel.send(FrameType.ea_authenticator, auth)
 
 
-def _rejected_and_peer_told(rp: AttestedEndpoint, att: AttestedEndpoint, request: bytes, alert: Alert) -> None:
-    """accept_authenticator raises; the attester learns the same alert from an ea_alert frame."""
-    try:
-        rp.accept_authenticator(request)
-    finally:
-        with pytest.raises(ProtocolError) as told:
-            att.await_outcome()
-        assert (told.value.check, told.value.alert) == (PEER_REFUSED.id, alert)
-
-
-def _plain_request(rp: AttestedEndpoint, extra: list[Extension] = (), allow: tuple[int, ...] = ()) -> bytes:
-    request = rp.session.request([messages.signature_algorithms(OFFERED_SCHEMES), *extra],
-                                 context=rp.verifier.service.challenge(), allow=allow)
-    rp.channel.send(FrameType.ea_request, request)
-    return request
-
-
 # --- §3: the extension -----------------------------------------------------------------------------------
 
 def test_s3_cmw_only_in_first_entry() -> None:
@@ -84,7 +68,7 @@ def test_s3_cmw_only_in_first_entry() -> None:
         rp, att = eps["server"], eps["client"]
         request = rp.request_attestation()
         _answer(rp, att, request, lambda c: [[cmw_extension(c)], [cmw_extension(c)]])
-        _rejected_and_peer_told(rp, att, request, Alert.illegal_parameter)
+        rejected_and_peer_told(rp, att, request, Alert.illegal_parameter)
     assert_rejected(drive(scenario(), fn), FIRST_ENTRY_ONLY, Alert.illegal_parameter)
 
 
@@ -129,7 +113,7 @@ def test_s3_1_offer_signalled_by_empty_extension() -> None:
 def test_s3_1_offer_with_data_rejected_by_attester() -> None:
     def fn(eps):
         rp, att = eps["server"], eps["client"]
-        _plain_request(rp, [Extension(CMW_CODEPOINT, b"\x00")], allow=(CMW_CODEPOINT,))
+        plain_request(rp, [Extension(CMW_CODEPOINT, b"\x00")], allow=(CMW_CODEPOINT,))
         att.answer_request()
     assert_rejected(drive(scenario(), fn), OFFER_EMPTY, Alert.decode_error)
 
@@ -137,9 +121,9 @@ def test_s3_1_offer_with_data_rejected_by_attester() -> None:
 def test_s3_1_unsolicited_cmw_aborts_with_unsupported_extension() -> None:
     def fn(eps):
         rp, att = eps["server"], eps["client"]
-        request = _plain_request(rp)
+        request = plain_request(rp)
         _answer(rp, att, request, lambda c: [[cmw_extension(c)]], forge=True)
-        _rejected_and_peer_told(rp, att, request, Alert.unsupported_extension)
+        rejected_and_peer_told(rp, att, request, Alert.unsupported_extension)
     assert_rejected(drive(scenario(), fn), EXT_SUBSET, Alert.unsupported_extension)
 
 
@@ -147,7 +131,7 @@ def test_s3_1_unknown_extension_in_request_ignored() -> None:
     """The attester ignores a request extension it does not know (0xFFFE) and attests normally."""
     def fn(eps):
         rp, att = eps["server"], eps["client"]
-        request = _plain_request(rp, [Extension(CMW_CODEPOINT, b""), Extension(0xFFFE, b"\x01\x02")],
+        request = plain_request(rp, [Extension(CMW_CODEPOINT, b""), Extension(0xFFFE, b"\x01\x02")],
                                  allow=(CMW_CODEPOINT, 0xFFFE))
         att.answer_request()
         return rp.accept_authenticator(request), request

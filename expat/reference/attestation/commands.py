@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 
@@ -150,7 +151,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "profile": s.profile.variant_name(), "cipher_suite": result.cipher_suite,
         "attestations": [{"attester": o.direction, "relying_party": "server" if o.direction == "client" else "client",
                           "context": o.ctx.hex(), "binding": o.binding.hex(), "aik_spki_sha256":
-                          __import__("hashlib").sha256(o.aik_spki).hexdigest(), "status": o.status}
+                          hashlib.sha256(o.aik_spki).hexdigest(), "status": o.status}
                          for o in result.outcomes],
         "application_data": {k: len(v) for k, v in result.received.items()},
         "model_check": "conformant" if verdict.conformant else verdict.to_json()["violations"],

@@ -31,7 +31,7 @@ from expat.reference.attestation import binding as binding_mod
 from expat.reference.attestation.tpm.evidence import evidence_facts
 from expat.reference.attestation.environment import AttestingEnvironment
 from expat.reference.attestation.ear import verify_ear_signature
-from expat.reference.attestation.verifier import verify_ear
+from expat.reference.attestation.verifier import first_nonce, verify_ear
 from expat.reference.framing import EaAlert, FramedChannel, FrameType
 from expat.reference.messages import Extension
 
@@ -200,6 +200,16 @@ class AttestedEndpoint:
     def _cmw_ext(self) -> int:
         return self.profile.cmw_attestation_codepoint
 
+    @property
+    def _kind(self) -> str:
+        """What a cmw_attestation carries in this model (traces): Evidence or an Attestation Result."""
+        return "evidence" if self.model == BACKGROUND_CHECK else "result"
+
+    def _binding_nonce(self, ctx: bytes) -> bytes:
+        """The nonce of the -01 binding formula: the Verifier nonce (the context) in the background-check
+        model, empty otherwise (profile.binding_formula)."""
+        return ctx if (self.profile.binding_formula == "01" and self.model == BACKGROUND_CHECK) else b""
+
     def send_alert(self, error: ProtocolError) -> None:
         self.channel.send_alert(error.alert, f"{error.check}: {error.reason}"[:200])
 
@@ -250,17 +260,8 @@ class AttestedEndpoint:
         OFFER_REQUIRED.require(offered is not None, "the request does not offer cmw_attestation")
         if self.ae is None:
             raise ProtocolError("this endpoint has no Attesting Environment", alert=Alert.handshake_failure)
-        cmw_data, binding_value = self.produce_attestation(req.context)
-        ident = self.ae.aik_identity()
-        chain = ident.chain_der()
-        entries = [[Extension(self._cmw_ext(), encode_cmw_attestation(cmw_data))]] + [[] for _ in chain[1:]]
-        authenticator = self.session.authenticate(self.ae.aik_signer(), chain, request, entry_extensions=entries)
-        self.channel.send(FrameType.ea_authenticator, authenticator)
-        self.sent[req.context] = cmw_id(cmw_data)
-        self.emit("AuthenticatorSent", ctx=req.context, aik=pki.spki_der(self.ae.aik_public_key()),
-                  kind="evidence" if self.model == BACKGROUND_CHECK else "result", cmw=cmw_id(cmw_data),
-                  spontaneous=False, authenticator=authenticator)
-        return authenticator
+        cmw_data, _ = self.produce_attestation(req.context)
+        return self._send_attested(req.context, cmw_data, request)
 
     # --- Attester: spontaneous server authenticator (RFC 9261 §3) ------------------------------------
 
@@ -273,16 +274,20 @@ class AttestedEndpoint:
                                 alert=Alert.internal_error)
         ctx = os.urandom(32)
         cmw_data, _ = self.produce_attestation(ctx, spontaneous=True)
-        ident = self.ae.aik_identity()
-        chain = ident.chain_der()
+        return self._send_attested(ctx, cmw_data, None)
+
+    def _send_attested(self, ctx: bytes, cmw_data: bytes, request: bytes | None) -> bytes:
+        """The AIK's authenticator for ``request`` (None: spontaneous, over ``ctx``) with cmw_data in
+        the first CertificateEntry (draft §3); sent and recorded."""
+        assert self.ae is not None
+        chain = self.ae.aik_identity().chain_der()
         entries = [[Extension(self._cmw_ext(), encode_cmw_attestation(cmw_data))]] + [[] for _ in chain[1:]]
-        authenticator = self.session.authenticate(self.ae.aik_signer(), chain, None, entry_extensions=entries,
-                                                  context=ctx)
+        authenticator = self.session.authenticate(self.ae.aik_signer(), chain, request, entry_extensions=entries,
+                                                  context=ctx if request is None else None)
         self.channel.send(FrameType.ea_authenticator, authenticator)
         self.sent[ctx] = cmw_id(cmw_data)
-        self.emit("AuthenticatorSent", ctx=ctx, aik=pki.spki_der(self.ae.aik_public_key()),
-                  kind="evidence" if self.model == BACKGROUND_CHECK else "result", cmw=cmw_id(cmw_data),
-                  spontaneous=True, authenticator=authenticator)
+        self.emit("AuthenticatorSent", ctx=ctx, aik=pki.spki_der(self.ae.aik_public_key()), kind=self._kind,
+                  cmw=cmw_id(cmw_data), spontaneous=request is None, authenticator=authenticator)
         return authenticator
 
     def produce_attestation(self, ctx: bytes, spontaneous: bool = False) -> tuple[bytes, bytes]:
@@ -290,9 +295,9 @@ class AttestedEndpoint:
         assert self.ae is not None
         profile, h = self.profile, self.conn.hash
         aik = self.ae.aik_public_key()
-        nonce = ctx if (profile.binding_formula == "01" and self.model == BACKGROUND_CHECK) else b""
         exported = binding_mod.exported_value(self.conn.exporter, profile, ctx)
-        binding_value = binding_mod.binding(h, profile, binding_mod.public_key_bytes(aik, profile), exported, nonce)
+        binding_value = binding_mod.binding(h, profile, binding_mod.public_key_bytes(aik, profile), exported,
+                                            self._binding_nonce(ctx))
         aik_hash = binding_mod.aik_pub_hash(h, profile, aik)
         self.emit("EvidenceRequested", ctx=ctx, ae=self.ae_agent, binding=binding_value, aik=pki.spki_der(aik),
                   spontaneous=spontaneous, exported_value=exported)
@@ -311,8 +316,8 @@ class AttestedEndpoint:
         ear_cmw, report = self.verifier.service.appraise(evidence, expected_binding=binding_value, nonce=None,
                                                          expected_aik_pub_hash=aik_hash)
         self.recorder.emit("EvidenceAppraised", self.verifier.name, cmw=cmw_id(evidence), result=cmw_id(ear_cmw),
-                           status=_status(report), binding_echo=binding_value, nonce=b"", to=self.agent)
-        self.emit("AttestationResultObtained", ctx=ctx, result=cmw_id(ear_cmw), status=_status(report))
+                           status=report.status.name, binding_echo=binding_value, nonce=b"", to=self.agent)
+        self.emit("AttestationResultObtained", ctx=ctx, result=cmw_id(ear_cmw), status=report.status.name)
         return ear_cmw, binding_value
 
     # --- Relying Party: validate (RFC 9261 §5.2.4, draft §3-§5) -----------------------------------
@@ -329,10 +334,7 @@ class AttestedEndpoint:
             self.emit("AuthenticatorRejected", ctx=ctx, reason=e.check or e.alert.name)
             self.send_alert(e)
             raise
-        self.channel.send(ATTESTATION_OUTCOME, b"\x01" + outcome.ctx)
-        self.completed[self.peer] = outcome
-        self.emit("AttestationCompleted", ctx=outcome.ctx, attester=self.peer, cmw=outcome.cmw)
-        return outcome
+        return self._complete(outcome)
 
     def accept_spontaneous(self, authenticator: bytes | None = None) -> AttestationOutcome:
         """Client only: a server authenticator that answers no request (RFC 9261 §3). With mitigation
@@ -350,6 +352,10 @@ class AttestedEndpoint:
             self.send_alert(e)
             self.emit("ConnectionClosed", reason=e.check or e.alert.name)
             raise
+        return self._complete(outcome)
+
+    def _complete(self, outcome: AttestationOutcome) -> AttestationOutcome:
+        """The peer's attestation passed: tell it (§7.3) and record it."""
         self.channel.send(ATTESTATION_OUTCOME, b"\x01" + outcome.ctx)
         self.completed[self.peer] = outcome
         self.emit("AttestationCompleted", ctx=outcome.ctx, attester=self.peer, cmw=outcome.cmw)
@@ -383,14 +389,13 @@ class AttestedEndpoint:
         cmw_data = decode_cmw_attestation(ext.data)
         leaf = x509.load_der_x509_certificate(v.chain_der[0])
         leaf_key = leaf.public_key()
-        nonce = v.context if (profile.binding_formula == "01" and self.model == BACKGROUND_CHECK) else b""
-        acceptable = binding_mod.acceptable_bindings(self.conn.exporter, profile, v.context, leaf_key, nonce)
+        acceptable = binding_mod.acceptable_bindings(self.conn.exporter, profile, v.context, leaf_key,
+                                                     self._binding_nonce(v.context))
         expected_aik = binding_mod.aik_pub_hash(h, profile, leaf_key)
         aik_spki = pki.spki_der(leaf_key)
-        kind = "evidence" if self.model == BACKGROUND_CHECK else "result"
         # RFC 9261 §5.2.4 passed and cmw_attestation sits where §3 allows: the authenticator is accepted;
         # the attestation itself is judged next (binding, AIK_pub_hash, appraisal).
-        self.emit("AuthenticatorAccepted", ctx=v.context, aik=aik_spki, kind=kind, cmw=cmw_id(cmw_data),
+        self.emit("AuthenticatorAccepted", ctx=v.context, aik=aik_spki, kind=self._kind, cmw=cmw_id(cmw_data),
                   spontaneous=spontaneous, certificate=v.chain_der[0], authenticator=authenticator)
         if self.model == BACKGROUND_CHECK:
             facts = evidence_facts(cmw_data, profile.evidence_claims)
@@ -423,7 +428,7 @@ class AttestedEndpoint:
                 cmw_data, expected_binding=matched if profile.mitigations.check_binding else None,
                 nonce=vnonce, expected_aik_pub_hash=expected_aik if profile.mitigations.check_aik_pub_hash else None)
             self.recorder.emit("EvidenceAppraised", self.verifier.name, cmw=cmw_id(cmw_data), result=cmw_id(ear_cmw),
-                               status=_status(report), binding_echo=cmw_binding or b"", nonce=vnonce or b"",
+                               status=report.status.name, binding_echo=cmw_binding or b"", nonce=vnonce or b"",
                                to=self.agent)
             report.raise_for_status()
             result = verify_ear(ear_cmw, self.verifier.public_key, matched, profile)
@@ -472,17 +477,9 @@ class AttestedEndpoint:
             pass
 
 
-def _status(report: Any) -> str:
-    status = getattr(report, "status", None)
-    return getattr(status, "name", None) or (report.get("status") if isinstance(report, dict) else "none")
-
-
 def _ear_echo(ear_cmw: bytes, verifier_public_key: Any) -> tuple[bytes | None, bytes | None]:
     """The binding and AIK_pub_hash an EAR echoes, after checking the Verifier's signature."""
     result = verify_ear_signature(ear_cmw, verifier_public_key)
     for appraisal in result.submods.values():
-        nonce = appraisal.eat_nonce
-        if isinstance(nonce, list):
-            nonce = nonce[0] if nonce else None
-        return nonce, appraisal.aik_pub_hash
+        return first_nonce(appraisal.eat_nonce), appraisal.aik_pub_hash
     return None, None

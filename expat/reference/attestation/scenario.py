@@ -148,14 +148,14 @@ def _run(s: Scenario, aes: dict[str, Any], recorder: Any, attack: Any) -> RunRes
         result.cipher_suite = client_conn.cipher_suite
         eps: dict[str, AttestedEndpoint] = {}
         try:
+            aik_anchors = [a.aik_identity().root if s.profile.aik_certificate == "device-ca" else a.aik_identity().leaf
+                           for a in aes.values()]
             for side, conn in (("client", client_conn), ("server", server_conn)):
                 ae = aes.get(side)
                 resumed = s.resume is not None and conn.resumed
                 eps[side] = AttestedEndpoint.create(
                     side, conn, s.profile, s.model, conn_id="conn1", recorder=recorder, ae=ae, verifier=vh,
-                    aik_anchors=[a.aik_identity().root for a in aes.values()] if s.profile.aik_certificate ==
-                    "device-ca" else [a.aik_identity().leaf for a in aes.values()],
-                    must_attest=sides, resumed_from=s.resume.ticket if resumed else "-",
+                    aik_anchors=aik_anchors, must_attest=sides, resumed_from=s.resume.ticket if resumed else "-",
                     inherited=s.resume.inherited if resumed else None)
                 if ae is not None:
                     recorder and recorder.emit("AikGenerated", f"{side}-ae", aik=pki.spki_der(ae.aik_public_key()),

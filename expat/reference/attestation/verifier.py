@@ -280,10 +280,8 @@ def verify_ear(ear_bytes: bytes, verifier_public_key: pki.PublicKey, expected_bi
     if profile.passport_binding_echo and profile.mitigations.check_binding:
         if expected_binding is None:
             raise ValueError("profile requires the binding echo: pass expected_binding")
-        echoed = [_first(a.eat_nonce) for a in result.submods.values()]
-        EAR_BINDING_ECHO.require(binding_mod.matches(next((e for e in echoed if e is not None), None),
-                                                     [expected_binding]) and
-                                 all(binding_mod.matches(e, [expected_binding]) for e in echoed),
+        echoed = [first_nonce(a.eat_nonce) for a in result.submods.values()]
+        EAR_BINDING_ECHO.require(bool(echoed) and all(binding_mod.matches(e, [expected_binding]) for e in echoed),
                                  "Attestation Result does not echo this connection's binding")
     if expected_aik_pub_hash is not None and profile.mitigations.check_aik_pub_hash:
         hashes = [a.aik_pub_hash for a in result.submods.values()]
@@ -292,7 +290,8 @@ def verify_ear(ear_bytes: bytes, verifier_public_key: pki.PublicKey, expected_bi
     return result
 
 
-def _first(nonce: bytes | list | None) -> bytes | None:
+def first_nonce(nonce: bytes | list | None) -> bytes | None:
+    """The first eat_nonce of an EAR appraisal (the binding echo; an array's first entry)."""
     if isinstance(nonce, list):
         return nonce[0] if nonce else None
     return nonce

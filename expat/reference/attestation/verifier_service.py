@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from cryptography.hazmat.primitives import serialization
 
 from expat.errors import Alert, ProtocolError, error_class
+from expat.reference import pki
 from expat.reference.attestation.ear import Tier
 from expat.reference.attestation.verifier import AppraisalReport, Verifier
 
@@ -80,9 +81,7 @@ def _handler(verifier: Verifier):
 
         def do_GET(self) -> None:
             if self.path == "/public-key":
-                spki = verifier.public_key().public_bytes(serialization.Encoding.DER,
-                                                          serialization.PublicFormat.SubjectPublicKeyInfo)
-                self._send(200, {"spki": spki.hex()})
+                self._send(200, {"spki": pki.spki_der(verifier.public_key()).hex()})
             else:
                 self._send(404, {"error": "not-found", "reason": self.path})
 

@@ -76,6 +76,12 @@ def _verify(public: st.EccPublic, signature: bytes, data: bytes, what: str) -> N
         TPM_SIGNATURE.fail(f"the {what} signature does not verify under the AK")
 
 
+def _quotes(quote: st.Attest, pcrs: dict[int, bytes]) -> bool:
+    """The quote selects exactly these SHA-256 PCRs and its pcrDigest is their digest (Part 3 §18.4)."""
+    return (quote.pcr_select == ((st.ALG_SHA256, tuple(sorted(pcrs))),)
+            and quote.pcr_digest == ev.pcr_digest(pcrs))
+
+
 def appraise_tpm(evidence_cmw: bytes, *, trust_anchors: Sequence[x509.Certificate],
                  reference_values: Mapping[str, bytes], profile: Profile, now: float, policy: Policy,
                  checks: dict[str, str], expected_aik_pub_hash: bytes | None) -> eat.EvidenceClaims:
@@ -117,14 +123,9 @@ def appraise_tpm(evidence_cmw: bytes, *, trust_anchors: Sequence[x509.Certificat
 
     # PCRs: event log -> quoted PCRs; reference values -> quoted PCRs
     names = [name for _, name, _ in e.event_log]
-    log_pcrs = ev.replay(list(e.event_log))
-    policy(TPM_EVENT_LOG, len(set(names)) == len(names)
-           and quote.pcr_select == ((st.ALG_SHA256, tuple(sorted(log_pcrs))),)
-           and quote.pcr_digest == ev.pcr_digest(log_pcrs),
+    policy(TPM_EVENT_LOG, len(set(names)) == len(names) and _quotes(quote, ev.replay(list(e.event_log))),
            "the event log does not replay to the quoted PCRs")
-    ref_pcrs = ev.replay(ev.measurement_log(dict(reference_values)))
-    policy(TPM_PCR_REFERENCE, quote.pcr_select == ((st.ALG_SHA256, tuple(sorted(ref_pcrs))),)
-           and quote.pcr_digest == ev.pcr_digest(ref_pcrs),
+    policy(TPM_PCR_REFERENCE, _quotes(quote, ev.replay(ev.measurement_log(dict(reference_values)))),
            "quoted PCR values differ from those the reference values produce")
 
     # the AIK: TPM-resident and non-exportable, and the key of the EA certificate (draft §5.2, §7)

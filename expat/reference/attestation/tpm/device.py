@@ -44,6 +44,11 @@ def _sha256_values(digest: bytes) -> TPML_DIGEST_VALUES:
     return TPML_DIGEST_VALUES([ha])
 
 
+def _sha256_selection(indices: list[int]) -> TPML_PCR_SELECTION:
+    """TPML_PCR_SELECTION of ``indices`` in the SHA-256 bank (Part 2 §10.9.7)."""
+    return TPML_PCR_SELECTION.parse("sha256:" + ",".join(map(str, sorted(indices))))
+
+
 @dataclass(frozen=True)
 class TpmKey:
     """A key created in the TPM: its saved context and its marshalled TPMT_PUBLIC."""
@@ -121,9 +126,8 @@ class TpmDevice:
             self.esapi.pcr_extend(ESYS_TR.PCR0 + pcr, _sha256_values(digest))
 
     def read_pcrs(self, indices: list[int]) -> dict[int, bytes]:
-        sel = TPML_PCR_SELECTION.parse("sha256:" + ",".join(map(str, sorted(indices))))
         with self._lock:
-            _, _, digests = self.esapi.pcr_read(sel)
+            _, _, digests = self.esapi.pcr_read(_sha256_selection(indices))
         return {i: bytes(d) for i, d in zip(sorted(indices), digests)}
 
     # --- keys ----------------------------------------------------------------------------------------
@@ -176,10 +180,9 @@ class TpmDevice:
 
     def quote(self, ak: TpmKey, pcrs: list[int], qualifying_data: bytes) -> tuple[bytes, bytes]:
         """TPM2_Quote (Part 3 §18.4) over SHA-256 PCRs ``pcrs``: (TPMS_ATTEST, TPMT_SIGNATURE)."""
-        sel = TPML_PCR_SELECTION.parse("sha256:" + ",".join(map(str, sorted(pcrs))))
         with self.loaded(ak) as (handle,):
             self.counts["quote"] += 1
-            attest, sig = self.esapi.quote(handle, sel, TPM2B_DATA(qualifying_data),
+            attest, sig = self.esapi.quote(handle, _sha256_selection(pcrs), TPM2B_DATA(qualifying_data),
                                            TPMT_SIG_SCHEME(scheme=TPM2_ALG.NULL))
         return attest.marshal()[2:], sig.marshal()
 
