@@ -63,6 +63,13 @@ def test_removed_executability_lemma_is_reported():
     assert ("lemma-missing", name) in findings(text.replace(lemma_block(text, name), ""))
 
 
+def test_without_traces_the_executability_lemmas_present_are_accepted():
+    text = fresh_theory()
+    assert check.check_text(text) == []
+    name = lemmas.executable_name(lemmas.golden_traces()[0])
+    assert check.check_text(text.replace(lemma_block(text, name), "")) == []
+
+
 def test_removed_guard_fact_is_reported():
     text = fresh_theory()
     block = rule_block(text, "RelyingParty_Start_RequestSent_Requested")

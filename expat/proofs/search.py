@@ -176,7 +176,8 @@ class Explorer:
     # -- building blocks ---------------------------------------------------------------------
 
     def request(self, st: State, conn: str, rp: str, te: str, ctx: str) -> None:
-        if ctx.startswith("n") and ctx not in st.nonces:
+        if ctx.startswith("n") and ctx not in st.nonces:  # the fresh nonce of honest_contexts: issue it
+            st.counter += 1
             st.nonces[ctx] = rp
             st.e(W.VERIFIER, "NonceIssued", nonce=W.ctx_bytes(ctx), to=rp)
         args = dict(conn=conn, ctx=W.ctx_bytes(ctx), msg_type=13 if self.side(st, rp, conn) == "server" else 17,
@@ -224,18 +225,21 @@ class Explorer:
         st.e(te, "AuthenticatorSent", **common, aik=W.key_bytes(key), kind=kind, cmw=cmw, spontaneous=spontaneous)
         return kind, cmw
 
+    def carried(self, st: State, kind: str, cmw: str) -> tuple[Evidence, Optional[Result], Optional[object]]:
+        """(the Evidence behind ``cmw``, its Attestation Result when ``kind`` is "result", the binding
+        the CMW carries: the Evidence's, or the result's echo)."""
+        if kind == "evidence":
+            ev = st.evidence[cmw]
+            return ev, None, ev.binding
+        res = st.results[cmw]
+        return st.evidence[res.evidence], res, res.echo
+
     def decide(self, st: State, conn: str, ctx: str, key: str, kind: str, cmw: str) -> Optional[str]:
         """The honest requester's comparisons (draft §5.1, §5.2), decided on terms by z3: the label the
         binding matched under, "" when no comparison applies, or None when it refuses."""
-        if kind == "evidence":
-            ev = st.evidence[cmw]
-            carried = ev.binding
-        else:
-            res = st.results[cmw]
-            ev = st.evidence[res.evidence]
-            carried = res.echo
-            if not self.f["passport_binding_echo"]:
-                return ""  # draft §4 literal: signature and policy only
+        ev, _, carried = self.carried(st, kind, cmw)
+        if kind != "evidence" and not self.f["passport_binding_echo"]:
+            return ""  # draft §4 literal: signature and policy only
         label = W.LABEL
         if self.f["check_binding"]:
             label = next((lab for lab in self.labels()
@@ -263,13 +267,7 @@ class Explorer:
         st.e(rp, "AuthenticatorAccepted", **common, aik=W.key_bytes(key), kind=kind, cmw=cmw, spontaneous=spontaneous)
         if spontaneous:
             st.mark(rp, conn, ctx, "rp")
-        if kind == "evidence":
-            ev = st.evidence[cmw]
-            carried, res = ev.binding, None
-        else:
-            res = st.results[cmw]
-            ev = st.evidence[res.evidence]
-            carried = res.echo
+        ev, res, carried = self.carried(st, kind, cmw)
         expected = self.binding_for(key, label, conn, ctx)
         if kind == "evidence" or self.f["passport_binding_echo"]:
             st.e(rp, "BindingChecked", **common, expected_binding=W.render(expected),
@@ -396,8 +394,6 @@ class Explorer:
                         for ctx in self.honest_contexts(st, conn, rp, te):
                             child = st.clone()
                             child.requests += 1
-                            if ctx.startswith("n") and ctx not in st.nonces:
-                                child.counter += 1
                             self.request(child, conn, rp, te, ctx)
                             child.pending = child.pending + ((conn, rp, ctx),)
                             child.steps = child.steps + (f"{rp} asks mallory on {conn} with context {ctx}",)
@@ -443,8 +439,6 @@ class Explorer:
                 if spontaneous:
                     ctx = child.fresh("x")
                 else:
-                    if ctx.startswith("n") and ctx not in st.nonces:
-                        child.counter += 1
                     self.request(child, conn, rp, te, ctx)
                 kind, cmw = self.honest_answer(child, conn, te, ctx, model, spontaneous)
                 label = self.decide(child, conn, ctx, W.OWN_KEY[te], kind, cmw)

@@ -33,7 +33,6 @@ ADVERSARIES = (MALLORY,)
 # AE name -> (its AIK, the TE it generated the AIK for)
 AES = {"client-ae": ("kA", CLIENT), "server-ae": ("kB", SERVER), "m-ae": ("kM", MALLORY)}
 KEY_AE = {key: ae for ae, (key, _) in AES.items()}
-KEY_OWNER = {key: owner for key, owner in AES.values()}
 OWN_KEY = {owner: key for key, owner in AES.values()}
 OWN_AE = {owner: ae for ae, (_, owner) in AES.items()}
 ADVERSARY_KEYS = ("kM", "kX")  # kX: mallory's own key outside any TEE

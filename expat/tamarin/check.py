@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from expat.model.events import EVENTS
-from expat.model.properties import PROPERTY_IDS
-from expat.model.roles import FLAGS, INITIAL
+from expat.model.roles import FLAGS
 from expat.tamarin import generate as G
 from expat.tamarin import lemmas as L
 from expat.tamarin import semantics as S
@@ -52,27 +51,19 @@ def variant_flag_sets() -> list[tuple[str, frozenset[str]]]:
     return out
 
 
-def _expected_restrictions(off: frozenset[str]) -> set[str]:
-    specs = [s for s in G.rule_specs() if s.enabled(off)]
+def _expected_restrictions(specs: list[G.RuleSpec], off: frozenset[str]) -> set[str]:
+    """``specs``: the rules enabled under ``off``."""
     used = {g for s in specs for r in s.rows for g in r.guard}
     names = {n for n, _ in S.ENV_RESTRICTIONS}
     for g in used:
         for k, _ in enumerate(S.GUARDS[g].bodies(off)):
-            names.add(f"guard_{g}" if k == 0 else f"guard_{g}_{k + 1}")
+            names.add(S.restriction_name(g, k))
     return names
 
 
-def _expected_lemmas(off: frozenset[str], traces: Optional[list[Path]]) -> Optional[set[str]]:
-    names = set(L.SOURCES_LEMMAS)
-    for p in PROPERTY_IDS:
-        names |= {p, p + L.REACHABLE_SUFFIX}
-    if traces is None:
-        return names
-    for t in traces:
-        name, _, need_off = L.trace_lemma(t)
-        if set(need_off) <= off:
-            names.add(name)
-    return names
+def _expected_lemmas(off: frozenset[str], traces: list[Path]) -> set[str]:
+    """The lemmas of the theory, with the executability lemmas of the ``traces`` enabled under ``off``."""
+    return set(L.lemma_names([t for t in traces if set(L.trace_lemma(t)[2]) <= off]))
 
 
 def check_variant(theory: Theory, variant: str, off: frozenset[str],
@@ -112,7 +103,7 @@ def check_variant(theory: Theory, variant: str, off: frozenset[str],
                 if not any(f.arity == want for f in acts.get(S.guard_fact(g), [])):
                     bad("guard-missing", f"rule {spec.name} lacks {S.guard_fact(g)}/{want}")
             mem = len(S.MEMORY[row.role])
-            if not (row.src == INITIAL[row.role] and row.role in S.VIRTUAL_START):
+            if not S.virtual_start(row.role, row.src):
                 name = S.state_fact(row.role, row.src)
                 if not any(f.name == name and f.arity == mem and not f.persistent for f in rule.premises):
                     bad("state-missing", f"rule {spec.name} lacks premise {name}/{mem}")
@@ -142,23 +133,23 @@ def check_variant(theory: Theory, variant: str, off: frozenset[str],
                               f"vocabulary has {len(spec.positional)}")
     states = {f.name for r in theory.rules for f in r.premises + r.conclusions if f.name.startswith("St_")}
     want_states = {S.state_fact(r.role, s) for sp in specs for r in sp.rows for s in (r.src, r.dst)
-                   if not (s == INITIAL[r.role] and r.role in S.VIRTUAL_START)}
+                   if not S.virtual_start(r.role, s)}
     for n in sorted(want_states - states):
         bad("state-fact-missing", n)
     for n in sorted(states - want_states):
         bad("state-fact-extra", n)
     # restrictions
     have = {x.name for x in theory.restrictions}
-    want = _expected_restrictions(off)
+    want = _expected_restrictions(specs, off)
     for n in sorted(want - have):
         bad("restriction-missing", n)
     for n in sorted(have - want):
         bad("restriction-extra", n)
     # lemmas
     lemmas = {x.name: x for x in theory.lemmas}
-    want_l = _expected_lemmas(off, traces)
+    want_l = _expected_lemmas(off, traces or [])
     if traces is None:  # no golden traces available here: accept the executable_* lemmas present
-        want_l = (want_l or set()) | {n for n in lemmas if n.startswith(L.EXECUTABLE_PREFIX)}
+        want_l |= {n for n in lemmas if n.startswith(L.EXECUTABLE_PREFIX)}
     for n in sorted(want_l - set(lemmas)):
         bad("lemma-missing", n)
     for n in sorted(set(lemmas) - want_l):

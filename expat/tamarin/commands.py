@@ -40,10 +40,10 @@ def _check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{"kind": k, "detail": d, "variants": v} for k, d, v in groups], indent=2))
     else:
-        for kind, detail, variants in groups:
-            where = "all variants" if len(variants) == len(check.variant_flag_sets()) else ", ".join(variants)
-            print(f"{kind}: {detail}  [{where}]")
         n = len(check.variant_flag_sets())
+        for kind, detail, variants in groups:
+            where = "all variants" if len(variants) == n else ", ".join(variants)
+            print(f"{kind}: {detail}  [{where}]")
         print("ok: the theory matches the model (rules, facts, restrictions, lemmas) under "
               f"{n} flag sets" if not groups else f"{len(groups)} mismatch(es)")
     return 0 if not groups else 1

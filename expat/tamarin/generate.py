@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from expat.model.events import ENDPOINT, EVENTS, ROLES
-from expat.model.roles import ALL_ROWS, FLAGS, INITIAL, TABLES, Row
+from expat.model.roles import ALL_ROWS, FLAGS, TABLES, Row
 from expat.tamarin import lemmas as L
 from expat.tamarin import semantics as S
 
@@ -136,8 +136,7 @@ class RenderedRule:
 def _part(row: Row, sem: S.RowSem) -> tuple[list[str], list[str], list[str], list[str]]:
     """(state premises, guard actions, state conclusions, effect conclusions) of one row."""
     mem = S.MEMORY[row.role]
-    virtual = row.src == INITIAL[row.role] and row.role in S.VIRTUAL_START
-    if virtual:
+    if S.virtual_start(row.role, row.src):
         init, bound = S.VIRTUAL_START[row.role]
         premises = [init]
     else:
@@ -293,8 +292,7 @@ def guard_restrictions_section() -> str:
                 return ""
             text = ""
             for k, body in enumerate(spec.bodies(off)):
-                name = f"guard_{g}" if k == 0 else f"guard_{g}_{k + 1}"
-                text += f'restriction {name}:\n  "{S.restriction_text(g, spec.params, body)}"\n'
+                text += f'restriction {S.restriction_name(g, k)}:\n  "{S.restriction_text(g, spec.params, body)}"\n'
             return text
         out.append(ifdef_blocks(deps, render))
     return "\n".join(x for x in out if x)

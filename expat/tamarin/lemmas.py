@@ -50,9 +50,10 @@ def _done(side: str) -> str:
     return f"(Ex y mm #q. AttestationCompleted(a, c, y, {side}, mm)@q & #q < #i)"
 
 
+_CLIENT_DONE, _SERVER_DONE = _done("'client'"), _done("'server'")
 _REQUIRED_DONE = ("(Ex s su at r e #hh. ChannelEstablished(a, c, s, su, at, r, e)@hh & #hh < #i "
-                  f"& ((at = 'client' | at = 'both') ==> {_done(chr(39) + 'client' + chr(39))}) "
-                  f"& ((at = 'server' | at = 'both') ==> {_done(chr(39) + 'server' + chr(39))}))")
+                  f"& ((at = 'client' | at = 'both') ==> {_CLIENT_DONE}) "
+                  f"& ((at = 'server' | at = 'both') ==> {_SERVER_DONE}))")
 _PLAIN_CONN = "(Ex s su r e #hh. ChannelEstablished(a, c, s, su, 'none', r, e)@hh)"
 
 PROPERTY_LEMMAS: dict[str, str] = {

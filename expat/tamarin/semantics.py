@@ -32,7 +32,7 @@ from typing import Optional
 
 from expat.model.events import (ATTESTING_ENVIRONMENT, ENDPOINT, RELYING_PARTY, TARGET_ENVIRONMENT,
                                 VERIFIER)
-from expat.model.roles import Row
+from expat.model.roles import INITIAL, Row
 from expat.tamarin import spthy
 
 FLAG_PREFIX = "OFF_"  # preprocessor flag for "mitigation switched off": -D=OFF_check_binding
@@ -59,7 +59,10 @@ VIRTUAL_START: dict[str, tuple[str, frozenset[str]]] = {
     TARGET_ENVIRONMENT: (CONN_FACT, frozenset({"A", "conn", "side", "pside", "attest", "ems", "peer"})),
 }
 
-AGENT_VAR = {r: MEMORY[r][0] for r in MEMORY}  # the memory slot that is the acting agent
+
+def virtual_start(role: str, state: str) -> bool:
+    """The state has no state fact: the role's initial state, when its instances start from !Conn."""
+    return state == INITIAL[role] and role in VIRTUAL_START
 
 
 def state_fact(role: str, state: str) -> str:
@@ -245,6 +248,11 @@ GUARDS: dict[str, GuardSpec] = {
                                     (None, "not (st = 'affirming') | eb = 'nil' | eb = b")),
     "echo_is_evidence_binding": _g("e, b", "echo, ebind", "e = 'empty' | e = b"),
 }
+
+
+def restriction_name(guard: str, k: int) -> str:
+    """The name of the ``k``-th restriction (0-based) of a guard's bodies."""
+    return f"guard_{guard}" if k == 0 else f"guard_{guard}_{k + 1}"
 
 
 def restriction_text(name: str, params: tuple[str, ...], body: str) -> str:
