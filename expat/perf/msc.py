@@ -139,6 +139,12 @@ def build_chart(trace: Trace, title: str) -> Chart:
                 return row
         return None
 
+    def answered(row: int, i: int, ev: Event, failed: bool = False) -> None:
+        """The arrow from the send at ``row`` to the event ``ev`` at ``i`` that answers it."""
+        s = evs[row]
+        messages.append(Message(row, i, s.agent, ev.agent, _send_label(s), _detail(s) + " -> " + _detail(ev),
+                                failed=failed))
+
     for i, ev in enumerate(evs):
         a = ev.args
         if ev.name in _RECEIVES:
@@ -146,30 +152,24 @@ def build_chart(trace: Trace, title: str) -> Chart:
             key = tuple(a.get(k) for k in keys)
             row = take(lambda n, k, r: n == send_name and k == key and evs[r].agent != ev.agent)
             if row is not None:
-                s = evs[row]
-                messages.append(Message(row, i, s.agent, ev.agent, _send_label(s),
-                                        _detail(s) + " -> " + _detail(ev),
-                                        failed=ev.name == "AuthenticatorRejected"))
+                answered(row, i, ev, failed=ev.name == "AuthenticatorRejected")
                 consumed.update((row, i))
                 continue
         elif ev.name == "EvidenceProduced":  # answers EvidenceRequested(te, ae=this agent, binding)
             row = take(lambda n, k, r: n == "EvidenceRequested" and k == (ev.agent, a.get("te"), a.get("binding")))
             if row is not None:
-                s = evs[row]
-                messages.append(Message(row, i, s.agent, ev.agent, _send_label(s), _detail(s) + " -> " + _detail(ev)))
+                answered(row, i, ev)
                 consumed.add(row)
         elif ev.name == "EvidenceAppraised":  # answers EvidenceForwarded/EvidenceSubmitted(verifier, cmw)
             row = take(lambda n, k, r: n in ("EvidenceForwarded", "EvidenceSubmitted")
                        and k == (ev.agent, a.get("cmw")))
             if row is not None:
-                s = evs[row]
-                messages.append(Message(row, i, s.agent, ev.agent, _send_label(s), _detail(s) + " -> " + _detail(ev)))
+                answered(row, i, ev)
                 consumed.add(row)
         elif ev.name in ("AttestationResultReceived", "AttestationResultObtained"):
             row = take(lambda n, k, r: n == "EvidenceAppraised" and k == (ev.agent, a.get("result")))
             if row is not None:
-                s = evs[row]
-                messages.append(Message(row, i, s.agent, ev.agent, _send_label(s), _detail(s) + " -> " + _detail(ev)))
+                answered(row, i, ev)
                 consumed.update((row, i))
                 continue
         elif ev.name == "ChannelEstablished":

@@ -48,6 +48,10 @@ def _expected_word(variant: Variant, prop: str) -> str:
     return "holds" if variant.holds(prop) else "violated"
 
 
+def _expected_lemma(variant: Variant, prop: str) -> str:
+    return "verified" if variant.holds(prop) else "falsified"
+
+
 def _proof_line(proofs: Proofs, prop: str, v: Variant) -> tuple[str, str]:
     r = proofs.by_key.get((prop, v.name))
     if r is None:
@@ -61,7 +65,7 @@ def _tamarin_line(tam: Tamarin, prop: str, v: Variant) -> tuple[str, str]:
     if hit is None:
         return "Tamarin: not run", NEUTRAL
     verdict = hit[0].get("verdict")
-    want = "verified" if v.holds(prop) else "falsified"
+    want = _expected_lemma(v, prop)
     if verdict in ("verified", "falsified"):
         return f"Tamarin: {verdict} {'✓' if verdict == want else '✗'}", OK if verdict == want else BAD
     return f"Tamarin: {as_text(verdict)} (inconclusive)", NEUTRAL
@@ -156,8 +160,7 @@ def _tamarin_blocks(tam: Tamarin) -> list[Block]:
         lrows = []
         for lm in run.lemmas:
             prop = lemma_property(lm.get("name"))
-            want = ("verified" if VARIANTS[run.variant].holds(prop) else "falsified") \
-                if run.variant and prop else "—"
+            want = _expected_lemma(VARIANTS[run.variant], prop) if run.variant and prop else "—"
             verdict = as_text(lm.get("verdict"))
             state = NEUTRAL if want == "—" or verdict not in ("verified", "falsified") else (
                 OK if verdict == want else BAD)

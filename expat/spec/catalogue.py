@@ -72,13 +72,13 @@ class Catalogue:
         if exact:
             return exact
         scored = []
+        sentence_terms = [(s, set(terms(s.text))) for s in sentences]
         for e in self.entries:
             if e.family != family or not e.terms:
                 continue
             et = set(e.terms)
             best = 0.0
-            for s in sentences:
-                st = set(terms(s.text))
+            for s, st in sentence_terms:
                 j = len(et & st) / len(et | st) if et | st else 0.0
                 if s.section == e.section:
                     j += 0.1

@@ -230,11 +230,8 @@ def match_parameters(old: Document, new: Document) -> list[ParameterChange]:
 # ---------------------------------------------------------------- sections
 
 def match_sections(old: Document, new: Document) -> list[SectionChange]:
-    def key_sets(doc: Document):
-        return ({s.path: s for s in doc.sections}, doc.sections)
-
-    old_by_path, olds = key_sets(old)
-    new_by_path, news = key_sets(new)
+    olds, news = old.sections, new.sections
+    new_by_path = {s.path: s for s in news}
     matched: dict[int, Section] = {}
     used: set[int] = set()
     for s in olds:

@@ -4,8 +4,7 @@
   module that declares checks) or a qualified Python name (``pkg.mod.attr``);
 * tests: a pytest node id ``tests/test_x.py::test_name`` or ``::Class::test_name``,
   found by parsing the file with :mod:`ast` (not imported);
-* monitors and lemmas: a model property id (:data:`expat.model.properties.PROPERTY_IDS`
-  when that module exists, else :data:`PROPERTY_IDS` below);
+* monitors and lemmas: a model property id (:data:`expat.model.properties.PROPERTY_IDS`);
 * profile_parameters: a field of ``expat.profile`` (its ``Profile`` class or module).
 """
 
@@ -17,12 +16,8 @@ import re
 from pathlib import Path
 
 import expat
+from expat.model.properties import PROPERTY_IDS
 from expat.spec.catalogue import Catalogue
-
-# The model's property ids, fixed by the project (used when expat.model.properties is absent).
-PROPERTY_IDS = ("evidence_integrity", "evidence_freshness", "channel_binding", "request_binding",
-                "aik_ownership", "aik_in_tee", "no_diversion", "no_reflection", "attest_before_data",
-                "reattestation_fresh", "verifier_nonce_fresh", "no_resumption")
 PACKAGE_DIR = Path(expat.__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 _DECLARES = re.compile(r"^\s*[A-Z_][A-Z0-9_]*\s*=\s*(?:checks\.)?check\(\s*[\"']", re.M)
@@ -46,11 +41,7 @@ def import_check_modules() -> list[str]:
 
 
 def property_ids() -> tuple[str, ...]:
-    try:
-        mod = importlib.import_module("expat.model.properties")
-    except ModuleNotFoundError:
-        return PROPERTY_IDS
-    return tuple(getattr(mod, "PROPERTY_IDS", PROPERTY_IDS))
+    return PROPERTY_IDS
 
 
 def _qualified_exists(name: str) -> bool:
@@ -87,16 +78,11 @@ def node_exists(node_id: str, root: Path = REPO_DIR) -> bool:
     return True
 
 
-def profile_fields() -> set[str] | None:
-    try:
-        mod = importlib.import_module("expat.profile")
-    except ModuleNotFoundError:
-        return None
-    fields: set[str] = set(dir(mod))
-    cls = getattr(mod, "Profile", None)
-    if cls is not None:
-        fields |= set(getattr(cls, "__dataclass_fields__", {})) | set(dir(cls))
-    return fields
+def profile_fields() -> set[str]:
+    """Names a catalogue entry may link as a profile parameter: the Profile fields and the module's names."""
+    from expat import profile
+
+    return set(dir(profile)) | set(profile.Profile.__dataclass_fields__) | set(dir(profile.Profile))
 
 
 def verify(catalogue: Catalogue, root: Path = REPO_DIR) -> list[str]:
@@ -123,6 +109,6 @@ def verify(catalogue: Catalogue, root: Path = REPO_DIR) -> list[str]:
                 if p not in props:
                     problems.append(f"{e.id}: {kind[:-1]} {p!r} is not a property id")
         for f in e.profile_parameters:
-            if pfields is None or f not in pfields:
+            if f not in pfields:
                 problems.append(f"{e.id}: profile parameter {f!r} does not exist")
     return problems

@@ -31,8 +31,7 @@ from dataclasses import dataclass, field
 
 from expat.spec import parameters as P
 from expat.spec.document import Document
-from expat.spec.statements import extract as extract_sentences
-from expat.spec.statements import has_actor, split_sentences
+from expat.spec.statements import has_actor, split_sentences, statements
 
 FINDING_KINDS = ("parameter-conflict", "undefined-term", "iana-usage-conflict",
                  "exporter-label-unregistered", "exporter-label-convention",
@@ -148,10 +147,10 @@ def _undefined_terms(doc: Document, occ: list[P.Occurrence], opts: LintOptions) 
         if o.kind != "formula":
             continue
         functions, terms = P.formula_terms(o.value)
-        for f in functions:
+        for f in sorted(functions):  # sets: sorted, so the findings come out in a stable order
             if f.lower() not in opts.known_functions and not is_defined(f, corpus):
                 missing.setdefault(f, []).append(o.section)
-        for t in terms:
+        for t in sorted(terms):
             if (t.lower() in opts.known_terms or t.lower() in formula_names
                     or is_defined(t, corpus)):
                 continue
@@ -267,7 +266,7 @@ def _length_hash(doc: Document, occ: list[P.Occurrence], opts: LintOptions) -> l
 def _no_actor(doc: Document, occ: list[P.Occurrence], opts: LintOptions) -> list[Finding]:
     return [Finding("no-actor", [s.section],
                     f"{'/'.join(s.keywords)} statement names no actor: {_short(s.text)}", s.fingerprint)
-            for s in extract_sentences(doc).statements if not has_actor(s.text)]
+            for s in statements(doc) if not has_actor(s.text)]
 
 
 def _short(text: str, n: int = 100) -> str:

@@ -98,12 +98,16 @@ def bound(text: str) -> str:
     return f"[{ev(inner)}]"
 
 
+def _context_name(m: re.Match) -> str:
+    return "empty" if m.group(1).startswith("empty") else m.group(1)
+
+
 def section_context(section: Section) -> str:
     """The exporter context a section's prose names, if any."""
     for _, s in _sentences(section):
         m = _CONTEXT.search(s)
         if m:
-            return "empty" if m.group(1).startswith("empty") else m.group(1)
+            return _context_name(m)
         if _EMPTY_CONTEXT.search(s):
             return "empty"
     return ""
@@ -156,7 +160,7 @@ def extract(doc: Document) -> list[Occurrence]:
 def _from_sentence(s: str, sec: str, line: int, iana: bool, section_ctx: str) -> list[Occurrence]:
     out: list[Occurrence] = []
     m = _CONTEXT.search(s)
-    ctx = ("empty" if m.group(1).startswith("empty") else m.group(1)) if m else section_ctx
+    ctx = _context_name(m) if m else section_ctx
     for lm in _LABELS.finditer(s):
         for label in re.findall(_QUOTED, lm.group(1)):
             if iana:
