@@ -22,7 +22,7 @@ AREAS = (
     "expat.reference.commands",
     "expat.reference.attestation.commands",
     "expat.model.commands",
-    "expat.model.attack_commands",
+    "expat.reference.attack_commands",
     "expat.spec.commands",
     "expat.tamarin.commands",
     "expat.proofs.commands",

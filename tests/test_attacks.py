@@ -191,7 +191,7 @@ def test_context_reuse_across_directions_is_refused_by_default():
 
 def test_every_attack_is_a_documented_variant_whose_expected_violations_it_shows():
     """The attacks, the z3 proofs and the Tamarin lemmas share one table of expectations
-    (expat/model/expectations.py): each attack's unmitigated run is one of its variants, and what the
+    (model/expectations.py): each attack's unmitigated run is one of its variants, and what the
     attack claims to break is among what that variant is expected to break."""
     from expat.model.expectations import VARIANTS
 

@@ -122,7 +122,7 @@ def test_receiver_checks():
     good = B.compute_binding(ex, DEFAULT, CTX, KEY)
     other_label = B.compute_binding(ex, PROFILES["label-attestation-binding"], CTX, KEY)
     strict = B.acceptable_bindings(ex, DEFAULT, CTX, KEY)
-    assert strict == [good]
+    assert strict == [B.Candidate(DEFAULT.exporter_label, good)]
     B.check_binding(DEFAULT, good, strict)
     with pytest.raises(IllegalParameter) as e:
         B.check_binding(DEFAULT, other_label, strict)
@@ -130,7 +130,11 @@ def test_receiver_checks():
     with pytest.raises(IllegalParameter):
         B.check_binding(DEFAULT, None, strict)
     lenient = DEFAULT.with_mitigations(check_exporter_label=False)
-    B.check_binding(lenient, other_label, B.acceptable_bindings(ex, lenient, CTX, KEY))
+    lenient_candidates = B.acceptable_bindings(ex, lenient, CTX, KEY)
+    B.check_binding(lenient, other_label, lenient_candidates)
+    matched = B.matched_candidate(other_label, lenient_candidates)
+    assert matched.binding == other_label and matched.label == PROFILES["label-attestation-binding"].exporter_label
+    assert B.matched_candidate(b"x" * 32, lenient_candidates) == lenient_candidates[0]
     B.check_binding(DEFAULT.with_mitigations(check_binding=False), b"x" * 32, strict)
 
     h = B.aik_pub_hash(SHA256, DEFAULT, KEY)

@@ -1,4 +1,4 @@
-"""The golden trace corpus (traces/golden/, expat/model/golden.py).
+"""The golden trace corpus (traces/golden/, traces/golden.py).
 
 The CI gate: regenerating the corpus (real TLS runs, then normalisation) gives byte-identical files.
 Also: every honest golden trace is conformant, every attack trace says what its attack says, and
@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from expat.cli import main
-from expat.model import golden
+from expat.traces import golden
 from expat.model.checker import check_trace
 from expat.model.trace import TraceRecorder, load_trace, parse_lines
 from expat.profile import get_profile

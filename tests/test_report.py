@@ -1,4 +1,4 @@
-"""`expat report` (expat/perf/report.py): inputs read to their contracts, the side-by-side verdict cells,
+"""`expat report` (perf/report.py): inputs read to their contracts, the side-by-side verdict cells,
 graceful "not recorded"/"unreadable", escaping, byte-stable output, Markdown = HTML content."""
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def root(tmp_path: Path) -> Path:
                     "peak_rss_mb": 200},
                    {"name": "no_diversion", "verdict": "timeout", "expected": "falsified", "wall_s": 600.0,
                     "peak_rss_mb": 900}]})
-    _write(r / "benchmarks" / "results" / "latest.json", {
+    _write(r / "perf" / "results" / "latest.json", {
         "machine": {"cpus": 2}, "started": "2026-01-01T01:00:00Z",
         "figures": [{"name": "ea_vs_sign", "ratio": 3.5, "aim": "<= 5", "aim_met": True, "absolute": {"ea_ms": 1.2}},
                     {"name": "<script>alert(1)</script>", "ratio": 9.0, "aim": "<= 5", "aim_met": None,
@@ -196,14 +196,14 @@ def test_missing_inputs_read_not_recorded(tmp_path):
     assert expected["no-aik-hash-check"][3] == "not run"
     assert t.figures == 0 and "Not run: no results in tamarin/results/" in html_text
     assert not list((tmp_path / "out").glob("*.svg"))
-    assert "benchmarks/results/latest.json: not recorded." in md
+    assert "perf/results/latest.json: not recorded." in md
 
 
 def test_unreadable_inputs_are_reported_not_raised(tmp_path):
     r = tmp_path / "bad"
     _write(r / "proofs" / "verdicts.json", "{not json")
     _write(r / "tamarin" / "results" / "x.json", {"lemmas": "nope"})
-    _write(r / "benchmarks" / "results" / "latest.json", {"figures": {"a": 1}})
+    _write(r / "perf" / "results" / "latest.json", {"figures": {"a": 1}})
     _write(r / "traces" / "examples" / "synthetic-honest-broken.jsonl", "this is not a trace\n")
     _write(r / "traces" / "examples" / "synthetic-attack-x.jsonl", '{"type":"event"}\n')
     t = parse(render(r, tmp_path / "out")[0])

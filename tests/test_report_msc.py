@@ -1,4 +1,4 @@
-"""Message sequence charts (expat/perf/msc.py): event pairing, lifeline order, deterministic SVG."""
+"""Message sequence charts (perf/msc.py): event pairing, lifeline order, deterministic SVG."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from expat.spec.traceability import render
 from spec_helpers import SPECS
 
 needs_specs = pytest.mark.skipif(not SPECS.is_dir(), reason="../shared/specs not present")
-ROOT = CATALOGUE_PATH.parents[2]
+ROOT = CATALOGUE_PATH.parents[1]
 SOURCES = {"draft-fossati-seat-expat-02": "draft-fossati-seat-expat-02.md",
            "draft-fossati-seat-expat-ec": "editors-copy.md", "rfc9261": "rfc9261.txt"}
 

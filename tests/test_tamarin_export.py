@@ -88,7 +88,7 @@ def test_weakened_variants_are_preprocessor_flags():
     assert set(spthy.flags_used(text)) == {"OFF_" + f for f in FLAGS}
     default = spthy.parse(text)
     names = {r.name for r in default.rules}
-    # attack edges exist only with their mitigation off (expat/model/roles.py `when`)
+    # attack edges exist only with their mitigation off (model/roles.py `when`)
     assert "Endpoint_Start_ChannelEstablished_Attested" not in names
     resumption = {r.name for r in spthy.parse(text, {"OFF_reject_resumption"}).rules}
     assert "Endpoint_Start_ChannelEstablished_Attested" in resumption

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1]))
 
 import expat  # noqa: E402,F401  (OpenSSL config first)
 from cryptography.hazmat.primitives import serialization  # noqa: E402

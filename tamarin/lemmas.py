@@ -21,7 +21,8 @@ from expat.model.properties import PROPERTY_IDS, STATEMENTS
 from expat.model.roles import FLAGS, flag
 from expat.tamarin.semantics import FLAG_PREFIX, LABEL
 
-ROOT = Path(__file__).resolve().parents[2]
+from expat.layout import display, locate
+
 # The traces whose events become executability lemmas. One constant, so the lead can switch it;
 # when it matches nothing the synthetic honest examples are used instead.
 GOLDEN_GLOB = "traces/golden/honest-*.jsonl"
@@ -188,9 +189,14 @@ def expected_verdict(lemma: str, off: Iterable[str]) -> str:
 
 # --- golden traces ------------------------------------------------------------------------------------
 
-def golden_traces(root: Path = ROOT) -> list[Path]:
-    found = sorted(root.glob(GOLDEN_GLOB))
-    return found if found else sorted(root.glob(FALLBACK_GLOB))
+def _glob(pattern: str, root: Optional[Path]) -> list[Path]:
+    where, _, files = pattern.rpartition("/")
+    base = locate(where, root)
+    return sorted(base.glob(files)) if base.is_dir() else []
+
+
+def golden_traces(root: Optional[Path] = None) -> list[Path]:
+    return _glob(GOLDEN_GLOB, root) or _glob(FALLBACK_GLOB, root)
 
 
 def executable_name(path: Path) -> str:
@@ -296,7 +302,7 @@ def lemmas_section(traces: list[Path]) -> str:
     out = ["// --- sources lemmas (received values that are sent on) ---", ""]
     for name, formula in SOURCES_LEMMAS.items():
         out.append(f'lemma {name} [sources]:\n  "{formula}"\n')
-    out += ["// --- one lemma per property id (expat/model/properties.py), with its sanity lemma ---", ""]
+    out += ["// --- one lemma per property id (model/properties.py), with its sanity lemma ---", ""]
     for p in PROPERTY_IDS:
         out.append(f"// {p}: {STATEMENTS[p]}")
         out.append(_expected_comment(p))
@@ -305,7 +311,6 @@ def lemmas_section(traces: list[Path]) -> str:
     out += ["// --- executability: the events of each golden honest trace, in order ---", ""]
     for t in traces:
         name, formula, off = trace_lemma(t)
-        rel = t.relative_to(ROOT) if t.is_relative_to(ROOT) else Path(t.name)
-        out.append(f"// {rel.as_posix()}")
+        out.append(f"// {display(t)}")
         out.append(_wrap(f'lemma {name}: exists-trace\n  "{formula}"\n', off))
     return "\n".join(out)

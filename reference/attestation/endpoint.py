@@ -370,76 +370,108 @@ class AttestedEndpoint:
         return any(e.type == self._cmw_ext() for entry in cert.entries for e in entry.extensions)
 
     def _validate_attested(self, request: bytes | None, authenticator: bytes) -> AttestationOutcome:
-        profile, h = self.profile, self.conn.hash
-        spontaneous = request is None
+        """The Relying Party's steps, in the order the specs give them; each emits its own event."""
+        v = self._validate_authenticator(request, authenticator)
+        cmw_data = self._attestation_extension(v)
+        if cmw_data is None:                     # §3.3: no attestation, and the policy allows it
+            return AttestationOutcome(direction=self.peer, ctx=v.context, accepted=True)
+        leaf_key = x509.load_der_x509_certificate(v.chain_der[0]).public_key()
+        aik_spki = pki.spki_der(leaf_key)
+        # RFC 9261 §5.2.4 passed and cmw_attestation sits where §3 allows: the authenticator is accepted;
+        # the attestation itself is judged next (binding, AIK_pub_hash, appraisal).
+        self.emit("AuthenticatorAccepted", ctx=v.context, aik=aik_spki, kind=self._kind, cmw=cmw_id(cmw_data),
+                  spontaneous=request is None, certificate=v.chain_der[0], authenticator=authenticator)
+        cmw_binding, cmw_aik = self._claimed_binding(cmw_data)
+        expected = self._check_binding(v.context, leaf_key, cmw_binding, cmw_aik)
+        status = self._appraise(v.context, cmw_data, expected, cmw_binding=cmw_binding, spontaneous=request is None,
+                                expected_aik=binding_mod.aik_pub_hash(self.conn.hash, self.profile, leaf_key))
+        return AttestationOutcome(direction=self.peer, ctx=v.context, accepted=True, binding=expected,
+                                  aik_spki=aik_spki, cmw=cmw_id(cmw_data), status=status)
+
+    def _validate_authenticator(self, request: bytes | None, authenticator: bytes) -> ea.ValidatedAuthenticator:
+        """RFC 9261 §5.2.4: the authenticator answers ``request`` on this connection (chain, signature,
+        Finished); the request is no longer pending whatever follows."""
         validator = pki.ChainValidator(self.aik_anchors) if self.aik_anchors else None
         v = self.session.validate(request, authenticator, validator)
         self.pending.pop(v.context, None)
         if v.empty:
             ATTESTATION_PRESENT.fail("the peer refused with an empty authenticator")
+        return v
+
+    def _attestation_extension(self, v: ea.ValidatedAuthenticator) -> bytes | None:
+        """Draft §3: cmw_attestation only in the first CertificateEntry, holding a CMWAttestation; §3.3:
+        an answer without it is refused under the default policy. Returns cmw_data, or None."""
         code = self._cmw_ext()
         for i, entry in enumerate(v.entry_extensions[1:], start=1):
             FIRST_ENTRY_ONLY.require(all(e.type != code for e in entry),
                                      f"cmw_attestation in CertificateEntry {i}")
         ext = v.first_entry_extension(code)
         if ext is None:
-            if profile.missing_attestation_policy == "reject":
+            if self.profile.missing_attestation_policy == "reject":
                 ATTESTATION_PRESENT.fail("authenticator answers an attestation request without cmw_attestation")
-            return AttestationOutcome(direction=self.peer, ctx=v.context, accepted=True)
-        cmw_data = decode_cmw_attestation(ext.data)
-        leaf = x509.load_der_x509_certificate(v.chain_der[0])
-        leaf_key = leaf.public_key()
-        acceptable = binding_mod.acceptable_bindings(self.conn.exporter, profile, v.context, leaf_key,
-                                                     self._binding_nonce(v.context))
-        expected_aik = binding_mod.aik_pub_hash(h, profile, leaf_key)
-        aik_spki = pki.spki_der(leaf_key)
-        # RFC 9261 §5.2.4 passed and cmw_attestation sits where §3 allows: the authenticator is accepted;
-        # the attestation itself is judged next (binding, AIK_pub_hash, appraisal).
-        self.emit("AuthenticatorAccepted", ctx=v.context, aik=aik_spki, kind=self._kind, cmw=cmw_id(cmw_data),
-                  spontaneous=spontaneous, certificate=v.chain_der[0], authenticator=authenticator)
+            return None
+        return decode_cmw_attestation(ext.data)
+
+    def _claimed_binding(self, cmw_data: bytes) -> tuple[bytes | None, bytes | None]:
+        """The binding and AIK_pub_hash the CMW claims: Evidence claims (background check, §5) or the
+        Attestation Result's echo, after the Verifier's signature (passport, §4)."""
         if self.model == BACKGROUND_CHECK:
-            facts = evidence_facts(cmw_data, profile.evidence_claims)
-            cmw_binding, cmw_aik = facts.binding, facts.aik_pub_hash
-        else:
-            assert self.verifier is not None, "passport model: the Relying Party needs the Verifier's key"
-            cmw_binding, cmw_aik = _ear_echo(cmw_data, self.verifier.public_key)
-        matched = next((b for b in acceptable if binding_mod.matches(cmw_binding, [b])), acceptable[0])
-        # §5.1: compare locally (the Verifier repeats it in the background-check model); §5.2: AIK_pub_hash.
-        # BindingChecked records a comparison that passed (or was switched off), so it follows the checks.
-        # Passport with passport_binding_echo off is the draft's literal §4 check: no binding (DIGEST §3.8 #10).
+            facts = evidence_facts(cmw_data, self.profile.evidence_claims)
+            return facts.binding, facts.aik_pub_hash
+        assert self.verifier is not None, "passport model: the Relying Party needs the Verifier's key"
+        return _ear_echo(cmw_data, self.verifier.public_key)
+
+    def _check_binding(self, ctx: bytes, leaf_key: Any, cmw_binding: bytes | None,
+                       cmw_aik: bytes | None) -> bytes:
+        """§5.1 binding and §5.2 AIK_pub_hash, compared by the receiver. Returns the binding the
+        receiver expects (under the label the CMW matched, when the profile accepts several).
+
+        Background check compares both (the Verifier repeats it). Passport compares the echoed binding
+        only with passport_binding_echo (DIGEST §3.8 #10; off is the draft's literal §4). BindingChecked
+        records a comparison that passed (or was switched off), so it follows the checks."""
+        profile = self.profile
+        acceptable = binding_mod.acceptable_bindings(self.conn.exporter, profile, ctx, leaf_key,
+                                                     self._binding_nonce(ctx))
+        expected = binding_mod.matched_candidate(cmw_binding, acceptable)
+        expected_aik = binding_mod.aik_pub_hash(self.conn.hash, profile, leaf_key)
         compared = self.model == BACKGROUND_CHECK or profile.passport_binding_echo
         if compared:
             binding_mod.check_binding(profile, cmw_binding, acceptable)
         if self.model == BACKGROUND_CHECK:
             binding_mod.check_aik_pub_hash(profile, cmw_aik, expected_aik)
-        label = binding_mod.acceptable_labels(profile)[acceptable.index(matched)]  # the label that matched
         if compared:
-            self.emit("BindingChecked", ctx=v.context, expected_binding=matched, cmw_binding=cmw_binding or b"",
-                      expected_aik_hash=expected_aik, cmw_aik_hash=cmw_aik or b"", label=label,
-                      exported_value=binding_mod.exported_value(self.conn.exporter, profile, v.context,
-                                                                label=label))
+            self.emit("BindingChecked", ctx=ctx, expected_binding=expected.binding, cmw_binding=cmw_binding or b"",
+                      expected_aik_hash=expected_aik, cmw_aik_hash=cmw_aik or b"", label=expected.label,
+                      exported_value=binding_mod.exported_value(self.conn.exporter, profile, ctx,
+                                                                label=expected.label))
+        return expected.binding
+
+    def _appraise(self, ctx: bytes, cmw_data: bytes, expected: bytes, *, cmw_binding: bytes | None,
+                  spontaneous: bool, expected_aik: bytes) -> str:
+        """Background check (§3.4): the Verifier appraises the Evidence and the Relying Party verifies
+        its Attestation Result. Passport (§4): the Relying Party verifies the Attestation Result the
+        Attester presented. Returns the overall status."""
+        profile = self.profile
         assert self.verifier is not None, "the Relying Party needs a Verifier (or its public key)"
-        if self.model == BACKGROUND_CHECK:
-            self.emit("EvidenceForwarded", ctx=v.context, verifier=self.verifier.name, cmw=cmw_id(cmw_data),
-                      expected_binding=matched)
-            # a spontaneous context was picked by the server: no Verifier nonce stands behind it
-            vnonce = v.context if profile.context_source == "verifier-nonce" and not spontaneous else None
-            ear_cmw, report = self.verifier.service.appraise(
-                cmw_data, expected_binding=matched if profile.mitigations.check_binding else None,
-                nonce=vnonce, expected_aik_pub_hash=expected_aik if profile.mitigations.check_aik_pub_hash else None)
-            self.recorder.emit("EvidenceAppraised", self.verifier.name, cmw=cmw_id(cmw_data), result=cmw_id(ear_cmw),
-                               status=report.status.name, binding_echo=cmw_binding or b"", nonce=vnonce or b"",
-                               to=self.agent)
-            report.raise_for_status()
-            result = verify_ear(ear_cmw, self.verifier.public_key, matched, profile)
-            self.emit("AttestationResultReceived", ctx=v.context, result=cmw_id(ear_cmw), status=result.overall.name)
-        else:
-            result = verify_ear(cmw_data, self.verifier.public_key, matched, profile,
+        if self.model == PASSPORT:
+            result = verify_ear(cmw_data, self.verifier.public_key, expected, profile,
                                 expected_aik_pub_hash=expected_aik)
-            self.emit("AttestationResultReceived", ctx=v.context, result=cmw_id(cmw_data),
-                      status=result.overall.name)
-        return AttestationOutcome(direction=self.peer, ctx=v.context, accepted=True, binding=matched,
-                                  aik_spki=aik_spki, cmw=cmw_id(cmw_data), status=result.overall.name)
+            self.emit("AttestationResultReceived", ctx=ctx, result=cmw_id(cmw_data), status=result.overall.name)
+            return result.overall.name
+        self.emit("EvidenceForwarded", ctx=ctx, verifier=self.verifier.name, cmw=cmw_id(cmw_data),
+                  expected_binding=expected)
+        # a spontaneous context was picked by the server: no Verifier nonce stands behind it
+        vnonce = ctx if profile.context_source == "verifier-nonce" and not spontaneous else None
+        ear_cmw, report = self.verifier.service.appraise(
+            cmw_data, expected_binding=expected if profile.mitigations.check_binding else None,
+            nonce=vnonce, expected_aik_pub_hash=expected_aik if profile.mitigations.check_aik_pub_hash else None)
+        self.recorder.emit("EvidenceAppraised", self.verifier.name, cmw=cmw_id(cmw_data), result=cmw_id(ear_cmw),
+                           status=report.status.name, binding_echo=cmw_binding or b"",
+                           nonce=vnonce or b"", to=self.agent)
+        report.raise_for_status()
+        result = verify_ear(ear_cmw, self.verifier.public_key, expected, profile)
+        self.emit("AttestationResultReceived", ctx=ctx, result=cmw_id(ear_cmw), status=result.overall.name)
+        return result.overall.name
 
     # --- Attester: learn the outcome ---------------------------------------------------------------
 

@@ -7,6 +7,8 @@ import json
 import sys
 import time
 
+from expat.layout import display
+
 
 def _bound(args: argparse.Namespace):
     from expat.proofs.analysis import CI_BOUND
@@ -61,8 +63,8 @@ def _run(args: argparse.Namespace) -> int:
             growth[conns] = (time.perf_counter() - t1, sum(r.runs for r in reps))
             print(f"timing: bound {b.to_json()}: {growth[conns][0]:.1f} s, {growth[conns][1]} runs", file=sys.stderr)
         for path in record.write_verdicts(bound, rows, reports):
-            print(f"wrote {path.relative_to(record.ROOT)}", file=sys.stderr)
-        print(f"wrote {record.write_timings(bound, reports, wall, growth).relative_to(record.ROOT)}", file=sys.stderr)
+            print(f"wrote {display(path)}", file=sys.stderr)
+        print(f"wrote {display(record.write_timings(bound, reports, wall, growth))}", file=sys.stderr)
     for rep in encoding:
         print(f"ENCODING MISMATCH in {rep.variant}: {rep.mismatches} run(s) break the role tables, first: "
               f"{rep.first_mismatch}", file=sys.stderr)
@@ -76,7 +78,7 @@ def _table(rows, reports, bound, wall: float) -> None:
     cell = {(r.property, r.variant): r for r in rows}
     print(f"bounded analysis: {bound.to_json()}; {sum(rep.runs for rep in reports)} runs in {wall:.1f} s")
     print("H = holds within the bound, V = violated (counterexample written with --record); "
-          "* = differs from expat/model/expectations.py")
+          "* = differs from model/expectations.py")
     width = max(len(p) for p in PROPERTY_IDS)
     for i, v in enumerate(variants):
         print(f"  [{i:2d}] {v}")
@@ -98,7 +100,7 @@ def register(sub) -> None:
     psub = proofs.add_subparsers(dest="proofs_command", metavar="SUBCOMMAND")
     proofs.set_defaults(handler=lambda a: (proofs.print_help(), 2)[1])
     run = psub.add_parser("run", help="property x variant verdicts within a bound; exit 0 only when every "
-                                      "verdict matches expat/model/expectations.py")
+                                      "verdict matches model/expectations.py")
     run.add_argument("--connections", type=int, help="TLS connections per run (CI bound: 2)")
     run.add_argument("--requests", type=int, help="attestation requests per run (CI bound: 2)")
     run.add_argument("--reveals", type=int, help="honest AIKs the adversary may learn (CI bound: 1)")

@@ -18,23 +18,23 @@ from pathlib import Path
 import expat
 from expat.model.properties import PROPERTY_IDS
 from expat.spec.catalogue import Catalogue
+from expat.layout import python_modules
+
 PACKAGE_DIR = Path(expat.__file__).resolve().parent
-REPO_DIR = PACKAGE_DIR.parent
+REPO_DIR = PACKAGE_DIR.parent          # the checkout, where tests/ lives (test node ids are relative to it)
 _DECLARES = re.compile(r"^\s*[A-Z_][A-Z0-9_]*\s*=\s*(?:checks\.)?check\(\s*[\"']", re.M)
 
 
 def import_check_modules() -> list[str]:
-    """Import every module under ``expat/`` that declares a named check; return their names."""
+    """Import every module of the project that declares a named check; return their names."""
     names = []
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+    for name, path in python_modules():
         try:
             src = path.read_text(encoding="utf-8")
         except OSError:
             continue
         if not _DECLARES.search(src):
             continue
-        rel = path.relative_to(REPO_DIR).with_suffix("")
-        name = ".".join(p for p in rel.parts if p != "__init__")
         importlib.import_module(name)
         names.append(name)
     return names

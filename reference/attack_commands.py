@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--json", action="store_true", help="print the account as JSON")
     r.set_defaults(handler=cmd_run)
     a.set_defaults(handler=lambda args: (a.print_help(), 2)[1])
-    from expat.model import golden
+    from expat.traces import golden
     golden.register(sub)   # expat traces regenerate [--check]
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Union
 
-# Cell states: how a cell compares with expat/model/expectations.py (shown as text and as a colour class).
+# Cell states: how a cell compares with model/expectations.py (shown as text and as a colour class).
 OK, BAD, NEUTRAL = "ok", "bad", "na"
 
 # --- the neutral document ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from expat.layout import locate
 from expat.model.events import (AR_STATUSES, CIPHER_SUITES, CMW_KINDS, EVENTS, SIDES, TRACE_FORMAT,
                                 normalize_args)
 
@@ -294,7 +295,7 @@ def json_schema() -> dict[str, Any]:
         "$id": "https://github.com/expat/expat/traces/schema.json",
         "title": "expat trace line",
         "description": "An expat trace is JSON Lines: one header line, then one event line per protocol step. "
-                       "Generated from expat/model/events.py; see docs/trace-format.md.",
+                       "Generated from model/events.py; see docs/trace-format.md.",
         "oneOf": [{"$ref": "#/$defs/header"}, {"$ref": "#/$defs/event"}],
         "$defs": {
             "hex": {"type": "string", "pattern": "^([0-9a-f]{2})*$"},
@@ -325,7 +326,7 @@ def json_schema() -> dict[str, Any]:
                                                        "profile (empty in the mitigated run)"},
                     "normalised": {
                         "type": "object",
-                        "description": "golden traces (expat/model/golden.py): values that depend on TLS "
+                        "description": "golden traces (traces/golden.py): values that depend on TLS "
                                        "randomness were replaced consistently by deterministic stand-ins",
                         "required": ["scheme", "renamed", "rewritten", "dropped"],
                         "properties": {
@@ -355,7 +356,7 @@ def json_schema() -> dict[str, Any]:
     }
 
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "traces" / "schema.json"
+SCHEMA_PATH = locate("traces/schema.json")
 
 
 def schema_text() -> str:

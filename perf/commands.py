@@ -25,7 +25,7 @@ def _register_bench(sub: argparse._SubParsersAction) -> None:
                        description="Each figure is a ratio against a reference measured in the same run "
                                    "(docs/performance.md).")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--record", action="store_true", help="also write benchmarks/results/latest.json")
+    p.add_argument("--record", action="store_true", help="also write perf/results/latest.json")
     p.add_argument("--seconds", type=float, default=2.0, help="measuring time per figure (default 2)")
     p.add_argument("--only", action="append", choices=FIGURES, help="measure only this figure (repeatable)")
     p.set_defaults(handler=_bench)

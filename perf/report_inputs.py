@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from expat.layout import display, locate
 from expat.model.expectations import VARIANTS
 from expat.model.properties import PROPERTY_IDS
 from expat.model.roles import FLAGS, flag
@@ -19,8 +20,8 @@ PROOFS_PATH = "proofs/verdicts.json"
 TAMARIN_DIR = "tamarin/results"
 GOLDEN_DIR = "traces/golden"
 EXAMPLES_DIR = "traces/examples"
-BENCH_PATH = "benchmarks/results/latest.json"
-CATALOGUE_REL = "expat/spec/catalogue.json"
+BENCH_PATH = "perf/results/latest.json"
+CATALOGUE_REL = "spec/catalogue.json"
 
 
 # --- reading inputs ------------------------------------------------------------------------------
@@ -41,11 +42,8 @@ def read_json(path: Path) -> tuple[Optional[Any], str]:
         return None, f"unreadable: {type(e).__name__}: {e}"
 
 
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+def _rel(path: Path, root: Optional[Path]) -> str:
+    return display(path, root)
 
 
 def num_text(v: Any, unit: str = "") -> str:
@@ -71,8 +69,8 @@ class Proofs:
     problems: list[str] = field(default_factory=list)
 
 
-def read_proofs(root: Path) -> Proofs:
-    data, status = read_json(root / PROOFS_PATH)
+def read_proofs(root: Optional[Path]) -> Proofs:
+    data, status = read_json(locate(PROOFS_PATH, root))
     if data is None:
         return Proofs(status)
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
@@ -145,8 +143,8 @@ def lemma_property(name: Any) -> Optional[str]:
     return max(hits, key=len) if hits else None
 
 
-def read_tamarin(root: Path) -> Tamarin:
-    d = root / TAMARIN_DIR
+def read_tamarin(root: Optional[Path]) -> Tamarin:
+    d = locate(TAMARIN_DIR, root)
     files = sorted(d.glob("*.json")) if d.is_dir() else []
     if not files:
         return Tamarin(NOT_RECORDED)
@@ -189,13 +187,13 @@ class Monitors:
     runs: list[TraceRun] = field(default_factory=list)
 
 
-def trace_files(root: Path, kind: str) -> tuple[list[Path], str]:
+def trace_files(root: Optional[Path], kind: str) -> tuple[list[Path], str]:
     """Golden traces of ``kind`` when any is present, else the synthetic examples."""
     pattern = {"honest": "honest-*.jsonl", "attack": "attack-*-unmitigated.jsonl"}[kind]
-    golden = sorted((root / GOLDEN_DIR).glob(pattern)) if (root / GOLDEN_DIR).is_dir() else []
+    golden = sorted(locate(GOLDEN_DIR, root).glob(pattern)) if locate(GOLDEN_DIR, root).is_dir() else []
     if golden:
         return golden, "golden"
-    ex = root / EXAMPLES_DIR
+    ex = locate(EXAMPLES_DIR, root)
     return (sorted(ex.glob(f"synthetic-{kind}-*.jsonl")) if ex.is_dir() else []), "synthetic"
 
 
@@ -208,7 +206,7 @@ def variant_of(profile: dict) -> tuple[Optional[str], tuple[str, ...]]:
     return None, off
 
 
-def run_monitors(root: Path) -> Monitors:
+def run_monitors(root: Optional[Path]) -> Monitors:
     from expat.model.checker import check_trace
     from expat.model.trace import TraceFormatError, load_trace
 
@@ -243,7 +241,7 @@ class Diagram:
     error: str = ""
 
 
-def diagrams(root: Path) -> tuple[list[Diagram], str]:
+def diagrams(root: Optional[Path]) -> tuple[list[Diagram], str]:
     from expat.model.trace import TraceFormatError, load_trace
     from expat.perf.msc import trace_svg
 

@@ -11,7 +11,7 @@ public-key encoding, formula) comes from the :class:`~expat.profile.Profile`.
 from __future__ import annotations
 
 import hmac
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from cryptography import x509
 
@@ -91,10 +91,22 @@ def acceptable_labels(profile: Profile) -> list[str]:
     return labels
 
 
+class Candidate(NamedTuple):
+    """A binding the receiver accepts, with the exporter label it was computed under."""
+    label: str
+    binding: bytes
+
+
 def acceptable_bindings(exporter: Exporter, profile: Profile, ctx: bytes, aik: object,
-                        nonce: bytes = b"") -> list[bytes]:
+                        nonce: bytes = b"") -> list[Candidate]:
     """What the receiver accepts: the binding under each of :func:`acceptable_labels`, in that order."""
-    return [compute_binding(exporter, profile, ctx, aik, nonce, label=label) for label in acceptable_labels(profile)]
+    return [Candidate(label, compute_binding(exporter, profile, ctx, aik, nonce, label=label))
+            for label in acceptable_labels(profile)]
+
+
+def matched_candidate(value: bytes | None, acceptable: Sequence[Candidate]) -> Candidate:
+    """The candidate ``value`` equals; the receiver's own (the first) when it equals none."""
+    return next((c for c in acceptable if matches(value, [c.binding])), acceptable[0])
 
 
 def matches(value: bytes | None, candidates: Sequence[bytes]) -> bool:
@@ -107,11 +119,11 @@ def matches(value: bytes | None, candidates: Sequence[bytes]) -> bool:
     return hit
 
 
-def check_binding(profile: Profile, evidence_binding: bytes | None, acceptable: Sequence[bytes]) -> None:
+def check_binding(profile: Profile, evidence_binding: bytes | None, acceptable: Sequence[Candidate]) -> None:
     """Receiver-side binding check (§5.1); skipped only when mitigation check_binding is off."""
     if not profile.mitigations.check_binding:
         return
-    BINDING_MATCH.require(matches(evidence_binding, acceptable),
+    BINDING_MATCH.require(matches(evidence_binding, [c.binding for c in acceptable]),
                           "Evidence binding does not match this connection and request")
 
 

@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from expat.tamarin.lemmas import ROOT
+from expat.layout import display, locate
 
-DEFAULT_DIR = ROOT / "tamarin"
+DEFAULT_DIR = locate("tamarin")
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -26,7 +26,7 @@ def _export(args: argparse.Namespace) -> int:
         return 0
     path = generate.export(Path(args.out), traces)
     theory = spthy.parse(path.read_text(encoding="ascii"))
-    source = traces[0].parent.relative_to(ROOT).as_posix() if traces and traces[0].is_relative_to(ROOT) else "-"
+    source = display(traces[0].parent) if traces else "-"
     print(f"wrote {path} ({len(theory.rules)} rules, {len(theory.restrictions)} restrictions, "
           f"{len(theory.lemmas)} lemmas under the default flags; {len(traces)} executability traces from {source})")
     return 0
@@ -97,7 +97,7 @@ def register(sub) -> None:
     p.add_argument("--lemma", help="prove only this lemma")
     p.add_argument("--flags", nargs="*", metavar="FLAG",
                    help="mitigations switched off (check_binding or OFF_check_binding ...)")
-    p.add_argument("--variant", help="the flags of a named variant (expat/model/expectations.py)")
+    p.add_argument("--variant", help="the flags of a named variant (model/expectations.py)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per lemma (default 600)")
     p.add_argument("--theory", default=str(DEFAULT_DIR / "expat.spthy"), help="theory file")
     p.add_argument("--out", help="results directory (default: results/ next to the theory)")

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Optional
 
 import expat
+from expat.layout import locate
 from expat.proofs.analysis import Row, VariantReport, counterexample_name, z3_version
 from expat.proofs.search import Bound
 
-ROOT = Path(__file__).resolve().parents[2]
 GENERATED_BY = "expat proofs run --record"
 
 
@@ -36,16 +36,16 @@ def verdicts_document(bound: Bound, rows: list[Row]) -> dict:
     }
 
 
-def write_verdicts(bound: Bound, rows: list[Row], reports: list[VariantReport], root: Path = ROOT) -> list[Path]:
+def write_verdicts(bound: Bound, rows: list[Row], reports: list[VariantReport], root: Optional[Path] = None) -> list[Path]:
     """verdicts.json and one counterexample trace per violated (variant, property); stale
     counterexamples of the recorded variants are removed."""
-    out_dir = root / "proofs" / "counterexamples"
+    out_dir = locate("proofs/counterexamples", root)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     keep = set()
     for rep in reports:
         for prop, trace in sorted(rep.counterexamples.items()):
-            path = root / counterexample_name(rep.variant, prop)
+            path = locate(counterexample_name(rep.variant, prop), root)
             path.write_text(trace.text(), encoding="ascii")
             keep.add(path.name)
             written.append(path)
@@ -53,16 +53,16 @@ def write_verdicts(bound: Bound, rows: list[Row], reports: list[VariantReport], 
     for old in out_dir.glob("*.jsonl"):
         if old.name.split("--")[0] in names and old.name not in keep:
             old.unlink()
-    path = root / "proofs" / "verdicts.json"
+    path = locate("proofs/verdicts.json", root)
     path.write_text(dumps(verdicts_document(bound, rows)), encoding="ascii")
     written.insert(0, path)
     return written
 
 
 def write_timings(ci: Bound, ci_reports: list[VariantReport], ci_seconds: float,
-                  growth: Optional[dict[int, tuple[float, int]]] = None, root: Path = ROOT) -> Path:
+                  growth: Optional[dict[int, tuple[float, int]]] = None, root: Optional[Path] = None) -> Path:
     """Wall times: per variant at the CI bound, and the whole analysis per connection bound."""
-    path = root / "proofs" / "timings.json"
+    path = locate("proofs/timings.json", root)
     try:
         old = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

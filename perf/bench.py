@@ -31,9 +31,10 @@ from typing import Any, Callable
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-ROOT = Path(__file__).resolve().parents[2]
-RESULTS_PATH = ROOT / "benchmarks" / "results" / "latest.json"
-PROOF_TIMINGS = ROOT / "proofs" / "timings.json"
+from expat.layout import display, locate
+
+RESULTS_PATH = locate("perf/results/latest.json")
+PROOF_TIMINGS = locate("proofs/timings.json")
 FIGURES = ("ea_overhead", "attestation_overhead", "check_throughput", "bounded_proofs")
 
 
@@ -207,7 +208,7 @@ def bench_traces() -> list[list[str]]:
         rec = TraceRecorder(profile=s.profile.to_dict(), seed="bench", cipher_suite=s.suite)
         sc.run(s, rec)
         out.append(rec.lines())
-    for d in (ROOT / "traces" / "examples", ROOT / "traces" / "golden"):
+    for d in (locate("traces/examples"), locate("traces/golden")):
         if d.is_dir():
             for p in sorted(d.glob("*.jsonl")):
                 out.append(p.read_text(encoding="utf-8").splitlines())
@@ -261,7 +262,7 @@ def bounded_proofs(path: Path = PROOF_TIMINGS) -> Figure:
     """Wall time of ``expat proofs run`` at its CI bound and its growth with the bound, from the
     timings file that command records. The file is another area's output; read defensively."""
     na = Figure("bounded_proofs", None, "growth table", None, {"status": "not available"},
-                note=f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} not recorded")
+                note=f"{display(path)} not recorded")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 from expat.model.trace import Event, Trace, TraceRecorder
 
-GOLDEN_DIR = Path(__file__).resolve().parents[2] / "traces" / "golden"
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 SCHEME = "expat-golden/1"
 
 # argument name -> value class (stand-ins are numbered per class, in order of first appearance)

@@ -5,8 +5,8 @@ runs and the runtime monitors side by side; per-input details; message sequence 
 golden traces; requirement coverage; benchmark ratios. Every input is optional: a missing one reads
 "not recorded", an unreadable one says why; nothing here raises on bad input.
 
-The page is built once as a list of neutral blocks (expat/perf/page.py) and rendered twice, so the
-HTML and the Markdown hold the same content; inputs are read by expat/perf/report_inputs.py.
+The page is built once as a list of neutral blocks (perf/page.py) and rendered twice, so the
+HTML and the Markdown hold the same content; inputs are read by perf/report_inputs.py.
 Output is byte-stable for the same inputs except the single "Generated" line (which honours
 SOURCE_DATE_EPOCH).
 
@@ -14,8 +14,8 @@ Inputs (paths relative to the repository root; contracts in docs/report.md):
   proofs/verdicts.json            bounded z3 proofs
   tamarin/results/*.json          Tamarin runs
   traces/golden/{honest,attack}-*.jsonl, else traces/examples/synthetic-{honest,attack}-*.jsonl
-  expat/spec/catalogue.json       requirement catalogue (through expat.spec.catalogue)
-  benchmarks/results/latest.json  benchmark figures
+  spec/catalogue.json       requirement catalogue (through expat.spec.catalogue)
+  perf/results/latest.json  benchmark figures
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from expat.perf.report_inputs import (BENCH_PATH, CATALOGUE_REL, EXAMPLES_DIR, G
 
 __all__ = ["build", "write_report", "generated_line", "register", "tamarin_variant"]
 
-ROOT = Path(__file__).resolve().parents[2]
+from expat.layout import locate
 
 
 # --- building the page ---------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def verdict_matrix(proofs: Proofs, tam: Tamarin, mon: Monitors) -> Table:
             cells.append(Cell((f"expect: {_expected_word(v, prop)}",) + tuple(t for t, _ in lines),
                               _cell_state([s for _, s in lines])))
         rows.append(tuple(cells))
-    return Table("Property × variant: expected verdict (expat/model/expectations.py), bounded proof, Tamarin and "
+    return Table("Property × variant: expected verdict (model/expectations.py), bounded proof, Tamarin and "
                  "runtime monitors side by side",
                  ("property",) + tuple(VARIANTS), tuple(rows), wide=True)
 
@@ -236,9 +236,9 @@ def _coverage_blocks(cov: Optional[list[tuple[str, Any]]], status: str) -> list[
     return out
 
 
-def _bench_blocks(root: Path) -> tuple[list[Block], str]:
+def _bench_blocks(root: Optional[Path]) -> tuple[list[Block], str]:
     out: list[Block] = [Heading(2, "Benchmarks", "benchmarks")]
-    data, status = read_json(root / BENCH_PATH)
+    data, status = read_json(locate(BENCH_PATH, root))
     if data is None:
         return out + [Para(f"{BENCH_PATH}: {status}.")], status
     if not isinstance(data, dict) or not isinstance(data.get("figures"), list):
@@ -264,8 +264,8 @@ def _bench_blocks(root: Path) -> tuple[list[Block], str]:
     return out, "found"
 
 
-def build(root: Path = ROOT) -> tuple[str, list[Block]]:
-    """Read every input under ``root`` and lay out the page. Returns (title, blocks)."""
+def build(root: Optional[Path] = None) -> tuple[str, list[Block]]:
+    """Read every input (through the packages, or under ``root`` when given) and lay out the page. Returns (title, blocks)."""
     proofs = read_proofs(root)
     tam = read_tamarin(root)
     mon = run_monitors(root)
@@ -285,7 +285,7 @@ def build(root: Path = ROOT) -> tuple[str, list[Block]]:
     ]
     blocks: list[Block] = [
         Para(f"expat {expat.__version__}; draft-fossati-seat-expat-02. Variants are the default profile with the "
-             "listed mitigations switched off (expat/model/expectations.py)."),
+             "listed mitigations switched off (model/expectations.py)."),
         _inputs_table(inputs),
         Heading(2, "Verdicts side by side", "verdicts"),
         Para("Each cell: the expected verdict, then the bounded proof (z3), Tamarin and the runtime monitors "
@@ -309,7 +309,7 @@ def generated_line(now: Optional[_dt.datetime] = None) -> str:
     return f"Generated {now.strftime('%Y-%m-%dT%H:%M:%SZ')} by expat report."
 
 
-def write_report(out_dir: Path, root: Path = ROOT, now: Optional[_dt.datetime] = None) -> list[Path]:
+def write_report(out_dir: Path, root: Optional[Path] = None, now: Optional[_dt.datetime] = None) -> list[Path]:
     """Write index.html, report.md and one SVG per chart into ``out_dir``; return the paths written."""
     title, blocks = build(root)
     gen = generated_line(now)
@@ -329,7 +329,7 @@ def write_report(out_dir: Path, root: Path = ROOT, now: Optional[_dt.datetime] =
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    root = Path(args.root)
+    root = Path(args.root) if args.root else None
     try:
         paths = write_report(Path(args.out), root)
     except OSError as e:
@@ -346,6 +346,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="one-page report (HTML + Markdown): verdicts, monitors, sequence charts, "
                                       "coverage, benchmarks")
     p.add_argument("--out", default="report", metavar="DIR", help="output directory (default: report/)")
-    p.add_argument("--root", default=str(ROOT), metavar="DIR",
-                   help="repository root to read inputs from (default: this checkout)")
+    p.add_argument("--root", default=None, metavar="DIR",
+                   help="a directory laid out like the repository to read inputs from "
+                        "(default: the installed packages' artefacts)")
     p.set_defaults(handler=cmd_report)
