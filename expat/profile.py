@@ -15,11 +15,13 @@ import dataclasses
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-Revision = Literal["01", "02", "editors"]
+Revision = Literal["01", "02", "editors", "04"]
 
 # Value sets of the string-valued parameters (validated in __post_init__).
-REVISIONS = ("01", "02", "editors")
-EXPORTER_LABELS = ("Attestation", "Attestation Binding")
+REVISIONS = ("01", "02", "editors", "04")
+# -02 §5.1 "Attestation", -02 §4 (and Rust) "Attestation Binding", -04 §5.1 and §9.2 "EXPORTER-cmw-attestation"
+EXPORTER_LABELS = ("Attestation", "Attestation Binding", "EXPORTER-cmw-attestation")
+BINDING_CHECKS = ("local", "delegated")
 PUBLIC_KEY_ENCODINGS = ("spki", "raw")
 EXPORTER_LENGTHS = ("32", "hash", "64")
 BINDING_FORMULAS = ("02", "01", "exporter")
@@ -68,6 +70,11 @@ class Mitigations:
         The Verifier accepts a nonce only if it issued it and it was not used before (§5.1).
     check_evidence_signature
         The Verifier verifies the Evidence signature and its chain to the manufacturer anchor (§7).
+    verifier_compares_binding
+        With ``binding_check="delegated"`` (-04 §5.1) the Verifier compares the binding the Relying
+        Party conveyed with the one in the Evidence before it confirms it in the Attestation Result.
+        Off = the Verifier confirms the conveyed binding without comparing: Evidence made for another
+        connection is accepted (attack ``delegated-verifier-skips-comparison``).
     """
 
     check_binding: bool = True
@@ -79,6 +86,7 @@ class Mitigations:
     check_exporter_label: bool = True
     check_verifier_nonce: bool = True
     check_evidence_signature: bool = True
+    verifier_compares_binding: bool = True
 
     def disabled(self) -> list[str]:
         return [f.name for f in fields(self) if not getattr(self, f.name)]
@@ -92,9 +100,10 @@ class Profile:
     """Registry name (informative; not part of the semantics)."""
 
     revision: Revision = "02"
-    """Draft revision whose rules apply: "01", "02" (default) or "editors" (editor's copy after -02).
-    The editor's copy turns -02's informative §7.2 recipe into MUSTs: no NewSessionTicket from a server
-    that requires attestation, no early data, a received ticket is discarded (DIGEST §3.7, §3.8 #20)."""
+    """Draft revision whose rules apply: "01", "02" (default), "editors" (editor's copy after -02) or
+    "04" (editor's copy of 2026-09-19). The editor's copy and -04 turn -02's informative §7.2 recipe
+    into MUSTs: no NewSessionTicket from a server that requires attestation, no early data, a received
+    ticket is discarded and never used (DIGEST §3.7, §3.8 #20)."""
 
     cmw_attestation_codepoint: int = 0xFFFF
     """TLS ExtensionType of cmw_attestation. The draft leaves it TBD (§9.1); 0xFFFF lies in the
@@ -152,6 +161,15 @@ class Profile:
     PKIX as §3.3 demands) or "self-signed" (trusted only through AIK_pub_hash in the Evidence; DIGEST
     §3.8 #17)."""
 
+    binding_check: str = "local"
+    """Who compares the binding (-04 §5.1 lets the receiving endpoint choose): "local" (default) = the
+    Relying Party compares it itself (and still hands it to the Verifier, which compares it again);
+    "delegated" = the Relying Party does not compare, it conveys the binding it computed with the
+    Evidence, the Verifier compares and confirms it in the Attestation Result (EAR claim
+    ``expat_binding_confirmed``), and the Relying Party refuses a result that does not confirm it.
+    Background-check model only: in the passport model there is no Relying Party-to-Verifier call
+    to delegate to, so "delegated" is refused there (docs/profiles.md)."""
+
     ear_media_type: str = "ear-03"
     """Media type put on EAR CMW records: "ear-03" = application/eat-cwt with the EAR profile parameter
     as EAR -03 §5 spells it (default), or "rfc9782" = the registered application/eat+cwt."""
@@ -165,7 +183,8 @@ class Profile:
                    "binding_formula": BINDING_FORMULAS, "evidence_claims": EVIDENCE_CLAIMS,
                    "missing_attestation_policy": MISSING_ATTESTATION_POLICIES,
                    "context_source": CONTEXT_SOURCES, "cmw_serialization": CMW_SERIALIZATIONS,
-                   "aik_certificate": AIK_CERTIFICATES, "ear_media_type": EAR_MEDIA_TYPES}
+                   "aik_certificate": AIK_CERTIFICATES, "ear_media_type": EAR_MEDIA_TYPES,
+                   "binding_check": BINDING_CHECKS}
         for name, values in allowed.items():
             if getattr(self, name) not in values:
                 raise ValueError(f"profile {name}={getattr(self, name)!r}: expected one of {values}")
@@ -178,8 +197,13 @@ class Profile:
 
     @property
     def forbids_resumption(self) -> bool:
-        """Editor's copy §7.2 makes no-NST / no-early-data MUSTs; -01/-02 only suggest it."""
-        return self.revision == "editors"
+        """Editor's copy and -04 §7.2 make no-NST / no-early-data MUSTs; -01/-02 only suggest it."""
+        return self.revision in ("editors", "04")
+
+    @property
+    def delegated(self) -> bool:
+        """-04 §5.1: the Relying Party delegates the binding comparison to the Verifier."""
+        return self.binding_check == "delegated"
 
     def with_mitigations(self, **off: bool) -> "Profile":
         return dataclasses.replace(self, mitigations=dataclasses.replace(self.mitigations, **off))
@@ -230,6 +254,8 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     # draft revisions
     _p("rev01", revision="01", binding_formula="01"),
     _p("editors", revision="editors"),
+    _p("rev04", revision="04", exporter_label="EXPORTER-cmw-attestation"),
+    _p("rev04-delegated", revision="04", exporter_label="EXPORTER-cmw-attestation", binding_check="delegated"),
     # one alternative reading each
     _p("label-attestation-binding", exporter_label="Attestation Binding"),
     _p("raw-public-key", public_key_encoding="raw"),

@@ -263,6 +263,13 @@ _event("EvidenceAppraised", (VERIFIER,), (
     _a("to", "id", "who receives the result"),
 ), "the Verifier appraised Evidence and issued an Attestation Result", "draft §3.4; RFC 9334 §5")
 
+_event("BindingConfirmed", (VERIFIER,), (
+    _a("cmw", "id", "the appraised Evidence"),
+    _a("binding", "bytes", "the binding the Relying Party conveyed, which the Verifier found in the Evidence"),
+    _a("to", "id", "the Relying Party that delegated the comparison"),
+), "delegated comparison: the Verifier compared the binding a Relying Party conveyed with the one in the "
+   "Evidence, found them equal, and confirms it in the Attestation Result", "draft -04 §5.1")
+
 # --- Adversary ---------------------------------------------------------------------------------
 
 _event("KeyRevealed", (ADVERSARY,), (

@@ -38,15 +38,20 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Mitigation flags (expat.profile.Mitigations) and the boolean profile fields the tables use.
 # Absent from a trace header's profile = the documented default (all True: the default profile).
+# ``local_binding_check`` stands for the profile parameter binding_check: True = "local" (default), off =
+# "delegated" (draft -04 §5.1: the requester conveys its binding and the Verifier compares it).
 FLAGS = ("check_binding", "check_aik_pub_hash", "include_public_key_in_binding", "check_context_unique",
          "reject_spontaneous_attestation", "reject_resumption", "check_exporter_label",
-         "check_verifier_nonce", "check_evidence_signature", "passport_binding_echo")
+         "check_verifier_nonce", "check_evidence_signature", "passport_binding_echo",
+         "verifier_compares_binding", "local_binding_check")
 
 
 def flag(profile: dict, name: str) -> bool:
     """A profile flag from a trace header's profile dict; mitigations live under "mitigations"."""
     if name == "passport_binding_echo":
         return bool(profile.get(name, True))
+    if name == "local_binding_check":
+        return profile.get("binding_check", "local") == "local"
     return bool((profile.get("mitigations") or {}).get(name, True))
 
 
@@ -141,9 +146,14 @@ RELYING_PARTY_TABLE = _rows(RELYING_PARTY, [
      ("connection_up", "spontaneous_from_server", "ctx_unused_on_conn", "certificate_has_aik"),
      "+UsedContext(conn, ctx)", "!reject_spontaneous_attestation", (),
      "cmw_attestation accepted in a spontaneous server authenticator (attack edge)"),
-    (("Requested", "Validated", "Bound", "Forwarded", "Appraised"), "AuthenticatorRejected", "Rejected", ()),
-    ("Validated", "BindingChecked", "Bound", ("binding_matches", "aik_hash_matches"), "", "",
+    (("Requested", "Validated", "Bound", "Forwarded", "Delegated", "Appraised"), "AuthenticatorRejected", "Rejected",
+     ()),
+    ("Validated", "BindingChecked", "Bound", ("binding_matches", "aik_hash_matches"), "", "local_binding_check",
      ("binding", "aik_pub_hash"), "draft §5.1, §5.2"),
+    ("Validated", "EvidenceForwarded", "Delegated", ("carries_evidence", "forwards_what_it_accepted"), "",
+     "!local_binding_check", (), "draft -04 §5.1: the binding goes to the Verifier, which compares it"),
+    ("Delegated", "AttestationResultReceived", "Appraised", ("result_from_verifier", "binding_confirmed_to_me"), "",
+     "", (), "draft -04 §5.1: accepted only with the Verifier's confirmation of the conveyed binding"),
     ("Bound", "EvidenceForwarded", "Forwarded", ("carries_evidence", "forwards_what_it_accepted"), ""),
     ("Validated", "EvidenceForwarded", "Forwarded", ("carries_evidence", "forwards_what_it_accepted"), "",
      "!check_binding & !check_aik_pub_hash", (), "no comparison at all (attack edge)"),
@@ -188,6 +198,8 @@ VERIFIER_TABLE = _rows(VERIFIER, [
      ("evidence_sent_to_me", "result_new", "nonce_fresh", "evidence_genuine", "delegated_binding_matches",
       "echo_is_evidence_binding"),
      "+Result(result, cmw, status, binding_echo)"),
+    ("Ready", "BindingConfirmed", "Ready", ("confirms_conveyed_binding", "confirmed_binding_is_evidence_binding"),
+     "+Confirmed(verifier, cmw, binding, to)", "", (), "draft -04 §5.1: the delegated comparison"),
 ])
 
 TABLES: dict[str, list[Row]] = {
@@ -556,8 +568,9 @@ def evidence_genuine(w: "World", ev: "Event") -> Optional[str]:
 
 @guard
 def delegated_binding_matches(w: "World", ev: "Event") -> Optional[str]:
-    """draft §5.1: when the requester delegates, the Verifier compares the binding it was given."""
-    if not w.flag("check_binding") or ev.args["status"] != "affirming":
+    """draft §5.1: when the requester delegates, the Verifier compares the binding it was given (-04 §5.1:
+    unless verifier_compares_binding is off)."""
+    if not w.flag("check_binding") or not w.flag("verifier_compares_binding") or ev.args["status"] != "affirming":
         return None
     fwd = w.submission_to(ev.agent, ev.args["cmw"], ev.args["to"])
     produced = w.produced(ev.args["cmw"])
@@ -574,6 +587,40 @@ def echo_is_evidence_binding(w: "World", ev: "Event") -> Optional[str]:
     if not echo or produced is None:
         return None
     return _ok(echo == produced.args["binding"], "echoed binding is not the Evidence's binding")
+
+
+@guard
+def binding_confirmed_to_me(w: "World", ev: "Event") -> Optional[str]:
+    """draft -04 §5.1: delegating, the requester accepts a result only if its Verifier confirmed, for the
+    forwarded Evidence, the very binding the requester conveyed."""
+    fwd = w.rp_forwarded(ev.agent, ev.args["conn"], ev.args["ctx"])
+    if fwd is None:
+        return "nothing was forwarded"
+    confirmed = [e for _, e in w.positions("BindingConfirmed") if e.agent == fwd.args["verifier"]
+                 and e.args["to"] == ev.agent and e.args["cmw"] == fwd.args["cmw"]
+                 and e.args["binding"] == fwd.args["expected_binding"]]
+    return _ok(confirmed, "the Verifier did not confirm the binding the requester conveyed")
+
+
+@guard
+def confirms_conveyed_binding(w: "World", ev: "Event") -> Optional[str]:
+    """The confirmed binding is the one the requester conveyed with this Evidence."""
+    fwd = w.submission_to(ev.agent, ev.args["cmw"], ev.args["to"])
+    return _ok(fwd is not None and fwd.name == "EvidenceForwarded"
+               and fwd.args["expected_binding"] == ev.args["binding"],
+               "confirms a binding nobody conveyed with this Evidence")
+
+
+@guard
+def confirmed_binding_is_evidence_binding(w: "World", ev: "Event") -> Optional[str]:
+    """With verifier_compares_binding the Verifier confirms only the Evidence's own binding."""
+    if not w.flag("verifier_compares_binding"):
+        return None
+    produced = w.produced(ev.args["cmw"])
+    if produced is None:
+        return None   # Evidence no AE produced: evidence_genuine judges the appraisal
+    return _ok(produced.args["binding"] == ev.args["binding"],
+               "confirms a binding that differs from the one in the Evidence")
 
 
 def _check_guards() -> None:

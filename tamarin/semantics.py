@@ -245,7 +245,15 @@ GUARDS: dict[str, GuardSpec] = {
                            ("check_evidence_signature", ()),
                            (None, "not (st = 'affirming') | vr = true")),
     "delegated_binding_matches": _g("st, eb, b", "status, eb, ebind", ("check_binding", ()),
+                                    ("verifier_compares_binding", ()),
                                     (None, "not (st = 'affirming') | eb = 'nil' | eb = b")),
+    # draft -04 §5.1: the delegated comparison (profile binding_check="delegated")
+    "binding_confirmed_to_me": _g("a, v, m, b", "A, verifier, cmw, eb",
+                                  "Ex #j. BindingConfirmed(v, m, b, a)@j & #j < #i"),
+    "confirms_conveyed_binding": _g("v, m, b, to", f"v, {EVIDENCE_PATTERN}, eb, to",
+                                    "Ex c x #j. EvidenceForwarded(to, c, x, v, m, b)@j & #j < #i"),
+    "confirmed_binding_is_evidence_binding": _g("b, e", "eb, ebind", ("verifier_compares_binding", ()),
+                                                (None, "b = e")),
     "echo_is_evidence_binding": _g("e, b", "echo, ebind", "e = 'empty' | e = b"),
 }
 
@@ -351,13 +359,16 @@ def _relying_party(row: Row, off: frozenset[str]) -> RowSem:
     if ev == "EvidenceForwarded":
         expected = bind(off, "aik", exporter(LABEL, "ctx"))
         return RowSem({**base, "verifier": "verifier", "cmw": "cmw", "expected_binding": expected},
-                      conclusions=[f"Submit(verifier, A, cmw, {expected}, vnonce)"],
+                      conclusions=[f"Submit(verifier, A, cmw, {expected}, vnonce)",
+                                   f"!Conveyed(verifier, A, cmw, {expected})"],
                       writes={"verifier": "verifier"}, public=("verifier",))
     if ev == "AttestationResultReceived":
-        if row.src == "Forwarded":
+        if row.src in ("Forwarded", "Delegated"):
+            conveyed = bind(off, "aik", exporter(LABEL, "ctx"))   # -04 §5.1: what the requester conveyed
             return RowSem({**base, "result": "result", "status": "status"},
                           premises=["!VerifierAnswer(A, verifier, cmw, result, status)"],
-                          writes={"result": "result", "status": "status"})
+                          writes={"result": "result", "status": "status"},
+                          guard_args={"binding_confirmed_to_me": ("A", "verifier", "cmw", conveyed)})
         # passport: the Attestation Result came inside the authenticator; check the Verifier's signature
         return RowSem({**base, "result": "cmw", "status": "st"},
                       premises=["!VerifierPk(vv, vpk)"], match={"crest": "<ev, st>"},
@@ -455,6 +466,9 @@ def _verifier(row: Row, off: frozenset[str]) -> RowSem:
                       conclusions=[f"!VerifierAnswer(to, v, {EVIDENCE_PATTERN}, {result}, status)",
                                    f"Out({result})"],
                       public=("status",), guard_args={"result_new": (result,)})
+    if row.event == "BindingConfirmed":   # -04 §5.1: compare the conveyed binding, confirm it
+        return RowSem({"agent": "v", "cmw": EVIDENCE_PATTERN, "binding": "eb", "to": "to"},
+                      premises=[f"!Conveyed(v, to, {EVIDENCE_PATTERN}, eb)"])
     raise KeyError(f"no semantics for {row.role} {row.event}")
 
 

@@ -24,6 +24,18 @@ from expat.reference.keyschedule import Exporter, HashAlg
 BINDING_MATCH = check("expat02-5.1-binding-match", "draft-fossati-seat-expat-02 §5.1", Alert.illegal_parameter,
                       "the binding carried in the Evidence equals the binding the receiver computes for its "
                       "connection, certificate_request_context and the EA end-entity key")
+# draft -04 §5.1: the receiving endpoint compares the binding itself ("local") or delegates the comparison
+# to the Verifier, conveying the binding it computed ("delegated"; profile binding_check).
+BINDING_MATCH_04 = check("expat04-5.1-binding-match", "draft-fossati-seat-expat-04 §5.1", Alert.illegal_parameter,
+                         "comparing locally, the receiver rejects Evidence whose binding differs from the one it "
+                         "computes with the label EXPORTER-cmw-attestation for its connection, context and EA key")
+DELEGATED_BINDING_MATCH = check("expat04-5.1-delegated-binding-match", "draft-fossati-seat-expat-04 §5.1",
+                                Alert.illegal_parameter,
+                                "a Verifier the comparison is delegated to confirms only a conveyed binding equal "
+                                "to the binding in the Evidence")
+BINDING_CONFIRMED = check("expat04-5.1-binding-confirmed", "draft-fossati-seat-expat-04 §5.1", Alert.illegal_parameter,
+                          "delegating, the Relying Party accepts only an Attestation Result in which the Verifier "
+                          "confirms the very binding the Relying Party conveyed")
 AIK_PUB_HASH_MATCH = check("expat02-5.2-aik-pub-hash", "draft-fossati-seat-expat-02 §5.2", Alert.illegal_parameter,
                            "the Evidence carries AIK_pub_hash and it equals the suite hash of the EA "
                            "end-entity public key")
@@ -123,7 +135,7 @@ def check_binding(profile: Profile, evidence_binding: bytes | None, acceptable: 
     """Receiver-side binding check (§5.1); skipped only when mitigation check_binding is off."""
     if not profile.mitigations.check_binding:
         return
-    BINDING_MATCH.require(matches(evidence_binding, [c.binding for c in acceptable]),
+    (BINDING_MATCH_04 if profile.revision == "04" else BINDING_MATCH).require(matches(evidence_binding, [c.binding for c in acceptable]),
                           "Evidence binding does not match this connection and request")
 
 

@@ -7,7 +7,7 @@ import hashlib
 import json
 import sys
 
-from expat.profile import DEFAULT, PROFILES
+from expat.profile import BINDING_CHECKS, DEFAULT, PROFILES, REVISIONS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,10 +24,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="which side attests (default: client)")
     r.add_argument("--model", choices=("background-check", "passport"), default="background-check",
                    help="RATS model (default: background-check)")
-    r.add_argument("--revision", choices=("01", "02", "editors"), default=None,
+    r.add_argument("--revision", choices=REVISIONS, default=None,
                    help="draft revision whose rules apply (default: 02, or the profile's)")
     r.add_argument("--profile", default=None, choices=sorted(PROFILES),
                    help="named profile (see `expat profiles`; default: the revision's profile)")
+    r.add_argument("--binding-check", choices=BINDING_CHECKS, default=None,
+                   help="who compares the binding (-04 §5.1): local (the Relying Party) or delegated (the "
+                        "Verifier, background check only); default: the profile's")
     r.add_argument("--suite", default="TLS_AES_128_GCM_SHA256",
                    choices=("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"))
     r.add_argument("--tls-key", default="p256", choices=("p256", "p384", "ed25519"),
@@ -130,7 +133,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         s = sc.scenario_from_options(attester=args.attester, model=args.model, revision=args.revision,
                                      profile=args.profile, suite=args.suite, tls_key=args.tls_key,
                                      verifier_transport=args.verifier, reattest=max(0, args.reattest),
-                                     evidence=args.evidence,
+                                     evidence=args.evidence, binding_check=args.binding_check,
                                      seed=args.seed.encode() if args.seed is not None else None)
     except ValueError as e:
         print(f"expat run: {e}", file=sys.stderr)

@@ -10,8 +10,10 @@
   EAR-appraisal:
     1000 ear_status (mandatory), 1001 ear_trustworthiness_vector, 1003 ear_appraisal_policy_ids
     ([+ text]), 10 eat_nonce (the nonce of the appraised Evidence: for expat, the binding), 265
-    eat_profile, and expat's extension -70100 => {? "reasons": [+ text], ? "aik_pub_hash": bytes}
-    (an extension is a map, §3.1; the AIK_pub_hash echo lets a passport RP do the §5.2 check).
+    eat_profile, and expat's extension -70100 => {? "reasons": [+ text], ? "aik_pub_hash": bytes,
+    ? "binding_confirmed": bytes} (an extension is a map, §3.1; the AIK_pub_hash echo lets a passport
+    RP do the §5.2 check; "binding_confirmed" is the binding a Relying Party conveyed that the Verifier
+    compared with the Evidence's and found equal: the delegated comparison of draft -04 §5.1).
 
 Tiers (AR4SI §3.2): none 0, affirming 2, warning 32, contraindicated 96.
 """
@@ -77,6 +79,7 @@ class Appraisal:
     reasons: tuple[str, ...] = ()
     eat_profile: str | None = None
     aik_pub_hash: bytes | None = None
+    binding_confirmed: bytes | None = None
 
     def to_map(self) -> dict:
         m: dict = {EAR_STATUS: int(self.status)}
@@ -93,6 +96,8 @@ class Appraisal:
             ext["reasons"] = list(self.reasons)
         if self.aik_pub_hash is not None:
             ext["aik_pub_hash"] = self.aik_pub_hash
+        if self.binding_confirmed is not None:
+            ext["binding_confirmed"] = self.binding_confirmed
         if ext:
             m[EXPAT_APPRAISAL_EXT] = ext
         return m
@@ -121,20 +126,25 @@ class Appraisal:
         if nonce is not None:
             _check_nonce(nonce)
         reasons: tuple[str, ...] = ()
-        aik = None
+        aik = confirmed = None
         if EXPAT_APPRAISAL_EXT in m:
             ext = m[EXPAT_APPRAISAL_EXT]
-            EAR_CLAIMS.require(isinstance(ext, dict) and ext and set(ext) <= {"reasons", "aik_pub_hash"}
+            EAR_CLAIMS.require(isinstance(ext, dict) and ext
+                               and set(ext) <= {"reasons", "aik_pub_hash", "binding_confirmed"}
                                and isinstance(ext.get("reasons", []), list)
                                and all(isinstance(r, str) for r in ext.get("reasons", [])),
-                               "expat appraisal extension must be {? \"reasons\": [text], ? \"aik_pub_hash\": bytes}")
+                               "expat appraisal extension must be {? \"reasons\": [text], ? \"aik_pub_hash\": bytes, "
+                               "? \"binding_confirmed\": bytes}")
             reasons = tuple(ext.get("reasons", []))
             aik = ext.get("aik_pub_hash")
             EAR_CLAIMS.require(aik is None or (isinstance(aik, bytes) and len(aik) in (32, 48)),
                                "aik_pub_hash must be 32 or 48 bytes")
+            confirmed = ext.get("binding_confirmed")
+            EAR_CLAIMS.require(confirmed is None or (isinstance(confirmed, bytes) and 8 <= len(confirmed) <= 64),
+                               "binding_confirmed must be 8..64 bytes")
         profile = m.get(EAT_PROFILE)
         EAR_CLAIMS.require(profile is None or isinstance(profile, str), "submod eat_profile must be text")
-        return cls(status, tv, policy_ids, nonce, reasons, profile, aik)
+        return cls(status, tv, policy_ids, nonce, reasons, profile, aik, confirmed)
 
 
 @dataclass(frozen=True)

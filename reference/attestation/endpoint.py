@@ -428,12 +428,19 @@ class AttestedEndpoint:
 
         Background check compares both (the Verifier repeats it). Passport compares the echoed binding
         only with passport_binding_echo (DIGEST §3.8 #10; off is the draft's literal §4). BindingChecked
-        records a comparison that passed (or was switched off), so it follows the checks."""
+        records a comparison that passed (or was switched off), so it follows the checks. With
+        binding_check="delegated" (-04 §5.1) only AIK_pub_hash is compared here and no BindingChecked
+        is recorded: the Verifier compares the binding and confirms it (BindingConfirmed)."""
         profile = self.profile
+        expected_aik = binding_mod.aik_pub_hash(self.conn.hash, profile, leaf_key)
+        if profile.delegated:
+            # -04 §5.1: the binding goes to the Verifier, which compares it (_appraise); the Relying Party
+            # still compares AIK_pub_hash itself (§5.2 puts that MUST on it)
+            binding_mod.check_aik_pub_hash(profile, cmw_aik, expected_aik)
+            return binding_mod.compute_binding(self.conn.exporter, profile, ctx, leaf_key, self._binding_nonce(ctx))
         acceptable = binding_mod.acceptable_bindings(self.conn.exporter, profile, ctx, leaf_key,
                                                      self._binding_nonce(ctx))
         expected = binding_mod.matched_candidate(cmw_binding, acceptable)
-        expected_aik = binding_mod.aik_pub_hash(self.conn.hash, profile, leaf_key)
         compared = self.model == BACKGROUND_CHECK or profile.passport_binding_echo
         if compared:
             binding_mod.check_binding(profile, cmw_binding, acceptable)
@@ -462,14 +469,23 @@ class AttestedEndpoint:
                   expected_binding=expected)
         # a spontaneous context was picked by the server: no Verifier nonce stands behind it
         vnonce = ctx if profile.context_source == "verifier-nonce" and not spontaneous else None
+        delegated = profile.delegated and profile.mitigations.check_binding
         ear_cmw, report = self.verifier.service.appraise(
             cmw_data, expected_binding=expected if profile.mitigations.check_binding else None,
-            nonce=vnonce, expected_aik_pub_hash=expected_aik if profile.mitigations.check_aik_pub_hash else None)
+            nonce=vnonce, expected_aik_pub_hash=expected_aik if profile.mitigations.check_aik_pub_hash else None,
+            confirm_binding=delegated)
+        if report.binding_confirmed is not None:     # -04 §5.1: the Verifier compared (or says it did)
+            self.recorder.emit("BindingConfirmed", self.verifier.name, cmw=cmw_id(cmw_data),
+                               binding=report.binding_confirmed, to=self.agent)
         self.recorder.emit("EvidenceAppraised", self.verifier.name, cmw=cmw_id(cmw_data), result=cmw_id(ear_cmw),
                            status=report.status.name, binding_echo=cmw_binding or b"",
                            nonce=vnonce or b"", to=self.agent)
         report.raise_for_status()
-        result = verify_ear(ear_cmw, self.verifier.public_key, expected, profile)
+        if profile.delegated:
+            result = verify_ear(ear_cmw, self.verifier.public_key, None, profile,
+                                delegated_binding=expected if delegated else None)
+        else:
+            result = verify_ear(ear_cmw, self.verifier.public_key, expected, profile)
         self.emit("AttestationResultReceived", ctx=ctx, result=cmw_id(ear_cmw), status=result.overall.name)
         return result.overall.name
 

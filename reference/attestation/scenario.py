@@ -28,7 +28,7 @@ from expat.reference.attestation.verifier_service import VerifierClient, Verifie
 
 ATTESTERS = ("client", "server", "mutual")
 EVIDENCE_KINDS = ("software", "tpm")
-REVISION_PROFILES = {"01": "rev01", "02": "default", "editors": "editors"}
+REVISION_PROFILES = {"01": "rev01", "02": "default", "editors": "editors", "04": "rev04"}
 
 
 @dataclass
@@ -65,6 +65,10 @@ class Scenario:
             raise ValueError(f"evidence must be one of {EVIDENCE_KINDS}")
         if self.spontaneous and self.attester != "server":
             raise ValueError("only a server attests spontaneously (RFC 9261 §3)")
+        if self.profile.delegated and self.model != BACKGROUND_CHECK:
+            raise ValueError("binding_check=delegated applies to the background-check model only (-04 §5.1: "
+                             "the Relying Party conveys its binding when it forwards Evidence; a passport "
+                             "Relying Party calls no Verifier)")
 
     @property
     def attesting_sides(self) -> tuple[str, ...]:
@@ -203,13 +207,16 @@ def _spontaneous(att: AttestedEndpoint, rp: AttestedEndpoint) -> AttestationOutc
 
 
 def scenario_from_options(*, attester: str = "client", model: str = BACKGROUND_CHECK, revision: str | None = None,
-                          profile: str | None = None, **kw: Any) -> Scenario:
+                          profile: str | None = None, binding_check: str | None = None, **kw: Any) -> Scenario:
     """Build a Scenario from CLI-style options; ``--revision`` picks the revision's profile unless
-    ``--profile`` names one, in which case the revision (if given) overrides that profile's."""
+    ``--profile`` names one, in which case the revision (if given) overrides that profile's;
+    ``--binding-check`` (if given) overrides the profile's binding_check (-04 §5.1)."""
     if profile is not None:
         prof = get_profile(profile)
         if revision is not None:
             prof = dataclasses.replace(prof, revision=revision)
     else:
         prof = get_profile(REVISION_PROFILES[revision or "02"])
+    if binding_check is not None:
+        prof = dataclasses.replace(prof, binding_check=binding_check)
     return Scenario(attester=attester, model=model, profile=prof, **kw)

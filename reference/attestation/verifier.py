@@ -12,6 +12,14 @@ Failure modes:
 * well-formed Evidence that fails policy (measurements, binding, AIK_pub_hash, nonce) yields a signed
   EAR with status contraindicated and the failed check ids as reasons; the RP rejects it.
 
+Delegated comparison (draft -04 §5.1, profile binding_check="delegated"): the RP does not compare the
+binding itself; it asks the Verifier to (``confirm_binding``). The Verifier compares the conveyed
+binding with the Evidence's (check ``expat04-5.1-delegated-binding-match``) and, when they are equal,
+confirms it in the EAR (appraisal claim ``binding_confirmed``); :func:`verify_ear` with
+``delegated_binding`` makes the RP refuse a result that does not confirm it
+(``expat04-5.1-binding-confirmed``). Mitigation verifier_compares_binding off = the Verifier confirms
+without comparing (attack demo).
+
 Passport (draft §3.4, §4): :func:`verify_ear` checks the Verifier's signature, the status and, when
 ``profile.passport_binding_echo``, that the EAR echoes the RP's binding (DIGEST §3.8 #10).
 """
@@ -73,6 +81,7 @@ class AppraisalReport:
     failures: list[ProtocolError] = field(default_factory=list)
     checks: dict[str, str] = field(default_factory=dict)        # check id -> "pass" | "fail" | "skipped"
     claims: eat.EvidenceClaims | None = None
+    binding_confirmed: bytes | None = None     # delegated comparison: the binding the EAR confirms
 
     @property
     def affirming(self) -> bool:
@@ -85,7 +94,10 @@ class AppraisalReport:
         EAR_AFFIRMING.require(self.affirming, f"appraisal status {self.status.name}")
 
     def to_dict(self) -> dict:
-        return {"status": self.status.name, "reasons": list(self.reasons), "checks": dict(self.checks)}
+        d = {"status": self.status.name, "reasons": list(self.reasons), "checks": dict(self.checks)}
+        if self.binding_confirmed is not None:
+            d["binding_confirmed"] = self.binding_confirmed.hex()
+        return d
 
 
 def counter_appraisal_ids(seed: bytes) -> Callable[[], bytes]:
@@ -173,8 +185,13 @@ class Verifier:
     # --- appraisal ---------------------------------------------------------------------------
 
     def appraise(self, evidence_cmw: bytes, expected_binding: bytes | None = None, nonce: bytes | None = None,
-                 expected_aik_pub_hash: bytes | None = None) -> tuple[bytes, AppraisalReport]:
-        """Appraise Evidence; returns (signed EAR as a CMW record, report). Raises on forged/malformed input."""
+                 expected_aik_pub_hash: bytes | None = None,
+                 confirm_binding: bool = False) -> tuple[bytes, AppraisalReport]:
+        """Appraise Evidence; returns (signed EAR as a CMW record, report). Raises on forged/malformed input.
+        ``confirm_binding``: the Relying Party delegates the binding comparison (-04 §5.1); the EAR then
+        confirms ``expected_binding`` if (and, with verifier_compares_binding, only if) it is the Evidence's."""
+        if confirm_binding and expected_binding is None:
+            raise ValueError("a delegated comparison needs the binding the Relying Party computed")
         report = AppraisalReport(status=Tier.affirming)
         mit = self.profile.mitigations
 
@@ -226,7 +243,16 @@ class Verifier:
         policy(MEASUREMENTS_MATCH, not bad and not unknown,
                f"components not matching reference values: {bad + unknown}")
 
-        if expected_binding is not None and mit.check_binding:
+        if confirm_binding:          # -04 §5.1: the comparison is delegated to us
+            assert expected_binding is not None
+            if mit.verifier_compares_binding:
+                policy(binding_mod.DELEGATED_BINDING_MATCH, binding_mod.matches(claims.binding, [expected_binding]),
+                       "Evidence binding differs from the binding the Relying Party conveyed")
+            else:
+                report.checks[binding_mod.DELEGATED_BINDING_MATCH.id] = "skipped"
+            if report.checks[binding_mod.DELEGATED_BINDING_MATCH.id] != "fail":
+                report.binding_confirmed = expected_binding
+        elif expected_binding is not None and mit.check_binding:
             policy(binding_mod.BINDING_MATCH, binding_mod.matches(claims.binding, [expected_binding]),
                    "Evidence binding differs from the binding the Relying Party computed")
         else:
@@ -254,7 +280,7 @@ class Verifier:
             self.profile.evidence_claims == "nonce-array" and claims.aik_pub_hash is not None) else claims.binding
         appraisal = Appraisal(status=report.status, trust_vector=vector, policy_ids=(self.policy_id,),
                               eat_nonce=echo, reasons=tuple(report.reasons), eat_profile=claims.eat_profile,
-                              aik_pub_hash=claims.aik_pub_hash)
+                              aik_pub_hash=claims.aik_pub_hash, binding_confirmed=report.binding_confirmed)
         result = EAR(iat=int(self.clock()), verifier_id=self.verifier_id,
                      submods={cmw.EVIDENCE_EAT_PROFILE: appraisal}, status=report.status,
                      raw_evidence=evidence_cmw if self.include_raw_evidence else None,
@@ -267,17 +293,25 @@ class Verifier:
 
 def verify_ear(ear_bytes: bytes, verifier_public_key: pki.PublicKey, expected_binding: bytes | None,
                profile: Profile = DEFAULT, *, expected_aik_pub_hash: bytes | None = None,
-               now: float | None = None) -> EAR:
+               now: float | None = None, delegated_binding: bytes | None = None) -> EAR:
     """The Relying Party's check of an Attestation Result (draft §4 passport; also used after a
     background-check appraisal): Verifier signature, not expired, status affirming, and (profile
-    passport_binding_echo) the echo of this connection's binding and, when given, AIK_pub_hash."""
+    passport_binding_echo) the echo of this connection's binding and, when given, AIK_pub_hash.
+    ``delegated_binding`` (-04 §5.1, binding_check="delegated"): the binding the Relying Party conveyed;
+    every appraisal must confirm exactly it, and the Relying Party compares nothing else itself
+    (pass ``expected_binding=None``)."""
     result = verify_ear_signature(ear_bytes, verifier_public_key)
     if result.exp is not None:
         EAR_EXPIRED.require((time.time() if now is None else now) <= result.exp, "Attestation Result expired")
     EAR_AFFIRMING.require(result.overall == Tier.affirming, f"Attestation Result status {result.overall.name}")
     for name, appraisal in result.submods.items():
         EAR_AFFIRMING.require(appraisal.status == Tier.affirming, f"submod {name!r} is {appraisal.status.name}")
-    if profile.passport_binding_echo and profile.mitigations.check_binding:
+    if delegated_binding is not None:
+        confirmed = [a.binding_confirmed for a in result.submods.values()]
+        binding_mod.BINDING_CONFIRMED.require(
+            bool(confirmed) and all(binding_mod.matches(c, [delegated_binding]) for c in confirmed),
+            "the Attestation Result does not confirm the binding the Relying Party conveyed")
+    elif profile.passport_binding_echo and profile.mitigations.check_binding:
         if expected_binding is None:
             raise ValueError("profile requires the binding echo: pass expected_binding")
         echoed = [first_nonce(a.eat_nonce) for a in result.submods.values()]

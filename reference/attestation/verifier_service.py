@@ -2,8 +2,11 @@
 
     POST /challenge                      -> 200 {"nonce": hex}
     POST /appraise {"evidence": hex, ? "nonce": hex, ? "expected_binding": hex,
-                    ? "expected_aik_pub_hash": hex}
-                                         -> 200 {"ear": hex, "status": tier, "reasons": [..], "checks": {..}}
+                    ? "expected_aik_pub_hash": hex, ? "confirm_binding": bool}
+                                         -> 200 {"ear": hex, "status": tier, "reasons": [..], "checks": {..},
+                                                 ? "binding_confirmed": hex}
+      "confirm_binding": true = the Relying Party delegates the binding comparison (draft -04 §5.1) and
+      "expected_binding" is the binding it computed; the EAR says whether the Verifier confirms it.
     GET  /public-key                     -> 200 {"spki": hex}   (DER SubjectPublicKeyInfo of the EAR key)
 
 Errors: 400 {"error": "bad-request", "reason": ...} for malformed JSON / hex / fields;
@@ -92,10 +95,15 @@ def _handler(verifier: Verifier):
                     self._send(200, {"nonce": verifier.challenge().hex()})
                 elif self.path == "/appraise":
                     evidence = _hex_field(body, "evidence", required=True)
+                    expected_binding = _hex_field(body, "expected_binding")
+                    confirm = body.get("confirm_binding", False)
+                    if not isinstance(confirm, bool):
+                        raise _BadRequest("field 'confirm_binding' must be a boolean")
+                    if confirm and expected_binding is None:
+                        raise _BadRequest("'confirm_binding' needs 'expected_binding'")
                     ear_bytes, report = verifier.appraise(
-                        evidence, expected_binding=_hex_field(body, "expected_binding"),
-                        nonce=_hex_field(body, "nonce"),
-                        expected_aik_pub_hash=_hex_field(body, "expected_aik_pub_hash"))
+                        evidence, expected_binding=expected_binding, nonce=_hex_field(body, "nonce"),
+                        expected_aik_pub_hash=_hex_field(body, "expected_aik_pub_hash"), confirm_binding=confirm)
                     self._send(200, {"ear": ear_bytes.hex(), **report.to_dict()})
                 else:
                     self._send(404, {"error": "not-found", "reason": self.path})
@@ -175,13 +183,18 @@ class VerifierClient:
         return serialization.load_der_public_key(spki)
 
     def appraise(self, evidence_cmw: bytes, expected_binding: bytes | None = None, nonce: bytes | None = None,
-                 expected_aik_pub_hash: bytes | None = None) -> tuple[bytes, AppraisalReport]:
-        body = {"evidence": evidence_cmw.hex()}
+                 expected_aik_pub_hash: bytes | None = None,
+                 confirm_binding: bool = False) -> tuple[bytes, AppraisalReport]:
+        body: dict = {"evidence": evidence_cmw.hex()}
+        if confirm_binding:
+            body["confirm_binding"] = True
         for name, v in (("expected_binding", expected_binding), ("nonce", nonce),
                         ("expected_aik_pub_hash", expected_aik_pub_hash)):
             if v is not None:
                 body[name] = v.hex()
         out = self._call("POST", "/appraise", body)
+        confirmed = out.get("binding_confirmed")
         report = AppraisalReport(status=Tier[out["status"]], reasons=list(out["reasons"]),
-                                 checks=dict(out.get("checks", {})))
+                                 checks=dict(out.get("checks", {})),
+                                 binding_confirmed=bytes.fromhex(confirmed) if confirmed else None)
         return bytes.fromhex(out["ear"]), report
