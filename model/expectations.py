@@ -63,6 +63,11 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
     _v("no-context-unique", ("check_context_unique",), ("no_reflection", "no_diversion")),
     _v("reflection", ("include_public_key_in_binding", "check_context_unique", "check_aik_pub_hash"),
        ("no_reflection", "aik_in_tee", "no_diversion")),
+    # draft -04 §5.1 delegated comparison: "local_binding_check" off = profile binding_check="delegated"
+    _v("delegated", ("local_binding_check",), ()),
+    _v("delegated-no-verifier-compare", ("local_binding_check", "verifier_compares_binding"),
+       ("channel_binding", "request_binding", "evidence_freshness", "reattestation_fresh", "no_diversion",
+        "no_reflection")),
 )}
 
 REASONS: dict[str, str] = {
@@ -131,6 +136,19 @@ REASONS: dict[str, str] = {
         "no AIK_pub_hash comparison and reused contexts let mallory reflect the client's Evidence under its "
         "own key without any leaked AIK (no_reflection, no_diversion, aik_in_tee). Channel and request "
         "binding hold: the Evidence was made for this connection and context.",
+    "delegated":
+        "Draft -04 §5.1 lets the receiver delegate the binding comparison: it conveys the binding it computed "
+        "with the Evidence, the Verifier compares it with the Evidence's binding, and the requester accepts only "
+        "a result confirming that very binding for that Evidence (BindingConfirmed). The comparison still "
+        "happens, only at the Verifier, against the requester's own computation, and the requester still "
+        "compares AIK_pub_hash (§5.2). So the same guarantees as the local comparison: every property holds.",
+    "delegated-no-verifier-compare":
+        "Delegating to a Verifier that confirms whatever binding it is given, without comparing it with the "
+        "Evidence, removes the only binding comparison: as in no-binding-check, genuine Evidence whose "
+        "AIK_pub_hash matches the EA key is accepted on another connection or request (channel_binding, "
+        "request_binding, evidence_freshness, reattestation_fresh), and with a revealed honest AIK its "
+        "Evidence is diverted or reflected (no_diversion, no_reflection). AIK_pub_hash is still compared, so "
+        "aik_in_tee holds. -04 §5.1 thus rests the binding on the Verifier's comparison.",
 }
 
 assert set(REASONS) == set(VARIANTS)

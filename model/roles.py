@@ -64,8 +64,12 @@ def when_holds(when: str, profile: dict) -> bool:
     return True
 
 
-# Receiver-side checks a transition can perform, and the flag that makes them real.
-CHECK_FLAGS = {"binding": "check_binding", "aik_pub_hash": "check_aik_pub_hash"}
+# Receiver-side checks a transition can perform, and the flags that make them real. "delegated_binding"
+# is the binding comparison a requester delegates to its Verifier (draft -04 §5.1): a "binding" check
+# as far as the requester's path is concerned, real only if the Verifier compares.
+CHECK_FLAGS = {"binding": ("check_binding",), "aik_pub_hash": ("check_aik_pub_hash",),
+               "delegated_binding": ("check_binding", "verifier_compares_binding")}
+CHECK_KINDS = {"delegated_binding": "binding"}
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,8 @@ class Row:
         return when_holds(self.when, profile)
 
     def performs(self, check_name: str, profile: dict) -> bool:
-        return check_name in self.checks and flag(profile, CHECK_FLAGS[check_name])
+        return any(CHECK_KINDS.get(c, c) == check_name and all(flag(profile, f) for f in CHECK_FLAGS[c])
+                   for c in self.checks)
 
 
 INITIAL = {ENDPOINT: "Start", RELYING_PARTY: "Start", TARGET_ENVIRONMENT: "Start",
@@ -146,14 +151,17 @@ RELYING_PARTY_TABLE = _rows(RELYING_PARTY, [
      ("connection_up", "spontaneous_from_server", "ctx_unused_on_conn", "certificate_has_aik"),
      "+UsedContext(conn, ctx)", "!reject_spontaneous_attestation", (),
      "cmw_attestation accepted in a spontaneous server authenticator (attack edge)"),
-    (("Requested", "Validated", "Bound", "Forwarded", "Delegated", "Appraised"), "AuthenticatorRejected", "Rejected",
-     ()),
-    ("Validated", "BindingChecked", "Bound", ("binding_matches", "aik_hash_matches"), "", "local_binding_check",
+    (("Requested", "Validated", "Bound", "Forwarded", "Appraised"), "AuthenticatorRejected", "Rejected", ()),
+    ("Delegated", "AuthenticatorRejected", "Rejected", (), "", "!local_binding_check"),
+    ("Validated", "BindingChecked", "Bound", ("binding_matches", "aik_hash_matches"), "", "",
      ("binding", "aik_pub_hash"), "draft §5.1, §5.2"),
-    ("Validated", "EvidenceForwarded", "Delegated", ("carries_evidence", "forwards_what_it_accepted"), "",
-     "!local_binding_check", (), "draft -04 §5.1: the binding goes to the Verifier, which compares it"),
+    ("Validated", "EvidenceForwarded", "Delegated",
+     ("carries_evidence", "forwards_what_it_accepted", "forwarded_aik_hash_matches"), "", "!local_binding_check",
+     ("delegated_binding", "aik_pub_hash"),
+     "draft -04 §5.1: the binding goes to the Verifier, which compares it; AIK_pub_hash is compared here (§5.2)"),
     ("Delegated", "AttestationResultReceived", "Appraised", ("result_from_verifier", "binding_confirmed_to_me"), "",
-     "", (), "draft -04 §5.1: accepted only with the Verifier's confirmation of the conveyed binding"),
+     "!local_binding_check", (), "draft -04 §5.1: accepted only with the Verifier's confirmation of the conveyed "
+     "binding"),
     ("Bound", "EvidenceForwarded", "Forwarded", ("carries_evidence", "forwards_what_it_accepted"), ""),
     ("Validated", "EvidenceForwarded", "Forwarded", ("carries_evidence", "forwards_what_it_accepted"), "",
      "!check_binding & !check_aik_pub_hash", (), "no comparison at all (attack edge)"),
@@ -587,6 +595,22 @@ def echo_is_evidence_binding(w: "World", ev: "Event") -> Optional[str]:
     if not echo or produced is None:
         return None
     return _ok(echo == produced.args["binding"], "echoed binding is not the Evidence's binding")
+
+
+@guard
+def forwarded_aik_hash_matches(w: "World", ev: "Event") -> Optional[str]:
+    """Delegating the binding, the requester still compares AIK_pub_hash itself (draft §5.2): the
+    Evidence it forwards carries the hash of the accepted end-entity key."""
+    from expat.model import relations as rel
+
+    if not w.flag("check_aik_pub_hash"):
+        return None
+    acc = w.rp_accepted(ev.agent, ev.args["conn"], ev.args["ctx"])
+    produced = w.produced(ev.args["cmw"])
+    if acc is None or produced is None:
+        return None   # Evidence no AE produced: evidence_genuine judges its appraisal
+    want = rel.aik_hash(w.hash_for_conn(ev.args["conn"]), acc.get_bytes("aik") or b"", w.profile)
+    return _ok(produced.get_bytes("aik_hash") == want, "AIK_pub_hash differs from the hash of the certificate key")
 
 
 @guard

@@ -108,23 +108,30 @@ class Attack:
     name: str
     summary: str
     section: str
-    mitigation: str                   # a Mitigations field, or "passport_binding_echo"
+    mitigation: str                   # a Mitigations field, or a profile flag of _PROFILE_FLAGS
     properties: tuple[str, ...]       # flagged when the mitigation is off (at least these)
     adversaries: tuple[str, ...]
     runner: Runner
     with_secrets: bool = False
     base_profile: str = "default"
-    base_off: tuple[str, ...] = ()    # Mitigations off in both runs: the weaker setting the attack needs
+    base_off: tuple[str, ...] = ()    # flags off in both runs: the weaker setting the attack needs
 
     def profile(self, mitigated: bool) -> Profile:
         p = get_profile(self.base_profile)
-        if self.base_off:
-            p = p.with_mitigations(**{m: False for m in self.base_off})
-        if mitigated:
-            return p
-        if self.mitigation == "passport_binding_echo":
-            return dataclasses.replace(p, passport_binding_echo=False)
-        return p.with_mitigations(**{self.mitigation: False})
+        for flag in self.base_off:
+            p = _switch_off(p, flag)
+        return p if mitigated else _switch_off(p, self.mitigation)
+
+
+# Flags of model.roles.FLAGS that are profile parameters rather than Mitigations fields.
+_PROFILE_FLAGS = {"passport_binding_echo": {"passport_binding_echo": False},
+                  "local_binding_check": {"binding_check": "delegated"}}    # -04 §5.1 delegated comparison
+
+
+def _switch_off(p: Profile, flag: str) -> Profile:
+    if flag in _PROFILE_FLAGS:
+        return dataclasses.replace(p, **_PROFILE_FLAGS[flag])
+    return p.with_mitigations(**{flag: False})
 
 
 def _seed(attack: str) -> bytes:
@@ -350,6 +357,11 @@ ATTACKS: dict[str, Attack] = {a.name: a for a in (
            "mutual attestation: the server reflects the client's own Evidence back under the client's context",
            "draft-02 §5.1; RFC 9261 §4", "include_public_key_in_binding", ("no_reflection", "aik_in_tee"),
            ("server",), reflection, base_off=("check_context_unique", "check_aik_pub_hash")),
+    Attack("delegated-verifier-skips-comparison",
+           "the Relying Party delegates the binding comparison (-04 §5.1) to a Verifier that confirms the conveyed "
+           "binding without comparing it: Evidence captured on connection A is accepted on connection B",
+           "draft-04 §5.1", "verifier_compares_binding", ("channel_binding",), ("client",), replay_other_connection,
+           base_profile="rev04", base_off=("local_binding_check",)),
     Attack("resumption-inherits-attestation",
            "a connection resumed from a ticket of an attested connection carries data without attesting",
            "draft-02 §7.2, §7.3; editor's copy §7.2", "reject_resumption", ("no_resumption", "attest_before_data"),

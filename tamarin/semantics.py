@@ -248,6 +248,8 @@ GUARDS: dict[str, GuardSpec] = {
                                     ("verifier_compares_binding", ()),
                                     (None, "not (st = 'affirming') | eb = 'nil' | eb = b")),
     # draft -04 §5.1: the delegated comparison (profile binding_check="delegated")
+    "forwarded_aik_hash_matches": _g("eh, ch", "h(aik), cmw_aik_hash", ("check_aik_pub_hash", ()),
+                                     (None, "eh = ch")),
     "binding_confirmed_to_me": _g("a, v, m, b", "A, verifier, cmw, eb",
                                   "Ex #j. BindingConfirmed(v, m, b, a)@j & #j < #i"),
     "confirms_conveyed_binding": _g("v, m, b, to", f"v, {EVIDENCE_PATTERN}, eb, to",
