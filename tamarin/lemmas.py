@@ -222,11 +222,14 @@ class _Vars:
         return self.of("anonymous", str(len(self.order)))
 
 
-def _term(vars_: _Vars, arg_type: str, name: str, value) -> str:
+def _term(vars_: _Vars, arg_type: str, name: str, value, own_label: str = "Attestation") -> str:
     """A trace value as a term: categorical values are public constants, data are variables (equal
-    values -> the same variable), absent optional/secret values are unconstrained."""
+    values -> the same variable), absent optional/secret values are unconstrained. The trace profile's
+    own exporter label is the theory's LABEL (e.g. -04's "EXPORTER-cmw-attestation")."""
     if value is None:
         return vars_.anonymous()
+    if arg_type == "label" and value == own_label:
+        return LABEL
     if arg_type in ("side", "kind", "status"):
         return f"'{value}'"
     if arg_type == "bool":
@@ -264,7 +267,8 @@ def _trace_lemma(path_text: str, _mtime: int) -> tuple[str, str, tuple[str, ...]
         spec = EVENTS[ev.name]
         terms = [vars_.of("value", ev.agent)]
         for a in spec.args:
-            terms.append(_term(vars_, a.type, a.name, ev.args.get(a.name)))
+            terms.append(_term(vars_, a.type, a.name, ev.args.get(a.name),
+                               str(trace.profile.get("exporter_label", "Attestation"))))
         atoms.append(f"{ev.name}({', '.join(terms)})@t{k}")
     times = [f"#t{k}" for k in range(len(atoms))]
     order = [f"#t{k} < #t{k + 1}" for k in range(len(atoms) - 1)]

@@ -142,6 +142,9 @@ PROFILE_VARIANTS = (
     ("client", "background-check", "random-context"),
     ("server", "passport", "self-signed-aik"),
     ("mutual", "background-check", "exporter-hlen"),
+    # draft -04: every attester x model, and the delegated comparison (background check only, -04 §5.1)
+    *((a, m, "rev04") for a in ("client", "server", "mutual") for m in ("background-check", "passport")),
+    *((a, "background-check", "rev04-delegated") for a in ("client", "server", "mutual")),
 )
 
 
