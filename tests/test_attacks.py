@@ -30,13 +30,16 @@ EXPECTED = {
                                       {"no_reflection", "aik_in_tee"}),
     "resumption-inherits-attestation": ("reject_resumption", "expat02-7.3-attest-before-data",
                                         {"no_resumption", "attest_before_data"}),
+    "delegated-verifier-skips-comparison": ("verifier_compares_binding", "expat04-5.1-delegated-binding-match",
+                                            {"channel_binding"}),
 }
 # what differs from the first five: alert, who the adversary is, how the refusal shows in the trace,
 # and mitigations off in both runs (the weaker baseline the attack needs)
 ALERT = {"spontaneous-attestation": "unsupported_extension", "resumption-inherits-attestation": "unexpected_message"}
 ADVERSARY = {"spontaneous-attestation": ["server"], "reflection-without-public-key": ["server"]}
 REFUSAL = {"spontaneous-attestation": "ConnectionClosed", "resumption-inherits-attestation": "ConnectionClosed"}
-BASELINE_OFF = {"reflection-without-public-key": ["check_context_unique", "check_aik_pub_hash"]}
+BASELINE_OFF = {"reflection-without-public-key": ["check_context_unique", "check_aik_pub_hash"],
+                "delegated-verifier-skips-comparison": ["local_binding_check"]}
 
 
 def test_every_attack_has_an_expectation():

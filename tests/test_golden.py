@@ -31,6 +31,7 @@ ATTACK_PROPERTIES = {
     "spontaneous-attestation": {"request_binding"},
     "reflection-without-public-key": {"no_reflection"},
     "resumption-inherits-attestation": {"no_resumption"},
+    "delegated-verifier-skips-comparison": {"channel_binding"},
 }
 
 
