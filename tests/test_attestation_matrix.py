@@ -3,7 +3,8 @@
 Each cell checks: attestation accepted with an affirming result in every required direction,
 application data delivered both ways (draft §7.3), and the binding the Relying Party accepted equals
 one recomputed here from the keylog's exporter_master_secret with hashlib/hmac (draft -02 §5.1;
--01 §5 formula with the Verifier nonce in the background-check model, profile "rev01").
+-01 §5 formula with the Verifier nonce in the background-check model, profile "rev01"; -04 §5.1 label
+"EXPORTER-cmw-attestation", profile "rev04", also with the comparison delegated to the Verifier).
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ def _check_bindings(result: RunResult) -> None:
         rp = result.endpoints["client" if outcome.direction == "server" else "server"]
         nonce = outcome.ctx if (rev01 and s.model == BACKGROUND_CHECK) else b""
         expected = independent_binding(h, rp.conn.exporter_master_secret, outcome.ctx, outcome.aik_spki,
-                                       nonce=nonce)
+                                       nonce=nonce, label=s.profile.exporter_label.encode("ascii"))
         assert outcome.binding == expected
         assert len(outcome.binding) == (48 if h == "sha384" else 32)
 
 
-@pytest.mark.parametrize("revision", ["01", "02", "editors"])
+@pytest.mark.parametrize("revision", ["01", "02", "editors", "04"])
 @pytest.mark.parametrize("model", [BACKGROUND_CHECK, PASSPORT])
 @pytest.mark.parametrize("attester", ["client", "server", "mutual"])
 def test_matrix_cell(attester: str, model: str, revision: str) -> None:
@@ -45,6 +46,16 @@ def test_matrix_cell(attester: str, model: str, revision: str) -> None:
     # both endpoints agree that every required side attested
     for ep in result.endpoints.values():
         assert set(ep.completed) == set(result.scenario.attesting_sides)
+    _check_bindings(result)
+
+
+@pytest.mark.parametrize("transport", ["in-process", "http"])
+@pytest.mark.parametrize("attester", ["client", "server", "mutual"])
+def test_matrix_cell_04_delegated(attester: str, transport: str) -> None:
+    """-04 §5.1 delegated comparison (background check): the Verifier confirms the Relying Party's binding."""
+    result = run(scenario(attester=attester, revision="04", binding_check="delegated", verifier_transport=transport))
+    assert_accepted(result)
+    assert result.scenario.profile.delegated
     _check_bindings(result)
 
 

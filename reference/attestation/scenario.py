@@ -22,6 +22,7 @@ from expat.profile import Profile, get_profile
 from expat.reference import pki, tls
 from expat.reference.attestation.endpoint import (BACKGROUND_CHECK, MODELS, AttestationOutcome, AttestedEndpoint,
                                                   VerifierHandle)
+from expat.reference.attestation import resumption
 from expat.reference.attestation.environment import SoftwareAttestingEnvironment
 from expat.reference.attestation.verifier import Verifier, counter_appraisal_ids
 from expat.reference.attestation.verifier_service import VerifierClient, VerifierService
@@ -143,10 +144,15 @@ def _run(s: Scenario, aes: dict[str, Any], recorder: Any, attack: Any) -> RunRes
     server_id = pki.make_identity(s.tls_key, seed=_seed(s, "tls-server"), name="server")
     client_cfg = tls.TlsConfig(cipher_suites=(s.suite,), trust_anchors=server_id.root_pem(), verify_peer=True)
     server_cfg = tls.TlsConfig(identity=server_id, cipher_suites=(s.suite,))
+    result = RunResult(scenario=s, ok=False)
     if s.resume is not None:
+        try:
+            resumption.check_resumable(s.profile, s.resume)    # -04 §7.2: the client refuses to resume
+        except ProtocolError as e:
+            result.error = e
+            return result
         client_cfg.psk = (s.resume.identity, s.resume.psk)
         server_cfg.psk_store = {s.resume.identity: s.resume.psk}
-    result = RunResult(scenario=s, ok=False)
     with _verifier(s, anchors, reference_values) as vh:
         client_conn, server_conn = tls.loopback_pair(server_cfg, client_cfg)
         result.cipher_suite = client_conn.cipher_suite

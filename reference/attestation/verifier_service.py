@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography.hazmat.primitives import serialization
 
+from expat.checks import REGISTRY
 from expat.errors import Alert, ProtocolError, error_class
 from expat.reference import pki
 from expat.reference.attestation.ear import Tier
@@ -153,6 +154,18 @@ class VerifierService:
         self.stop()
 
 
+def _named_failure(reason: str) -> ProtocolError | None:
+    """A reason "check-id: detail" of a contraindicated appraisal as that check's error (as in-process)."""
+    check_id, _, detail = reason.partition(": ")
+    c = REGISTRY.get(check_id)
+    if c is None:
+        return None
+    try:
+        c.fail(detail)
+    except ProtocolError as e:
+        return e
+
+
 class VerifierClient:
     """Same methods as :class:`Verifier`, over HTTP."""
 
@@ -196,5 +209,6 @@ class VerifierClient:
         confirmed = out.get("binding_confirmed")
         report = AppraisalReport(status=Tier[out["status"]], reasons=list(out["reasons"]),
                                  checks=dict(out.get("checks", {})),
+                                 failures=[e for e in map(_named_failure, out["reasons"]) if e is not None],
                                  binding_confirmed=bytes.fromhex(confirmed) if confirmed else None)
         return bytes.fromhex(out["ear"]), report
