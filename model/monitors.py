@@ -80,7 +80,10 @@ def _acceptances(w: "World") -> list[Acceptance]:
             binding = produced.get_bytes("binding")
         else:
             checked = [x for _, x in _before(w, i, "BindingChecked", e.agent, conn=conn, ctx=ctx)]
-            binding = checked[-1].get_bytes("cmw_binding") if checked else None
+            # delegated comparison (-04 §5.1): the binding the Verifier confirmed to this requester
+            checked = checked or [x for _, x in _before(w, i, "BindingConfirmed", to=e.agent, cmw=e.args["cmw"])]
+            binding = checked[-1].get_bytes("cmw_binding" if checked[-1].name == "BindingChecked" else "binding") \
+                if checked else None
         out.append(Acceptance(i, e.agent, conn, ctx, e.args["cmw"], acc, kind, aik, evidence, appraisal,
                               produced, binding))
     return out

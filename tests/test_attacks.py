@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from expat.cli import main
 from expat.model.checker import check_trace
+from expat.model.roles import flag
 from expat.model.trace import load_trace
 from expat.reference import pki
 from expat.reference.attacks import ATTACKS, run_attack
@@ -93,7 +94,7 @@ def test_header_names_adversary_and_disabled_mitigation(runs):
     for r in (mitigated, unmitigated):
         assert r.trace.header["adversaries"] == ADVERSARY.get(name, ["client"])
         assert r.trace.header["attack"] == name
-        assert all(r.trace.header["profile"]["mitigations"][m] is False for m in baseline)
+        assert all(flag(r.trace.header["profile"], m) is False for m in baseline)
     assert mitigated.trace.header["mitigations_off"] == baseline
     assert unmitigated.trace.header["mitigations_off"] == baseline + [mitigation]
 

@@ -287,3 +287,20 @@ def test_model_flags_and_variants_for_the_delegated_mode():
 def test_bounded_search_says_it_does_not_encode_the_delegated_variants(capsys):
     assert main(["proofs", "run", "--variant", "delegated", "--connections", "1", "--requests", "1"]) == 2
     assert "does not encode" in capsys.readouterr().err
+
+
+def test_monitors_take_the_binding_of_a_delegated_acceptance_from_the_verifiers_confirmation():
+    """Evidence no AE produced (forged), accepted in delegated mode: the monitors still find the binding the
+    acceptance rests on (the Verifier's BindingConfirmed), so only evidence_integrity falls, not the
+    binding properties."""
+    from pathlib import Path
+    from expat.model.trace import load_trace
+
+    path = Path(__file__).resolve().parents[1] / "traces" / "golden" / \
+        "honest-client-background-check-rev04-delegated.jsonl"
+    trace = load_trace(path)
+    kept = [e for e in trace.events if e.name != "EvidenceProduced"]
+    forged = Trace(trace.header, [dataclasses.replace(e, seq=i) for i, e in enumerate(kept)])
+    props = check_trace(forged).properties()
+    assert "evidence_integrity" in props
+    assert not {"channel_binding", "request_binding"} & props

@@ -220,8 +220,9 @@ def test_service_over_loopback():
         verify_ear(ear_bytes, client.public_key(), b, DEFAULT, expected_aik_pub_hash=h)
         _, again = client.appraise(ev, b, nonce, h)
         assert again.status == ear.Tier.contraindicated
-        with pytest.raises(BadCertificate):
+        with pytest.raises(IllegalParameter) as e:     # the failed check named, as in-process
             again.raise_for_status()
+        assert e.value.check == "expat02-5.1-verifier-nonce-fresh"
         # forged Evidence -> 422 mapped back to the typed error
         with pytest.raises(DecodeError) as e:
             client.appraise(b"\x01\x02", b, None, h)
