@@ -68,6 +68,11 @@ class Mitigations:
         The Verifier accepts a nonce only if it issued it and it was not used before (§5.1).
     check_evidence_signature
         The Verifier verifies the Evidence signature and its chain to the manufacturer anchor (§7).
+    require_trust_anchors
+        The Relying Party validates the AIK certificate chain (RFC 9261 §7.4; X.509 validation stays a
+        MUST, draft -02 §3.3) and refuses when it has no trust anchor configured (check
+        ``expat-pkix-anchors-configured``). Off = with no anchors the chain is not validated and an AIK
+        certificate from any CA is accepted (the gap a reviewer found, issue 15).
     """
 
     check_binding: bool = True
@@ -79,6 +84,7 @@ class Mitigations:
     check_exporter_label: bool = True
     check_verifier_nonce: bool = True
     check_evidence_signature: bool = True
+    require_trust_anchors: bool = True
 
     def disabled(self) -> list[str]:
         return [f.name for f in fields(self) if not getattr(self, f.name)]

@@ -329,13 +329,13 @@ def _library_check(message: str):
 
 
 def _diagnose_links(certs: list[x509.Certificate]) -> None:
-    """No path found: name the first sent certificate whose issuer name is the next one's subject but
-    whose signature that issuer's key does not verify (a tampered or forged link) before "no anchor"."""
+    """No path found: name the first sent certificate that the next one did not issue (issuer name or
+    signature; RFC 8446 §4.4.2 asks for this order) before falling back to "no trust anchor"."""
     for i in range(len(certs) - 1):
         child, parent = certs[i], certs[i + 1]
-        if child.issuer == parent.subject and not verify_signature(
-                parent.public_key(), child.signature, child.tbs_certificate_bytes, child.signature_hash_algorithm):
-            CHAIN_LINK.fail("certificate {} is not signed by certificate {}", i, i + 1)
+        CHAIN_LINK.require(child.issuer == parent.subject and verify_signature(
+            parent.public_key(), child.signature, child.tbs_certificate_bytes, child.signature_hash_algorithm),
+            "certificate {} is not issued by certificate {}", i, i + 1)
 
 
 @dataclass

@@ -204,7 +204,7 @@ class Verifier:
         else:
             msg = eat.unwrap_evidence(evidence_cmw)
             if mit.check_evidence_signature:
-                certs = pki.ChainValidator(self.trust_anchors, at=_now_dt(self.clock()))(eat.x5chain(msg))
+                certs = pki.ChainValidator(self.trust_anchors, at=_now_dt(self.clock()), use="evidence-signer")(eat.x5chain(msg))
                 cose.verify_sign1(msg, certs[0].public_key())
                 report.checks["rfc9360-2-x5chain"] = report.checks[cose.SIGN1_SIGNATURE.id] = "pass"
             else:
