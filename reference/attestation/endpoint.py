@@ -518,7 +518,7 @@ class AttestedEndpoint:
 
 def _ear_echo(ear_cmw: bytes, verifier_public_key: Any) -> tuple[bytes | None, bytes | None]:
     """The binding and AIK_pub_hash an EAR echoes, after checking the Verifier's signature."""
-    result = verify_ear_signature(ear_cmw, verifier_public_key)
+    result = verify_ear_signature(ear_cmw, verifier_public_key, allow_bare=False)   # draft §3: a CMW
     for appraisal in result.submods.values():
         return first_nonce(appraisal.eat_nonce), appraisal.aik_pub_hash
     return None, None
