@@ -622,11 +622,12 @@ def validate_authenticator(keys: EAKeys, sender_role: str, request: bytes | None
     SCHEME_KEY.require(cv.algorithm in schemes_for_key(leaf_key),
                        lambda: f"{scheme_name(cv.algorithm)} does not fit the end-entity {type(leaf_key).__name__}")
     chain = list(cert.chain_der)
-    cert_schemes = _signature_algorithms_cert(req) if req is not None else offered_schemes
-    if cert_schemes is not None:
-        _check_certificate_signatures(chain, cert_schemes)
     chain_result: object = None
     if chain_validator is not None:  # §7.4: the caller's validation function
+        # the chain's own signatures are judged with the chain (RFC 8446 §4.2.3, §4.4.2.2)
+        cert_schemes = _signature_algorithms_cert(req) if req is not None else offered_schemes
+        if cert_schemes is not None:
+            _check_certificate_signatures(chain, cert_schemes)
         try:
             chain_result = chain_validator(chain)
         except ProtocolError:
