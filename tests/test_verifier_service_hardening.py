@@ -141,3 +141,35 @@ def test_expired_unforgotten_nonce_is_refused():
     n = v.challenge()
     clock.t += 11
     assert v._consume_nonce(n) == "nonce expired"
+
+
+# --- expat soak --verifier ------------------------------------------------------------------------------------
+
+def test_verifier_soak_reports_resets_latency_and_memory(capsys):
+    from expat.cli import main
+
+    code = main(["soak", "--verifier", "--requests", "120", "--concurrency", "30", "--appraise-every", "4",
+                 "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["ok"] is True, out
+    assert out["answered_ok"] == 120 and out["resets"] == 0 and out["statuses"] == {"200": 120}
+    assert 0 < out["latency_ms"]["p50"] <= out["latency_ms"]["p99"] <= out["latency_ms"]["max"]
+    assert out["rss_kib_after"] > 0
+    # 30 of the 120 challenges were consumed by appraisals; the rest are held until they expire
+    assert out["nonces_used_remembered"] == 30 and out["nonces_issued_unused"] == 90
+
+
+def test_verifier_soak_bounds_are_enforced(capsys):
+    from expat.cli import main
+
+    assert main(["soak", "--verifier", "--requests", "0"]) == 2
+    assert main(["soak", "--verifier", "--requests", "10", "--concurrency", "100000"]) == 2
+
+
+def test_nonce_churn_holds_a_flat_number_of_nonces():
+    from expat.perf.soak import nonce_churn
+
+    points = nonce_churn(40_000, lifetime=2, tick=0.001, checkpoints=4)   # lifetime = 2,000 challenges
+    held = [(p["issued_held"], p["used_held"]) for p in points]
+    assert all(i <= 1000 and u <= 2000 for i, u in held), held       # half issued, half consumed
+    assert points[-1]["traced_bytes"] < 2 * points[0]["traced_bytes"]
