@@ -76,19 +76,28 @@ def _register_soak(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_soak)
 
 
+def _soak_report(run, as_json: bool):
+    """(report, report dict) of ``run()``, printed as JSON if asked; (None, None) on a usage error."""
+    try:
+        report = run()
+    except (ValueError, KeyError) as e:
+        print(f"expat soak: {e}", file=sys.stderr)
+        return None, None
+    d = report.to_dict()
+    if as_json:
+        print(json.dumps(d, indent=2, sort_keys=True))
+    return report, d
+
+
 def _verifier_soak(args: argparse.Namespace) -> int:
     from expat.perf.soak import run_verifier_soak
 
-    try:
-        report = run_verifier_soak(args.requests, args.concurrency, appraise_every=args.appraise_every,
-                                   keep_alive=args.keep_alive, time_limit=args.time_limit)
-    except ValueError as e:
-        print(f"expat soak: {e}", file=sys.stderr)
+    report, d = _soak_report(lambda: run_verifier_soak(
+        args.requests, args.concurrency, appraise_every=args.appraise_every, keep_alive=args.keep_alive,
+        time_limit=args.time_limit), args.json)
+    if report is None:
         return 2
-    d = report.to_dict()
-    if args.json:
-        print(json.dumps(d, indent=2, sort_keys=True))
-    else:
+    if not args.json:
         lat = d["latency_ms"]
         print(f"verifier soak: {d['answered_ok']}/{d['requests']} requests answered 200 at concurrency "
               f"{d['concurrency']} in {d['seconds']} s ({d['requests_per_s']}/s, keep-alive {d['keep_alive']})")
@@ -118,16 +127,12 @@ def _soak(args: argparse.Namespace) -> int:
 
     if args.verifier:
         return _verifier_soak(args)
-    try:
-        report = run_soak(args.connections, args.concurrency, time_limit=args.time_limit, devices=args.devices,
-                          profile=args.profile, attester=args.attester)
-    except (ValueError, KeyError) as e:
-        print(f"expat soak: {e}", file=sys.stderr)
+    report, d = _soak_report(lambda: run_soak(
+        args.connections, args.concurrency, time_limit=args.time_limit, devices=args.devices, profile=args.profile,
+        attester=args.attester), args.json)
+    if report is None:
         return 2
-    d = report.to_dict()
-    if args.json:
-        print(json.dumps(d, indent=2, sort_keys=True))
-    else:
+    if not args.json:
         print(f"soak: {d['completed']}/{d['connections']} connections attested ({d['attester']} as Attester) at "
               f"concurrency {d['concurrency']} in {d['seconds']} s ({d['connections_per_s']}/s)")
         print(f"  failures: {d['failures']}   cross-connection confusion: {d['confusion']}   "

@@ -200,27 +200,8 @@ def _handler(verifier: Verifier):
             except Exception as e:  # never leave the client hanging
                 self._send(500, {"error": "internal", "reason": f"{type(e).__name__}: {e}"})
 
-        def do_GET(self) -> None:
-            self._dispatch("GET")
-
-        def do_POST(self) -> None:
-            self._dispatch("POST")
-
-        def do_PUT(self) -> None:
-            self._dispatch("PUT")
-
-        def do_DELETE(self) -> None:
-            self._dispatch("DELETE")
-
-        def do_PATCH(self) -> None:
-            self._dispatch("PATCH")
-
-        def do_OPTIONS(self) -> None:
-            self._dispatch("OPTIONS")
-
-        def do_HEAD(self) -> None:
-            self._dispatch("HEAD")
-
+    for method in ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"):   # http.server's do_<METHOD>
+        setattr(Handler, f"do_{method}", lambda self, m=method: self._dispatch(m))
     return Handler
 
 
