@@ -82,6 +82,31 @@ def test_1_validity_checked_now_not_at_a_fixed_date():
     _refused("pkix-validity", lambda: pki.ChainValidator([root], at=NOW - dt.timedelta(days=2))(fresh))
 
 
+def test_1_end_to_end_expired_aik_certificate_is_refused(monkeypatch):
+    """Background check with an AIK certificate that expired yesterday: refused at "now"; the same run
+    validated at a time inside the certificate's validity (as golden traces pass one) completes."""
+    from expat.reference.attestation import environment as env
+    from expat.reference.attestation import scenario as sc
+
+    make_chain = env._chain
+
+    def aik_expired_yesterday(seed, kind, name, leaf_key, leaf_cn, dns_names=()):
+        leaf, inter, root = make_chain(seed, kind, name, leaf_key, leaf_cn, dns_names)
+        if not leaf_cn.endswith("AIK"):
+            return [leaf, inter, root]
+        inter_key = pki.derive_key(kind, seed + b"|" + name.encode() + b"|intermediate")
+        leaf = pki.issue_certificate(subject_cn=leaf_cn, subject_key=leaf_key.public_key(),
+                                     issuer_cn=f"{name} intermediate CA", issuer_key=inter_key, ca=False, seed=seed,
+                                     not_before=pki.NOT_BEFORE, not_after=NOW - dt.timedelta(days=1))
+        return [leaf, inter, root]
+
+    monkeypatch.setattr(env, "_chain", aik_expired_yesterday)
+    result = sc.run(sc.Scenario(seed=b"issue-15-expired"))
+    assert not result.ok and result.error.check == "pkix-validity", result.error
+    result = sc.run(sc.Scenario(seed=b"issue-15-expired", validation_time=NOW - dt.timedelta(days=2)))
+    assert result.ok, result.error
+
+
 # --- 2: pathLenConstraint (RFC 5280 §4.2.1.9) ----------------------------------------------------------
 
 def test_2_path_length_constraints():
