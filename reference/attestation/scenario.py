@@ -12,6 +12,7 @@ runs the server-requests-client direction first, then the client-requests-server
 from __future__ import annotations
 
 import contextlib
+import datetime
 import dataclasses
 import os
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ class Scenario:
     # "tpm": a TpmDevice shared by the attesting sides (tests); None = each side starts its own swtpm
     tpm_device: Any = None
     # certificate chain validation time (RFC 5280 §6.1.3); None = now. Golden traces fix it.
-    validation_time: Any = None
+    validation_time: datetime.datetime | None = None
 
     def __post_init__(self) -> None:
         if self.attester not in ATTESTERS:
