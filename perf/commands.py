@@ -62,23 +62,77 @@ def _register_soak(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--devices", type=int, default=4, help="Attesting Environments shared by the clients")
     p.add_argument("--profile", default="default", help="profile name (expat profiles)")
     p.add_argument("--time-limit", type=float, default=600.0, help="no new connection after this many seconds")
+    p.add_argument("--verifier", action="store_true",
+                   help="drive the Verifier HTTP service (expat verifier serve) on 127.0.0.1 instead: report "
+                        "connection resets, latency percentiles and memory")
+    p.add_argument("--requests", type=int, default=5000, help="--verifier: requests in total")
+    p.add_argument("--appraise-every", type=int, default=10,
+                   help="--verifier: every N-th request also appraises Evidence with its nonce (0: never)")
+    p.add_argument("--keep-alive", action="store_true", help="--verifier: reuse each client's connection")
+    p.add_argument("--nonce-churn", type=int, default=0, metavar="N",
+                   help="--verifier: also issue N challenges in process on a virtual clock and report the "
+                        "nonces and heap held at checkpoints (memory stays flat)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_soak)
+
+
+def _soak_report(run, as_json: bool):
+    """(report, report dict) of ``run()``, printed as JSON if asked; (None, None) on a usage error."""
+    try:
+        report = run()
+    except (ValueError, KeyError) as e:
+        print(f"expat soak: {e}", file=sys.stderr)
+        return None, None
+    d = report.to_dict()
+    if as_json:
+        print(json.dumps(d, indent=2, sort_keys=True))
+    return report, d
+
+
+def _verifier_soak(args: argparse.Namespace) -> int:
+    from expat.perf.soak import run_verifier_soak
+
+    report, d = _soak_report(lambda: run_verifier_soak(
+        args.requests, args.concurrency, appraise_every=args.appraise_every, keep_alive=args.keep_alive,
+        time_limit=args.time_limit), args.json)
+    if report is None:
+        return 2
+    if not args.json:
+        lat = d["latency_ms"]
+        print(f"verifier soak: {d['answered_ok']}/{d['requests']} requests answered 200 at concurrency "
+              f"{d['concurrency']} in {d['seconds']} s ({d['requests_per_s']}/s, keep-alive {d['keep_alive']})")
+        print(f"  resets: {d['resets']}   other errors: {d['errors'] - d['resets']}   statuses: {d['statuses']}")
+        print(f"  latency ms: p50 {lat['p50']}  p90 {lat['p90']}  p99 {lat['p99']}  max {lat['max']}")
+        print(f"  RSS KiB: {d['rss_kib_before']} -> {d['rss_kib_after']}   nonces held: "
+              f"{d['nonces_issued_unused']} issued, {d['nonces_used_remembered']} used")
+        for line in d["error_details"]:
+            print(f"  - {line}")
+        print("  result: " + ("OK" if d["ok"] else "FAILED"))
+    if args.nonce_churn:
+        from expat.perf.soak import nonce_churn
+
+        points = nonce_churn(args.nonce_churn)
+        if args.json:
+            print(json.dumps({"nonce_churn": points}, indent=2))
+        else:
+            print("nonce churn (in process, 1 ms virtual per challenge, lifetime 10 s, half consumed):")
+            for pt in points:
+                print(f"  {pt['challenges']:>9} challenges: {pt['issued_held']} issued + {pt['used_held']} used "
+                      f"held, heap {pt['traced_bytes'] / 1e6:.2f} MB")
+    return 0 if report.passed else 1
 
 
 def _soak(args: argparse.Namespace) -> int:
     from expat.perf.soak import run_soak
 
-    try:
-        report = run_soak(args.connections, args.concurrency, time_limit=args.time_limit, devices=args.devices,
-                          profile=args.profile, attester=args.attester)
-    except (ValueError, KeyError) as e:
-        print(f"expat soak: {e}", file=sys.stderr)
+    if args.verifier:
+        return _verifier_soak(args)
+    report, d = _soak_report(lambda: run_soak(
+        args.connections, args.concurrency, time_limit=args.time_limit, devices=args.devices, profile=args.profile,
+        attester=args.attester), args.json)
+    if report is None:
         return 2
-    d = report.to_dict()
-    if args.json:
-        print(json.dumps(d, indent=2, sort_keys=True))
-    else:
+    if not args.json:
         print(f"soak: {d['completed']}/{d['connections']} connections attested ({d['attester']} as Attester) at "
               f"concurrency {d['concurrency']} in {d['seconds']} s ({d['connections_per_s']}/s)")
         print(f"  failures: {d['failures']}   cross-connection confusion: {d['confusion']}   "

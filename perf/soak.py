@@ -240,3 +240,183 @@ def _settle_threads(before: set[threading.Thread], wait: float = 5.0) -> list[th
         if not extra or time.monotonic() > end:
             return extra
         time.sleep(0.05)
+
+
+# --- `expat soak --verifier`: the Verifier HTTP service under concurrent clients ----------------------
+
+MAX_REQUESTS = 200_000
+_RESETS = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+
+
+@dataclass
+class VerifierSoakReport:
+    requests: int
+    concurrency: int
+    appraise_every: int
+    keep_alive: bool
+    started: int = 0
+    ok: int = 0
+    resets: int = 0
+    errors: list[str] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list, repr=False)
+    rss_kib_before: int = -1
+    rss_kib_after: int = -1
+    nonce_tables: tuple[int, int] = (0, 0)
+    timed_out: bool = False
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.ok == self.requests and self.resets == 0 and not self.errors and not self.timed_out
+
+    def percentile(self, p: float) -> float:
+        xs = sorted(self.latencies_ms)
+        return round(xs[min(len(xs) - 1, int(p / 100 * len(xs)))], 3) if xs else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.passed, "requests": self.requests, "concurrency": self.concurrency,
+                "appraise_every": self.appraise_every, "keep_alive": self.keep_alive, "started": self.started,
+                "answered_ok": self.ok, "resets": self.resets, "errors": len(self.errors),
+                "error_details": self.errors[:20], "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+                "latency_ms": {"p50": self.percentile(50), "p90": self.percentile(90), "p99": self.percentile(99),
+                               "max": round(max(self.latencies_ms), 3) if self.latencies_ms else 0.0},
+                "rss_kib_before": self.rss_kib_before, "rss_kib_after": self.rss_kib_after,
+                "nonces_issued_unused": self.nonce_tables[0], "nonces_used_remembered": self.nonce_tables[1],
+                "timed_out": self.timed_out, "seconds": round(self.seconds, 3),
+                "requests_per_s": round(self.ok / self.seconds, 1) if self.seconds else 0.0}
+
+
+def rss_kib() -> int:
+    """Resident set size of this process in KiB (Linux /proc; -1 where unavailable)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+def run_verifier_soak(requests: int, concurrency: int, *, appraise_every: int = 10, keep_alive: bool = False,
+                      time_limit: float = 300.0, seed: str = "expat-soak",
+                      clock: Callable[[], float] = time.monotonic) -> VerifierSoakReport:
+    """Drive ``expat verifier serve``'s service (in this process, on 127.0.0.1) with ``concurrency``
+    clients sending ``requests`` requests in total: POST /challenge, and every ``appraise_every``-th a
+    POST /appraise of real Evidence with that nonce. ``keep_alive=False`` opens a connection per request
+    (what urllib does, and what exercises the listen backlog). Counts resets, latencies, memory."""
+    import http.client
+    import json
+
+    from expat.reference.attestation.commands import serve_verifier
+    from expat.reference.attestation.environment import SoftwareAttestingEnvironment
+    from expat.reference.attestation.verifier_service import VerifierService
+    from expat.reference.keyschedule import SHA256
+
+    if not 1 <= requests <= MAX_REQUESTS:
+        raise ValueError(f"requests must be 1..{MAX_REQUESTS}")
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise ValueError(f"concurrency must be 1..{MAX_CONCURRENCY}")
+    if appraise_every < 0:
+        raise ValueError("appraise_every must be >= 0 (0: challenges only)")
+    if not 0 < time_limit <= 3600:
+        raise ValueError("time_limit must be in (0, 3600] seconds")
+    verifier = serve_verifier(seed)
+    evidence = SoftwareAttestingEnvironment(seed=seed).evidence(b"\x00" * 32, hash=SHA256)
+    report = VerifierSoakReport(requests=requests, concurrency=concurrency, appraise_every=appraise_every,
+                                keep_alive=keep_alive)
+    lock = threading.Lock()
+    counter = iter(range(requests))
+    report.rss_kib_before = rss_kib()
+    start = clock()
+    deadline = start + time_limit
+
+    with VerifierService(verifier) as service:
+        host, port = service.url.removeprefix("http://").split(":")
+
+        def call(conn, path: str, body: dict) -> tuple[int, dict]:
+            conn.request("POST", path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            return resp.status, json.loads(resp.read())
+
+        def worker() -> None:
+            conn = None
+            while True:
+                with lock:
+                    i = next(counter, None)
+                    if i is not None and clock() > deadline:
+                        report.timed_out, i = True, None
+                    if i is None:
+                        break
+                    report.started += 1
+                t0 = time.perf_counter()
+                try:
+                    if conn is None or not keep_alive:
+                        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+                    status, out = call(conn, "/challenge", {})
+                    if status == 200 and appraise_every and i % appraise_every == 0:
+                        status, out = call(conn, "/appraise", {"evidence": evidence.hex(), "nonce": out["nonce"]})
+                    with lock:
+                        report.statuses[status] = report.statuses.get(status, 0) + 1
+                        report.latencies_ms.append((time.perf_counter() - t0) * 1000)
+                        report.ok += status == 200
+                except _RESETS as e:
+                    with lock:
+                        report.resets += 1
+                        report.errors.append(f"request {i}: {type(e).__name__}")
+                    conn = None
+                except Exception as e:   # RemoteDisconnected, timeouts, bad JSON: counted, never raised
+                    with lock:
+                        report.errors.append(f"request {i}: {type(e).__name__}: {e}")
+                    conn = None
+                finally:
+                    if conn is not None and not keep_alive:
+                        conn.close()
+                        conn = None
+            if conn is not None:
+                conn.close()
+
+        threads = [threading.Thread(target=worker, name=f"expat-vsoak-{n}") for n in range(concurrency)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    report.seconds = clock() - start
+    report.rss_kib_after = rss_kib()
+    report.nonce_tables = verifier.nonce_table_sizes()
+    return report
+
+
+def nonce_churn(challenges: int, *, lifetime: int = 10, tick: float = 0.001, consume_every: int = 2,
+                checkpoints: int = 5) -> list[dict[str, int]]:
+    """In process, no HTTP: ``challenges`` Verifier challenges on a virtual clock advancing ``tick`` s
+    each, every ``consume_every``-th nonce consumed (as an appraisal would). Returns, at ``checkpoints``
+    evenly spaced points, the nonces held and the Python heap traced (tracemalloc, bytes): flat once
+    the lifetime has passed, whatever the number of challenges."""
+    import tracemalloc
+
+    from expat.reference import pki
+    from expat.reference.attestation.verifier import Verifier
+
+    if not 1 <= challenges <= 10_000_000:
+        raise ValueError("challenges must be 1..10^7")
+    now = [0.0]
+    verifier = Verifier([], {}, pki.derive_key("p256", b"nonce-churn"), clock=lambda: now[0],
+                        nonce_lifetime=lifetime)
+    every = max(1, challenges // checkpoints)
+    out = []
+    tracemalloc.start()
+    try:
+        for i in range(1, challenges + 1):
+            now[0] += tick
+            nonce = verifier.challenge()
+            if consume_every and i % consume_every == 0:
+                verifier._consume_nonce(nonce)
+            if i % every == 0:
+                issued, used = verifier.nonce_table_sizes()
+                out.append({"challenges": i, "issued_held": issued, "used_held": used,
+                            "traced_bytes": tracemalloc.get_traced_memory()[0]})
+    finally:
+        tracemalloc.stop()
+    return out

@@ -26,6 +26,7 @@ from typing import Any, Callable, Collection, Iterable, Protocol, Sequence, runt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.x509.oid import SignatureAlgorithmOID
 
 from expat.checks import check
 from expat.errors import Alert, ProtocolError
@@ -42,6 +43,7 @@ from expat.reference.messages import (
     Finished,
     HandshakeType,
     SignatureScheme,
+    SignatureSchemeList,
     decode_request,
     find_extension,
     handshake_type_name,
@@ -67,6 +69,33 @@ CERTIFICATE_REQUEST_EXTENSIONS = frozenset({
     ExtensionType.status_request, ExtensionType.signature_algorithms, ExtensionType.signed_certificate_timestamp,
     ExtensionType.certificate_authorities, ExtensionType.oid_filters, ExtensionType.signature_algorithms_cert})
 CLIENT_CERTIFICATE_REQUEST_EXTENSIONS = CERTIFICATE_REQUEST_EXTENSIONS | {ExtensionType.server_name}
+
+# RFC 8446 §4.2: the extensions it defines, and those of them allowed in a Certificate ("CT" column:
+# status_request, signed_certificate_timestamp). A defined extension in a message it is not listed for
+# is illegal_parameter; extensions RFC 8446 does not define (cmw_attestation, ...) follow §5.2.1's
+# subset rule only.
+TLS13_DEFINED_EXTENSIONS = frozenset({0, 1, 5, 10, 13, 14, 15, 16, 18, 19, 20, 21, 41, 42, 43, 44, 45, 47, 48, 49,
+                                      50, 51})
+CERTIFICATE_EXTENSIONS = frozenset({ExtensionType.status_request, ExtensionType.signed_certificate_timestamp})
+RSASSA_PSS_OID = "1.2.840.113549.1.1.10"   # RFC 4055 id-RSASSA-PSS
+
+# Certificate signature algorithm -> the SignatureSchemes naming it in signature_algorithms_cert
+# (RFC 8446 §4.2.3); RSASSA-PSS certificate signatures match either PSS family.
+_CERT_SIGNATURE_SCHEMES = {
+    SignatureAlgorithmOID.ECDSA_WITH_SHA256: {SignatureScheme.ecdsa_secp256r1_sha256},
+    SignatureAlgorithmOID.ECDSA_WITH_SHA384: {SignatureScheme.ecdsa_secp384r1_sha384},
+    SignatureAlgorithmOID.ECDSA_WITH_SHA512: {SignatureScheme.ecdsa_secp521r1_sha512},
+    SignatureAlgorithmOID.ECDSA_WITH_SHA1: {SignatureScheme.ecdsa_sha1},
+    SignatureAlgorithmOID.RSA_WITH_SHA256: {SignatureScheme.rsa_pkcs1_sha256},
+    SignatureAlgorithmOID.RSA_WITH_SHA384: {SignatureScheme.rsa_pkcs1_sha384},
+    SignatureAlgorithmOID.RSA_WITH_SHA512: {SignatureScheme.rsa_pkcs1_sha512},
+    SignatureAlgorithmOID.RSA_WITH_SHA1: {SignatureScheme.rsa_pkcs1_sha1},
+    SignatureAlgorithmOID.ED25519: {SignatureScheme.ed25519},
+    SignatureAlgorithmOID.ED448: {SignatureScheme.ed448},
+}
+_PSS_BY_HASH = {"sha256": {SignatureScheme.rsa_pss_rsae_sha256, SignatureScheme.rsa_pss_pss_sha256},
+                "sha384": {SignatureScheme.rsa_pss_rsae_sha384, SignatureScheme.rsa_pss_pss_sha384},
+                "sha512": {SignatureScheme.rsa_pss_rsae_sha512, SignatureScheme.rsa_pss_pss_sha512}}
 
 # --- checks ---------------------------------------------------------------------------------------
 
@@ -117,6 +146,19 @@ CERT_NONEMPTY = check(
 EXT_SUBSET = check(
     "rfc9261-5.2.1-extension-subset", "RFC 9261 §5.2.1; RFC 8446 §4.2", Alert.unsupported_extension,
     "Certificate extensions are a subset of the request's (or, spontaneous, the ClientHello's)")
+CERT_EXTENSIONS = check(
+    "rfc8446-4.2-certificate-extensions", "RFC 9261 §5.2.1; RFC 8446 §4.2", Alert.illegal_parameter,
+    "a CertificateEntry carries no extension RFC 8446 defines for other messages only (of its extensions only "
+    "status_request and signed_certificate_timestamp may appear in a Certificate)")
+RSASSA_PSS_KEY = check(
+    "rfc8446-4.2.3-rsassa-pss-key", "RFC 8446 §4.2.3", Alert.unsupported_certificate,
+    "an end-entity key with the RSASSA-PSS algorithm identifier is only usable with rsa_pss_pss_* (never "
+    "rsa_pss_rsae_*); expat does not implement rsa_pss_pss_* and refuses such keys")
+CERT_SIGNATURES = check(
+    "rfc8446-4.2.3-signature-algorithms-cert", "RFC 9261 §5.2.1; RFC 8446 §4.2.3, §4.4.2.2",
+    Alert.unsupported_certificate,
+    "every certificate signature in the chain (self-signed certificates excepted) uses a scheme the request "
+    "lists in signature_algorithms_cert, or in signature_algorithms when it has no signature_algorithms_cert")
 SCHEME_TLS13 = check(
     "rfc9261-5.2.2-scheme-tls13", "RFC 9261 §5.2.2; RFC 8446 §4.2.3", Alert.illegal_parameter,
     "the CertificateVerify scheme is valid for TLS 1.3 (no RSASSA-PKCS1-v1_5, no SHA-1, no mismatched ECDSA)")
@@ -410,12 +452,67 @@ def _leaf_key_info(cert_der: bytes) -> tuple[Any, bytes, bytes]:
     and are not cached): re-validating authenticators from the same key skips re-parsing X.509.
     """
     try:
-        key = x509.load_der_x509_certificate(cert_der).public_key()
-    except Exception as e:  # malformed DER, unsupported key algorithm
+        cert = x509.load_der_x509_certificate(cert_der)
+        key_oid = cert.public_key_algorithm_oid.dotted_string
+    except Exception as e:  # malformed DER
+        LEAF_X509.fail(f"end-entity certificate unusable: {e}")
+    RSASSA_PSS_KEY.require(key_oid != RSASSA_PSS_OID, "end-entity key is RSASSA-PSS ({}): rsa_pss_pss_* "
+                           "is not supported and rsa_pss_rsae_* is reserved for rsaEncryption keys", key_oid)
+    try:
+        key = cert.public_key()
+    except Exception as e:  # unsupported key algorithm
         LEAF_X509.fail(f"end-entity certificate unusable: {e}")
     LEAF_X509.require(schemes_for_key(key), lambda: f"unsupported end-entity key type {type(key).__name__}")
     spki = spki_der(key)
     return key, spki, hashlib.sha256(spki).digest()
+
+
+def _signature_algorithms_cert(req: CertificateRequest) -> tuple[int, ...]:
+    """signature_algorithms_cert if the request has it, else signature_algorithms (RFC 8446 §4.2.3)."""
+    ext = req.extension(ExtensionType.signature_algorithms_cert)
+    if ext is not None:
+        return SignatureSchemeList.from_data(ext.data).schemes
+    return req.signature_algorithms or ()
+
+
+def _check_entry_extensions(entries: Sequence[Sequence[Extension]], offered: Collection[int] | None,
+                            offered_by: str) -> None:
+    """§5.2.1: RFC 8446 §4.2 placement first (illegal_parameter), then the subset of what was offered."""
+    for i, exts in enumerate(entries):
+        for e in exts:
+            CERT_EXTENSIONS.require(e.type not in TLS13_DEFINED_EXTENSIONS or e.type in CERTIFICATE_EXTENSIONS,
+                                    "entry {}: extension {} is not allowed in a Certificate", i, e.type)
+            if offered is not None:
+                EXT_SUBSET.require(e.type in offered, "entry {}: extension {} was not offered by the {}", i, e.type,
+                                   offered_by)
+
+
+def certificate_signature_schemes(cert_der: bytes) -> set[int]:
+    """The SignatureSchemes that name this certificate's own signature (RFC 8446 §4.2.3); empty if none."""
+    try:
+        cert = x509.load_der_x509_certificate(cert_der)
+        oid = cert.signature_algorithm_oid
+        if oid == SignatureAlgorithmOID.RSASSA_PSS:
+            return set(_PSS_BY_HASH.get(cert.signature_hash_algorithm.name, ()))
+        return set(_CERT_SIGNATURE_SCHEMES.get(oid, ()))
+    except Exception:   # unparsable here: the leaf check or the chain validator names it
+        return set()
+
+
+def _check_certificate_signatures(chain: Sequence[bytes], allowed: Collection[int]) -> None:
+    """RFC 8446 §4.2.3/§4.4.2.2 through RFC 9261 §5.2.1: every non-self-signed certificate is signed with
+    an allowed scheme. Self-signed certificates are exempt (their signature is not validated)."""
+    for i, der in enumerate(chain):
+        try:
+            cert = x509.load_der_x509_certificate(der)
+            if cert.issuer == cert.subject:
+                continue
+        except Exception:
+            continue   # the chain validator reports unparsable certificates
+        CERT_SIGNATURES.require(certificate_signature_schemes(der) & set(allowed),
+                                "certificate {} is signed with {}, not among the allowed {}", i,
+                                cert.signature_algorithm_oid.dotted_string,
+                                [scheme_name(a) for a in allowed])
 
 
 def create_authenticator(keys: EAKeys, sender_role: str, signer: Any, chain_der: Sequence[bytes],
@@ -449,11 +546,7 @@ def create_authenticator(keys: EAKeys, sender_role: str, signer: Any, chain_der:
     if len(per_entry) > len(chain):
         raise ValueError("more extension lists than certificates")
     per_entry += [[] for _ in range(len(chain) - len(per_entry))]
-    for i, exts in enumerate(per_entry):  # §5.2.1
-        for e in exts:
-            EXT_SUBSET.require(e.type in offered_extensions,
-                               "entry {}: extension {} was not offered by the {}", i, e.type,
-                               "request" if request is not None else "ClientHello")
+    _check_entry_extensions(per_entry, offered_extensions, "request" if request is not None else "ClientHello")
     public_key = signer.public_key()
     signer_spki = signer.spki_der if isinstance(signer, PrivateKeySigner) else spki_der(public_key)
     SIGNER_LEAF.require(signer_spki == _leaf_key_info(chain[0])[1],
@@ -519,11 +612,8 @@ def validate_authenticator(keys: EAKeys, sender_role: str, request: bytes | None
     CERT_NONEMPTY.require(cert.entries, "Certificate with no entries next to a CertificateVerify")
     CHAIN_LENGTH.require(len(cert.entries) <= MAX_CHAIN_ENTRIES, "Certificate with {} entries (at most {})",
                          len(cert.entries), MAX_CHAIN_ENTRIES)
-    if offered_extensions is not None:  # §5.2.1
-        for i, entry in enumerate(cert.entries):
-            for e in entry.extensions:
-                EXT_SUBSET.require(e.type in offered_extensions,
-                                   "entry {}: extension {} was not offered", i, e.type)
+    _check_entry_extensions([entry.extensions for entry in cert.entries], offered_extensions,
+                            "request" if req is not None else "ClientHello")
     SCHEME_TLS13.require(cv.algorithm in TLS13_CERTIFICATE_VERIFY_SCHEMES,
                          lambda: f"{scheme_name(cv.algorithm)} is not a TLS 1.3 CertificateVerify scheme")
     if offered_schemes is not None:
@@ -534,6 +624,10 @@ def validate_authenticator(keys: EAKeys, sender_role: str, request: bytes | None
     chain = list(cert.chain_der)
     chain_result: object = None
     if chain_validator is not None:  # §7.4: the caller's validation function
+        # the chain's own signatures are judged with the chain (RFC 8446 §4.2.3, §4.4.2.2)
+        cert_schemes = _signature_algorithms_cert(req) if req is not None else offered_schemes
+        if cert_schemes is not None:
+            _check_certificate_signatures(chain, cert_schemes)
         try:
             chain_result = chain_validator(chain)
         except ProtocolError:

@@ -5,9 +5,12 @@ Keys are derived from a seed so that a fixed seed gives byte-identical certifica
 golden traces be byte-stable. Chains are root CA -> intermediate CA -> leaf.
 
 ``ChainValidator`` is the caller-supplied chain validation of RFC 9261 §7.4 (and the
-PKIX validation the draft keeps mandatory, §3.3): signatures along the path, names,
-validity window, CA constraints and a trust anchor. It is deliberately small and
-literal rather than a full RFC 5280 engine (no revocation, no policy mapping).
+PKIX validation the draft keeps mandatory, §3.3). RFC 5280 path building and validation
+are done by a maintained library, ``cryptography.x509.verification`` (signatures, names,
+validity at the validation time, basicConstraints and pathLenConstraint, keyCertSign,
+unrecognised critical extensions, trust anchors); expat adds per-use extension policies
+(EA leaf, AIK, Evidence signer) and maps the library's errors to named checks and TLS
+alerts. The validation time is "now" unless the caller passes one. No revocation.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence, Union
+from typing import Any, Iterable, Sequence, Union
 
 from cryptography import x509
+from cryptography.x509 import verification
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
@@ -101,12 +105,22 @@ def _name(cn: str) -> x509.Name:
                       x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
+_KEY_USAGE_BITS = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+                   "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+
+
 def issue_certificate(*, subject_cn: str, subject_key: PublicKey, issuer_cn: str, issuer_key: PrivateKey,
                       ca: bool, seed: bytes = b"", path_length: int | None = None,
                       dns_names: Sequence[str] = (), not_before: _dt.datetime = NOT_BEFORE,
-                      not_after: _dt.datetime = NOT_AFTER,
+                      not_after: _dt.datetime = NOT_AFTER, key_usage: Sequence[str] | None = None,
                       extra_extensions: Iterable[tuple[x509.ExtensionType, bool]] = ()) -> x509.Certificate:
-    """Issue one X.509 v3 certificate (deterministic for fixed inputs)."""
+    """Issue one X.509 v3 certificate (deterministic for fixed inputs).
+
+    ``key_usage`` names the keyUsage bits to set (``x509.KeyUsage`` argument names); default: keyCertSign
+    and cRLSign for a CA, digitalSignature for an end entity.
+    """
+    if key_usage is None:
+        key_usage = ("key_cert_sign", "crl_sign") if ca else ("digital_signature",)
     b = (x509.CertificateBuilder()
          .subject_name(_name(subject_cn))
          .issuer_name(_name(issuer_cn))
@@ -116,14 +130,8 @@ def issue_certificate(*, subject_cn: str, subject_key: PublicKey, issuer_cn: str
          .not_valid_after(not_after)
          .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length if ca else None), critical=True)
          .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_key), critical=False))
-    if ca:
-        b = b.add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                          data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                          crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-    else:
-        b = b.add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                          data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                          crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+    b = b.add_extension(x509.KeyUsage(**{bit: bit in key_usage for bit in _KEY_USAGE_BITS}), critical=True)
+    if not ca:
         b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
                             critical=False)
     if dns_names:
@@ -181,10 +189,12 @@ def make_identity(kind: str = "p256", *, seed: bytes | str = b"expat", name: str
                   dns_names: Sequence[str] = ("localhost",), ca_kind: str | None = None) -> Identity:
     """root CA -> intermediate CA -> leaf, all derived from ``seed``.
 
-    ``kind`` is the leaf key type; ``ca_kind`` the CAs' key type (defaults to ``kind``).
+    ``kind`` is the leaf key type; ``ca_kind`` the CAs' key type (defaults to ``kind``, except that an
+    Ed25519 leaf gets P-256 CAs: the path validation library accepts Ed25519 end-entity keys but not
+    Ed25519 certificate signatures, see :data:`CHAIN_ALGORITHM`).
     """
     seed_b = seed.encode() if isinstance(seed, str) else seed
-    ca_kind = ca_kind or kind
+    ca_kind = ca_kind or ("p256" if kind == "ed25519" else kind)
     root_key = derive_key(ca_kind, seed_b + b"|root|" + name.encode())
     inter_key = derive_key(ca_kind, seed_b + b"|intermediate|" + name.encode())
     leaf_key = derive_key(kind, seed_b + b"|leaf|" + name.encode())
@@ -213,13 +223,31 @@ CHAIN_PARSE = check("pkix-parse", "RFC 5280 §4.1", Alert.bad_certificate,
 CHAIN_EMPTY = check("pkix-nonempty", "RFC 8446 §4.4.2", Alert.bad_certificate,
                     "a certificate chain has at least the end-entity certificate")
 CHAIN_VALIDITY = check("pkix-validity", "RFC 5280 §6.1.3", Alert.bad_certificate,
-                       "each certificate is within its validity period at validation time")
+                       "each certificate is within its validity period at validation time (now, unless the "
+                       "caller names another time)")
 CHAIN_LINK = check("pkix-issuer-link", "RFC 5280 §6.1.3", Alert.bad_certificate,
                    "each certificate's issuer name is the next certificate's subject and its signature verifies")
-CHAIN_CA = check("pkix-ca-constraints", "RFC 5280 §4.2.1.9", Alert.bad_certificate,
-                 "issuing certificates are CAs allowed to sign certificates, within their path length")
+CHAIN_CA = check("pkix-ca-constraints", "RFC 5280 §4.2.1.9, §4.2.1.3", Alert.bad_certificate,
+                 "issuing certificates are CAs allowed to sign certificates (keyCertSign), within their "
+                 "pathLenConstraint, and the path is at most the maximum depth")
+CHAIN_CRITICAL = check("pkix-critical-extensions", "RFC 5280 §4.2", Alert.bad_certificate,
+                       "a certificate with a critical extension the validator does not recognise is refused")
+CHAIN_KEY_USAGE = check("pkix-leaf-key-usage", "RFC 5280 §4.2.1.3; RFC 8446 §4.4.2.2", Alert.bad_certificate,
+                        "the end-entity certificate's keyUsage (required for an AIK and an Evidence signer) "
+                        "allows digitalSignature, and the end entity is not a CA")
+CHAIN_ALGORITHM = check("pkix-algorithm", "RFC 5280 §4.1.1.2", Alert.unsupported_certificate,
+                        "certificate signature and key algorithms are ones the path validation library "
+                        "accepts (ECDSA P-256/P-384/P-521, RSA; Ed25519 keys in end entities only)")
 CHAIN_ANCHOR = check("pkix-trust-anchor", "RFC 5280 §6.1", Alert.bad_certificate,
                      "the path ends at a configured trust anchor")
+ANCHORS_CONFIGURED = check("expat-pkix-anchors-configured", "RFC 5280 §6.1.1(d); draft -02 §3.3",
+                           Alert.bad_certificate,
+                           "chain validation runs against at least one configured trust anchor: none configured "
+                           "is a refusal, never a skipped validation (mitigation require_trust_anchors)")
+
+# Extension policies per use of the end-entity certificate (RFC 5280 §4.2). Unlisted extensions are
+# accepted when non-critical and refused when critical (the library's "unaccounted-for" rule).
+EXTENSION_USES = ("ea-leaf", "aik", "evidence-signer")
 
 
 def verify_signature(public_key: PublicKey, signature: bytes, data: bytes, hash_alg: hashes.HashAlgorithm | None) -> bool:
@@ -238,74 +266,135 @@ def verify_signature(public_key: PublicKey, signature: bytes, data: bytes, hash_
     return True
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    if cert.issuer != issuer.subject:
-        return False
-    return verify_signature(issuer.public_key(), cert.signature, cert.tbs_certificate_bytes,
-                            cert.signature_hash_algorithm)
+class _PolicyFault(Exception):
+    """Raised by our extension validators; the library reports it inside its VerificationError text."""
+
+    def __init__(self, check_id: str, detail: str):
+        super().__init__(f"expat:{check_id}: {detail}")
+
+
+def _ee_key_usage(_policy, _cert, ku: x509.KeyUsage | None) -> None:
+    # RFC 8446 §4.4.2.2 (RFC 9261 §5.2.1): the key must be usable for the CertificateVerify signature
+    if ku is not None and not ku.digital_signature:
+        raise _PolicyFault(CHAIN_KEY_USAGE.id, "end-entity keyUsage lacks digitalSignature")
+
+
+def _ee_not_ca(_policy, _cert, bc: x509.BasicConstraints | None) -> None:
+    if bc is not None and bc.ca:
+        raise _PolicyFault(CHAIN_KEY_USAGE.id, "end-entity certificate asserts cA")
+
+
+def _ca_key_usage(_policy, _cert, ku: x509.KeyUsage | None) -> None:
+    if ku is not None and not ku.key_cert_sign:   # RFC 5280 §4.2.1.3
+        raise _PolicyFault(CHAIN_CA.id, "issuing certificate's keyUsage lacks keyCertSign")
+
+
+def _ca_policy() -> verification.ExtensionPolicy:
+    return (verification.ExtensionPolicy.permit_all()
+            .require_present(x509.BasicConstraints, verification.Criticality.AGNOSTIC, None)
+            .may_be_present(x509.KeyUsage, verification.Criticality.AGNOSTIC, _ca_key_usage))
+
+
+def _ee_policy(use: str) -> verification.ExtensionPolicy:
+    """EA leaf: keyUsage optional (RFC 8446 §4.4.2.2 "if present"); AIK and Evidence signer: a keyUsage
+    stating digitalSignature is required (an attestation key's certificate says what it is for)."""
+    if use not in EXTENSION_USES:
+        raise ValueError(f"use must be one of {EXTENSION_USES}")
+    p = verification.ExtensionPolicy.permit_all()
+    crit = verification.Criticality.AGNOSTIC
+    ku = p.may_be_present if use == "ea-leaf" else p.require_present
+    return ku(x509.KeyUsage, crit, _ee_key_usage).may_be_present(x509.BasicConstraints, crit, _ee_not_ca)
+
+
+# library error text -> our check (first match wins; anything else: no path to an anchor)
+_LIBRARY_ERRORS = (
+    ("not valid at validation time", CHAIN_VALIDITY),
+    ("unaccounted-for critical extension", CHAIN_CRITICAL),
+    ("Forbidden", CHAIN_ALGORITHM),
+    ("path length", CHAIN_CA),
+    ("basicConstraints", CHAIN_CA),
+    ("maximum depth", CHAIN_CA),
+    ("missing required extension", CHAIN_CA),
+)
+
+
+def _library_check(message: str):
+    for check_id in (CHAIN_KEY_USAGE.id, CHAIN_CA.id):
+        if f"expat:{check_id}" in message:
+            return CHAIN_KEY_USAGE if check_id == CHAIN_KEY_USAGE.id else CHAIN_CA
+    for needle, chk in _LIBRARY_ERRORS:
+        if needle in message:
+            return chk
+    return CHAIN_ANCHOR
+
+
+def _diagnose_links(certs: list[x509.Certificate]) -> None:
+    """No path found: name the first sent certificate that the next one did not issue (issuer name or
+    signature; RFC 8446 §4.4.2 asks for this order) before falling back to "no trust anchor"."""
+    for i in range(len(certs) - 1):
+        child, parent = certs[i], certs[i + 1]
+        CHAIN_LINK.require(child.issuer == parent.subject and verify_signature(
+            parent.public_key(), child.signature, child.tbs_certificate_bytes, child.signature_hash_algorithm),
+            "certificate {} is not issued by certificate {}", i, i + 1)
 
 
 @dataclass
 class ChainValidator:
-    """Validate a DER chain (leaf first) against trust anchors at a fixed time.
+    """Validate a DER chain (leaf first) against trust anchors, by RFC 5280 path validation.
 
-    Returns the parsed chain on success; raises BadCertificate naming the failed check.
+    ``at`` is the validation time; None (the default) means "now", read at each call. Only golden
+    traces and tests pass a fixed time. ``use`` picks the end-entity extension policy
+    (``EXTENSION_USES``). Returns the parsed chain as sent (leaf first) on success; raises
+    BadCertificate (or UnsupportedCertificate) naming the failed check.
     """
 
     trust_anchors: list[x509.Certificate]
-    at: _dt.datetime = field(default_factory=lambda: _dt.datetime(2026, 6, 1, tzinfo=_dt.timezone.utc))
+    at: _dt.datetime | None = None
     max_depth: int = 8
+    use: str = "ea-leaf"
+    _store: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.trust_anchors = list(self.trust_anchors)
+        self._ee = _ee_policy(self.use)
+        self._ca = _ca_policy()
+        if self.trust_anchors:
+            self._store = verification.Store(self.trust_anchors)
 
     @classmethod
     def from_pem(cls, pem: bytes, **kw) -> "ChainValidator":
         return cls(trust_anchors=list(x509.load_pem_x509_certificates(pem)), **kw)
 
+    def validation_time(self) -> _dt.datetime:
+        return self.at if self.at is not None else _dt.datetime.now(_dt.timezone.utc)
+
     def __call__(self, chain_der: Sequence[bytes]) -> list[x509.Certificate]:
         CHAIN_EMPTY.require(len(chain_der) >= 1, "empty certificate chain")
-        CHAIN_CA.require(len(chain_der) <= self.max_depth, f"chain longer than {self.max_depth}")
+        CHAIN_CA.require(len(chain_der) <= self.max_depth, "chain longer than {}", self.max_depth)
+        ANCHORS_CONFIGURED.require(self._store is not None, "no trust anchors configured")
         certs = []
         for i, der in enumerate(chain_der):
             try:
                 cert = x509.load_der_x509_certificate(der)
-                # cryptography parses some fields lazily: touch every field the validator reads
-                # so a corrupt certificate fails here, as bad_certificate, not later as ValueError.
+                # cryptography parses some fields lazily: touch them so a corrupt certificate fails
+                # here, as bad_certificate, not later as ValueError.
                 _ = (cert.subject, cert.issuer, cert.not_valid_before_utc, cert.not_valid_after_utc,
                      cert.signature_hash_algorithm, cert.tbs_certificate_bytes, cert.signature,
                      cert.public_key(), list(cert.extensions))
                 certs.append(cert)
             except Exception as e:  # cryptography raises ValueError (and friends) for bad DER
                 CHAIN_PARSE.fail(f"certificate {i} is not valid DER X.509: {e}")
-        for i, c in enumerate(certs):
-            CHAIN_VALIDITY.require(c.not_valid_before_utc <= self.at <= c.not_valid_after_utc,
-                                   f"certificate {i} not valid at {self.at.isoformat()}")
-        for i in range(len(certs) - 1):
-            child, parent = certs[i], certs[i + 1]
-            CHAIN_LINK.require(_issued_by(child, parent), f"certificate {i} is not issued by certificate {i + 1}")
-            self._require_ca(parent, i + 1, cas_below=i)
-        anchors_der = {a.public_bytes(serialization.Encoding.DER) for a in self.trust_anchors}
-        top = certs[-1]
-        if top.public_bytes(serialization.Encoding.DER) in anchors_der:
-            return certs
-        for anchor in self.trust_anchors:
-            if _issued_by(top, anchor):
-                self._require_ca(anchor, len(certs), cas_below=len(certs) - 1)
-                CHAIN_VALIDITY.require(anchor.not_valid_before_utc <= self.at <= anchor.not_valid_after_utc,
-                                       "trust anchor not valid at validation time")
-                return certs
-        CHAIN_ANCHOR.fail("chain does not end at a trusted anchor")
-
-    @staticmethod
-    def _require_ca(cert: x509.Certificate, index: int, cas_below: int) -> None:
+        verifier = (verification.PolicyBuilder().store(self._store).time(self.validation_time())
+                    .max_chain_depth(self.max_depth)
+                    .extension_policies(ca_policy=self._ca, ee_policy=self._ee)
+                    .build_client_verifier())
         try:
-            bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-        except x509.ExtensionNotFound:
-            CHAIN_CA.fail(f"certificate {index} has no basicConstraints but issues certificates")
-        CHAIN_CA.require(bc.ca, f"certificate {index} is not a CA")
-        # path_length counts the non-self-issued intermediates below this CA (RFC 5280 §4.2.1.9)
-        CHAIN_CA.require(bc.path_length is None or cas_below - 1 <= bc.path_length,
-                         f"certificate {index} path length constraint exceeded")
-        try:
-            ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-            CHAIN_CA.require(ku.key_cert_sign, f"certificate {index} lacks keyCertSign")
-        except x509.ExtensionNotFound:
-            pass
+            verifier.verify(certs[0], certs[1:])
+        except Exception as e:  # VerificationError, or ValueError for what the library cannot handle
+            message = str(e)
+            chk = _library_check(message)
+            if chk is CHAIN_ANCHOR:
+                _diagnose_links(certs)
+            chk.fail("{} (validation time {})", message.split(" (encountered")[0],
+                                         self.validation_time().isoformat())
+        return certs

@@ -140,10 +140,10 @@ def test_many_authenticators_on_one_session():
     ident = IDENTITIES["ed25519"]
     contexts = set()
     for i in range(6):
-        req = server.request([signature_algorithms([0x0807])])
+        req = server.request([signature_algorithms([0x0807, 0x0403])])
         res = server.validate(req, client.authenticate(ident.key, ident.chain_der(), req), validator("ed25519"))
         contexts.add(res.context)
-        req = client.request([signature_algorithms([0x0807])])
+        req = client.request([signature_algorithms([0x0807, 0x0403])])
         res = client.validate(req, server.authenticate(ident.key, ident.chain_der(), req), validator("ed25519"))
         contexts.add(res.context)
     assert len(contexts) == 12 and all(len(c) == 32 for c in contexts)

@@ -75,7 +75,8 @@ def test_expired_rejected():
 def test_swapped_order_rejected():
     ident = pki.make_identity("p256")
     leaf, inter = ident.chain_der()
-    _fails("pkix-issuer-link", pki.ChainValidator([ident.root]), [inter, leaf])
+    # the first entry is the end entity (RFC 8446 §4.4.2): a CA certificate there is refused
+    _fails("pkix-leaf-key-usage", pki.ChainValidator([ident.root]), [inter, leaf])
 
 
 def test_tampered_signature_rejected():

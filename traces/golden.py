@@ -30,6 +30,8 @@ arguments were renamed, rewritten and dropped (``normalised``). See traces/READM
 
 from __future__ import annotations
 
+import datetime as _dt
+
 import argparse
 import hashlib
 import sys
@@ -156,13 +158,19 @@ class Entry:
     attack: str = ""
 
 
+# Chain validation time of the golden honest runs (RFC 5280 §6.1.3): fixed here, and only here, so that the
+# corpus does not depend on the day it is regenerated; everywhere else validation runs at "now".
+GOLDEN_VALIDATION_TIME = _dt.datetime(2026, 6, 1, tzinfo=_dt.timezone.utc)
+
+
 def _honest(attester: str, model: str, profile: str) -> Callable[[], Trace]:
     def build() -> Trace:
         from expat.profile import get_profile
         from expat.reference.attestation.scenario import Scenario, run
 
         seed = f"expat-golden|{attester}|{model}|{profile}"
-        s = Scenario(attester=attester, model=model, profile=get_profile(profile), seed=seed.encode())
+        s = Scenario(attester=attester, model=model, profile=get_profile(profile), seed=seed.encode(),
+                     validation_time=GOLDEN_VALIDATION_TIME)
         rec = TraceRecorder(profile=s.profile.to_dict(), seed=seed, cipher_suite=s.suite, with_secrets=False,
                             scenario={"attester": attester, "model": model, "verifier": s.verifier_transport},
                             description=f"golden honest run: {attester} attests, {model}, profile {profile}")

@@ -247,10 +247,12 @@ def wrap_ear(signed: bytes, media_type: str = "ear-03", serialization: str = "cb
                       serialization)
 
 
-def unwrap_ear(data: bytes) -> cose.Sign1:
-    """A bare COSE_Sign1 (first byte 0xd2 or 0x84) or a CMW record holding one."""
+def unwrap_ear(data: bytes, *, allow_bare: bool = True) -> cose.Sign1:
+    """A CMW record holding a signed EAR, or (``allow_bare``, API use) a bare COSE_Sign1 (first byte 0xd2
+    or 0x84). Where the draft requires a CMW (passport cmw_data, §3) callers pass ``allow_bare=False``
+    and the CMW decoder refuses anything else."""
     EAR_WRAPPER.require(isinstance(data, (bytes, bytearray)) and len(data) > 0, "empty EAR")
-    if data[0] in (0xD2, 0x84):
+    if allow_bare and data[0] in (0xD2, 0x84):
         return cose.decode_sign1(bytes(data))
     record = cmw.single_record(cmw.decode(bytes(data))[0], ind=cmw.IND_ATTESTATION_RESULTS)
     EAR_WRAPPER.require(isinstance(record.type, str)
@@ -260,7 +262,7 @@ def unwrap_ear(data: bytes) -> cose.Sign1:
     return cose.decode_sign1(record.value)
 
 
-def verify_ear_signature(data: bytes, verifier_public_key) -> EAR:
+def verify_ear_signature(data: bytes, verifier_public_key, *, allow_bare: bool = True) -> EAR:
     """Unwrap, verify the Verifier's signature and decode the claims (strict)."""
-    msg = cose.verify_sign1(unwrap_ear(data), verifier_public_key)
+    msg = cose.verify_sign1(unwrap_ear(data, allow_bare=allow_bare), verifier_public_key)
     return EAR.from_map(cbor.loads(msg.payload))

@@ -16,6 +16,7 @@ Every step emits its event (expat.model.events) where the step is done.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -142,6 +143,7 @@ class AttestedEndpoint:
     ae: AttestingEnvironment | None = None
     verifier: VerifierHandle | None = None
     aik_anchors: list[x509.Certificate] = field(default_factory=list)
+    validation_time: datetime.datetime | None = None   # AIK chain validation time; None = now (golden: fixed)
     must_attest: tuple[str, ...] = ()       # sides that must attest before data flows (§7.3)
     completed: dict[str, AttestationOutcome] = field(default_factory=dict)
     pending: dict[bytes, bytes] = field(default_factory=dict)   # ctx -> request bytes we issued
@@ -153,7 +155,8 @@ class AttestedEndpoint:
                recorder: Recorder | None = None, ae: AttestingEnvironment | None = None,
                verifier: VerifierHandle | None = None, aik_anchors: list[x509.Certificate] | None = None,
                must_attest: tuple[str, ...] = (), resumed_from: str = "-",
-               inherited: dict[str, AttestationOutcome] | None = None) -> "AttestedEndpoint":
+               inherited: dict[str, AttestationOutcome] | None = None,
+               validation_time: datetime.datetime | None = None) -> "AttestedEndpoint":
         """``resumed_from``/``inherited``: a resumed connection (only with mitigation reject_resumption off,
         see resumption.py) and the attestation state it inherits from the ticket's connection."""
         if model not in MODELS:
@@ -173,7 +176,8 @@ class AttestedEndpoint:
                                check_context_unique=profile.mitigations.check_context_unique)
         ep = cls(side=side, conn=conn, profile=profile, model=model, conn_id=conn_id,
                  channel=FramedChannel(conn), session=session, recorder=recorder or _NullRecorder(),
-                 ae=ae, verifier=verifier, aik_anchors=list(aik_anchors or []), must_attest=must_attest)
+                 ae=ae, verifier=verifier, aik_anchors=list(aik_anchors or []), must_attest=must_attest,
+                 validation_time=validation_time)
         ep.emit("ChannelEstablished", side=side, suite=conn.cipher_suite, attest=list(must_attest),
                 resumed_from=resumed_from, exporter_master_secret=conn.exporter_master_secret)
         if inherited and not profile.mitigations.reject_resumption:
@@ -391,7 +395,10 @@ class AttestedEndpoint:
     def _validate_authenticator(self, request: bytes | None, authenticator: bytes) -> ea.ValidatedAuthenticator:
         """RFC 9261 §5.2.4: the authenticator answers ``request`` on this connection (chain, signature,
         Finished); the request is no longer pending whatever follows."""
-        validator = pki.ChainValidator(self.aik_anchors) if self.aik_anchors else None
+        validator = None
+        if self.aik_anchors or self.profile.mitigations.require_trust_anchors:   # else: the unmitigated gap
+            pki.ANCHORS_CONFIGURED.require(self.aik_anchors, "no AIK trust anchors configured")
+            validator = pki.ChainValidator(self.aik_anchors, at=self.validation_time, use="aik")
         v = self.session.validate(request, authenticator, validator)
         self.pending.pop(v.context, None)
         if v.empty:
@@ -527,7 +534,7 @@ class AttestedEndpoint:
 
 def _ear_echo(ear_cmw: bytes, verifier_public_key: Any) -> tuple[bytes | None, bytes | None]:
     """The binding and AIK_pub_hash an EAR echoes, after checking the Verifier's signature."""
-    result = verify_ear_signature(ear_cmw, verifier_public_key)
+    result = verify_ear_signature(ear_cmw, verifier_public_key, allow_bare=False)   # draft §3: a CMW
     for appraisal in result.submods.values():
         return first_nonce(appraisal.eat_nonce), appraisal.aik_pub_hash
     return None, None

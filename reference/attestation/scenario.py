@@ -12,6 +12,7 @@ runs the server-requests-client direction first, then the client-requests-server
 from __future__ import annotations
 
 import contextlib
+import datetime
 import dataclasses
 import os
 from dataclasses import dataclass, field
@@ -54,6 +55,8 @@ class Scenario:
     evidence: str = "software"
     # "tpm": a TpmDevice shared by the attesting sides (tests); None = each side starts its own swtpm
     tpm_device: Any = None
+    # certificate chain validation time (RFC 5280 §6.1.3); None = now. Golden traces fix it.
+    validation_time: datetime.datetime | None = None
 
     def __post_init__(self) -> None:
         if self.attester not in ATTESTERS:
@@ -166,7 +169,7 @@ def _run(s: Scenario, aes: dict[str, Any], recorder: Any, attack: Any) -> RunRes
                 eps[side] = AttestedEndpoint.create(
                     side, conn, s.profile, s.model, conn_id="conn1", recorder=recorder, ae=ae, verifier=vh,
                     aik_anchors=aik_anchors, must_attest=sides, resumed_from=s.resume.ticket if resumed else "-",
-                    inherited=s.resume.inherited if resumed else None)
+                    inherited=s.resume.inherited if resumed else None, validation_time=s.validation_time)
                 if ae is not None:
                     recorder and recorder.emit("AikGenerated", f"{side}-ae", aik=pki.spki_der(ae.aik_public_key()),
                                                owner=side)

@@ -26,6 +26,7 @@ Passport (draft §3.4, §4): :func:`verify_ear` checks the Verifier's signature,
 
 from __future__ import annotations
 
+import collections
 import datetime as _dt
 import hashlib
 import itertools
@@ -148,8 +149,10 @@ class Verifier:
         self.clock_skew = clock_skew
         # every appraisal gets its own identifier in the EAR (random unless a generator is given)
         self.appraisal_ids = appraisal_ids or (lambda: self.rng(APPRAISAL_ID_LENGTH))
-        self._issued: dict[bytes, float] = {}
-        self._used: set[bytes] = set()
+        # nonce -> expiry (issue time + lifetime), oldest first; both forget a nonce once it expired (a
+        # forgotten nonce is refused as "not issued"), so memory stays flat under any number of challenges
+        self._issued: collections.OrderedDict[bytes, float] = collections.OrderedDict()
+        self._used: collections.OrderedDict[bytes, float] = collections.OrderedDict()
         self._lock = threading.Lock()
 
     def public_key(self) -> pki.PublicKey:
@@ -160,25 +163,42 @@ class Verifier:
     def challenge(self) -> bytes:
         """A fresh, unpredictable, single-use nonce."""
         with self._lock:
+            now = self.clock()
+            self._expire_nonces(now)
             while True:
                 nonce = self.rng(self.nonce_size)
                 if nonce not in self._issued and nonce not in self._used:
                     break
-            self._issued[nonce] = self.clock()
+            self._issued[nonce] = now + self.nonce_lifetime
         return nonce
+
+    def _expire_nonces(self, now: float) -> None:
+        """Drop issued and used nonces past their lifetime (caller holds the lock). Entries are in issue
+        (resp. use) order, so this stops at the first live one; a used nonce may outlive its expiry by at
+        most one lifetime, waiting behind a later-issued one."""
+        for table in (self._issued, self._used):
+            while table and next(iter(table.values())) < now:
+                table.popitem(last=False)
+
+    def nonce_table_sizes(self) -> tuple[int, int]:
+        """(issued and unused, used and remembered): what the Verifier holds for replay protection."""
+        with self._lock:
+            return len(self._issued), len(self._used)
 
     def _consume_nonce(self, nonce: bytes) -> str | None:
         """Mark ``nonce`` used; returns a failure detail or None."""
         with self._lock:
             if not isinstance(nonce, bytes):
                 return "nonce is not bytes"
+            now = self.clock()
             if nonce in self._used:
                 return "nonce already used"
-            issued = self._issued.pop(nonce, None)
-            if issued is None:
-                return "nonce was not issued by this Verifier"
-            self._used.add(nonce)
-            if self.clock() - issued > self.nonce_lifetime:
+            expiry = self._issued.pop(nonce, None)
+            if expiry is None:
+                return "nonce was not issued by this Verifier (or expired and was forgotten)"
+            self._used[nonce] = expiry
+            self._expire_nonces(now)
+            if now > expiry:
                 return "nonce expired"
         return None
 
@@ -221,7 +241,7 @@ class Verifier:
         else:
             msg = eat.unwrap_evidence(evidence_cmw)
             if mit.check_evidence_signature:
-                certs = pki.ChainValidator(self.trust_anchors, at=_now_dt(self.clock()))(eat.x5chain(msg))
+                certs = pki.ChainValidator(self.trust_anchors, at=_now_dt(self.clock()), use="evidence-signer")(eat.x5chain(msg))
                 cose.verify_sign1(msg, certs[0].public_key())
                 report.checks["rfc9360-2-x5chain"] = report.checks[cose.SIGN1_SIGNATURE.id] = "pass"
             else:

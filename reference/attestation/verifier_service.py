@@ -9,16 +9,26 @@
       "expected_binding" is the binding it computed; the EAR says whether the Verifier confirms it.
     GET  /public-key                     -> 200 {"spki": hex}   (DER SubjectPublicKeyInfo of the EAR key)
 
-Errors: 400 {"error": "bad-request", "reason": ...} for malformed JSON / hex / fields;
-422 {"error": "protocol", "alert": ..., "check": ..., "section": ..., "reason": ...} for Evidence the
-Verifier rejects as malformed or forged (the ProtocolError's fields); 404 for unknown paths.
-:class:`VerifierClient` maps 422 answers back to the same ProtocolError subclass.
+Every answer is JSON. Errors: 400 {"error": "bad-request", "reason": ...} for malformed JSON / hex /
+fields (with "limit": "MAX_JSON_DEPTH" for nesting deeper than that); 413 {"error": "too-large",
+"limit": "MAX_BODY"} for a body over MAX_BODY (answered before reading it; what the client still sends is
+drained within bounds, so the connection is closed, never reset); 422 {"error": "protocol", "alert": ...,
+"check": ..., "section": ..., "reason": ...} for Evidence the Verifier rejects as malformed or forged (the
+ProtocolError's fields); 404 for unknown paths; 405 for a known method on a path that does not take it
+and 501 for other methods. :class:`VerifierClient` maps 422 answers back to the same ProtocolError subclass.
+
+Load: HTTP/1.1 with keep-alive, one thread per connection, a listen backlog of LISTEN_BACKLOG (the
+socketserver default of 5 reset connections under 20 concurrent clients), idle connections closed after
+IDLE_TIMEOUT seconds.
 """
 
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,13 +38,27 @@ from cryptography.hazmat.primitives import serialization
 from expat.checks import REGISTRY
 from expat.errors import Alert, ProtocolError, error_class
 from expat.reference import pki
+from expat.reference.attestation.cmw import json_depth
 from expat.reference.attestation.ear import Tier
 from expat.reference.attestation.verifier import AppraisalReport, Verifier
 
 MAX_BODY = 4 * 65536
+MAX_JSON_DEPTH = 4            # request bodies are flat objects of hex strings
+LISTEN_BACKLOG = 1024         # capped by net.core.somaxconn
+IDLE_TIMEOUT = 30.0           # seconds a keep-alive connection may sit idle
+DRAIN_LIMIT = 16 * MAX_BODY   # bytes of an oversize body read and discarded before closing
+DRAIN_SECONDS = 2.0
+
+_ALLOWED = {"/challenge": "POST", "/appraise": "POST", "/public-key": "GET"}
 
 
 class _BadRequest(Exception):
+    def __init__(self, reason: str, limit: str | None = None):
+        super().__init__(reason)
+        self.limit = limit
+
+
+class _TooLarge(Exception):
     pass
 
 
@@ -55,46 +79,113 @@ def _hex_field(body: dict, name: str, required: bool = False) -> bytes | None:
 def _handler(verifier: Verifier):
     class Handler(BaseHTTPRequestHandler):
         server_version = "expat-verifier/0.1"
+        protocol_version = "HTTP/1.1"          # keep-alive: every answer has a Content-Length
+        timeout = IDLE_TIMEOUT
 
         def log_message(self, format, *args):  # keep test output quiet
             pass
 
-        def _send(self, code: int, obj: dict) -> None:
+        def _send(self, code: int, obj: dict, headers: dict | None = None) -> None:
             data = json.dumps(obj).encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
 
-        def _body(self) -> dict:
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """http.server's own errors (unknown method, bad request line, ...) as JSON too."""
+            name = {501: "not-implemented", 400: "bad-request", 414: "too-large", 431: "too-large",
+                    408: "timeout"}.get(code, "http-error")
+            self.close_connection = True
+            try:
+                self._send(code, {"error": name, "reason": message or self.responses.get(code, ("",))[0]},
+                           {"Connection": "close"})
+            except OSError:
+                pass
+
+        def _content_length(self) -> int:
+            if self.headers.get("Transfer-Encoding"):
+                raise _BadRequest("Transfer-Encoding is not supported; send a Content-Length")
             try:
                 n = int(self.headers.get("Content-Length") or 0)
             except ValueError:
                 raise _BadRequest("bad Content-Length") from None
-            if n < 0 or n > MAX_BODY:
-                raise _BadRequest("body too large")
+            if n < 0:
+                raise _BadRequest("bad Content-Length")
+            if n > MAX_BODY:
+                raise _TooLarge(n)
+            return n
+
+        def _body(self, n: int) -> dict:
             raw = self.rfile.read(n) if n else b"{}"
+            if len(raw) != n:
+                raise _BadRequest("body shorter than its Content-Length")
+            depth = json_depth(raw, MAX_JSON_DEPTH)
+            if depth > MAX_JSON_DEPTH:
+                raise _BadRequest(f"JSON nested deeper than MAX_JSON_DEPTH={MAX_JSON_DEPTH}", "MAX_JSON_DEPTH")
             try:
                 body = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 raise _BadRequest("body is not JSON") from None
             if not isinstance(body, dict):
                 raise _BadRequest("body must be a JSON object")
             return body
 
-        def do_GET(self) -> None:
-            if self.path == "/public-key":
-                self._send(200, {"spki": pki.spki_der(verifier.public_key()).hex()})
-            else:
-                self._send(404, {"error": "not-found", "reason": self.path})
+        def _send_too_large(self, n: int) -> None:
+            self.close_connection = True
+            self._send(413, {"error": "too-large", "limit": "MAX_BODY",
+                             "reason": f"body of {n} bytes exceeds MAX_BODY={MAX_BODY}"}, {"Connection": "close"})
 
-        def do_POST(self) -> None:
+        def handle_expect_100(self) -> bool:
+            """Expect: 100-continue with an oversize Content-Length: 413 instead of 100, nothing to drain."""
             try:
-                body = self._body()
-                if self.path == "/challenge":
+                self._content_length()
+            except _TooLarge as e:
+                self._send_too_large(e.args[0])
+                return False
+            except _BadRequest:
+                pass   # reported once the request is dispatched
+            return super().handle_expect_100()
+
+        def _too_large(self, n: int) -> None:
+            """413 before reading the body, then drain what the client still sends (bounded in bytes and
+            time) and close: closing with unread data would make the kernel reset the connection."""
+            self._send_too_large(n)
+            self.wfile.flush()
+            sock = self.connection
+            try:
+                sock.shutdown(socket.SHUT_WR)
+                deadline, left = time.monotonic() + DRAIN_SECONDS, min(n, DRAIN_LIMIT)
+                while left > 0:
+                    wait = deadline - time.monotonic()
+                    if wait <= 0 or not select.select([sock], [], [], wait)[0]:
+                        break
+                    chunk = sock.recv(min(65536, left))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+            except OSError:
+                pass
+
+        def _dispatch(self, method: str) -> None:
+            path = self.path
+            try:
+                n = self._content_length()
+                body = self._body(n) if method == "POST" else (self.rfile.read(n) and {})
+                if _ALLOWED.get(path) is None:
+                    self._send(404, {"error": "not-found", "reason": path})
+                elif _ALLOWED[path] != method:
+                    self._send(405, {"error": "method-not-allowed", "reason": f"{path} takes {_ALLOWED[path]}"},
+                               {"Allow": _ALLOWED[path]})
+                elif path == "/public-key":
+                    self._send(200, {"spki": pki.spki_der(verifier.public_key()).hex()})
+                elif path == "/challenge":
                     self._send(200, {"nonce": verifier.challenge().hex()})
-                elif self.path == "/appraise":
+                else:
                     evidence = _hex_field(body, "evidence", required=True)
                     expected_binding = _hex_field(body, "expected_binding")
                     confirm = body.get("confirm_binding", False)
@@ -106,16 +197,27 @@ def _handler(verifier: Verifier):
                         evidence, expected_binding=expected_binding, nonce=_hex_field(body, "nonce"),
                         expected_aik_pub_hash=_hex_field(body, "expected_aik_pub_hash"), confirm_binding=confirm)
                     self._send(200, {"ear": ear_bytes.hex(), **report.to_dict()})
-                else:
-                    self._send(404, {"error": "not-found", "reason": self.path})
+            except _TooLarge as e:
+                self._too_large(e.args[0])
             except _BadRequest as e:
-                self._send(400, {"error": "bad-request", "reason": str(e)})
+                self._send(400, {"error": "bad-request", "reason": str(e),
+                                 **({"limit": e.limit} if e.limit else {})})
             except ProtocolError as e:
                 self._send(422, {"error": "protocol", **e.as_dict()})
+            except OSError:
+                self.close_connection = True   # the client went away
             except Exception as e:  # never leave the client hanging
                 self._send(500, {"error": "internal", "reason": f"{type(e).__name__}: {e}"})
 
+    for method in ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"):   # http.server's do_<METHOD>
+        setattr(Handler, f"do_{method}", lambda self, m=method: self._dispatch(m))
     return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
+    block_on_close = False
 
 
 class VerifierService:
@@ -123,8 +225,7 @@ class VerifierService:
 
     def __init__(self, verifier: Verifier, port: int = 0, host: str = "127.0.0.1"):
         self.verifier = verifier
-        self._httpd = ThreadingHTTPServer((host, port), _handler(verifier))
-        self._httpd.daemon_threads = True
+        self._httpd = _Server((host, port), _handler(verifier))
         self._thread: threading.Thread | None = None
 
     @property

@@ -93,7 +93,7 @@ def appraise_tpm(evidence_cmw: bytes, *, trust_anchors: Sequence[x509.Certificat
 
     if profile.mitigations.check_evidence_signature:
         at = _dt.datetime.fromtimestamp(int(now), tz=_dt.timezone.utc)
-        certs = pki.ChainValidator(list(trust_anchors), at=at)(list(e.ak_x5chain))
+        certs = pki.ChainValidator(list(trust_anchors), at=at, use="evidence-signer")(list(e.ak_x5chain))
         TPM_AK.require(pki.spki_der(certs[0].public_key()) == pki.spki_der(ak.public_key()),
                        "the AK certificate is not for the AK public area in the Evidence")
         TPM_AK.require(ak.has(AK_REQUIRED) and not ak.has(st.DECRYPT),
