@@ -75,6 +75,11 @@ class Mitigations:
         Party conveyed with the one in the Evidence before it confirms it in the Attestation Result.
         Off = the Verifier confirms the conveyed binding without comparing: Evidence made for another
         connection is accepted (attack ``delegated-verifier-skips-comparison``).
+    require_trust_anchors
+        The Relying Party validates the AIK certificate chain (RFC 9261 §7.4; X.509 validation stays a
+        MUST, draft -02 §3.3) and refuses when it has no trust anchor configured (check
+        ``expat-pkix-anchors-configured``). Off = with no anchors the chain is not validated and an AIK
+        certificate from any CA is accepted (the gap a reviewer found, issue 15).
     """
 
     check_binding: bool = True
@@ -87,6 +92,7 @@ class Mitigations:
     check_verifier_nonce: bool = True
     check_evidence_signature: bool = True
     verifier_compares_binding: bool = True
+    require_trust_anchors: bool = True
 
     def disabled(self) -> list[str]:
         return [f.name for f in fields(self) if not getattr(self, f.name)]
