@@ -28,7 +28,7 @@ from expat.model.events import (ADVERSARY, ENDPOINT, EVENTS, RELYING_PARTY, TARG
                                 normalize_args)
 from expat.model.roles import GUARDS, INITIAL, flag, rows_for
 from expat.model.trace import Event, Trace
-from expat.reference.keyschedule import HashAlg
+from expat.model.tlskdf import SuiteHash
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ class World:
         channels = self._all("ChannelEstablished", conn=conn)
         return channels[0].args["suite"] if channels else None
 
-    def hash_for_conn(self, conn: str) -> HashAlg:
+    def hash_for_conn(self, conn: str) -> SuiteHash:
         return rel.suite_hash(self.suite(conn) or self.trace.header.get("cipher_suite", "TLS_AES_128_GCM_SHA256"))
 
     def exporter_secret(self, conn: str) -> Optional[bytes]:
