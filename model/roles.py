@@ -19,7 +19,7 @@ Verifier               (agent)              the Verifier
 =====================  ===================  ==================================================
 
 Guards are predicates over the trace prefix (``w`` is the checker's view of the events so far,
-:class:`expat.model.checker.World`); each returns ``None`` when it holds or a short reason.
+:class:`expat.model.world.World`); each returns ``None`` when it holds or a short reason.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from expat.model.events import (ATTESTING_ENVIRONMENT, ENDPOINT, RELYING_PARTY, 
                                 VERIFIER)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from expat.model.checker import World
+    from expat.model.world import World
     from expat.model.trace import Event
 
 # --- profile flags ----------------------------------------------------------------------------

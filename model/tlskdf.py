@@ -62,8 +62,9 @@ SUITE_HASH: dict[str, SuiteHash] = {
 
 
 def hkdf_expand(h: SuiteHash, prk: bytes, info: bytes, length: int) -> bytes:
-    """HKDF-Expand(PRK, info, L) (RFC 5869 §2.3)."""
-    return HKDFExpand(h.algorithm(), length, info).derive(prk)
+    """HKDF-Expand(PRK, info, L) (RFC 5869 §2.3). ``h`` is read by name only, so any hash object
+    named "sha256" or "sha384" will do; the computation is always this module's."""
+    return HKDFExpand(_ALGORITHMS[h.name](), length, info).derive(prk)
 
 
 def hkdf_expand_label(h: SuiteHash, secret: bytes, label: bytes, context: bytes, length: int) -> bytes:
@@ -78,24 +79,27 @@ def hkdf_expand_label(h: SuiteHash, secret: bytes, label: bytes, context: bytes,
 
 def derive_secret(h: SuiteHash, secret: bytes, label: bytes, messages: bytes) -> bytes:
     """Derive-Secret(Secret, Label, Messages) (RFC 8446 §7.1)."""
-    return hkdf_expand_label(h, secret, label, h.digest(messages), h.length)
+    own = SuiteHash(h.name)
+    return hkdf_expand_label(own, secret, label, own.digest(messages), own.length)
 
 
 def tls_exporter(h: SuiteHash, exporter_master_secret: bytes, label: bytes, context: bytes, length: int) -> bytes:
     """TLS-Exporter(label, context_value, key_length) (RFC 8446 §7.5):
     HKDF-Expand-Label(Derive-Secret(Secret, label, ""), "exporter", Hash(context_value), key_length)."""
-    if len(exporter_master_secret) != h.length:
-        raise ValueError(f"exporter_master_secret must be {h.length} bytes for {h.name}")
-    return hkdf_expand_label(h, derive_secret(h, exporter_master_secret, label, b""), b"exporter",
-                             h.digest(context), length)
+    own = SuiteHash(h.name)
+    if len(exporter_master_secret) != own.length:
+        raise ValueError(f"exporter_master_secret must be {own.length} bytes for {own.name}")
+    return hkdf_expand_label(own, derive_secret(own, exporter_master_secret, label, b""), b"exporter",
+                             own.digest(context), length)
 
 
 def binding(h: SuiteHash, formula: str, public_key: bytes, exported_value: bytes, nonce: bytes = b"") -> bytes:
     """The binding by formula (draft §5.1; "01" is the -01 form with the Verifier nonce in front)."""
+    own = SuiteHash(h.name)
     if formula == "02":
-        return h.digest(public_key + exported_value)
+        return own.digest(public_key + exported_value)
     if formula == "01":
-        return h.digest(nonce + public_key + exported_value)
+        return own.digest(nonce + public_key + exported_value)
     if formula == "exporter":
         return exported_value
     raise ValueError(f"unknown binding formula {formula!r}")
