@@ -12,9 +12,12 @@ For each event, in order:
    from the exporter secret or exported value (``binding-recompute``), AIK_pub_hash from the AIK
    (``aik-hash-recompute``), both endpoints' exporter secrets (``exporter-secret-agree``), the request
    encoding (``request-encoding``), the authenticator's context,
-   end-entity key, CertificateVerify and Finished (``ea-*``).
+   end-entity key, CertificateVerify and Finished (``ea-*``), and both endpoints' cipher suite
+   (``channel-agree``) and attestation requirement (``attest-agree``).
 
-Then every property monitor (:mod:`expat.model.monitors`) runs on the whole trace.
+At the end every connection id must have one client and one server endpoint (``connection-peers``),
+and every property monitor (:mod:`expat.model.monitors`) runs on the whole trace. Each rule
+violation names the properties it puts at risk (:mod:`expat.model.breaks`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from expat.model.events import (ADVERSARY, ENDPOINT, EVENTS, RELYING_PARTY, TARG
                                 normalize_args)
 from expat.model.roles import GUARDS, INITIAL, rows_for
 from expat.model.trace import Event, Trace
+from expat.model.breaks import CONTEXT_REUSE, rule_breaks
 from expat.model.verdicts import Result, Violation
 from expat.model.world import World
 
@@ -73,31 +77,56 @@ def _step(w: World, i: int, ev: Event) -> list[Violation]:
                     nxt.add(row.dst)
                 elif best is None or len(failures) < best[0]:
                     best = (len(failures), failures[0][0], failures[0][1])
-        where = f"{role} {'/'.join(key)} in state {'|'.join(sorted(current))}"
         if nxt:
             w.state[(role, *key)] = frozenset(nxt)
+            continue
+        where = f"{role} {'/'.join(key)} in state {'|'.join(sorted(current))}"
+        stopped = (role, *key) in w.failed
+        w.failed.add((role, *key))
+        if not any_row and stopped:  # a consequence of the first violation: the rule, no second property
+            out.append(Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled "
+                                                           "(the instance stopped at an earlier violation)"))
         elif not any_row:
-            out.append(Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled"))
+            if _reopens(role, current, ev, w.profile):
+                out.append(Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled: "
+                                     "certificate_request_context already used on this connection (RFC 9261 §4)",
+                                     CONTEXT_REUSE))
+            else:
+                out.append(Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled",
+                                     rule_breaks("not-enabled", ev.name)))
         else:
             assert best is not None
-            out.append(Violation("rule", f"guard:{best[1]}", i, f"{where}: {ev.name}: {best[2]}"))
+            rule = f"guard:{best[1]}"
+            out.append(Violation("rule", rule, i, f"{where}: {ev.name}: {best[2]}", rule_breaks(rule)))
     return out
+
+
+def _reopens(role: str, current: frozenset[str], ev: Event, profile: dict) -> bool:
+    """``ev`` would open a request instance (a row leaves the initial state) but the instance for its
+    context is already under way: the context was used before on this connection."""
+    if role not in (RELYING_PARTY, TARGET_ENVIRONMENT) or INITIAL[role] in current:
+        return False
+    return bool(rows_for(role, INITIAL[role], ev.name, profile))
 
 
 def _relations(w: World, i: int, ev: Event) -> list[Violation]:
     out: list[Violation] = []
 
     def bad(rule: str, detail: str) -> None:
-        out.append(Violation("rule", rule, i, detail))
+        out.append(Violation("rule", rule, i, detail, rule_breaks(rule)))
 
     a = ev.args
-    if ev.name == "ChannelEstablished" and "exporter_master_secret" in a:
+    if ev.name == "ChannelEstablished":
         for e in w._all("ChannelEstablished", conn=a["conn"]):
-            if e.args.get("exporter_master_secret", a["exporter_master_secret"]) != a["exporter_master_secret"]:
+            if e.args["suite"] != a["suite"]:
+                bad("channel-agree", "the endpoints of one connection record different cipher suites (RFC 8446 §4.1.3)")
+            if sorted(e.args["attest"]) != sorted(a["attest"]):
+                bad("attest-agree", "the endpoints of one connection record different sides that must attest "
+                                    "before application data (draft §7.3)")
+            if "exporter_master_secret" in a and e.args.get("exporter_master_secret",
+                                                            a["exporter_master_secret"]) != a["exporter_master_secret"]:
                 bad("exporter-secret-agree", "the endpoints of one connection record different exporter_master_secrets "
                                              "(RFC 8446 §7.1)")
-            if e.args["suite"] != a["suite"]:
-                bad("exporter-secret-agree", "the endpoints of one connection record different cipher suites")
     if ev.name in ("RequestSent", "RequestReceived") and "request" in a:
         try:
             msg_type, ctx, exts = rel.parse_request(ev.get_bytes("request") or b"")
@@ -184,6 +213,24 @@ def _authenticator_relation(w: World, ev: Event, bad) -> None:
         bad(rule, detail)
 
 
+def _connections(w: World) -> list[Violation]:
+    """Every connection id names one TLS connection: one client and one server endpoint, two agents,
+    one cipher suite (adversary endpoints count: they are the peer the honest side talked to). A
+    connection with one endpoint only cannot show whose Evidence crossed it."""
+    out = []
+    sides: dict[str, list[Event]] = {}
+    for _, e in w.positions("ChannelEstablished"):
+        sides.setdefault(e.args["conn"], []).append(e)
+    for conn, chans in sides.items():
+        seen = sorted(c.args["side"] for c in chans)
+        if seen != ["client", "server"] or len({c.agent for c in chans}) != 2:
+            who = ", ".join(f"{c.agent} as {c.args['side']}" for c in chans)
+            out.append(Violation("rule", "connection-peers", w.index_of(chans[0]),
+                                 f"connection {conn} has endpoints [{who}], not one client and one server",
+                                 rule_breaks("connection-peers")))
+    return out
+
+
 def check_trace(trace: Trace, *, monitors: bool = True) -> Result:
     """Replay ``trace``; return every rule and property violation found."""
     w = World(trace)
@@ -203,6 +250,7 @@ def check_trace(trace: Trace, *, monitors: bool = True) -> Result:
         except Exception as e:  # a value no relation anticipated (e.g. undecodable key): malformed input
             result.violations.append(Violation("rule", "malformed-value", i, f"{type(e).__name__}: {e}"))
         w.record(ev)
+    result.violations += _connections(w)
     if monitors:
         try:
             result.violations += mon.run_all(w)

@@ -28,6 +28,7 @@ class World:
         self._positions: dict[str, list[tuple[int, Event]]] = {}
         self._index: dict[int, int] = {}
         self.state: dict[tuple, frozenset[str]] = {}
+        self.failed: set[tuple] = set()  # machine instances a rule violation has already stopped
         self.memo: dict[str, Any] = {}  # derived views of ``done`` (monitors); cleared by record()
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -49,6 +50,7 @@ class World:
         w._index = dict(self._index)
         w._positions = {k: list(v) for k, v in self._positions.items()}
         w.state = dict(self.state)
+        w.failed = set(self.failed)
         w.memo = {}
         return w
 
@@ -143,6 +145,9 @@ class World:
     def rp_forwarded(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
         return self._last("EvidenceForwarded", agent, conn=conn, ctx=ctx)
 
+    def rp_checked(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("BindingChecked", agent, conn=conn, ctx=ctx)
+
     def rp_result(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
         return self._last("AttestationResultReceived", agent, conn=conn, ctx=ctx)
 
@@ -181,10 +186,10 @@ class World:
         e = self._last("AikGenerated", None, aik=spki.hex())
         return e.args["owner"] if e else None
 
-    def own_aik_hashes(self, ae: str) -> set[bytes]:
+    def own_aik_hashes(self, ae: str, hashes: tuple = rel.HASHES_FOR_AE) -> set[bytes]:
         out: set[bytes] = set()
         for e in self._all("AikGenerated", ae):
-            for h in rel.HASHES_FOR_AE:
+            for h in hashes:
                 d = rel.aik_hash(h, e.get_bytes("aik") or b"", self.profile)
                 if d is not None:
                     out.add(d)
