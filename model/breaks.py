@@ -41,8 +41,6 @@ GUARD_BREAKS: dict[str, tuple[str, ...]] = {
     "forwards_what_it_accepted": (INTEGRITY,),
     "result_from_verifier": (INTEGRITY,),  # an accepted result no Verifier appraisal stands behind
     "result_is_carried": (INTEGRITY,),
-    "result_echoes_checked_binding": (CHANNEL,),
-    "result_aik_hash_is_evidence_claim": (INTEGRITY,),
     "status_affirming": (INTEGRITY,),
     "completes_peer_direction": (INTEGRITY,),
     "request_offered_attestation": (REQUEST,),
@@ -63,7 +61,6 @@ GUARD_BREAKS: dict[str, tuple[str, ...]] = {
     "evidence_sent_to_me": (INTEGRITY,),
     "result_new": (FRESH,),
     "nonce_fresh": ("verifier_nonce_fresh",),
-    "nonce_checked_when_issued": ("verifier_nonce_fresh",),
     "evidence_genuine": (INTEGRITY,),
     "delegated_binding_matches": (CHANNEL,),
     "echo_is_evidence_binding": (CHANNEL,),
@@ -78,6 +75,9 @@ RELATION_BREAKS: dict[str, tuple[str, ...]] = {
     "attest-agree": ("attest_before_data",),
     "connection-peers": ("no_diversion",),
     "request-encoding": (REQUEST,),
+    "result-echo": (CHANNEL,),  # passport: a result that does not carry the binding the requester compared
+    "result-aik-hash": (INTEGRITY,),
+    "appraisal-nonce": ("verifier_nonce_fresh",),
     "ea-encoding": ("aik_ownership",),
     "ea-context": (REQUEST,),
     "ea-certificate": ("aik_ownership",),

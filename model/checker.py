@@ -13,7 +13,9 @@ For each event, in order:
    (``aik-hash-recompute``), both endpoints' exporter secrets (``exporter-secret-agree``), the request
    encoding (``request-encoding``), the authenticator's context,
    end-entity key, CertificateVerify and Finished (``ea-*``), and both endpoints' cipher suite
-   (``channel-agree``) and attestation requirement (``attest-agree``).
+   (``channel-agree``) and attestation requirement (``attest-agree``), a passport result's echoed
+   binding and AIK_pub_hash against what the requester compared (``result-echo``,
+   ``result-aik-hash``), a Verifier's use of the nonce it issued (``appraisal-nonce``).
 
 At the end every connection id must have one client and one server endpoint (``connection-peers``),
 and every property monitor (:mod:`expat.model.monitors`) runs on the whole trace. Each rule
@@ -40,13 +42,14 @@ __all__ = ["Result", "Violation", "World", "check_trace", "check_traces", "machi
 # --- replay ----------------------------------------------------------------------------------
 
 
+_START = {role: frozenset({state}) for role, state in INITIAL.items()}
+_MACHINE_ROLES = {name: tuple(r for r in spec.roles if r != ADVERSARY) for name, spec in EVENTS.items()}
+
+
 def machines_for(w: World, ev: Event) -> list[tuple[str, tuple]]:
     """(role, instance key) of every machine ``ev`` moves."""
-    spec = EVENTS[ev.name]
     out = []
-    for role in spec.roles:
-        if role == ADVERSARY:
-            continue
+    for role in _MACHINE_ROLES[ev.name]:
         if role == ENDPOINT:
             out.append((role, (ev.agent, ev.args["conn"])))
         elif role in (RELYING_PARTY, TARGET_ENVIRONMENT):
@@ -64,13 +67,14 @@ def _step(w: World, i: int, ev: Event) -> list[Violation]:
     """Advance every machine ``ev`` belongs to. Tables may be nondeterministic (two rows for the same
     event from one state with different guards), so an instance holds the set of states it can be in."""
     out = []
+    rows = w.rows
     for role, key in machines_for(w, ev):
-        current = w.state.get((role, *key), frozenset({INITIAL[role]}))
+        current = w.state.get((role, *key)) or _START[role]
         nxt: set[str] = set()
         best: tuple[int, str, str] | None = None
         any_row = False
-        for state in sorted(current):
-            for row in rows_for(role, state, ev.name, w.profile):
+        for state in (current if len(current) == 1 else sorted(current)):
+            for row in rows.get((role, state, ev.name), ()):
                 any_row = True
                 failures = [(g, r) for g in row.guard if (r := GUARDS[g](w, ev)) is not None]
                 if not failures:
@@ -162,7 +166,43 @@ def _relations(w: World, i: int, ev: Event) -> list[Violation]:
 
     if ev.name in ("AuthenticatorAccepted", "AuthenticatorSent") and "authenticator" in a and w.honest(ev.agent):
         _authenticator_relation(w, ev, bad)
+    if ev.name == "AttestationResultReceived" and w.honest(ev.agent):
+        _passport_result_relation(w, ev, bad)
+    if ev.name == "EvidenceAppraised" and w.honest(ev.agent):
+        _appraisal_nonce_relation(w, ev, bad)
     return out
+
+
+def _passport_result_relation(w: World, ev: Event, bad) -> None:
+    """Passport: what the requester compared came with the Attestation Result, so it is what the
+    Verifier appraised. With passport_binding_echo (docs/profiles.md) the result echoes the binding and
+    the requester compared that echo (``result-echo``); AIK_pub_hash compared is the claim of the
+    appraised Evidence (draft §5.2, ``result-aik-hash``). Mitigations off: no comparison, no rule."""
+    a = ev.args
+    checked = w.rp_checked(ev.agent, a["conn"], a["ctx"])
+    appraisal = w.appraisal(a["result"])
+    if checked is None or appraisal is None or w.carried_kind(ev) != "result":
+        return  # no comparison made, or no Verifier issued it (evidence_integrity speaks for that)
+    echo = appraisal.args["binding_echo"]
+    if w.flag("passport_binding_echo") and w.flag("check_binding"):
+        if not echo:
+            bad("result-echo", "the Attestation Result echoes no binding, yet the requester accepted it")
+        elif checked.args["cmw_binding"] != echo:
+            bad("result-echo", "the binding compared is not the one the Attestation Result echoes")
+    produced = w.produced(appraisal.args["cmw"])
+    if w.flag("check_aik_pub_hash") and produced is not None \
+            and checked.args["cmw_aik_hash"] != produced.args["aik_hash"]:
+        bad("result-aik-hash", "the AIK_pub_hash compared is not the one the appraised Evidence claims")
+
+
+def _appraisal_nonce_relation(w: World, ev: Event, bad) -> None:
+    """draft §5.1: Evidence forwarded under a context that is a nonce this Verifier issued is appraised
+    against that nonce, not without one (``appraisal-nonce``)."""
+    if ev.args["nonce"] or not w.flag("check_verifier_nonce"):
+        return
+    fwd = w.submission_to(ev.agent, ev.args["cmw"], ev.args["to"])
+    if fwd is not None and w.nonce_issue(ev.agent, fwd.args["ctx"]) is not None:
+        bad("appraisal-nonce", "appraised without the nonce this Verifier issued for the request")
 
 
 def _binding_relation(w: World, ev: Event, aik: bytes, label: str, recorded: bytes, bad) -> None:
@@ -235,14 +275,16 @@ def check_trace(trace: Trace, *, monitors: bool = True) -> Result:
     """Replay ``trace``; return every rule and property violation found."""
     w = World(trace)
     result = Result(trace.source)
+    validated = trace.validated
     for i, ev in enumerate(trace.events):
         if ev.seq != i:
             result.violations.append(Violation("rule", "seq", i, f"seq {ev.seq} at position {i}"))
-        try:
-            normalize_args(ev.name, ev.args, with_secrets=True)
-        except VocabularyError as e:
-            result.violations.append(Violation("rule", "vocabulary", i, str(e)))
-            continue
+        if i >= len(validated) or validated[i] is not ev:  # parse_lines already held it to the schema
+            try:
+                normalize_args(ev.name, ev.args, with_secrets=True)
+            except VocabularyError as e:
+                result.violations.append(Violation("rule", "vocabulary", i, str(e)))
+                continue
         try:
             if w.honest(ev.agent):
                 result.violations += _step(w, i, ev)

@@ -148,9 +148,7 @@ RELYING_PARTY_TABLE = _rows(RELYING_PARTY, [
     ("Validated", "EvidenceForwarded", "Forwarded", ("carries_evidence", "forwards_what_it_accepted"), "",
      "!check_binding & !check_aik_pub_hash", (), "no comparison at all (attack edge)"),
     ("Forwarded", "AttestationResultReceived", "Appraised", ("result_from_verifier",), ""),
-    ("Bound", "AttestationResultReceived", "Appraised", ("carries_result", "result_is_carried",
-                                                         "result_echoes_checked_binding",
-                                                         "result_aik_hash_is_evidence_claim"), "", "", (),
+    ("Bound", "AttestationResultReceived", "Appraised", ("carries_result", "result_is_carried"), "", "", (),
      "passport: the result arrived in the authenticator"),
     ("Validated", "AttestationResultReceived", "Appraised", ("carries_result", "result_is_carried"), "",
      "!passport_binding_echo", (), "passport, draft §4 literal: signature and policy only (attack edge)"),
@@ -187,8 +185,8 @@ ATTESTING_ENVIRONMENT_TABLE = _rows(ATTESTING_ENVIRONMENT, [
 VERIFIER_TABLE = _rows(VERIFIER, [
     ("Ready", "NonceIssued", "Ready", ("nonce_new",), "+Nonce(verifier, nonce)"),
     ("Ready", "EvidenceAppraised", "Ready",
-     ("evidence_sent_to_me", "result_new", "nonce_fresh", "nonce_checked_when_issued", "evidence_genuine",
-      "delegated_binding_matches", "echo_is_evidence_binding"),
+     ("evidence_sent_to_me", "result_new", "nonce_fresh", "evidence_genuine", "delegated_binding_matches",
+      "echo_is_evidence_binding"),
      "+Result(result, cmw, status, binding_echo)"),
 ])
 
@@ -214,7 +212,26 @@ def states(role: str) -> list[str]:
 
 
 def rows_for(role: str, state: str, event: str, profile: dict) -> list[Row]:
-    return [r for r in TABLES[role] if r.src == state and r.event == event and r.enabled_under(profile)]
+    return [r for r in dispatch(profile).get((role, state, event), ())]
+
+
+Dispatch = dict[tuple[str, str, str], tuple[Row, ...]]
+_DISPATCH: dict[tuple[bool, ...], Dispatch] = {}
+
+
+def dispatch(profile: dict) -> Dispatch:
+    """The tables compiled for one profile: (role, from-state, event) -> the rows enabled under it, in
+    table order. Only the flags decide which rows exist, so one compilation serves every trace whose
+    profile sets them alike."""
+    key = tuple(flag(profile, f) for f in FLAGS)
+    table = _DISPATCH.get(key)
+    if table is None:
+        grouped: dict[tuple[str, str, str], list[Row]] = {}
+        for r in ALL_ROWS:
+            if r.enabled_under(profile):
+                grouped.setdefault((r.role, r.src, r.event), []).append(r)
+        table = _DISPATCH[key] = {k: tuple(v) for k, v in grouped.items()}
+    return table
 
 
 # --- guards ------------------------------------------------------------------------------------
@@ -422,39 +439,6 @@ def result_is_carried(w: "World", ev: "Event") -> Optional[str]:
 
 
 @guard
-def result_echoes_checked_binding(w: "World", ev: "Event") -> Optional[str]:
-    """Passport with passport_binding_echo (docs/profiles.md): the requester compares the binding the
-    Attestation Result echoes, so a result that echoes none, or another one, is refused (with
-    check_binding off no comparison happens at all)."""
-    if not (w.flag("passport_binding_echo") and w.flag("check_binding")):
-        return None
-    appraisal = w.appraisal(ev.args["result"])
-    if appraisal is None:
-        return None  # no Verifier issued it: result_is_carried and evidence_integrity speak for that
-    echo = appraisal.args["binding_echo"]
-    if not echo:
-        return "the Attestation Result echoes no binding"
-    checked = w.rp_checked(ev.agent, ev.args["conn"], ev.args["ctx"])
-    return _ok(checked is None or checked.args["cmw_binding"] == echo,
-               "the binding compared is not the one the Attestation Result echoes")
-
-
-@guard
-def result_aik_hash_is_evidence_claim(w: "World", ev: "Event") -> Optional[str]:
-    """Passport: the AIK_pub_hash the requester compared came with the result, so it is the claim of the
-    Evidence the Verifier appraised (draft §5.2); Evidence without the claim gives a result without it."""
-    if not w.flag("check_aik_pub_hash"):
-        return None
-    appraisal = w.appraisal(ev.args["result"])
-    produced = w.produced(appraisal.args["cmw"]) if appraisal is not None else None
-    checked = w.rp_checked(ev.agent, ev.args["conn"], ev.args["ctx"])
-    if produced is None or checked is None:
-        return None  # no Evidence behind the result: evidence_integrity speaks for that
-    return _ok(checked.args["cmw_aik_hash"] == produced.args["aik_hash"],
-               "the AIK_pub_hash compared is not the one the appraised Evidence claims")
-
-
-@guard
 def status_affirming(w: "World", ev: "Event") -> Optional[str]:
     res = w.rp_result(ev.agent, ev.args["conn"], ev.args["ctx"])
     return _ok(res is not None and res.args["status"] == "affirming", "Attestation Result is not affirming")
@@ -584,18 +568,6 @@ def nonce_fresh(w: "World", ev: "Event") -> Optional[str]:
     if w.nonce_issue(ev.agent, nonce) is None:
         return "nonce not issued by this Verifier"
     return _ok(not w.nonce_used(ev.agent, nonce), "nonce already used")
-
-
-@guard
-def nonce_checked_when_issued(w: "World", ev: "Event") -> Optional[str]:
-    """draft §5.1: Evidence forwarded under a context that is a nonce this Verifier issued is appraised
-    against that nonce, not without one."""
-    if not w.flag("check_verifier_nonce") or ev.args["nonce"]:
-        return None
-    fwd = w.submission_to(ev.agent, ev.args["cmw"], ev.args["to"])
-    if fwd is None or "ctx" not in fwd.args or w.nonce_issue(ev.agent, fwd.args["ctx"]) is None:
-        return None
-    return "appraised without the nonce this Verifier issued for the request"
 
 
 @guard

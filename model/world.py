@@ -10,10 +10,12 @@ import copy
 from typing import Any, Optional
 
 from expat.model import relations as rel
-from expat.model.events import ENDPOINT
-from expat.model.roles import INITIAL, flag
+from expat.model.events import ENDPOINT, EVENTS
+from expat.model.roles import INITIAL, dispatch, flag
 from expat.model.tlskdf import SuiteHash
 from expat.model.trace import Event, Trace
+
+_WITH_CTX = frozenset(name for name, spec in EVENTS.items() if any(a.name == "ctx" for a in spec.args))
 
 
 class World:
@@ -29,6 +31,10 @@ class World:
         self._index: dict[int, int] = {}
         self.state: dict[tuple, frozenset[str]] = {}
         self.failed: set[tuple] = set()  # machine instances a rule violation has already stopped
+        self.rows = dispatch(self.profile)  # the tables compiled for this profile
+        # events by (name, agent, conn, ctx): the instance index most queries hit
+        self._by_instance: dict[tuple, list[Event]] = {}
+        self._secrets: dict[str, Optional[bytes]] = {}
         self.memo: dict[str, Any] = {}  # derived views of ``done`` (monitors); cleared by record()
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -40,7 +46,10 @@ class World:
         self._index[id(ev)] = len(self.done)
         self.done.append(ev)
         self._positions.setdefault(ev.name, []).append((len(self.done) - 1, ev))
-        self.memo.clear()
+        a = ev.args
+        self._by_instance.setdefault((ev.name, ev.agent, a.get("conn"), a.get("ctx")), []).append(ev)
+        if self.memo:
+            self.memo.clear()
 
     def fork(self, trace: Trace) -> "World":
         """A copy that can go on recording ``trace`` without touching this World (bounded search)."""
@@ -49,6 +58,8 @@ class World:
         w.done = list(self.done)
         w._index = dict(self._index)
         w._positions = {k: list(v) for k, v in self._positions.items()}
+        w._by_instance = {k: list(v) for k, v in self._by_instance.items()}
+        w._secrets = {}
         w.state = dict(self.state)
         w.failed = set(self.failed)
         w.memo = {}
@@ -65,6 +76,12 @@ class World:
         return agent not in self.adversaries
 
     def _all(self, name: str, agent: str | None = None, **match: Any) -> list[Event]:
+        if agent is not None and "conn" in match and ("ctx" in match or name not in _WITH_CTX):
+            # one machine instance's events (events without a context are indexed under ctx None)
+            found = self._by_instance.get((name, agent, match["conn"], match.get("ctx")), ())
+            if len(match) == 1 + ("ctx" in match):
+                return list(found)
+            return [e for e in found if all(e.args.get(k) == v for k, v in match.items())]
         return [e for _, e in self._positions.get(name, ()) if (agent is None or e.agent == agent)
                 and all(e.args.get(k) == v for k, v in match.items())]
 
@@ -129,10 +146,14 @@ class World:
         return rel.suite_hash(self.suite(conn) or self.trace.header.get("cipher_suite", "TLS_AES_128_GCM_SHA256"))
 
     def exporter_secret(self, conn: str) -> Optional[bytes]:
-        for e in self.trace.events:  # the whole trace: secrets are connection facts, not steps
-            if e.name == "ChannelEstablished" and e.args.get("conn") == conn and "exporter_master_secret" in e.args:
-                return e.get_bytes("exporter_master_secret")
-        return None
+        if conn not in self._secrets:
+            self._secrets[conn] = None
+            for e in self.trace.events:  # the whole trace: secrets are connection facts, not steps
+                if e.name == "ChannelEstablished" and e.args.get("conn") == conn \
+                        and "exporter_master_secret" in e.args:
+                    self._secrets[conn] = e.get_bytes("exporter_master_secret")
+                    break
+        return self._secrets[conn]
 
     # -- per-request facts ---------------------------------------------------------------------
 

@@ -35,13 +35,13 @@ def test_bases_are_conformant_and_secret_free():
 
 
 @pytest.mark.parametrize("name,rule", [
-    ("passport-echo-dropped", "guard:result_echoes_checked_binding"),
+    ("passport-echo-dropped", "result-echo"),
     ("suite-disagrees", "channel-agree"),
     ("aik-hash-other-hash", "guard:aik_hash_of_own_aik"),
     ("connection-split", "connection-peers"),
     # found by further mutation (traces/synth.py)
     ("attestation-requirement-dropped", "attest-agree"),
-    ("nonce-not-checked", "guard:nonce_checked_when_issued"),
+    ("nonce-not-checked", "appraisal-nonce"),
 ])
 def test_blind_spot_is_closed(name, rule):
     m, mutants = _mutants(name)
@@ -55,7 +55,7 @@ def test_passport_result_echoing_no_binding_is_refused_only_when_the_profile_ask
     _, mutants = _mutants("passport-echo-dropped")
     base, t = mutants[0]
     t.header["profile"]["passport_binding_echo"] = False
-    assert "guard:result_echoes_checked_binding" not in check_trace(t).rules()
+    assert "result-echo" not in check_trace(t).rules()
 
 
 def test_aik_hash_under_the_suite_hash_is_still_accepted():
