@@ -196,12 +196,12 @@ def _passport_result_relation(w: World, ev: Event, bad) -> None:
 
 
 def _appraisal_nonce_relation(w: World, ev: Event, bad) -> None:
-    """draft §5.1: Evidence forwarded under a context that is a nonce this Verifier issued is appraised
-    against that nonce, not without one (``appraisal-nonce``)."""
+    """draft §5.1, background check: Evidence a requester forwarded under a context that is a nonce this
+    Verifier issued is appraised against that nonce, not without one (``appraisal-nonce``)."""
     if ev.args["nonce"] or not w.flag("check_verifier_nonce"):
         return
     fwd = w.submission_to(ev.agent, ev.args["cmw"], ev.args["to"])
-    if fwd is not None and w.nonce_issue(ev.agent, fwd.args["ctx"]) is not None:
+    if fwd is not None and fwd.name == "EvidenceForwarded" and w.nonce_issue(ev.agent, fwd.args["ctx"]) is not None:
         bad("appraisal-nonce", "appraised without the nonce this Verifier issued for the request")
 
 

@@ -278,18 +278,20 @@ def synthesize(count: int, seed: int = 0, names: Optional[list[str]] = None,
     base = bases() if base is None else base
     chosen = [MUTATIONS[n] for n in (names or sorted(MUTATIONS))]
     out: list[tuple[str, Trace]] = []
-    misses = 0
     while len(out) < count:
-        m = chosen[len(out) % len(chosen)] if misses == 0 else _pick(rng, chosen)
-        t = _pick(rng, base)
+        if not chosen:
+            raise RuntimeError("no mutation applies to the base traces")
+        m = chosen[len(out) % len(chosen)]  # every mutation in turn
+        order = list(base)
+        rng.shuffle(order)
         sub = random.Random(rng.getrandbits(64))
-        mutated = m.fn(t, sub)
-        if mutated is None:
-            misses += 1
-            if misses > 1000:
-                raise RuntimeError("no mutation applies to the base traces")
+        for t in order:  # the first base trace (in a seeded order) the mutation applies to
+            mutated = m.fn(t, sub)
+            if mutated is not None:
+                break
+        else:
+            chosen.remove(m)
             continue
-        misses = 0
         stem = Path(t.source).stem
         mutated.header["synthetic"] = {"mutation": m.name, "expect": m.expect, "base": stem}
         mutated.header["description"] = f"synthetic: {m.note} (from {stem})"
