@@ -246,6 +246,73 @@ def forwarded_other_evidence(t, rng):
     return _copy(t, _set(t, i, cmw="00" * 16))
 
 
+@mutation("no_resumption", "both endpoints resume a ticket nobody issued")
+def resumes_unknown_ticket(t, rng):
+    i = _pick(rng, _where(t, "ChannelEstablished"))
+    if i is None:
+        return None
+    conn = t.events[i].args["conn"]
+    return _copy(t, [Event(e.seq, e.agent, e.name, dict(e.args, resumed_from="tk-unknown"))
+                     if e.name == "ChannelEstablished" and e.args["conn"] == conn else e for e in t.events])
+
+
+@mutation("verifier_nonce_fresh", "the Verifier issues its nonce only after the appraisal that used it")
+def nonce_issued_late(t, rng):
+    i = _pick(rng, _where(t, "NonceIssued"))
+    if i is None:
+        return None
+    events = list(t.events)
+    events.append(events.pop(i))
+    return _copy(t, events)
+
+
+@mutation("evidence_integrity", "the attester submits its Evidence to another Verifier than the one that answers")
+def submitted_to_other_verifier(t, rng):
+    i = _pick(rng, _where(t, "EvidenceSubmitted"))
+    return None if i is None else _copy(t, _set(t, i, verifier="other-verifier"))
+
+
+@mutation("request_binding", "the Attesting Environment produces the Evidence before the request arrives")
+def evidence_before_request(t, rng):
+    i = _pick(rng, _where(t, "EvidenceProduced"))
+    if i is None:
+        return None
+    te = t.events[i].args["te"]
+    earlier = [j for j in _where(t, "RequestReceived") if j < i and t.events[j].agent == te]
+    if not earlier:
+        return None
+    events = list(t.events)
+    events.insert(earlier[-1], events.pop(i))
+    return _copy(t, events)
+
+
+_AGENT_ARGS = ("owner", "te", "to", "ae", "verifier")
+
+
+@mutation("", "benign: one agent renamed consistently (events, arguments naming agents, adversaries)")
+def rename_agent(t, rng):
+    agents = sorted({e.agent for e in t.events})
+    old = _pick(rng, agents)
+    new = f"{old}-renamed"
+    events = [Event(e.seq, new if e.agent == old else e.agent, e.name,
+                    {k: (new if k in _AGENT_ARGS and v == old else v) for k, v in e.args.items()})
+              for e in t.events]
+    out = _copy(t, events)
+    if "adversaries" in out.header:
+        out.header["adversaries"] = [new if a == old else a for a in out.header["adversaries"]]
+    return out
+
+
+@mutation("", "benign: an application-data record counted twice (data may repeat)")
+def duplicate_data(t, rng):
+    i = _pick(rng, _where(t, "ApplicationDataSent"))
+    if i is None:
+        return None
+    events = list(t.events)
+    events.insert(i + 1, events[i])
+    return _copy(t, events)
+
+
 @mutation("", "benign: every connection id renamed consistently")
 def rename_connections(t, rng):
     events = list(t.events)
