@@ -119,3 +119,38 @@ def test_every_mutation_is_flagged_with_its_property(name):
             assert m.expect in result.broken(), (base.source, result.to_json())
         else:
             assert result.conformant, (base.source, result.to_json())
+
+
+@pytest.fixture(scope="module")
+def recorded_with_secrets():
+    """Fresh real runs recorded with secrets (exporter secrets, exported values, authenticators)."""
+    from expat.model.trace import TraceRecorder
+    from expat.reference.attestation import scenario as sc
+
+    out = []
+    for attester, model in (("server", "passport"), ("mutual", "background-check")):
+        s = sc.scenario_from_options(attester=attester, model=model, seed=b"blind-" + attester.encode())
+        rec = TraceRecorder(profile=s.profile.to_dict(), seed="blind", cipher_suite=s.suite, with_secrets=True)
+        sc.run(s, rec)
+        out.append(rec.trace())
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(synth.MUTATIONS))
+def test_every_mutation_is_flagged_with_secrets_too(recorded_with_secrets, name):
+    m = synth.MUTATIONS[name]
+    tried = 0
+    for t in recorded_with_secrets:
+        assert any("exporter_master_secret" in e.args for e in t.events)
+        assert check_trace(t).conformant, check_trace(t).to_json()
+        mutated = m.fn(t, random.Random(0))
+        if mutated is None:
+            continue
+        tried += 1
+        result = check_trace(mutated)
+        if m.expect:
+            assert m.expect in result.broken(), result.to_json()
+        else:
+            assert result.conformant, result.to_json()
+    if not tried:
+        pytest.skip(f"{name} applies to neither recorded run")
