@@ -277,6 +277,8 @@ _HEADER_PLAIN: dict[str, Callable[[Any], bool]] = {
     "description": lambda v: type(v) is str,
     "expect": lambda v: type(v) is dict,
     "attack": lambda v: type(v) is str,
+    "synthetic": lambda v: type(v) is dict and {"mutation", "expect", "base"} <= v.keys()
+    and all(type(v[k]) is str for k in ("mutation", "expect", "base")),
     "mitigations_off": lambda v: type(v) is list and all(type(x) is str for x in v),
     "normalised": lambda v: type(v) is dict and v.keys() == {"scheme", "renamed", "rewritten", "dropped"}
     and v["scheme"] == "expat-golden/1"
@@ -363,6 +365,12 @@ def json_schema() -> dict[str, Any]:
                     "expect": {"type": "object", "description": "synthetic examples only: the outcome "
                                                                 "tests expect"},
                     "attack": {"type": "string", "description": "attack runs: the attack's name"},
+                    "synthetic": {"type": "object", "description": "synthetic corpora (expat traces synth): the "
+                                                                   "mutation, the property it breaks (expect, "
+                                                                   "\"\" = benign) and the base trace",
+                                  "required": ["mutation", "expect", "base"],
+                                  "properties": {"mutation": {"type": "string"}, "expect": {"type": "string"},
+                                                 "base": {"type": "string"}}},
                     "mitigations_off": {"type": "array", "items": {"type": "string"},
                                         "description": "attack runs: mitigations switched off through the "
                                                        "profile (empty in the mitigated run)"},
