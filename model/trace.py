@@ -130,18 +130,25 @@ class TraceFormatError(ValueError):
     """The file is not a well-formed expat trace (checked against traces/schema.json)."""
 
 
+_DECODER = json.JSONDecoder()
+
+
 def parse_lines(lines: Iterable[str], source: str = "") -> Trace:
     """Parse and schema-validate JSON Lines into a :class:`Trace`."""
     validate = _line_validator()
     header: dict[str, Any] | None = None
     events: list[Event] = []
+    decode = _DECODER.decode
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = decode(line)
         except json.JSONDecodeError as e:
             raise TraceFormatError(f"{source}:{n}: not JSON: {e}") from None
+        if header is not None and type(obj) is dict and _plainly_valid_event(obj):  # the common line
+            events.append(Event(obj["seq"], obj["agent"], obj["event"], obj["args"]))
+            continue
         error = validate(obj)
         if error:
             raise TraceFormatError(f"{source}:{n}: {error}")
