@@ -12,282 +12,44 @@ For each event, in order:
    from the exporter secret or exported value (``binding-recompute``), AIK_pub_hash from the AIK
    (``aik-hash-recompute``), both endpoints' exporter secrets (``exporter-secret-agree``), the request
    encoding (``request-encoding``), the authenticator's context,
-   end-entity key, CertificateVerify and Finished (``ea-*``).
+   end-entity key, CertificateVerify and Finished (``ea-*``), and both endpoints' cipher suite
+   (``channel-agree``) and attestation requirement (``attest-agree``), a passport result's echoed
+   binding and AIK_pub_hash against what the requester compared (``result-echo``,
+   ``result-aik-hash``), a Verifier's use of the nonce it issued (``appraisal-nonce``).
 
-Then every property monitor (:mod:`expat.model.monitors`) runs on the whole trace.
+At the end every connection id must have one client and one server endpoint (``connection-peers``),
+and every property monitor (:mod:`expat.model.monitors`) runs on the whole trace. Each rule
+violation names the properties it puts at risk (:mod:`expat.model.breaks`).
 """
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Iterable
 
+from expat.model import monitors as mon
 from expat.model import relations as rel
 from expat.model.events import (ADVERSARY, ENDPOINT, EVENTS, RELYING_PARTY, TARGET_ENVIRONMENT, VocabularyError,
                                 normalize_args)
-from expat.model.roles import GUARDS, INITIAL, flag, rows_for
+from expat.model.roles import GUARDS, INITIAL, rows_for
 from expat.model.trace import Event, Trace
-from expat.reference.keyschedule import HashAlg
+from expat.model.breaks import CONTEXT_REUSE, rule_breaks
+from expat.model.verdicts import Result, Violation
+from expat.model.world import World
 
-
-@dataclass(frozen=True)
-class Violation:
-    kind: str  # "rule" or "property"
-    id: str
-    event_index: Optional[int]
-    detail: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {self.kind: self.id, "event_index": self.event_index, "detail": self.detail}
-
-
-@dataclass
-class Result:
-    source: str
-    violations: list[Violation] = field(default_factory=list)
-
-    @property
-    def conformant(self) -> bool:
-        return not self.violations
-
-    def rules(self) -> set[str]:
-        return {v.id for v in self.violations if v.kind == "rule"}
-
-    def properties(self) -> set[str]:
-        return {v.id for v in self.violations if v.kind == "property"}
-
-    def to_json(self) -> dict[str, Any]:
-        return {"trace": self.source, "conformant": self.conformant,
-                "violations": [v.to_json() for v in self.violations]}
-
-
-class World:
-    """The checker's view of a trace prefix: machine states plus queries over past events."""
-
-    def __init__(self, trace: Trace):
-        self.trace = trace
-        self.profile: dict = trace.profile
-        self.adversaries = trace.adversaries
-        self.exporter_label = rel.exporter_label(self.profile)
-        self.done: list[Event] = []
-        self._positions: dict[str, list[tuple[int, Event]]] = {}
-        self._index: dict[int, int] = {}
-        self.state: dict[tuple, frozenset[str]] = {}
-        self.memo: dict[str, Any] = {}  # derived views of ``done`` (monitors); cleared by record()
-
-    # -- bookkeeping ---------------------------------------------------------------------------
-
-    def flag(self, name: str) -> bool:
-        return flag(self.profile, name)
-
-    def record(self, ev: Event) -> None:
-        self._index[id(ev)] = len(self.done)
-        self.done.append(ev)
-        self._positions.setdefault(ev.name, []).append((len(self.done) - 1, ev))
-        self.memo.clear()
-
-    def fork(self, trace: Trace) -> "World":
-        """A copy that can go on recording ``trace`` without touching this World (bounded search)."""
-        w = copy.copy(self)
-        w.trace = trace
-        w.done = list(self.done)
-        w._index = dict(self._index)
-        w._positions = {k: list(v) for k, v in self._positions.items()}
-        w.state = dict(self.state)
-        w.memo = {}
-        return w
-
-    def positions(self, name: str) -> list[tuple[int, Event]]:
-        """(index, event) of every recorded ``name`` event, in trace order."""
-        return self._positions.get(name, [])
-
-    def index_of(self, ev: Event) -> int:
-        return self._index[id(ev)]
-
-    def honest(self, agent: str) -> bool:
-        return agent not in self.adversaries
-
-    def _all(self, name: str, agent: str | None = None, **match: Any) -> list[Event]:
-        return [e for _, e in self._positions.get(name, ()) if (agent is None or e.agent == agent)
-                and all(e.args.get(k) == v for k, v in match.items())]
-
-    def _last(self, name: str, agent: str | None = None, **match: Any) -> Optional[Event]:
-        found = self._all(name, agent, **match)
-        return found[-1] if found else None
-
-    # -- connections ---------------------------------------------------------------------------
-
-    def channel(self, agent: str, conn: str) -> Optional[Event]:
-        return self._last("ChannelEstablished", agent, conn=conn)
-
-    def side(self, agent: str, conn: str) -> Optional[str]:
-        ch = self.channel(agent, conn)
-        return ch.args["side"] if ch else None
-
-    def peer_side(self, agent: str, conn: str) -> str:
-        """The other endpoint's side of ``conn`` as ``agent`` sees it."""
-        return "client" if self.side(agent, conn) == "server" else "server"
-
-    def conn_attest(self, agent: str, conn: str) -> list[str]:
-        ch = self.channel(agent, conn)
-        return list(ch.args["attest"]) if ch else []
-
-    def conn_requires_attestation(self, agent: str, conn: str) -> bool:
-        return bool(self.conn_attest(agent, conn))
-
-    def endpoint_states(self, agent: str, conn: str) -> frozenset[str]:
-        return self.state.get((ENDPOINT, agent, conn), frozenset({INITIAL[ENDPOINT]}))
-
-    def endpoint_in(self, agent: str, conn: str, states: tuple[str, ...]) -> bool:
-        return bool(self.endpoint_states(agent, conn) & set(states))
-
-    def ticket_connection(self, agent: str, ticket: str) -> Optional[str]:
-        for e in reversed(self.done):
-            if e.agent == agent and e.args.get("ticket") == ticket and (
-                    e.name == "NewSessionTicketSent" or (e.name == "NewSessionTicketReceived" and e.args["kept"])):
-                return e.args["conn"]
-        return None
-
-    def missing_directions(self, agent: str, conn: str, also: str | None = None) -> list[str]:
-        done = {e.args["attester"] for e in self._all("AttestationCompleted", agent, conn=conn)}
-        if also:
-            done.add(also)
-        return [s for s in self.conn_attest(agent, conn) if s not in done]
-
-    def ctx_used_before(self, agent: str, conn: str, ctx: str) -> bool:
-        for e in self.done:
-            if e.agent != agent or e.args.get("conn") != conn or e.args.get("ctx") != ctx:
-                continue
-            if e.name in ("RequestSent", "RequestReceived"):
-                return True
-            if e.name in ("EvidenceRequested", "AuthenticatorAccepted") and e.args["spontaneous"]:
-                return True
-        return False
-
-    def suite(self, conn: str) -> Optional[str]:
-        channels = self._all("ChannelEstablished", conn=conn)
-        return channels[0].args["suite"] if channels else None
-
-    def hash_for_conn(self, conn: str) -> HashAlg:
-        return rel.suite_hash(self.suite(conn) or self.trace.header.get("cipher_suite", "TLS_AES_128_GCM_SHA256"))
-
-    def exporter_secret(self, conn: str) -> Optional[bytes]:
-        for e in self.trace.events:  # the whole trace: secrets are connection facts, not steps
-            if e.name == "ChannelEstablished" and e.args.get("conn") == conn and "exporter_master_secret" in e.args:
-                return e.get_bytes("exporter_master_secret")
-        return None
-
-    # -- per-request facts ---------------------------------------------------------------------
-
-    def rp_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("RequestSent", agent, conn=conn, ctx=ctx)
-
-    def rp_accepted(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("AuthenticatorAccepted", agent, conn=conn, ctx=ctx)
-
-    def rp_forwarded(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("EvidenceForwarded", agent, conn=conn, ctx=ctx)
-
-    def rp_result(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("AttestationResultReceived", agent, conn=conn, ctx=ctx)
-
-    def te_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("RequestReceived", agent, conn=conn, ctx=ctx)
-
-    def te_evidence_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("EvidenceRequested", agent, conn=conn, ctx=ctx)
-
-    def te_submitted(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("EvidenceSubmitted", agent, conn=conn, ctx=ctx)
-
-    def te_result(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("AttestationResultObtained", agent, conn=conn, ctx=ctx)
-
-    def te_sent(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("AuthenticatorSent", agent, conn=conn, ctx=ctx)
-
-    def carried_kind(self, ev: Event) -> Optional[str]:
-        if "kind" in ev.args:
-            return ev.args["kind"]
-        acc = self.rp_accepted(ev.agent, ev.args["conn"], ev.args["ctx"])
-        return acc.args["kind"] if acc else None
-
-    # -- AE and Verifier facts -----------------------------------------------------------------
-
-    def produced(self, cmw: str) -> Optional[Event]:
-        return self._last("EvidenceProduced", None, cmw=cmw)
-
-    def appraisal(self, result: str) -> Optional[Event]:
-        return self._last("EvidenceAppraised", None, result=result)
-
-    def aik_owner(self, spki: Optional[bytes]) -> Optional[str]:
-        if spki is None:
-            return None
-        e = self._last("AikGenerated", None, aik=spki.hex())
-        return e.args["owner"] if e else None
-
-    def own_aik_hashes(self, ae: str) -> set[bytes]:
-        out: set[bytes] = set()
-        for e in self._all("AikGenerated", ae):
-            for h in rel.HASHES_FOR_AE:
-                d = rel.aik_hash(h, e.get_bytes("aik") or b"", self.profile)
-                if d is not None:
-                    out.add(d)
-        return out
-
-    def open_evidence_request(self, ae: str, te: str, binding: str) -> Optional[Event]:
-        asked = self._all("EvidenceRequested", te, ae=ae, binding=binding)
-        answered = self._all("EvidenceProduced", ae, te=te, binding=binding)
-        return asked[-1] if len(asked) > len(answered) else None
-
-    def nonce_issue(self, verifier: str, nonce: str) -> Optional[Event]:
-        return self._last("NonceIssued", verifier, nonce=nonce)
-
-    def nonce_used(self, verifier: str, nonce: str) -> bool:
-        return bool(self._all("EvidenceAppraised", verifier, nonce=nonce))
-
-    def submission_to(self, verifier: str, cmw: str, sender: str) -> Optional[Event]:
-        return (self._last("EvidenceForwarded", sender, verifier=verifier, cmw=cmw)
-                or self._last("EvidenceSubmitted", sender, verifier=verifier, cmw=cmw))
-
-    @staticmethod
-    def certificate_spki(cert_der: bytes) -> Optional[bytes]:
-        return rel.certificate_spki(cert_der)
-
-    # -- reference values (used by relations and monitors) -------------------------------------
-
-    def verifier_nonce_for(self, ctx: str) -> bytes:
-        """binding formula "01": the Verifier nonce when the context is one (our reading), else empty."""
-        return bytes.fromhex(ctx) if self._all("NonceIssued", None, nonce=ctx) else b""
-
-    def exported(self, conn: str, ctx: str, label: str | None = None) -> Optional[bytes]:
-        ems = self.exporter_secret(conn)
-        if ems is None:
-            return None
-        h = self.hash_for_conn(conn)
-        if len(ems) != h.length:
-            return None
-        return rel.exported_value(h, ems, self.profile, bytes.fromhex(ctx), label)
-
-    def reference_binding(self, conn: str, ctx: str, aik: bytes, label: str | None = None) -> Optional[bytes]:
-        """The profile's binding for (conn, ctx, aik), recomputed from the exporter secret."""
-        ev = self.exported(conn, ctx, label)
-        if ev is None:
-            return None
-        return rel.binding(self.hash_for_conn(conn), self.profile, aik, ev, self.verifier_nonce_for(ctx))
+__all__ = ["Result", "Violation", "World", "check_trace", "check_traces", "machines_for"]
 
 
 # --- replay ----------------------------------------------------------------------------------
 
 
+_START = {role: frozenset({state}) for role, state in INITIAL.items()}
+_MACHINE_ROLES = {name: tuple(r for r in spec.roles if r != ADVERSARY) for name, spec in EVENTS.items()}
+
+
 def machines_for(w: World, ev: Event) -> list[tuple[str, tuple]]:
     """(role, instance key) of every machine ``ev`` moves."""
-    spec = EVENTS[ev.name]
     out = []
-    for role in spec.roles:
-        if role == ADVERSARY:
-            continue
+    for role in _MACHINE_ROLES[ev.name]:
         if role == ENDPOINT:
             out.append((role, (ev.agent, ev.args["conn"])))
         elif role in (RELYING_PARTY, TARGET_ENVIRONMENT):
@@ -305,44 +67,70 @@ def _step(w: World, i: int, ev: Event) -> list[Violation]:
     """Advance every machine ``ev`` belongs to. Tables may be nondeterministic (two rows for the same
     event from one state with different guards), so an instance holds the set of states it can be in."""
     out = []
+    rows = w.rows
     for role, key in machines_for(w, ev):
-        current = w.state.get((role, *key), frozenset({INITIAL[role]}))
+        current = w.state.get((role, *key)) or _START[role]
         nxt: set[str] = set()
         best: tuple[int, str, str] | None = None
         any_row = False
-        for state in sorted(current):
-            for row in rows_for(role, state, ev.name, w.profile):
+        for state in (current if len(current) == 1 else sorted(current)):
+            for row in rows.get((role, state, ev.name), ()):
                 any_row = True
                 failures = [(g, r) for g in row.guard if (r := GUARDS[g](w, ev)) is not None]
                 if not failures:
                     nxt.add(row.dst)
                 elif best is None or len(failures) < best[0]:
                     best = (len(failures), failures[0][0], failures[0][1])
-        where = f"{role} {'/'.join(key)} in state {'|'.join(sorted(current))}"
         if nxt:
             w.state[(role, *key)] = frozenset(nxt)
+            continue
+        where = f"{role} {'/'.join(key)} in state {'|'.join(sorted(current))}"
+        stopped = (role, *key) in w.failed
+        w.failed.add((role, *key))
+        if not any_row and stopped:  # a consequence of the first violation: the rule, no second property
+            out.append(Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled "
+                                                           "(the instance stopped at an earlier violation)"))
         elif not any_row:
-            out.append(Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled"))
+            if _reopens(role, current, ev, w.profile):
+                out.append(Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled: "
+                                     "certificate_request_context already used on this connection (RFC 9261 §4)",
+                                     CONTEXT_REUSE))
+            else:
+                out.append(Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled",
+                                     rule_breaks("not-enabled", ev.name)))
         else:
             assert best is not None
-            out.append(Violation("rule", f"guard:{best[1]}", i, f"{where}: {ev.name}: {best[2]}"))
+            rule = f"guard:{best[1]}"
+            out.append(Violation("rule", rule, i, f"{where}: {ev.name}: {best[2]}", rule_breaks(rule)))
     return out
+
+
+def _reopens(role: str, current: frozenset[str], ev: Event, profile: dict) -> bool:
+    """``ev`` would open a request instance (a row leaves the initial state) but the instance for its
+    context is already under way: the context was used before on this connection."""
+    if role not in (RELYING_PARTY, TARGET_ENVIRONMENT) or INITIAL[role] in current:
+        return False
+    return bool(rows_for(role, INITIAL[role], ev.name, profile))
 
 
 def _relations(w: World, i: int, ev: Event) -> list[Violation]:
     out: list[Violation] = []
 
     def bad(rule: str, detail: str) -> None:
-        out.append(Violation("rule", rule, i, detail))
+        out.append(Violation("rule", rule, i, detail, rule_breaks(rule)))
 
     a = ev.args
-    if ev.name == "ChannelEstablished" and "exporter_master_secret" in a:
+    if ev.name == "ChannelEstablished":
         for e in w._all("ChannelEstablished", conn=a["conn"]):
-            if e.args.get("exporter_master_secret", a["exporter_master_secret"]) != a["exporter_master_secret"]:
+            if e.args["suite"] != a["suite"]:
+                bad("channel-agree", "the endpoints of one connection record different cipher suites (RFC 8446 §4.1.3)")
+            if sorted(e.args["attest"]) != sorted(a["attest"]):
+                bad("attest-agree", "the endpoints of one connection record different sides that must attest "
+                                    "before application data (draft §7.3)")
+            if "exporter_master_secret" in a and e.args.get("exporter_master_secret",
+                                                            a["exporter_master_secret"]) != a["exporter_master_secret"]:
                 bad("exporter-secret-agree", "the endpoints of one connection record different exporter_master_secrets "
                                              "(RFC 8446 §7.1)")
-            if e.args["suite"] != a["suite"]:
-                bad("exporter-secret-agree", "the endpoints of one connection record different cipher suites")
     if ev.name in ("RequestSent", "RequestReceived") and "request" in a:
         try:
             msg_type, ctx, exts = rel.parse_request(ev.get_bytes("request") or b"")
@@ -378,7 +166,43 @@ def _relations(w: World, i: int, ev: Event) -> list[Violation]:
 
     if ev.name in ("AuthenticatorAccepted", "AuthenticatorSent") and "authenticator" in a and w.honest(ev.agent):
         _authenticator_relation(w, ev, bad)
+    if ev.name == "AttestationResultReceived" and w.honest(ev.agent):
+        _passport_result_relation(w, ev, bad)
+    if ev.name == "EvidenceAppraised" and w.honest(ev.agent):
+        _appraisal_nonce_relation(w, ev, bad)
     return out
+
+
+def _passport_result_relation(w: World, ev: Event, bad) -> None:
+    """Passport: what the requester compared came with the Attestation Result, so it is what the
+    Verifier appraised. With passport_binding_echo (docs/profiles.md) the result echoes the binding and
+    the requester compared that echo (``result-echo``); AIK_pub_hash compared is the claim of the
+    appraised Evidence (draft §5.2, ``result-aik-hash``). Mitigations off: no comparison, no rule."""
+    a = ev.args
+    checked = w.rp_checked(ev.agent, a["conn"], a["ctx"])
+    appraisal = w.appraisal(a["result"])
+    if checked is None or appraisal is None or w.carried_kind(ev) != "result":
+        return  # no comparison made, or no Verifier issued it (evidence_integrity speaks for that)
+    echo = appraisal.args["binding_echo"]
+    if w.flag("passport_binding_echo") and w.flag("check_binding"):
+        if not echo:
+            bad("result-echo", "the Attestation Result echoes no binding, yet the requester accepted it")
+        elif checked.args["cmw_binding"] != echo:
+            bad("result-echo", "the binding compared is not the one the Attestation Result echoes")
+    produced = w.produced(appraisal.args["cmw"])
+    if w.flag("check_aik_pub_hash") and produced is not None \
+            and checked.args["cmw_aik_hash"] != produced.args["aik_hash"]:
+        bad("result-aik-hash", "the AIK_pub_hash compared is not the one the appraised Evidence claims")
+
+
+def _appraisal_nonce_relation(w: World, ev: Event, bad) -> None:
+    """draft §5.1, background check: Evidence a requester forwarded under a context that is a nonce this
+    Verifier issued is appraised against that nonce, not without one (``appraisal-nonce``)."""
+    if ev.args["nonce"] or not w.flag("check_verifier_nonce"):
+        return
+    fwd = w.submission_to(ev.agent, ev.args["cmw"], ev.args["to"])
+    if fwd is not None and fwd.name == "EvidenceForwarded" and w.nonce_issue(ev.agent, fwd.args["ctx"]) is not None:
+        bad("appraisal-nonce", "appraised without the nonce this Verifier issued for the request")
 
 
 def _binding_relation(w: World, ev: Event, aik: bytes, label: str, recorded: bytes, bad) -> None:
@@ -429,20 +253,38 @@ def _authenticator_relation(w: World, ev: Event, bad) -> None:
         bad(rule, detail)
 
 
+def _connections(w: World) -> list[Violation]:
+    """Every connection id names one TLS connection: one client and one server endpoint, two agents,
+    one cipher suite (adversary endpoints count: they are the peer the honest side talked to). A
+    connection with one endpoint only cannot show whose Evidence crossed it."""
+    out = []
+    sides: dict[str, list[Event]] = {}
+    for _, e in w.positions("ChannelEstablished"):
+        sides.setdefault(e.args["conn"], []).append(e)
+    for conn, chans in sides.items():
+        seen = sorted(c.args["side"] for c in chans)
+        if seen != ["client", "server"] or len({c.agent for c in chans}) != 2:
+            who = ", ".join(f"{c.agent} as {c.args['side']}" for c in chans)
+            out.append(Violation("rule", "connection-peers", w.index_of(chans[0]),
+                                 f"connection {conn} has endpoints [{who}], not one client and one server",
+                                 rule_breaks("connection-peers")))
+    return out
+
+
 def check_trace(trace: Trace, *, monitors: bool = True) -> Result:
     """Replay ``trace``; return every rule and property violation found."""
-    from expat.model import monitors as mon
-
     w = World(trace)
     result = Result(trace.source)
+    validated = trace.validated
     for i, ev in enumerate(trace.events):
         if ev.seq != i:
             result.violations.append(Violation("rule", "seq", i, f"seq {ev.seq} at position {i}"))
-        try:
-            normalize_args(ev.name, ev.args, with_secrets=True)
-        except VocabularyError as e:
-            result.violations.append(Violation("rule", "vocabulary", i, str(e)))
-            continue
+        if i >= len(validated) or validated[i] is not ev:  # parse_lines already held it to the schema
+            try:
+                normalize_args(ev.name, ev.args, with_secrets=True)
+            except VocabularyError as e:
+                result.violations.append(Violation("rule", "vocabulary", i, str(e)))
+                continue
         try:
             if w.honest(ev.agent):
                 result.violations += _step(w, i, ev)
@@ -450,6 +292,7 @@ def check_trace(trace: Trace, *, monitors: bool = True) -> Result:
         except Exception as e:  # a value no relation anticipated (e.g. undecodable key): malformed input
             result.violations.append(Violation("rule", "malformed-value", i, f"{type(e).__name__}: {e}"))
         w.record(ev)
+    result.violations += _connections(w)
     if monitors:
         try:
             result.violations += mon.run_all(w)

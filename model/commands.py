@@ -51,28 +51,13 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from expat.model.checker import check_trace
-    from expat.model.trace import TraceFormatError, load_trace
+    from expat.model.corpus import run
 
-    failed = False
-    for path in args.traces:
-        try:
-            result = check_trace(load_trace(path))
-        except (OSError, TraceFormatError) as e:
-            failed = True
-            print(json.dumps({"trace": path, "conformant": False,
-                              "violations": [{"rule": "format", "event_index": None, "detail": str(e)}]},
-                             sort_keys=True))
-            continue
-        result.source = path
-        failed |= not result.conformant
-        if args.json:
-            print(json.dumps(result.to_json(), sort_keys=True))
-        elif result.conformant:
-            print(f"{path}: conformant")
-        else:
-            print(json.dumps(result.to_json(), sort_keys=True))
-    return 1 if failed else 0
+    if args.jobs is not None and args.jobs < 1:
+        print("expat check: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    mode = "json" if args.json else "jsonl" if args.jsonl else "text"
+    return run(args.traces, jobs=args.jobs, mode=mode, labels=args.labels, quiet=args.quiet)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -96,7 +81,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     sc = msub.add_parser("schema", help="print the JSON Schema of trace lines (traces/schema.json)")
     sc.set_defaults(handler=_schema)
 
-    chk = sub.add_parser("check", help="check traces against the model and the security properties")
-    chk.add_argument("traces", nargs="+", metavar="TRACE")
-    chk.add_argument("--json", action="store_true", help="one JSON object per trace, conformant or not")
+    chk = sub.add_parser("check", help="check traces (files, or directories of *.jsonl) against the model and "
+                                       "the security properties",
+                         description="Exit codes: 0 every trace conformant (with --labels: every verdict as "
+                                     "labelled); 1 a rule or property violation (with --labels: a verdict "
+                                     "differs from its label); 2 usage error or no trace found; 3 a file is not "
+                                     "a well-formed trace. See docs/trace-format.md.")
+    chk.add_argument("traces", nargs="+", metavar="TRACE|DIR")
+    out = chk.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true",
+                     help="one JSON object per trace (one line each), conformant or not")
+    out.add_argument("--jsonl", action="store_true",
+                     help="as --json, then one last line {\"summary\": ...} (counts per property, throughput)")
+    chk.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                     help="worker processes (default: the number of cores)")
+    chk.add_argument("--labels", action="store_true",
+                     help="judge synthetic traces (expat traces synth) by their label: the expected property "
+                          "flagged, or conformant for a benign rewrite")
+    chk.add_argument("--quiet", "-q", action="store_true", help="text mode: print only traces that fail")
     chk.set_defaults(handler=_check)

@@ -1,6 +1,6 @@
 """Property monitors: each security property evaluated on one whole trace, like a lemma.
 
-A monitor gets the checker's :class:`~expat.model.checker.World` after replay (``w.done`` is every
+A monitor gets the checker's :class:`~expat.model.world.World` after replay (``w.done`` is every
 event in order) and returns (event_index, detail) pairs, one per counterexample. "Accepted" means an
 honest requester's AttestationCompleted for its peer's attestation (:func:`acceptances`). Agents in
 the header's ``adversaries`` are never the subject of a property: they are the attacker.
@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
 from expat.model.properties import PROPERTY_IDS
+from expat.model.verdicts import Violation
 
 if TYPE_CHECKING:  # pragma: no cover
-    from expat.model.checker import Violation, World
+    from expat.model.world import World
     from expat.model.trace import Event
 
 Finding = tuple[Optional[int], str]
@@ -363,8 +364,6 @@ assert tuple(MONITORS) == PROPERTY_IDS
 
 
 def run_all(w: "World") -> list["Violation"]:
-    from expat.model.checker import Violation
-
     out = []
     for pid, fn in MONITORS.items():
         for index, detail in fn(w):

@@ -2,8 +2,9 @@
 
 Independent of the reference implementation on purpose: the binding (draft §5.1), AIK_pub_hash
 (§5.2) and the Exported Authenticator's CertificateVerify and Finished (RFC 9261 §5.1, §5.2.2,
-§5.2.3) are recomputed here from hashlib, ``cryptography`` and the literal key schedule, so a trace
-can be checked against the spec rather than against the code that produced it.
+§5.2.3) are recomputed here from ``cryptography`` and the model's own key schedule
+(:mod:`expat.model.tlskdf`), so a trace is checked against the spec rather than against the code that
+produced it.
 """
 
 from __future__ import annotations
@@ -16,22 +17,23 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
+from expat.model import tlskdf
 from expat.model.roles import flag
-from expat.reference.keyschedule import CIPHER_SUITE_HASH, SHA256, SHA384, HashAlg, tls_exporter
+from expat.model.tlskdf import SHA256, SHA384, SUITE_HASH, SuiteHash, tls_exporter
 
 DEFAULT_EXPORTER_LABEL = "Attestation"  # draft -02 §5.1 (the §4 text says "Attestation Binding")
 EXPORTER_LABELS = ("Attestation", "Attestation Binding")
 
 
-def suite_hash(suite: str) -> HashAlg:
-    return CIPHER_SUITE_HASH[suite]
+def suite_hash(suite: str) -> SuiteHash:
+    return SUITE_HASH[suite]
 
 
 def exporter_label(profile: dict) -> str:
     return str(profile.get("exporter_label", DEFAULT_EXPORTER_LABEL))
 
 
-def exporter_length(profile: dict, h: HashAlg) -> int:
+def exporter_length(profile: dict, h: SuiteHash) -> int:
     """draft §5.1 says 32; profile "hash" = Hlen, "64" = the Rust implementation."""
     return {"32": 32, "hash": h.length, "64": 64}[str(profile.get("exporter_length", "32"))]
 
@@ -51,20 +53,20 @@ def public_key_bytes(spki_der: bytes, profile: dict) -> Optional[bytes]:
     return None
 
 
-def aik_hash(h: HashAlg, spki_der: bytes, profile: dict) -> Optional[bytes]:
+def aik_hash(h: SuiteHash, spki_der: bytes, profile: dict) -> Optional[bytes]:
     """AIK_pub_hash = H(AIK public key) with the connection's suite hash (§5.2)."""
     pk = public_key_bytes(spki_der, profile)
-    return None if pk is None else h.digest(pk)
+    return None if pk is None else SuiteHash(h.name).digest(pk)
 
 
-def exported_value(h: HashAlg, exporter_master_secret: bytes, profile: dict, ctx: bytes,
+def exported_value(h: SuiteHash, exporter_master_secret: bytes, profile: dict, ctx: bytes,
                    label: str | None = None) -> bytes:
     """TLS-Exporter(label, certificate_request_context, length) (§5.1; RFC 8446 §7.5)."""
     label = exporter_label(profile) if label is None else label
     return tls_exporter(h, exporter_master_secret, label.encode("ascii"), ctx, exporter_length(profile, h))
 
 
-def binding(h: HashAlg, profile: dict, spki_der: bytes, exported: bytes, nonce: bytes = b"") -> Optional[bytes]:
+def binding(h: SuiteHash, profile: dict, spki_der: bytes, exported: bytes, nonce: bytes = b"") -> Optional[bytes]:
     """The binding per the profile's formula: "02" H(pk || ev), "01" H(nonce || pk || ev),
     "exporter" ev; the public key is left out when include_public_key_in_binding is off."""
     pk = public_key_bytes(spki_der, profile)
@@ -72,12 +74,7 @@ def binding(h: HashAlg, profile: dict, spki_der: bytes, exported: bytes, nonce: 
         return None
     if not flag(profile, "include_public_key_in_binding"):
         pk = b""
-    formula = str(profile.get("binding_formula", "02"))
-    if formula == "02":
-        return h.digest(pk + exported)
-    if formula == "01":
-        return h.digest(nonce + pk + exported)
-    return exported
+    return tlskdf.binding(h, str(profile.get("binding_formula", "02")), pk, exported, nonce)
 
 
 def certificate_spki(cert_der: bytes) -> Optional[bytes]:
@@ -169,7 +166,7 @@ def parse_authenticator(data: bytes) -> Authenticator:
     return Authenticator(ctx, leaf, msgs[0][2], msgs[1][2], int.from_bytes(scheme, "big"), sig, msgs[2][1])
 
 
-def ea_keys(h: HashAlg, ems: bytes, sender_side: str) -> tuple[bytes, bytes]:
+def ea_keys(h: SuiteHash, ems: bytes, sender_side: str) -> tuple[bytes, bytes]:
     """(Handshake Context, Finished MAC Key) for the authenticator's sender (RFC 9261 §5.1)."""
     hc = tls_exporter(h, ems, f"EXPORTER-{sender_side} authenticator handshake context".encode(), b"", h.length)
     fk = tls_exporter(h, ems, f"EXPORTER-{sender_side} authenticator finished key".encode(), b"", h.length)
@@ -201,12 +198,13 @@ def verify_signature(spki_der: bytes, scheme: int, signature: bytes, content: by
     return True
 
 
-def check_authenticator(h: HashAlg, ems: bytes, sender_side: str, request: bytes, auth: Authenticator,
+def check_authenticator(h: SuiteHash, ems: bytes, sender_side: str, request: bytes, auth: Authenticator,
                         spki_der: bytes) -> list[tuple[str, str]]:
     """Recompute CertificateVerify and Finished (RFC 9261 §5.2.2, §5.2.3); (rule, detail) failures."""
     import hmac as _hmac
 
     problems = []
+    h = SuiteHash(h.name)
     hc, fk = ea_keys(h, ems, sender_side)
     content = b"\x20" * 64 + b"Exported Authenticator" + b"\x00" + h.digest(hc + request + auth.certificate)
     if not verify_signature(spki_der, auth.scheme, auth.signature, content):

@@ -19,7 +19,7 @@ Verifier               (agent)              the Verifier
 =====================  ===================  ==================================================
 
 Guards are predicates over the trace prefix (``w`` is the checker's view of the events so far,
-:class:`expat.model.checker.World`); each returns ``None`` when it holds or a short reason.
+:class:`expat.model.world.World`); each returns ``None`` when it holds or a short reason.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from expat.model.events import (ATTESTING_ENVIRONMENT, ENDPOINT, RELYING_PARTY, 
                                 VERIFIER)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from expat.model.checker import World
+    from expat.model.world import World
     from expat.model.trace import Event
 
 # --- profile flags ----------------------------------------------------------------------------
@@ -232,7 +232,26 @@ def states(role: str) -> list[str]:
 
 
 def rows_for(role: str, state: str, event: str, profile: dict) -> list[Row]:
-    return [r for r in TABLES[role] if r.src == state and r.event == event and r.enabled_under(profile)]
+    return [r for r in dispatch(profile).get((role, state, event), ())]
+
+
+Dispatch = dict[tuple[str, str, str], tuple[Row, ...]]
+_DISPATCH: dict[tuple[bool, ...], Dispatch] = {}
+
+
+def dispatch(profile: dict) -> Dispatch:
+    """The tables compiled for one profile: (role, from-state, event) -> the rows enabled under it, in
+    table order. Only the flags decide which rows exist, so one compilation serves every trace whose
+    profile sets them alike."""
+    key = tuple(flag(profile, f) for f in FLAGS)
+    table = _DISPATCH.get(key)
+    if table is None:
+        grouped: dict[tuple[str, str, str], list[Row]] = {}
+        for r in ALL_ROWS:
+            if r.enabled_under(profile):
+                grouped.setdefault((r.role, r.src, r.event), []).append(r)
+        table = _DISPATCH[key] = {k: tuple(v) for k, v in grouped.items()}
+    return table
 
 
 # --- guards ------------------------------------------------------------------------------------
@@ -534,7 +553,12 @@ def aik_hash_of_own_aik(w: "World", ev: "Event") -> Optional[str]:
     h = ev.get_bytes("aik_hash")
     if not h:
         return None
-    return _ok(h in w.own_aik_hashes(ev.agent), "AIK_pub_hash is not the hash of an AIK this AE holds")
+    asked = w.open_evidence_request(ev.agent, ev.args["te"], ev.args["binding"])
+    if asked is None:  # evidence_was_requested fails; any hash of an own AIK is the best reading here
+        return _ok(h in w.own_aik_hashes(ev.agent), "AIK_pub_hash is not the hash of an AIK this AE holds")
+    suite_hash = w.hash_for_conn(asked.args["conn"])
+    return _ok(h in w.own_aik_hashes(ev.agent, (suite_hash,)),
+               f"AIK_pub_hash is not the {suite_hash.name} hash (the suite's, §5.2) of an AIK this AE holds")
 
 
 # Verifier

@@ -166,7 +166,7 @@ def test_cli_check_json_and_format_errors(capsys, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{}\n")
     honest = str(EXAMPLES / "synthetic-honest-passport.jsonl")
-    assert main(["check", "--json", honest, str(bad)]) == 1
+    assert main(["check", "--json", honest, str(bad)]) == 3  # a file that is not a trace
     first, second = (json.loads(x) for x in capsys.readouterr().out.splitlines())
-    assert first == {"trace": honest, "conformant": True, "violations": []}
+    assert first == {"trace": honest, "conformant": True, "broken": [], "violations": []}
     assert second["violations"][0]["rule"] == "format"

@@ -61,3 +61,33 @@ def test_parse_lines_reports_the_schema_error():
     bad = dict(EVENT_LINES[0], seq=-1)
     with pytest.raises(T.TraceFormatError, match=":2: "):
         T.parse_lines([header, json.dumps(bad)], "x")
+
+
+HEADERS = [json.loads(Path(f).read_text().splitlines()[0])
+           for f in sorted(glob.glob(str(ROOT / "traces" / "*" / "*.jsonl")))]
+HEADER_KEYS = ["type", "format", "expat_version", "profile", "revision", "seed", "cipher_suite", "with_secrets",
+               "adversaries", "description", "expect", "attack", "mitigations_off", "normalised", "synthetic"]
+
+
+def test_corpus_headers_are_plainly_valid_and_schema_valid():
+    assert len(HEADERS) > 20
+    for obj in HEADERS:
+        assert T._plainly_valid_header(obj), obj
+        assert SCHEMA.is_valid(obj)
+
+
+@settings(max_examples=800, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(base=st.sampled_from(HEADERS), data=st.data())
+def test_header_fast_path_never_accepts_what_the_schema_rejects(base, data):
+    obj = json.loads(json.dumps(base))
+    key = data.draw(st.sampled_from(HEADER_KEYS))
+    if data.draw(st.booleans()) and key in obj:
+        del obj[key]
+    elif key == "normalised" and "normalised" in obj and data.draw(st.booleans()):
+        inner = data.draw(st.sampled_from(["scheme", "renamed", "rewritten", "dropped", "more"]))
+        obj["normalised"][inner] = data.draw(ODD)
+    else:
+        obj[key] = data.draw(ODD)
+    if T._plainly_valid_header(obj):
+        assert SCHEMA.is_valid(obj), obj
+    assert (T._line_validator()(obj) is None) == SCHEMA.is_valid(obj), obj

@@ -234,13 +234,16 @@ def regenerate(directory: Path = GOLDEN_DIR, *, check: bool = False) -> list[str
 # --- CLI: expat traces regenerate [--check] ----------------------------------------------------------
 
 def register(sub: argparse._SubParsersAction) -> None:
-    t = sub.add_parser("traces", help="the golden trace corpus (traces/golden/)")
+    t = sub.add_parser("traces", help="the golden trace corpus (traces/golden/) and synthetic corpora")
     tsub = t.add_subparsers(dest="traces_command", metavar="ACTION")
     r = tsub.add_parser("regenerate", help="re-record and normalise the golden corpus (real TLS runs)")
     r.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 and name the files that regeneration would change")
     r.add_argument("--dir", default=str(GOLDEN_DIR), help=f"corpus directory (default: {GOLDEN_DIR})")
     r.set_defaults(handler=cmd_regenerate)
+    from expat.traces import synth
+
+    synth.register(tsub)  # expat traces synth --count N [--seed S] --out DIR
     t.set_defaults(handler=lambda args: (t.print_help(), 2)[1])
 
 

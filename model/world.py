@@ -1,0 +1,258 @@
+"""The checker's view of a trace prefix: machine states plus queries over the events so far.
+
+Guards (:mod:`expat.model.roles`) and monitors (:mod:`expat.model.monitors`) ask it; the replay
+(:mod:`expat.model.checker`) moves it on event by event.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Optional
+
+from expat.model import relations as rel
+from expat.model.events import ENDPOINT, EVENTS
+from expat.model.roles import INITIAL, dispatch, flag
+from expat.model.tlskdf import SuiteHash
+from expat.model.trace import Event, Trace
+
+_WITH_CTX = frozenset(name for name, spec in EVENTS.items() if any(a.name == "ctx" for a in spec.args))
+
+
+class World:
+    """The checker's view of a trace prefix: machine states plus queries over past events."""
+
+    def __init__(self, trace: Trace):
+        self.trace = trace
+        self.profile: dict = trace.profile
+        self.adversaries = trace.adversaries
+        self.exporter_label = rel.exporter_label(self.profile)
+        self.done: list[Event] = []
+        self._positions: dict[str, list[tuple[int, Event]]] = {}
+        self._index: dict[int, int] = {}
+        self.state: dict[tuple, frozenset[str]] = {}
+        self.failed: set[tuple] = set()  # machine instances a rule violation has already stopped
+        self.rows = dispatch(self.profile)  # the tables compiled for this profile
+        # events by (name, agent, conn, ctx): the instance index most queries hit
+        self._by_instance: dict[tuple, list[Event]] = {}
+        self._secrets: dict[str, Optional[bytes]] = {}
+        self.memo: dict[str, Any] = {}  # derived views of ``done`` (monitors); cleared by record()
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def flag(self, name: str) -> bool:
+        return flag(self.profile, name)
+
+    def record(self, ev: Event) -> None:
+        self._index[id(ev)] = len(self.done)
+        self.done.append(ev)
+        self._positions.setdefault(ev.name, []).append((len(self.done) - 1, ev))
+        a = ev.args
+        self._by_instance.setdefault((ev.name, ev.agent, a.get("conn"), a.get("ctx")), []).append(ev)
+        if self.memo:
+            self.memo.clear()
+
+    def fork(self, trace: Trace) -> "World":
+        """A copy that can go on recording ``trace`` without touching this World (bounded search)."""
+        w = copy.copy(self)
+        w.trace = trace
+        w.done = list(self.done)
+        w._index = dict(self._index)
+        w._positions = {k: list(v) for k, v in self._positions.items()}
+        w._by_instance = {k: list(v) for k, v in self._by_instance.items()}
+        w._secrets = {}
+        w.state = dict(self.state)
+        w.failed = set(self.failed)
+        w.memo = {}
+        return w
+
+    def positions(self, name: str) -> list[tuple[int, Event]]:
+        """(index, event) of every recorded ``name`` event, in trace order."""
+        return self._positions.get(name, [])
+
+    def index_of(self, ev: Event) -> int:
+        return self._index[id(ev)]
+
+    def honest(self, agent: str) -> bool:
+        return agent not in self.adversaries
+
+    def _all(self, name: str, agent: str | None = None, **match: Any) -> list[Event]:
+        if agent is not None and "conn" in match and ("ctx" in match or name not in _WITH_CTX):
+            # one machine instance's events (events without a context are indexed under ctx None)
+            found = self._by_instance.get((name, agent, match["conn"], match.get("ctx")), ())
+            if len(match) == 1 + ("ctx" in match):
+                return list(found)
+            return [e for e in found if all(e.args.get(k) == v for k, v in match.items())]
+        return [e for _, e in self._positions.get(name, ()) if (agent is None or e.agent == agent)
+                and all(e.args.get(k) == v for k, v in match.items())]
+
+    def _last(self, name: str, agent: str | None = None, **match: Any) -> Optional[Event]:
+        found = self._all(name, agent, **match)
+        return found[-1] if found else None
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def channel(self, agent: str, conn: str) -> Optional[Event]:
+        return self._last("ChannelEstablished", agent, conn=conn)
+
+    def side(self, agent: str, conn: str) -> Optional[str]:
+        ch = self.channel(agent, conn)
+        return ch.args["side"] if ch else None
+
+    def peer_side(self, agent: str, conn: str) -> str:
+        """The other endpoint's side of ``conn`` as ``agent`` sees it."""
+        return "client" if self.side(agent, conn) == "server" else "server"
+
+    def conn_attest(self, agent: str, conn: str) -> list[str]:
+        ch = self.channel(agent, conn)
+        return list(ch.args["attest"]) if ch else []
+
+    def conn_requires_attestation(self, agent: str, conn: str) -> bool:
+        return bool(self.conn_attest(agent, conn))
+
+    def endpoint_states(self, agent: str, conn: str) -> frozenset[str]:
+        return self.state.get((ENDPOINT, agent, conn), frozenset({INITIAL[ENDPOINT]}))
+
+    def endpoint_in(self, agent: str, conn: str, states: tuple[str, ...]) -> bool:
+        return bool(self.endpoint_states(agent, conn) & set(states))
+
+    def ticket_connection(self, agent: str, ticket: str) -> Optional[str]:
+        for e in reversed(self.done):
+            if e.agent == agent and e.args.get("ticket") == ticket and (
+                    e.name == "NewSessionTicketSent" or (e.name == "NewSessionTicketReceived" and e.args["kept"])):
+                return e.args["conn"]
+        return None
+
+    def missing_directions(self, agent: str, conn: str, also: str | None = None) -> list[str]:
+        done = {e.args["attester"] for e in self._all("AttestationCompleted", agent, conn=conn)}
+        if also:
+            done.add(also)
+        return [s for s in self.conn_attest(agent, conn) if s not in done]
+
+    def ctx_used_before(self, agent: str, conn: str, ctx: str) -> bool:
+        for e in self.done:
+            if e.agent != agent or e.args.get("conn") != conn or e.args.get("ctx") != ctx:
+                continue
+            if e.name in ("RequestSent", "RequestReceived"):
+                return True
+            if e.name in ("EvidenceRequested", "AuthenticatorAccepted") and e.args["spontaneous"]:
+                return True
+        return False
+
+    def suite(self, conn: str) -> Optional[str]:
+        channels = self._all("ChannelEstablished", conn=conn)
+        return channels[0].args["suite"] if channels else None
+
+    def hash_for_conn(self, conn: str) -> SuiteHash:
+        return rel.suite_hash(self.suite(conn) or self.trace.header.get("cipher_suite", "TLS_AES_128_GCM_SHA256"))
+
+    def exporter_secret(self, conn: str) -> Optional[bytes]:
+        if conn not in self._secrets:
+            self._secrets[conn] = None
+            for e in self.trace.events:  # the whole trace: secrets are connection facts, not steps
+                if e.name == "ChannelEstablished" and e.args.get("conn") == conn \
+                        and "exporter_master_secret" in e.args:
+                    self._secrets[conn] = e.get_bytes("exporter_master_secret")
+                    break
+        return self._secrets[conn]
+
+    # -- per-request facts ---------------------------------------------------------------------
+
+    def rp_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("RequestSent", agent, conn=conn, ctx=ctx)
+
+    def rp_accepted(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("AuthenticatorAccepted", agent, conn=conn, ctx=ctx)
+
+    def rp_forwarded(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("EvidenceForwarded", agent, conn=conn, ctx=ctx)
+
+    def rp_checked(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("BindingChecked", agent, conn=conn, ctx=ctx)
+
+    def rp_result(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("AttestationResultReceived", agent, conn=conn, ctx=ctx)
+
+    def te_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("RequestReceived", agent, conn=conn, ctx=ctx)
+
+    def te_evidence_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("EvidenceRequested", agent, conn=conn, ctx=ctx)
+
+    def te_submitted(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("EvidenceSubmitted", agent, conn=conn, ctx=ctx)
+
+    def te_result(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("AttestationResultObtained", agent, conn=conn, ctx=ctx)
+
+    def te_sent(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
+        return self._last("AuthenticatorSent", agent, conn=conn, ctx=ctx)
+
+    def carried_kind(self, ev: Event) -> Optional[str]:
+        if "kind" in ev.args:
+            return ev.args["kind"]
+        acc = self.rp_accepted(ev.agent, ev.args["conn"], ev.args["ctx"])
+        return acc.args["kind"] if acc else None
+
+    # -- AE and Verifier facts -----------------------------------------------------------------
+
+    def produced(self, cmw: str) -> Optional[Event]:
+        return self._last("EvidenceProduced", None, cmw=cmw)
+
+    def appraisal(self, result: str) -> Optional[Event]:
+        return self._last("EvidenceAppraised", None, result=result)
+
+    def aik_owner(self, spki: Optional[bytes]) -> Optional[str]:
+        if spki is None:
+            return None
+        e = self._last("AikGenerated", None, aik=spki.hex())
+        return e.args["owner"] if e else None
+
+    def own_aik_hashes(self, ae: str, hashes: tuple = rel.HASHES_FOR_AE) -> set[bytes]:
+        out: set[bytes] = set()
+        for e in self._all("AikGenerated", ae):
+            for h in hashes:
+                d = rel.aik_hash(h, e.get_bytes("aik") or b"", self.profile)
+                if d is not None:
+                    out.add(d)
+        return out
+
+    def open_evidence_request(self, ae: str, te: str, binding: str) -> Optional[Event]:
+        asked = self._all("EvidenceRequested", te, ae=ae, binding=binding)
+        answered = self._all("EvidenceProduced", ae, te=te, binding=binding)
+        return asked[-1] if len(asked) > len(answered) else None
+
+    def nonce_issue(self, verifier: str, nonce: str) -> Optional[Event]:
+        return self._last("NonceIssued", verifier, nonce=nonce)
+
+    def nonce_used(self, verifier: str, nonce: str) -> bool:
+        return bool(self._all("EvidenceAppraised", verifier, nonce=nonce))
+
+    def submission_to(self, verifier: str, cmw: str, sender: str) -> Optional[Event]:
+        return (self._last("EvidenceForwarded", sender, verifier=verifier, cmw=cmw)
+                or self._last("EvidenceSubmitted", sender, verifier=verifier, cmw=cmw))
+
+    @staticmethod
+    def certificate_spki(cert_der: bytes) -> Optional[bytes]:
+        return rel.certificate_spki(cert_der)
+
+    # -- reference values (used by relations and monitors) -------------------------------------
+
+    def verifier_nonce_for(self, ctx: str) -> bytes:
+        """binding formula "01": the Verifier nonce when the context is one (our reading), else empty."""
+        return bytes.fromhex(ctx) if self._all("NonceIssued", None, nonce=ctx) else b""
+
+    def exported(self, conn: str, ctx: str, label: str | None = None) -> Optional[bytes]:
+        ems = self.exporter_secret(conn)
+        if ems is None:
+            return None
+        h = self.hash_for_conn(conn)
+        if len(ems) != h.length:
+            return None
+        return rel.exported_value(h, ems, self.profile, bytes.fromhex(ctx), label)
+
+    def reference_binding(self, conn: str, ctx: str, aik: bytes, label: str | None = None) -> Optional[bytes]:
+        """The profile's binding for (conn, ctx, aik), recomputed from the exporter secret."""
+        ev = self.exported(conn, ctx, label)
+        if ev is None:
+            return None
+        return rel.binding(self.hash_for_conn(conn), self.profile, aik, ev, self.verifier_nonce_for(ctx))
