@@ -230,7 +230,9 @@ def match_parameters(old: Document, new: Document) -> list[ParameterChange]:
 # ---------------------------------------------------------------- sections
 
 def match_sections(old: Document, new: Document) -> list[SectionChange]:
-    olds, news = old.sections, new.sections
+    # references and addresses are renderer output (absent from the Markdown source)
+    olds = [s for s in old.sections if s.part != "generated"]
+    news = [s for s in new.sections if s.part != "generated"]
     new_by_path = {s.path: s for s in news}
     matched: dict[int, Section] = {}
     used: set[int] = set()

@@ -241,7 +241,7 @@ _LEN = re.compile(r"\b(\d+)[- ]?(bytes?|octets?|bits?)\b")
 def _length_hash(doc: Document, occ: list[P.Occurrence], opts: LintOptions) -> list[Finding]:
     out = []
     for section in doc.sections:
-        if section.part == "front":
+        if not section.is_content:
             continue
         for _, s in P._sentences(section):
             lengths = {int(n) // 8 if u.startswith("bit") else int(n) for n, u in _LEN.findall(s)}

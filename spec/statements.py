@@ -156,7 +156,7 @@ def extract(doc: Document) -> Extraction:
     """All sentences of the draft's prose (list items included, figures and tables not)."""
     ex = Extraction()
     for section in doc.sections:
-        if section.part == "front" or "references" in section.title.lower():
+        if not section.is_content:
             continue
         ex.sentences.extend(section_sentences(section))
     return ex
