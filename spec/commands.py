@@ -71,6 +71,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(f"parameter {p.kind} {p.name}: {p.old_values or '-'} -> {p.new_values or '-'} "
               f"(§{', §'.join(p.old_sections or p.new_sections)})")
         print(f"    affects {_affects_text(p.affects)}")
+    for c in report.prose:
+        print(f"prose changed §{c.section} ({c.title}): {c.words}")
+        print(f"    feeds {', '.join(c.feeds) or 'no catalogue entry'}")
     for s in report.sections:
         num = f"{s.old_number or '-'} -> {s.new_number or '-'}"
         title = s.title + (f" -> {s.new_title}" if s.new_title else "")

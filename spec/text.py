@@ -84,7 +84,11 @@ def strip_pages(source: str) -> list[str]:
             out.pop()
         before = out[-1] if out else ""
         after = raw[j] if j < len(raw) else ""
-        if before and after and _continues(before, after):
+        start = len(out)
+        while start and out[start - 1].strip():
+            start -= 1
+        heading = bool(out) and not out[start][:1].isspace()   # a (wrapped) heading ends the block
+        if before and after and not heading and _continues(before, after):
             pass                      # same block on both pages: no blank line between
         elif out:
             out.append("")
@@ -93,15 +97,19 @@ def strip_pages(source: str) -> list[str]:
 
 
 def _continues(before: str, after: str) -> bool:
-    """Whether the line after a page break continues the block before it."""
-    if not after[:1].isspace() or _BULLET.match(after) or _CAPTION.match(before):
+    """Whether the line after a page break continues the block before it: it is indented like
+    the block's running text (a bullet's text column, else the line before), is no bullet, and
+    no paragraph of the body ended at the page end (two blocks there read the same anyway)."""
+    if not after[:1].isspace() or not before[:1].isspace() or _BULLET.match(after) \
+            or _CAPTION.match(before) or _CAPTION.match(after):
         return False
-    if not before[:1].isspace():
-        return False                  # a heading is followed by a blank line
-    if not before.rstrip().endswith((".", ":")):
-        return True
-    # a sentence ended at the page end: continue only a deeper-indented block (item text, figure)
-    return _indent(after) > BODY_INDENT and _indent(before) > BODY_INDENT
+    bullet = _BULLET.match(before)
+    column = len(before) - len(bullet.group(2)) if bullet else _indent(before)
+    if column > BODY_INDENT + 1 and _indent(after) > BODY_INDENT + 1:
+        return True                   # artwork (or indented text) running onto the next page
+    if _indent(after) != column:
+        return False
+    return column > BODY_INDENT or not before.rstrip().endswith((".", ":"))
 
 
 # ---------------------------------------------------------------- table of contents
@@ -197,6 +205,16 @@ def _looks_like_code(block: list[str]) -> bool:
     return False
 
 
+def _join(lines: list[str]) -> str:
+    """Lines of one paragraph as one string; a line broken after a hyphen ("PKI-" / "based")
+    is joined without a space (xml2rfc breaks only at hyphens the text has)."""
+    out = ""
+    for x in lines:
+        x = x.strip()
+        out = out + x if re.search(r"[A-Za-z0-9]-$", out) else (out + " " + x if out else x)
+    return out
+
+
 def parse_text(source: str, path: str = "") -> Document:
     lines = strip_pages(source)
     sections: list[Section] = []
@@ -227,11 +245,11 @@ def parse_text(source: str, path: str = "") -> Document:
             add("table", table)
         elif m and (ind <= BODY_INDENT + 1 or (prev is not None and prev.kind == "item")) \
                 and not _looks_like_code(block):
-            add("item", " ".join([m.group(2)] + [x.strip() for x in block[1:]]))
+            add("item", _join([m.group(2)] + block[1:]))
         elif _looks_like_code(block) or (ind > BODY_INDENT + 1 and not _looks_like_prose(block)):
             add("figure", "\n".join(x.rstrip() for x in block))
         else:
-            add("para", " ".join(x.strip() for x in block))
+            add("para", _join(block))
         block = []
 
     def open_section(number: str, title: str, line_no: int, level: int | None = None) -> Section:
@@ -269,7 +287,7 @@ def parse_text(source: str, path: str = "") -> Document:
                     and (m or len(lines[j].strip()) < 60):
                 title_lines.append(lines[j].strip())
                 j += 1
-            title = " ".join(title_lines)
+            title = _join(title_lines)
             if m:
                 seen_numbered = True
                 current = open_section(m.group(1), title, i + 1)
