@@ -150,7 +150,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_diff)
 
     p = ssub.add_parser("requirements", help="list the requirement catalogue")
-    p.add_argument("--revision", default=None, help="only entries of this revision (02, ec, 9261)")
+    p.add_argument("--revision", default=None, help="only entries of this revision (02, ec = -03, 04, 9261)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_requirements)
 

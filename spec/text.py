@@ -140,6 +140,7 @@ def _toc_levels(lines: list[str], start: int) -> tuple[dict[str, int], int]:
 
 
 def _title_key(title: str) -> str:
+    title = re.sub(r"\s*(?:\.\s?){2,}\s*\d+\s*$", "", title)     # ToC dot leaders and page numbers
     return re.sub(r"\s+", " ", title).strip().lower()
 
 
@@ -299,7 +300,9 @@ def parse_text(source: str, path: str = "") -> Document:
                 stack = []
                 i = j
                 continue
-            if seen_numbered and len(title) < 80 and not title.endswith("."):
+            # unnumbered back matter; with a table of contents, only the headings it lists
+            if seen_numbered and len(title) < 80 and not title.endswith(".") \
+                    and (not toc_levels or _title_key(title) in toc_levels):
                 current = open_section("", title, i + 1)      # unnumbered back matter
                 i = j
                 continue
