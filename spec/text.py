@@ -40,6 +40,7 @@ _GRID_BORDER = re.compile(r"^\s*\+[=+-]+\+\s*$")
 _GRID_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TOC_ENTRY = re.compile(r"^(\s+)((?:Appendix\s+)?[A-Z0-9]+(?:\.\d+)*\.?\s{1,3})?(\S.*?)\s*$")
 _GENERATED = re.compile(r"^(?:(?:normative|informative)\s+)?references$|^authors?'?s?'? address(?:es)?$", re.I)
+_BACK_MATTER = re.compile(r"^(?:Acknowledge?ments?|Contributors|Index|Appendix)$", re.I)
 BODY_INDENT = 3
 
 
@@ -302,7 +303,8 @@ def parse_text(source: str, path: str = "") -> Document:
                 continue
             # unnumbered back matter; with a table of contents, only the headings it lists
             if seen_numbered and len(title) < 80 and not title.endswith(".") \
-                    and (not toc_levels or _title_key(title) in toc_levels):
+                    and (not toc_levels or _title_key(title) in toc_levels or _GENERATED.match(title)
+                         or _BACK_MATTER.match(title)):
                 current = open_section("", title, i + 1)      # unnumbered back matter
                 i = j
                 continue

@@ -177,7 +177,8 @@ def test_02_to_04_diff():
     prose = {c.section: c for c in r.prose}
     assert "{+exporter-cmw-attestation+}" in prose["5.1"].words
     assert "EXPAT-5.1-RECEIVER-CHECK" in prose["5.1"].feeds
-    assert set(prose) == {"4", "5.1", "7.2", "7.4"}
+    assert set(prose) == {"4", "5.1", "7.2", "7.4", "9.2"}     # 9.2 feeds EXPAT-04-9.2-ONE-LABEL
+    assert prose["9.2"].old == [] and "EXPAT-04-9.2-ONE-LABEL" in prose["9.2"].feeds
 
 
 @needs_specs
