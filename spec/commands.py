@@ -1,4 +1,4 @@
-"""`expat spec ...`: lint, diff, requirements, coverage, trace.
+"""`expat spec ...`: lint, diff, requirements, coverage, findings, trace.
 
 Exit codes: 0 nothing to report, 1 findings/changes reported (lint, diff) or problems
 (trace --check), 2 unreadable input.
@@ -158,6 +158,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--revision", default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_coverage)
+
+    from expat.spec.findings import register as register_findings
+    register_findings(ssub)
 
     p = ssub.add_parser("trace", help="render the traceability matrix (docs/traceability.md)")
     p.add_argument("--write", metavar="PATH", help="write to PATH instead of stdout")
