@@ -88,7 +88,7 @@ def load(path: str | Path, *, fmt: str | None = None) -> Document:
     if b"\x00" in raw:
         raise SpecInputError(f"{p} is not a text file")
     try:
-        source = raw.decode("utf-8")
+        source = raw.decode("utf-8-sig")          # a byte-order mark is not text
     except UnicodeDecodeError as exc:
         raise SpecInputError(f"{p} is not UTF-8 text") from exc
     if fmt is None:

@@ -280,10 +280,14 @@ def _from_kv_list(section: Section) -> list[Occurrence]:
 
     def emit() -> None:
         if fields:
-            key = next((k for k in fields if "name" in k.lower()), next(iter(fields)))
+            key = next((k for k in fields if "name" in k.lower() or k.lower() == "label"), next(iter(fields)))
             value = "; ".join(f"{k}={v}" for k, v in fields.items() if k.lower() != "reference")
-            out.append(Occurrence(f"iana:{_registry(before)}:{fields[key]}", value, section.label,
-                                  "iana", line))
+            registry = _registry(before)
+            if re.search(r"exporter label", registry, re.I):
+                out.append(Occurrence(f"iana:TLS Exporter Labels:{fields[key]}", "registered", section.label,
+                                      "registered-label", line))
+            else:
+                out.append(Occurrence(f"iana:{registry}:{fields[key]}", value, section.label, "iana", line))
             fields.clear()
 
     for block in section.blocks:

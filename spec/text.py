@@ -63,7 +63,7 @@ def _heading(line: str) -> re.Match | None:
 
 def strip_pages(source: str) -> list[str]:
     """Lines without page headers, footers and form feeds; text cut by a page break rejoined."""
-    raw = source.replace("\r\n", "\n").split("\n")
+    raw = source.replace("\r\n", "\n").expandtabs(8).split("\n")
     out: list[str] = []
     i = 0
     while i < len(raw):
@@ -183,6 +183,25 @@ def _grid_table(block: list[str]) -> str | None:
     return "\n".join("| " + " | ".join(r) + " |" for r in rows)
 
 
+_DASHES = re.compile(r"^\s*-{2,}(?:\s+-{2,})+\s*$")
+
+
+def _dash_table(block: list[str]) -> str | None:
+    """A table whose header is underlined by dash runs (xml2rfc v2 ``texttable``), as rows."""
+    under = next((k for k, x in enumerate(block) if _DASHES.match(x)), None)
+    if under is None or under == 0 or under == len(block) - 1:
+        return None
+    spans = [(m.start(), m.end()) for m in re.finditer(r"-{2,}", block[under])]
+    cuts = [a for a, _ in spans] + [10 ** 6]
+
+    def cells(line: str) -> list[str]:
+        return [line[cuts[k]:cuts[k + 1]].strip() for k in range(len(spans))]
+
+    head = [" ".join(c) for c in zip(*(cells(x) for x in block[:under]))]
+    rows = [cells(x) for x in block[under + 1:] if x.strip() and not _DASHES.match(x)]
+    return "\n".join("| " + " | ".join(r) + " |" for r in [head] + rows)
+
+
 # ---------------------------------------------------------------- blocks
 
 def _looks_like_prose(block: list[str]) -> bool:
@@ -235,11 +254,16 @@ def parse_text(source: str, path: str = "") -> Document:
         if current is None or not block:
             block = []
             return
+        if len(block) > 1 and _CAPTION.match(block[-1]) and not _CAPTION.match(block[-2]):
+            caption = block[-1]                  # a caption right under its figure or table
+            block = block[:-1]
+            flush()
+            block = [caption]
         first = block[0]
         ind = _indent(first)
         prev = current.blocks[-1] if current.blocks else None
         cap = _CAPTION.match(first) if len(block) == 1 else None
-        table = _grid_table(block)
+        table = _grid_table(block) or _dash_table(block)
         m = _BULLET.match(first)
         if cap and prev is not None and prev.kind in ("figure", "table"):
             prev.title = cap.group(2) or f"{cap.group(1)} {first.split()[1]}"

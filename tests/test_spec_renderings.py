@@ -218,3 +218,64 @@ def test_02_layout_property(tmp_path, width, page):
                 paginate(lines, list(range(page, len(lines), page))))
     assert diff_key(diff(md, txt, EMPTY)) == NO_CHANGE
     assert lint_key(txt) == lint_key(md)
+
+
+def test_label_conflict_within_one_section(tmp_path):
+    """One passage names one label, the exporter call beside it another: a conflict in both forms."""
+    src = ("--- middle\n\n# Proof\n\nThe prover uses the label \"EXPORTER-widget-a\" and the "
+           "certificate_request_context as the exporter context.\n\n~~~\n"
+           "TLS-Exporter(\"EXPORTER-widget-b\", certificate_request_context, 32)\n~~~\n")
+    md = write(tmp_path, "w.md", src)
+    for doc in (md, as_text(tmp_path, md)):
+        (f,) = [f for f in lint(doc).findings if f.kind == "parameter-conflict"]
+        assert f.sections == ["1"] and "EXPORTER-widget-a" in f.detail and "EXPORTER-widget-b" in f.detail
+
+
+# ---------------------------------------------------------------- hand edits of the -04 text
+
+def _edit(tmp_path, name, old, new, text=None):
+    text = text if text is not None else (SPECS / V04).read_text(encoding="utf-8")
+    assert old in text
+    return write(tmp_path, name, text.replace(old, new))
+
+
+@needs_specs
+def test_edit_one_label_only(tmp_path):
+    doc = _edit(tmp_path, "a.txt", 'TLS-Exporter("EXPORTER-cmw-attestation"', 'TLS-Exporter("EXPORTER-cmw-attest"')
+    (f,) = [f for f in lint(doc).findings if f.kind == "parameter-conflict"]
+    assert "EXPORTER-cmw-attest'" in f.detail and "5.1" in f.sections
+    assert [f.subject for f in lint(doc).findings if f.kind == "exporter-label-unregistered"] == \
+        ["EXPORTER-cmw-attest"]
+
+
+@needs_specs
+def test_edit_registration_as_a_list_or_a_plain_table(tmp_path):
+    text = (SPECS / V04).read_text(encoding="utf-8")
+    grid = text[text.index("     +=========================="):text.index("                                 Table 2")]
+    listed = _edit(tmp_path, "b.txt", grid, "   *  Value: EXPORTER-cmw-attestation\n\n   *  DTLS-OK: Y\n\n",
+                   text)
+    assert not [f for f in lint(listed).findings if f.kind.startswith("exporter-label")]
+    ext = text[text.index("    +=====+====="):text.index("                                  Table 1")]
+    plain = ("      Value   Extension Name    TLS 1.3   DTLS-Only   Recommended\n"
+             "      -----   ---------------   -------   ---------   -----------\n"
+             "      TBD     cmw_attestation   CR, CT    N           Y\n")
+    edited = "\ufeff" + text.replace(ext, plain).replace("\n", "\r\n")
+    doc = write(tmp_path, "c.txt", edited)
+    assert not [f for f in lint(doc).findings if f.kind == "iana-usage-conflict"]   # CR now registered
+    r = diff(load(SPECS / V04), doc, EMPTY)
+    assert [(p.kind, p.name) for p in r.parameters] == [("changed", "iana:TLS ExtensionType Values:cmw_attestation")]
+    assert r.statements == [] and r.sections == [] and r.prose == []
+
+
+@needs_specs
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(width=st.integers(min_value=56, max_value=76), page=st.integers(min_value=25, max_value=58),
+       formfeed_line=st.booleans())
+def test_04_layout_property(tmp_path, width, page, formfeed_line):
+    """-04 re-laid out (other width, pages with furniture) reads as the original."""
+    v04 = load(SPECS / V04)
+    lines = to_text(v04, width=width, heading_width=width)
+    txt = write(tmp_path, "draft-fossati-seat-expat-04-relaid.txt",
+                paginate(lines, list(range(page, len(lines), page)), formfeed_line))
+    assert diff_key(diff(v04, txt)) == NO_CHANGE
+    assert lint_key(txt) == lint_key(v04)
