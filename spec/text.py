@@ -348,4 +348,13 @@ def parse_text(source: str, path: str = "") -> Document:
         block.append(line)
         i += 1
     flush()
-    return Document(path, "text", sections, {})
+    return Document(path, "text", sections, {}, _docname(lines))
+
+
+def _docname(lines: list[str]) -> str:
+    """The document's name from its first page: ``draft-…`` under the title, or the RFC number."""
+    for line in lines[:80]:
+        m = re.match(r"^\s+(draft-[a-z0-9-]+)\s*$", line) or re.search(r"Request for Comments:\s*(\d+)", line)
+        if m:
+            return m.group(1) if m.group(1).startswith("draft-") else f"rfc{m.group(1)}"
+    return ""

@@ -279,3 +279,13 @@ def test_04_layout_property(tmp_path, width, page, formfeed_line):
                 paginate(lines, list(range(page, len(lines), page)), formfeed_line))
     assert diff_key(diff(v04, txt)) == NO_CHANGE
     assert lint_key(txt) == lint_key(v04)
+
+
+@needs_specs
+def test_renamed_text_file_still_links_the_catalogue(tmp_path):
+    """The document name comes from the title page, not the file name."""
+    doc = write(tmp_path, "new.txt", (SPECS / V04).read_text(encoding="utf-8"))
+    assert doc.name == "draft-fossati-seat-expat-latest"
+    r = diff(load(SPECS / EC), doc)
+    (p,) = [p for p in r.parameters if p.name == "iana:TLS Exporter Labels:EXPORTER-cmw-attestation"]
+    assert p.affects.requirements == ["EXPAT-04-9.2-ONE-LABEL"]
