@@ -289,3 +289,16 @@ def test_renamed_text_file_still_links_the_catalogue(tmp_path):
     r = diff(load(SPECS / EC), doc)
     (p,) = [p for p in r.parameters if p.name == "iana:TLS Exporter Labels:EXPORTER-cmw-attestation"]
     assert p.affects.requirements == ["EXPAT-04-9.2-ONE-LABEL"]
+
+
+@needs_specs
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(breaks=st.sets(st.integers(min_value=1, max_value=1050), min_size=1, max_size=25),
+       formfeed_line=st.booleans())
+def test_04_page_breaks_anywhere(tmp_path, breaks, formfeed_line):
+    """Page furniture inserted into the -04 file itself, at any line but inside a heading."""
+    v04 = load(SPECS / V04)
+    lines = (SPECS / V04).read_text(encoding="utf-8").split("\n")
+    txt = write(tmp_path, "draft-fossati-seat-expat-04-paged.txt", paginate(lines, sorted(breaks), formfeed_line))
+    assert diff_key(diff(v04, txt)) == NO_CHANGE
+    assert lint_key(txt) == lint_key(v04)
