@@ -104,6 +104,8 @@ def _continues(before: str, after: str) -> bool:
     if not after[:1].isspace() or not before[:1].isspace() or _BULLET.match(after) \
             or _CAPTION.match(before) or _CAPTION.match(after):
         return False
+    if _artwork(after) or _artwork(before):    # a figure runs on; or one starts, or ended, at the break
+        return _artwork(after) and _artwork(before)
     bullet = _BULLET.match(before)
     column = len(before) - len(bullet.group(2)) if bullet else _indent(before)
     if column > BODY_INDENT + 1 and _indent(after) > BODY_INDENT + 1:
@@ -111,6 +113,13 @@ def _continues(before: str, after: str) -> bool:
     if _indent(after) != column:
         return False
     return column > BODY_INDENT or not before.rstrip().endswith((".", ":"))
+
+
+def _artwork(line: str) -> bool:
+    """A line of a figure: code, a lone call or formula, diagram strokes, or columns (3+ spaces)."""
+    short = len(line.split()) <= 3           # code lines end in { } ; -- prose ones are longer
+    return _looks_like_code([line]) or bool(re.search(r"\||\+[=-]|[=-]\+|-->|<--|\S {3,}\S", line)) \
+        or (short and bool(re.search(r"[{};]\s*$", line)))
 
 
 # ---------------------------------------------------------------- table of contents
@@ -221,8 +230,20 @@ def _looks_like_code(block: list[str]) -> bool:
         return True
     if len(block) == 1:
         x = block[0].strip()
-        return bool(re.fullmatch(r"[A-Za-z][\w-]*\s*\(.*\)\s*;?|[A-Za-z][\w -]{0,40}=\s*\S.*", x)) \
-            and not x.endswith(".")
+        return (_lone_call(x) or bool(re.fullmatch(r"[A-Za-z][\w -]{0,40}=\s*\S.*", x))) and not x.endswith(".")
+    return False
+
+
+def _lone_call(x: str) -> bool:
+    """``F(...)`` making up the whole line: the name touches its parenthesis, which closes at the end."""
+    m = re.match(r"[A-Za-z][\w-]*\(", x)
+    if not m:
+        return False
+    depth = 0
+    for k, ch in enumerate(x.rstrip(";").rstrip()):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and k >= m.end() - 1:
+            return k == len(x.rstrip(";").rstrip()) - 1
     return False
 
 
