@@ -153,7 +153,10 @@ def is_defined(term: str, corpus: str) -> bool:
         rf"\b{t}\s*\((?:defined|see)\b",
         rf"(?:^|\n)\s*{t}\s*=",
     ]
-    return any(re.search(p, corpus, re.I) for p in patterns)
+    # only the blocks (lines of the corpus) that mention the term's first word can define it
+    first = re.split(r"[\s_]+", term.strip())[0].lower()
+    near = "\n".join(line for line in corpus.split("\n") if first in line.lower())
+    return any(re.search(p, near, re.I) for p in patterns)
 
 
 def _undefined_terms(doc: Document, occ: list[P.Occurrence], opts: LintOptions) -> list[Finding]:
