@@ -2,7 +2,7 @@
 
 Sections: the inputs found; property x variant verdicts with the bounded proofs, the recorded Tamarin
 runs and the runtime monitors side by side; per-input details; message sequence charts of the honest
-golden traces; requirement coverage; benchmark ratios. Every input is optional: a missing one reads
+golden traces; requirement coverage; benchmark ratios; findings for the draft's editors (expat.spec.findings). Every input is optional: a missing one reads
 "not recorded", an unreadable one says why; nothing here raises on bad input.
 
 The page is built once as a list of neutral blocks (perf/page.py) and rendered twice, so the
@@ -297,6 +297,8 @@ def build(root: Optional[Path] = None) -> tuple[str, list[Block]]:
     ]
     blocks += _proof_blocks(proofs) + _tamarin_blocks(tam) + _monitor_blocks(mon)
     blocks += _diagram_blocks(diags, dsrc) + _coverage_blocks(cov, cov_status) + bench
+    from expat.spec.findings import blocks as findings_blocks, build as build_findings
+    blocks += findings_blocks(build_findings(root, inputs=(proofs, tam, mon)))   # expat spec findings
     return "expat report", blocks
 
 

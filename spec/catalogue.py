@@ -21,7 +21,9 @@ CATALOGUE_PATH = Path(__file__).with_name("catalogue.json")
 # Jaccard similarity of content words above which a sentence is taken to be an entry's source.
 RELATED_THRESHOLD = 0.5
 DOCUMENTS = {"draft-fossati-seat-expat-02": "expat", "draft-fossati-seat-expat-ec": "expat",
-             "rfc9261": "rfc9261"}
+             "draft-fossati-seat-expat-04": "expat", "rfc9261": "rfc9261"}
+# Revision names used in ``revisions`` (the editor's copy of July 2026 is what became -03).
+REVISIONS = ("02", "ec", "04", "9261")
 
 
 @dataclass

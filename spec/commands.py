@@ -1,4 +1,4 @@
-"""`expat spec ...`: lint, diff, requirements, coverage, trace.
+"""`expat spec ...`: lint, diff, requirements, coverage, findings, trace.
 
 Exit codes: 0 nothing to report, 1 findings/changes reported (lint, diff) or problems
 (trace --check), 2 unreadable input.
@@ -71,6 +71,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(f"parameter {p.kind} {p.name}: {p.old_values or '-'} -> {p.new_values or '-'} "
               f"(§{', §'.join(p.old_sections or p.new_sections)})")
         print(f"    affects {_affects_text(p.affects)}")
+    for c in report.prose:
+        print(f"prose changed §{c.section} ({c.title}): {c.words}")
+        print(f"    feeds {', '.join(c.feeds) or 'no catalogue entry'}")
     for s in report.sections:
         num = f"{s.old_number or '-'} -> {s.new_number or '-'}"
         title = s.title + (f" -> {s.new_title}" if s.new_title else "")
@@ -147,7 +150,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_diff)
 
     p = ssub.add_parser("requirements", help="list the requirement catalogue")
-    p.add_argument("--revision", default=None, help="only entries of this revision (02, ec, 9261)")
+    p.add_argument("--revision", default=None, help="only entries of this revision (02, ec = -03, 04, 9261)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_requirements)
 
@@ -155,6 +158,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--revision", default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_coverage)
+
+    from expat.spec.findings import register as register_findings
+    register_findings(ssub)
 
     p = ssub.add_parser("trace", help="render the traceability matrix (docs/traceability.md)")
     p.add_argument("--write", metavar="PATH", help="write to PATH instead of stdout")

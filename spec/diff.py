@@ -12,7 +12,12 @@ matches). Change kinds:
 * ``moved``: same sentence, now under a section with a different title.
 
 Parameters (:mod:`expat.spec.parameters`) are compared by name; sections by their
-title path (falling back to title, then anchor), so renumbering shows up as ``moved``.
+title path (falling back to title, then anchor), so renumbering shows up as ``moved``;
+references and authors' addresses (renderer output) are not compared. Prose without a
+keyword is reported too, below the statements, when it changed inside a section that
+holds requirements (a BCP 14 statement or a catalogue entry): a short word-level diff
+and the catalogue entries that section feeds, since such prose (§5.1's choice between
+a local and a delegated binding comparison, for one) changes what implementations do.
 Every change lists the catalogue entries it affects and, through them, the checks,
 tests, monitors, lemmas and profile parameters.
 """
@@ -25,7 +30,7 @@ from dataclasses import dataclass, field
 from expat.spec import parameters as P
 from expat.spec.catalogue import Catalogue, Entry, load_catalogue
 from expat.spec.document import Document, Section
-from expat.spec.statements import STRENGTH, Sentence, extract, normalize
+from expat.spec.statements import STRENGTH, Sentence, extract, normalize, section_sentences
 
 # Similarity (0..1) above which two sentences are "the same statement, changed".
 MATCH_THRESHOLD = 0.6
@@ -121,24 +126,43 @@ class SectionChange:
 
 
 @dataclass
+class ProseChange:
+    """Changed non-normative prose in a section that holds requirements (ranked below statements)."""
+    section: str               # the section in the new revision (old one if it is gone)
+    title: str
+    old: list[str]             # the changed sentences as found
+    new: list[str]
+    words: str                 # short word-level diff: [-removed-] {+added+}
+    feeds: list[str] = field(default_factory=list)    # catalogue entries of this section
+    affects: Affects = field(default_factory=Affects)
+
+    def as_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["affects"] = self.affects.as_dict()
+        return d
+
+
+@dataclass
 class DiffReport:
     old: str
     new: str
     statements: list[StatementChange] = field(default_factory=list)
     parameters: list[ParameterChange] = field(default_factory=list)
     sections: list[SectionChange] = field(default_factory=list)
+    prose: list[ProseChange] = field(default_factory=list)
 
     @property
     def normative(self) -> list[StatementChange]:
         return [c for c in self.statements if c.kind != "moved"]
 
     def empty(self) -> bool:
-        return not (self.statements or self.parameters or self.sections)
+        return not (self.statements or self.parameters or self.sections or self.prose)
 
     def as_dict(self) -> dict:
         return {"old": self.old, "new": self.new,
                 "statements": [c.as_dict() for c in self.statements],
                 "parameters": [c.as_dict() for c in self.parameters],
+                "prose": [c.as_dict() for c in self.prose],
                 "sections": [c.as_dict() for c in self.sections]}
 
 
@@ -229,8 +253,11 @@ def match_parameters(old: Document, new: Document) -> list[ParameterChange]:
 
 # ---------------------------------------------------------------- sections
 
-def match_sections(old: Document, new: Document) -> list[SectionChange]:
-    olds, news = old.sections, new.sections
+def section_pairs(old: Document, new: Document) -> tuple[list[Section], list[Section], dict[int, Section]]:
+    """Old and new sections (renderer output left out) and the new section each old one became."""
+    # references and addresses are renderer output (absent from the Markdown source)
+    olds = [s for s in old.sections if s.part != "generated"]
+    news = [s for s in new.sections if s.part != "generated"]
     new_by_path = {s.path: s for s in news}
     matched: dict[int, Section] = {}
     used: set[int] = set()
@@ -249,6 +276,12 @@ def match_sections(old: Document, new: Document) -> list[SectionChange]:
             if len(cands) == 1:
                 matched[id(s)] = cands[0]
                 used.add(id(cands[0]))
+    return olds, news, matched
+
+
+def match_sections(old: Document, new: Document) -> list[SectionChange]:
+    olds, news, matched = section_pairs(old, new)
+    used = {id(t) for t in matched.values()}
     out: list[SectionChange] = []
     for s in olds:
         t = matched.get(id(s))
@@ -261,6 +294,78 @@ def match_sections(old: Document, new: Document) -> list[SectionChange]:
     for t in news:
         if id(t) not in used:
             out.append(SectionChange("added", t.title, new_number=t.number))
+    return out
+
+
+# ---------------------------------------------------------------- prose
+
+# Words of context kept around each change in the word-level diff, and its length cap.
+PROSE_CONTEXT = 4
+PROSE_MAX_CHARS = 400
+
+
+def word_diff(old: str, new: str, context: int = PROSE_CONTEXT, limit: int = PROSE_MAX_CHARS) -> str:
+    """``[-removed-] {+added+}`` over normalized words, with a little context, elided between."""
+    a, b = normalize(old).split(), normalize(new).split()
+    parts: list[str] = []
+    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    for k, (tag, i1, i2, j1, j2) in enumerate(ops):
+        if tag == "equal":
+            words = a[i1:i2]
+            head = words[:context] if k else []
+            tail = words[-context:] if k < len(ops) - 1 else []
+            if len(words) > len(head) + len(tail):
+                parts += head + (["…"] if head or tail else []) + tail
+            else:
+                parts += words
+            continue
+        if i2 > i1:
+            parts.append("[-" + " ".join(a[i1:i2]) + "-]")
+        if j2 > j1:
+            parts.append("{+" + " ".join(b[j1:j2]) + "+}")
+    text = " ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _prose(section: Section | None) -> list[Sentence]:
+    if section is None or not section.is_content:
+        return []
+    return [s for s in section_sentences(section) if not s.normative]
+
+
+def match_prose(old: Document, new: Document, cat: Catalogue, fam: str,
+                reported: set[str]) -> list[ProseChange]:
+    """Changed prose sentences in sections that hold requirements, section by section.
+
+    A section holds requirements when it has a BCP 14 statement in either revision or a
+    catalogue entry cites it. Sentences already reported as statement changes
+    (``reported``: normalized texts) are left out.
+    """
+    olds, news, matched = section_pairs(old, new)
+    old_of = {id(t): s for s in olds for t in [matched.get(id(s))] if t is not None}
+    stmts = extract(old).statements + extract(new).statements
+    holding = {s.section for s in stmts}
+    out: list[ProseChange] = []
+    pairs = [(s, matched.get(id(s))) for s in olds] + [(None, t) for t in news if id(t) not in old_of]
+    for a, b in pairs:
+        labels = {x.label for x in (a, b) if x is not None}
+        feeds = [e for e in cat.entries if e.family == fam and e.section in labels]
+        if not (labels & holding or feeds):
+            continue
+        sa = [s for s in _prose(a) if s.normalized not in reported]
+        sb = [s for s in _prose(b) if s.normalized not in reported]
+        ops = difflib.SequenceMatcher(None, [s.normalized for s in sa], [s.normalized for s in sb],
+                                      autojunk=False).get_opcodes()
+        for tag, i1, i2, j1, j2 in ops:
+            if tag == "equal":
+                continue
+            ol, nl = [s.text for s in sa[i1:i2]], [s.text for s in sb[j1:j2]]
+            where = b if b is not None else a
+            change = ProseChange(where.label, where.title, ol, nl, word_diff(" ".join(ol), " ".join(nl)),
+                                 [e.id for e in feeds])
+            for e in feeds:
+                change.affects.add(e)
+            out.append(change)
     return out
 
 
@@ -281,6 +386,8 @@ def diff(old: Document, new: Document, catalogue: Catalogue | None = None,
     report.statements = match_statements(old, new, threshold)
     report.parameters = match_parameters(old, new)
     report.sections = match_sections(old, new)
+    reported = {x.normalized for c in report.statements for x in (c.old, c.new) if x is not None}
+    report.prose = match_prose(old, new, cat, fam, reported)
     for c in report.statements:
         c.affects = _affects_statement(cat, fam, c)
     for p in report.parameters:
@@ -295,5 +402,6 @@ def diff(old: Document, new: Document, catalogue: Catalogue | None = None,
     return report
 
 
-__all__ = ["diff", "DiffReport", "StatementChange", "ParameterChange", "SectionChange",
+__all__ = ["diff", "DiffReport", "StatementChange", "ParameterChange", "SectionChange", "ProseChange",
+           "word_diff",
            "Affects", "similarity", "MATCH_THRESHOLD", "STRENGTH"]

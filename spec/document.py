@@ -31,7 +31,7 @@ class Section:
     title: str
     level: int
     anchor: str
-    part: str          # "abstract" | "middle" | "back" | "front"
+    part: str          # "abstract" | "middle" | "back" | "front" | "generated" (references, addresses)
     line: int
     parent_titles: tuple[str, ...] = ()
     blocks: list[Block] = field(default_factory=list)
@@ -44,6 +44,11 @@ class Section:
     @property
     def path(self) -> tuple[str, ...]:
         return self.parent_titles + (self.title,)
+
+    @property
+    def is_content(self) -> bool:
+        """Text the authors wrote: not front matter, references or addresses (renderer output)."""
+        return self.part not in ("front", "generated") and "references" not in self.title.lower()
 
     def prose(self) -> list[Block]:
         return [b for b in self.blocks if b.kind in ("para", "item")]
@@ -83,7 +88,7 @@ def load(path: str | Path, *, fmt: str | None = None) -> Document:
     if b"\x00" in raw:
         raise SpecInputError(f"{p} is not a text file")
     try:
-        source = raw.decode("utf-8")
+        source = raw.decode("utf-8-sig")          # a byte-order mark is not text
     except UnicodeDecodeError as exc:
         raise SpecInputError(f"{p} is not UTF-8 text") from exc
     if fmt is None:

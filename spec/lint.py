@@ -114,7 +114,24 @@ def _conflicts(doc: Document, occ: list[P.Occurrence], opts: LintOptions) -> lis
             where = "; ".join(f"§{s}: {', '.join(repr(v) for v in sorted(vals))}"
                               for s, vals in per_section.items())
             out.append(Finding("parameter-conflict", list(per_section), f"{name} differs: {where}", name))
+        elif name.endswith(".label"):
+            out.extend(_label_conflict_in_section(name, group))
     return out
+
+
+def _label_conflict_in_section(name: str, group: list[P.Occurrence]) -> list[Finding]:
+    """Two passages of one section each naming a single, different label for the same exporter
+    (a passage naming several labels lists several exporters, as RFC 9261 §5.1 does)."""
+    per_line: dict[tuple[str, int], set[str]] = {}
+    for o in group:
+        per_line.setdefault((o.section, o.line), set()).add(o.value)
+    single: dict[str, set[str]] = {}
+    for (sec, _), vals in per_line.items():
+        if len(vals) == 1:
+            single.setdefault(sec, set()).update(vals)
+    return [Finding("parameter-conflict", [sec],
+                    f"{name} differs within §{sec}: {', '.join(repr(v) for v in sorted(vals))}", name)
+            for sec, vals in single.items() if len(vals) > 1]
 
 
 def _definitions(doc: Document) -> str:
@@ -136,7 +153,10 @@ def is_defined(term: str, corpus: str) -> bool:
         rf"\b{t}\s*\((?:defined|see)\b",
         rf"(?:^|\n)\s*{t}\s*=",
     ]
-    return any(re.search(p, corpus, re.I) for p in patterns)
+    # only the blocks (lines of the corpus) that mention the term's first word can define it
+    first = re.split(r"[\s_]+", term.strip())[0].lower()
+    near = "\n".join(line for line in corpus.split("\n") if first in line.lower())
+    return any(re.search(p, near, re.I) for p in patterns)
 
 
 def _undefined_terms(doc: Document, occ: list[P.Occurrence], opts: LintOptions) -> list[Finding]:
@@ -241,7 +261,7 @@ _LEN = re.compile(r"\b(\d+)[- ]?(bytes?|octets?|bits?)\b")
 def _length_hash(doc: Document, occ: list[P.Occurrence], opts: LintOptions) -> list[Finding]:
     out = []
     for section in doc.sections:
-        if section.part == "front":
+        if not section.is_content:
             continue
         for _, s in P._sentences(section):
             lengths = {int(n) // 8 if u.startswith("bit") else int(n) for n, u in _LEN.findall(s)}

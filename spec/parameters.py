@@ -137,7 +137,7 @@ def _is_formula(text: str) -> bool:
 def extract(doc: Document) -> list[Occurrence]:
     out: list[Occurrence] = []
     for section in doc.sections:
-        if section.part == "front" or "references" in section.title.lower():
+        if not section.is_content:
             continue
         sec = section.label
         iana = doc.is_iana(section)
@@ -169,7 +169,11 @@ def _from_sentence(s: str, sec: str, line: int, iana: bool, section_ctx: str) ->
             else:
                 out.append(Occurrence(f"exporter[{ctx or '?'}].label", label, sec, "exporter", line))
     if iana and re.search(r"exporter label", s, re.I) and not _LABELS.search(s):
-        for label in re.findall(_QUOTED, s):
+        # quoted names that are not registry names ("TLS Exporter Labels" registry)
+        for qm in re.finditer(_QUOTED, s):
+            label = qm.group(1)
+            if re.match(r"\s+registry", s[qm.end():]):
+                continue
             if label.upper().startswith(("EXPORTER", "EXPERIMENTAL")) or " " in label and "Label" not in label:
                 out.append(Occurrence(f"iana:TLS Exporter Labels:{label}", "registered", sec,
                                       "registered-label", line))
@@ -249,13 +253,18 @@ def _from_table(text: str, sec: str, line: int, before: str) -> list[Occurrence]
     if len(rows) < 2:
         return []
     header, data = rows[0], rows[1:]
-    name_col = next((i for i, h in enumerate(header) if "name" in h.lower()), min(1, len(header) - 1))
+    # the registered name: a "... Name" column, else the first ("Value" in the exporter-label registry)
+    name_col = next((i for i, h in enumerate(header) if "name" in h.lower()), 0)
     registry = _registry(before)
     out = []
     for r in data:
         cells = dict(zip(header, r))
         value = "; ".join(f"{h}={v}" for h, v in cells.items() if h.lower() != "reference")
         rname = r[name_col] if name_col < len(r) else r[0]
+        if re.search(r"exporter label", registry, re.I):
+            out.append(Occurrence(f"iana:TLS Exporter Labels:{rname}", "registered", sec,
+                                  "registered-label", line))
+            continue
         out.append(Occurrence(f"iana:{registry}:{rname}", value, sec, "iana", line))
         if "extension" in registry.lower():
             val = cells.get("Value", r[0])
@@ -271,10 +280,14 @@ def _from_kv_list(section: Section) -> list[Occurrence]:
 
     def emit() -> None:
         if fields:
-            key = next((k for k in fields if "name" in k.lower()), next(iter(fields)))
+            key = next((k for k in fields if "name" in k.lower() or k.lower() == "label"), next(iter(fields)))
             value = "; ".join(f"{k}={v}" for k, v in fields.items() if k.lower() != "reference")
-            out.append(Occurrence(f"iana:{_registry(before)}:{fields[key]}", value, section.label,
-                                  "iana", line))
+            registry = _registry(before)
+            if re.search(r"exporter label", registry, re.I):
+                out.append(Occurrence(f"iana:TLS Exporter Labels:{fields[key]}", "registered", section.label,
+                                      "registered-label", line))
+            else:
+                out.append(Occurrence(f"iana:{registry}:{fields[key]}", value, section.label, "iana", line))
             fields.clear()
 
     for block in section.blocks:

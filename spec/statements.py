@@ -85,9 +85,10 @@ class Sentence:
 
 def normalize(text: str) -> str:
     """Lower-case words only: kramdown references, markup, quotes and spacing removed."""
-    t = re.sub(r"\{\{.*?\}\}", " ", text, flags=re.S)         # {{RFC9261}}, {{Section 9.3 of -tls13}}
-    t = re.sub(r"\[(?:RFC|I-D|IANA)[^\]]*\]", " ", t)         # [RFC8446] in plain text
-    t = re.sub(r"\bSection\s+[\d.]+\s+of\b", " ", t)
+    t = re.sub(r"\{\{.*?\}\}", " ", text, flags=re.S)         # {{RFC9261}}, {{Section 9.3 of -tls13}}, {{binding}}
+    t = re.sub(r"\[[A-Za-z][\w.:+/-]*\]", " ", t)              # [RFC8446], [RA-TLS] in plain text
+    # cross-references as rendered ("Section 5", "Section 9.3 of", "Figure 1"): {{anchor}} in the source
+    t = re.sub(r"\b(?:Sections?|Appendix|Figure|Table)\s+(?:[A-Z]\b|\d)[\d.]*(?<!\.)(?:\s+of\b)?", " ", t)
     t = re.sub(r"[`*_]{1,2}(?=\w)|(?<=\w)[`*_]{1,2}", lambda m: "_" if m.group(0) == "_" else "", t)
     t = t.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-")
     words = re.findall(r"[A-Za-z0-9][A-Za-z0-9_.'-]*[A-Za-z0-9]|[A-Za-z0-9]", t)
@@ -156,7 +157,7 @@ def extract(doc: Document) -> Extraction:
     """All sentences of the draft's prose (list items included, figures and tables not)."""
     ex = Extraction()
     for section in doc.sections:
-        if section.part == "front" or "references" in section.title.lower():
+        if not section.is_content:
             continue
         ex.sentences.extend(section_sentences(section))
     return ex

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from expat.cli import main
-from expat.spec.catalogue import CATALOGUE_PATH, Catalogue, Entry, coverage, load_catalogue
+from expat.spec.catalogue import CATALOGUE_PATH, REVISIONS, Catalogue, Entry, coverage, load_catalogue
 from expat.spec.document import load
 from expat.spec.links import node_exists, property_ids, verify
 from expat.spec.statements import extract
@@ -18,7 +18,12 @@ from spec_helpers import SPECS
 needs_specs = pytest.mark.skipif(not SPECS.is_dir(), reason="../shared/specs not present")
 ROOT = CATALOGUE_PATH.parents[1]
 SOURCES = {"draft-fossati-seat-expat-02": "draft-fossati-seat-expat-02.md",
-           "draft-fossati-seat-expat-ec": "editors-copy.md", "rfc9261": "rfc9261.txt"}
+           "draft-fossati-seat-expat-ec": "editors-copy.md",
+           "draft-fossati-seat-expat-04": "draft-fossati-seat-expat-04-editors-2026-09-19.txt",
+           "rfc9261": "rfc9261.txt"}
+# the text of each revision an entry may list
+REVISION_SOURCES = {"02": "draft-fossati-seat-expat-02", "ec": "draft-fossati-seat-expat-ec",
+                    "04": "draft-fossati-seat-expat-04", "9261": "rfc9261"}
 
 
 def test_every_link_resolves():
@@ -58,7 +63,8 @@ class TestShape:
         entries = load_catalogue().entries
         ids = [e.id for e in entries]
         assert len(ids) == len(set(ids))
-        assert all(re.fullmatch(r"(EXPAT|RFC9261)(-EC)?-[0-9.]+-[A-Z0-9-]+", i) for i in ids)
+        assert all(re.fullmatch(r"(EXPAT|RFC9261)(-EC|-04)?-[0-9.]+-[A-Z0-9-]+", i) for i in ids)
+        assert all(set(e.revisions) <= set(REVISIONS) for e in entries)
         assert all(e.paraphrase and e.keyword and e.revisions for e in entries)
 
     def test_revision_filter(self):
@@ -106,12 +112,33 @@ def test_sources_resolve_in_cited_section():
 
 
 @needs_specs
+def test_sources_resolve_in_every_listed_revision():
+    """An entry listing revision 04 (say) has its source, same section and keyword, in -04's text."""
+    cache = {}
+    for e in load_catalogue().entries:
+        for rev in e.revisions:
+            doc = REVISION_SOURCES[rev]
+            sents = cache.setdefault(doc, _sentences(doc))
+            hits = [s for s in sents if s.fingerprint == e.fingerprint]
+            assert hits and e.section in {s.section for s in hits}, (e.id, rev)
+            assert ("/".join(dict.fromkeys(hits[0].keywords)) or "(definition)") == e.keyword, (e.id, rev)
+
+
+@needs_specs
 def test_every_normative_statement_is_catalogued():
-    prints = {e.fingerprint for e in load_catalogue().entries}
-    for doc in SOURCES:
+    entries = load_catalogue().entries
+    for rev, doc in REVISION_SOURCES.items():
+        prints = {e.fingerprint for e in entries if rev in e.revisions}
         missing = [(s.section, s.keywords) for s in _sentences(doc) if s.normative
                    and s.fingerprint not in prints]
-        assert missing == [], doc
+        assert missing == [], rev
+
+
+def test_cli_requirements_for_04(capsys):
+    assert main(["spec", "requirements", "--revision", "04", "--json"]) == 0
+    ids = {e["id"] for e in json.loads(capsys.readouterr().out)}
+    assert {"EXPAT-EC-7.2-NO-NST", "EXPAT-04-9.2-ONE-LABEL", "EXPAT-04-5.1-DELEGATED-CONVEY"} <= ids
+    assert "RFC9261-4-CTX-UNIQUE" not in ids
 
 
 @needs_specs
