@@ -64,6 +64,11 @@ GUARD_BREAKS: dict[str, tuple[str, ...]] = {
     "evidence_genuine": (INTEGRITY,),
     "delegated_binding_matches": (CHANNEL,),
     "echo_is_evidence_binding": (CHANNEL,),
+    # delegated comparison (-04 §5.1): the Relying Party relies on the Verifier's confirmation
+    "forwarded_aik_hash_matches": ("aik_in_tee",),
+    "binding_confirmed_to_me": (CHANNEL, REQUEST),
+    "confirms_conveyed_binding": (CHANNEL, REQUEST),
+    "confirmed_binding_is_evidence_binding": (CHANNEL, REQUEST),
 }
 
 # data relation rule (model/checker.py) -> properties
@@ -107,6 +112,7 @@ STEP_BREAKS: dict[str, tuple[str, ...]] = {
     "EvidenceProduced": (INTEGRITY,),
     "NonceIssued": ("verifier_nonce_fresh",),
     "EvidenceAppraised": (INTEGRITY,),
+    "BindingConfirmed": (CHANNEL,),
 }
 CONTEXT_REUSE = (FRESH, REQUEST)  # a request-opening event on a context already used (RFC 9261 §4)
 
