@@ -65,7 +65,7 @@ GUARD_BREAKS: dict[str, tuple[str, ...]] = {
     "delegated_binding_matches": (CHANNEL,),
     "echo_is_evidence_binding": (CHANNEL,),
     # delegated comparison (-04 §5.1): the Relying Party relies on the Verifier's confirmation
-    "forwarded_aik_hash_matches": ("aik_in_tee",),
+    "forwarded_aik_hash_matches": (INTEGRITY, "aik_in_tee"),  # what the AE signed vs the key accepted
     "binding_confirmed_to_me": (CHANNEL, REQUEST),
     "confirms_conveyed_binding": (CHANNEL, REQUEST),
     "confirmed_binding_is_evidence_binding": (CHANNEL, REQUEST),

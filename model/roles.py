@@ -625,15 +625,13 @@ def echo_is_evidence_binding(w: "World", ev: "Event") -> Optional[str]:
 def forwarded_aik_hash_matches(w: "World", ev: "Event") -> Optional[str]:
     """Delegating the binding, the requester still compares AIK_pub_hash itself (draft §5.2): the
     Evidence it forwards carries the hash of the accepted end-entity key."""
-    from expat.model import relations as rel
-
     if not w.flag("check_aik_pub_hash"):
         return None
     acc = w.rp_accepted(ev.agent, ev.args["conn"], ev.args["ctx"])
     produced = w.produced(ev.args["cmw"])
     if acc is None or produced is None:
         return None   # Evidence no AE produced: evidence_genuine judges its appraisal
-    want = rel.aik_hash(w.hash_for_conn(ev.args["conn"]), acc.get_bytes("aik") or b"", w.profile)
+    want = w.aik_hash_on(ev.args["conn"], acc.get_bytes("aik") or b"")
     return _ok(produced.get_bytes("aik_hash") == want, "AIK_pub_hash differs from the hash of the certificate key")
 
 

@@ -145,6 +145,10 @@ class World:
     def hash_for_conn(self, conn: str) -> SuiteHash:
         return rel.suite_hash(self.suite(conn) or self.trace.header.get("cipher_suite", "TLS_AES_128_GCM_SHA256"))
 
+    def aik_hash_on(self, conn: str, spki: bytes) -> Optional[bytes]:
+        """AIK_pub_hash of ``spki`` under the suite hash of ``conn`` (draft §5.2)."""
+        return rel.aik_hash(self.hash_for_conn(conn), spki, self.profile)
+
     def exporter_secret(self, conn: str) -> Optional[bytes]:
         if conn not in self._secrets:
             self._secrets[conn] = None
