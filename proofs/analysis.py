@@ -7,9 +7,11 @@ violating run found, written as an expat trace that ``expat check`` flags with t
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import z3
 
@@ -23,7 +25,7 @@ from expat.model.trace import Event, Trace, TraceRecorder
 from expat.proofs import world as W
 from expat.proofs.search import Bound, Explorer, State
 
-CI_BOUND = Bound(connections=2, requests=2, reveals=1)
+CI_BOUND = Bound(connections=2, requests=2, reveals=1, secrets=1)
 
 
 def variant_flags(variant: Variant) -> dict[str, bool]:
@@ -144,12 +146,54 @@ def counterexample_name(variant: str, prop: str) -> str:
     return f"proofs/counterexamples/{variant}--{prop}.jsonl"
 
 
-def analyse(bound: Bound = CI_BOUND, variants: Optional[list[str]] = None) -> tuple[list[Row], list[VariantReport]]:
+def _analyse_named(args: tuple[str, Bound]) -> VariantReport:
+    return analyse_variant(VARIANTS[args[0]], args[1])
+
+
+def _recorded_costs() -> dict[str, float]:
+    """Seconds per variant at the CI bound, from the last recorded proofs/timings.json (or none)."""
+    import json
+
+    from expat.layout import locate
+
+    try:
+        doc = json.loads(locate("proofs/timings.json").read_text(encoding="utf-8"))
+        return {k: float(v["seconds"]) for k, v in doc.get("per_variant_ci", {}).items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def default_jobs() -> int:
+    """Worker processes: one per core, at most 2 (the CI machine's cores)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def analyse(bound: Bound = CI_BOUND, variants: Optional[list[str]] = None, jobs: int = 1,
+            progress: Optional[Callable[[VariantReport, int, int], None]] = None
+            ) -> tuple[list[Row], list[VariantReport]]:
+    """Every variant's report (in ``jobs`` processes, variants as tasks; the result does not depend on
+    ``jobs``), and one row per (property, variant). ``progress`` is called as each variant ends."""
+    names = list(variants or VARIANTS)
+    done: dict[str, VariantReport] = {}
+    hint = _recorded_costs()  # longest first, so that two workers end together (order only)
+    tasks = sorted(((name, bound) for name in names), key=lambda t: -hint.get(t[0], 0.0))
+    if jobs > 1 and len(names) > 1:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(names))) as pool:
+            for rep in pool.imap_unordered(_analyse_named, tasks):
+                done[rep.variant] = rep
+                if progress:
+                    progress(rep, len(done), len(names))
+    else:
+        for task in tasks:
+            rep = _analyse_named(task)
+            done[rep.variant] = rep
+            if progress:
+                progress(rep, len(done), len(names))
     rows: list[Row] = []
     reports: list[VariantReport] = []
-    for name in variants or list(VARIANTS):
+    for name in names:
         v = VARIANTS[name]
-        rep = analyse_variant(v, bound)
+        rep = done[name]
         reports.append(rep)
         for prop in PROPERTY_IDS:
             verdict = rep.verdict(prop)

@@ -8,6 +8,7 @@ that ``expat check`` flags with the property they are filed under.
 from __future__ import annotations
 
 import json
+import os
 import platform
 from pathlib import Path
 from typing import Optional
@@ -59,8 +60,16 @@ def write_verdicts(bound: Bound, rows: list[Row], reports: list[VariantReport], 
     return written
 
 
+def _load() -> Optional[float]:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 def write_timings(ci: Bound, ci_reports: list[VariantReport], ci_seconds: float,
-                  growth: Optional[dict[int, tuple[float, int]]] = None, root: Optional[Path] = None) -> Path:
+                  growth: Optional[dict[int, tuple[float, int]]] = None, root: Optional[Path] = None,
+                  jobs: int = 1) -> Path:
     """Wall times: per variant at the CI bound, and the whole analysis per connection bound."""
     path = locate("proofs/timings.json", root)
     try:
@@ -71,11 +80,14 @@ def write_timings(ci: Bound, ci_reports: list[VariantReport], ci_seconds: float,
     bounds[str(ci.connections)] = {"seconds": round(ci_seconds, 3), "runs": sum(r.runs for r in ci_reports),
                                    "bound": ci.to_json()}
     for conns, (secs, runs) in (growth or {}).items():
-        b = Bound(conns, ci.requests, ci.reveals)
+        b = Bound(conns, ci.requests, ci.reveals, ci.secrets)
         bounds[str(conns)] = {"seconds": round(secs, 3), "runs": runs, "bound": b.to_json()}
     doc = {
         "ci_bound": ci.connections,
-        "bound_axis": "connections (requests and reveals as in the CI bound)",
+        "bound_axis": "connections (requests, reveals and secrets as in the CI bound)",
+        "jobs": jobs,
+        "load_average_at_start": _load(),
+        "cpu_s_ci": round(sum(r.time_s for r in ci_reports), 3),
         "ci": ci.to_json(),
         "bounds": dict(sorted(bounds.items(), key=lambda kv: int(kv[0]))),
         "per_variant_ci": {r.variant: {"seconds": round(r.time_s, 3), "runs": r.runs, "z3_queries": r.z3_queries}

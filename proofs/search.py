@@ -35,14 +35,32 @@ from expat.proofs import world as W
 from expat.proofs.terms import Algebra
 
 
+# Terms never nest deeper than H(key || TLS-Exporter(label, conn, ctx)): the algebra has no
+# constructor the adversary could apply to make a deeper one that a guard would read (docs/proofs.md).
+TERM_DEPTH = 3
+
+
 @dataclass(frozen=True)
 class Bound:
+    """What a "holds" covers: runs with at most ``connections`` TLS connections, ``requests``
+    attestation requests in all, ``reveals`` honest AIKs and ``secrets`` honest connections' secrets
+    learnt by the adversary, over terms of depth at most :data:`TERM_DEPTH`."""
     connections: int = 2
     requests: int = 2
     reveals: int = 1
+    secrets: int = 1
 
     def to_json(self) -> dict:
-        return {"connections": self.connections, "requests": self.requests, "reveals": self.reveals}
+        return {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
+                "secrets": self.secrets, "term_depth": TERM_DEPTH}
+
+    def statement(self) -> str:
+        """The bound in words, printed next to every z3 verdict."""
+        return (f"<= {self.connections} connection(s), <= {self.requests} request(s), <= {self.reveals} AIK "
+                f"reveal(s), <= {self.secrets} connection-secret reveal(s), term depth <= {TERM_DEPTH}")
+
+    def tag(self) -> str:
+        return f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s"
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,8 @@ class State:
     completed: dict = field(default_factory=dict)       # (agent, conn) -> frozenset(attester sides)
     inherited: frozenset = frozenset()                  # (agent, conn) in Attested through resumption
     pending: tuple = ()                                 # (conn, rp, ctx) asked of mallory
+    sent: dict = field(default_factory=dict)            # (conn, ctx, te) -> (key, kind, cmw): honest authenticators
+    leaked: tuple = ()                                  # honest connections whose secrets mallory knows
     revealed: tuple = ()
     oracles: frozenset = frozenset()                    # AEs mallory used as signing oracle
     requests: int = 0
@@ -86,8 +106,8 @@ class State:
     def clone(self) -> "State":
         s = State(list(self.events), dict(self.conns), {k: dict(v) for k, v in self.used.items()}, dict(self.nonces),
                   self.nonces_used, dict(self.evidence), dict(self.results), dict(self.completed), self.inherited,
-                  self.pending, self.revealed, self.oracles, self.requests, self.counter, self.steps, False,
-                  self.world, self.world_len)
+                  self.pending, dict(self.sent), self.leaked, self.revealed, self.oracles, self.requests,
+                  self.counter, self.steps, False, self.world, self.world_len)
         return s
 
     def e(self, agent: str, event: str, **args) -> None:
@@ -164,6 +184,16 @@ class Explorer:
                     self.open(st, pair, "-")
                 st.steps = (f"connections {' '.join('-'.join(p) for p in pairs)}",)
                 yield st
+                # the adversary learns the secrets of the first k honest connections (they are opened
+                # alike, so which ones is immaterial); at the start, since no monitor excuses a reveal
+                honest = [c for c, pair in st.conns.items() if pair == (W.CLIENT, W.SERVER)]
+                for k in range(1, min(self.bound.secrets, len(honest)) + 1):
+                    leaky = st.clone()
+                    for conn in honest[:k]:
+                        leaky.e(W.MALLORY, "SecretRevealed", conn=conn)
+                    leaky.leaked = tuple(honest[:k])
+                    leaky.steps = st.steps + (f"mallory learns the secrets of {', '.join(honest[:k])}",)
+                    yield leaky
 
     def open(self, st: State, pair: tuple[str, str], resumed: str) -> str:
         conn = f"c{len(st.conns) + 1}"
@@ -176,16 +206,24 @@ class Explorer:
     # -- building blocks ---------------------------------------------------------------------
 
     def request(self, st: State, conn: str, rp: str, te: str, ctx: str) -> None:
+        """``rp`` asks and ``te`` receives the request."""
+        args = self.request_only(st, conn, rp, te, ctx)
+        st.e(te, "RequestReceived", **args)
+        st.mark(te, conn, ctx, "te")
+
+    def request_only(self, st: State, conn: str, rp: str, te: str, ctx: str) -> dict:
+        """``rp`` sends a request to ``te`` (which may never receive it); returns its arguments."""
         if ctx.startswith("n") and ctx not in st.nonces:  # the fresh nonce of honest_contexts: issue it
             st.counter += 1
             st.nonces[ctx] = rp
             st.e(W.VERIFIER, "NonceIssued", nonce=W.ctx_bytes(ctx), to=rp)
-        args = dict(conn=conn, ctx=W.ctx_bytes(ctx), msg_type=13 if self.side(st, rp, conn) == "server" else 17,
+        # RFC 9261 §4: a server asks with CertificateRequest (13), a client with ClientCertificateRequest (17);
+        # by the attester's side, since mallory injecting into an honest connection is on neither
+        args = dict(conn=conn, ctx=W.ctx_bytes(ctx), msg_type=13 if self.side(st, te, conn) == "client" else 17,
                     extensions=[W.SIG_ALGS, W.CMW_EXT], attestation_offered=True)
         st.e(rp, "RequestSent", **args)
-        st.e(te, "RequestReceived", **args)
         st.mark(rp, conn, ctx, "rp")
-        st.mark(te, conn, ctx, "te")
+        return args
 
     def appraise(self, st: State, ev: Evidence, to: str, nonce: str, echo: bool) -> Optional[Result]:
         """The honest Verifier's appraisal (draft §3.4, §5.1, §7); None when it refuses the nonce."""
@@ -223,6 +261,7 @@ class Explorer:
             st.e(te, "AttestationResultObtained", **common, result=res.id, status="affirming")
             kind, cmw = "result", res.id
         st.e(te, "AuthenticatorSent", **common, aik=W.key_bytes(key), kind=kind, cmw=cmw, spontaneous=spontaneous)
+        st.sent[(conn, ctx, te)] = (key, kind, cmw)
         return kind, cmw
 
     def carried(self, st: State, kind: str, cmw: str) -> tuple[Evidence, Optional[Result], Optional[object]]:
@@ -411,7 +450,13 @@ class Explorer:
         for i, (conn, rp, ctx) in enumerate(st.pending):
             base = st.clone()
             base.pending = st.pending[:i] + st.pending[i + 1:]
-            yield from self.adversary_answer(base, conn, rp, ctx, False)
+            if W.MALLORY in st.conns[conn]:
+                yield from self.adversary_answer(base, conn, rp, ctx, False)
+            else:
+                yield from self.deliver(base, conn, rp, ctx)
+        for conn in st.leaked:
+            if st.requests < self.bound.requests:
+                yield from self._leaked(st, conn)
         if not f["reject_resumption"] and len(st.conns) < self.bound.connections:
             for conn, pair in st.conns.items():
                 if pair != (W.CLIENT, W.SERVER):
@@ -449,20 +494,68 @@ class Explorer:
                     self.te_completes(child, conn, te, ctx, cmw)
                 yield child
 
-    def _adversary_asks(self, st: State, conn: str, te: str) -> Iterator[State]:
+    def _adversary_asks(self, st: State, conn: str, te: str, for_rp: Optional[str] = None) -> Iterator[State]:
+        """mallory asks ``te`` on ``conn``: on its own connection, or injected into a leaked honest one
+        in the name of ``for_rp``, where it may also use a nonce the Verifier is issuing to ``for_rp``
+        (a nonce is a freshness value: the draft gives it no confidential Relying Party-Verifier channel,
+        draft §5.1; so mallory sees it when the Verifier issues it)."""
         avoid = self.ctx_free(st, te, conn, "te")
-        for ctx in self.z.choices(st.ctx_names(), f"x{st.counter + 1}", avoid):
+        fresh_x, fresh_n = f"x{st.counter + 1}", f"n{st.counter + 1}"
+        options = self.z.choices(st.ctx_names(), fresh_x, avoid)
+        if for_rp is not None:
+            options.append(fresh_n)
+        for ctx in options:
             for model in ("background", "passport"):
                 child = st.clone()
                 child.requests += 1
-                if ctx == f"x{st.counter + 1}":
+                if ctx == fresh_x:
                     child.counter += 1
+                elif ctx == fresh_n:
+                    child.counter += 1
+                    child.nonces[ctx] = for_rp
+                    child.e(W.VERIFIER, "NonceIssued", nonce=W.ctx_bytes(ctx), to=for_rp)
                 self.request(child, conn, W.MALLORY, te, ctx)
                 kind, cmw = self.honest_answer(child, conn, te, ctx, model, False)
                 self.te_completes(child, conn, te, ctx, cmw)
-                child.steps = child.steps + (f"mallory asks {te} on {conn} with context {ctx} ({model})",)
+                via = f" in the name of {for_rp}" if for_rp else ""
+                child.steps = child.steps + (f"mallory asks {te} on {conn}{via} with context {ctx} ({model})",)
                 child.quiet = True
                 yield child
+
+    def _leaked(self, st: State, conn: str) -> Iterator[State]:
+        """A leaked honest connection: mallory holds its traffic and exporter secrets, so it injects
+        requests to either endpoint in the other's name and intercepts their requests; it answers an
+        intercepted request only with an authenticator the peer made on this connection for the same
+        context (:meth:`deliver`): any other one would fail the EA's CertificateVerify, which covers the
+        connection, the direction and the context (RFC 9261 §5.1, §5.2.2)."""
+        a, b = st.conns[conn]
+        for rp, te in ((a, b), (b, a)):
+            yield from self._adversary_asks(st, conn, te, for_rp=rp)
+            known = [n for n, to in st.nonces.items() if to == rp]
+            for ctx in self.z.choices(known, f"n{st.counter + 1}", self.ctx_free(st, rp, conn, "rp")):
+                child = st.clone()
+                child.requests += 1
+                self.request_only(child, conn, rp, te, ctx)
+                child.pending = child.pending + ((conn, rp, ctx),)
+                child.steps = child.steps + (f"mallory intercepts {rp}'s request on {conn} with context {ctx}",)
+                child.quiet = True
+                yield child
+
+    def deliver(self, st: State, conn: str, rp: str, ctx: str) -> Iterator[State]:
+        """mallory answers an intercepted request with the peer's authenticator for this connection and
+        context, made earlier (pre-play) or now; nothing else passes RFC 9261 §5.2.2."""
+        te = self.peer(st, rp, conn)
+        made = st.sent.get((conn, ctx, te))
+        if made is None:
+            return
+        key, kind, cmw = made
+        child = st.clone()
+        verdict = self.decide(child, conn, ctx, key, kind, cmw)
+        if verdict is None:
+            return
+        self.accept(child, conn, rp, ctx, key, kind, cmw, False, verdict or W.LABEL)  # the attester completed already
+        child.steps = child.steps + (f"mallory delivers {te}'s authenticator {cmw} to {rp} on {conn}/{ctx}",)
+        yield child
 
     # -- the search --------------------------------------------------------------------------
 

@@ -78,3 +78,35 @@ def test_answers_the_search_prunes_are_refused_by_the_tables(variant):
         rules = check_trace(to_trace(child, ex, v, variant_profile(v), data=False)).rules()
         assert rules, f"{label}: refused by z3 but the tables accept it"
     assert refused > 0
+
+
+def test_a_leaked_connection_secret_lets_mallory_pre_play_a_request():
+    """Reasoned before the run (issue 13): with an honest connection's secrets, mallory injects the
+    client's coming nonce as a request to the server and answers the client's request with the
+    server's earlier authenticator; every comparison passes, only reattestation_fresh falls. Without
+    the leak (secrets 0) the same bound finds nothing."""
+    v = VARIANTS["default"]
+    rep = analyse_variant(v, Bound(1, 2, 0, 1))
+    assert rep.mismatches == 0
+    assert set(rep.counterexamples) == {"reattestation_fresh"}
+    trace = rep.counterexamples["reattestation_fresh"]
+    result = check_trace(trace)
+    assert result.rules() == set() and result.properties() == {"reattestation_fresh"}
+    names = [(e.agent, e.name) for e in trace.events]
+    assert ("mallory", "SecretRevealed") in names
+    produced = names.index(("server-ae", "EvidenceProduced"))
+    assert produced < names.index(("client", "RequestSent"))
+    assert ("client", "AttestationCompleted") in names
+    assert analyse_variant(v, Bound(1, 2, 0, 0)).counterexamples == {}
+
+
+def test_repeated_contexts_do_not_give_two_acceptances_of_one_evidence():
+    """Reasoned before the run: a requester's instance is keyed by (connection, context), so one
+    requester never asks twice with one context; the only other acceptor of Evidence bound to
+    (connection, context, kB) is the server itself, which would need an authenticator valid in the
+    other direction (RFC 9261 §5.1 handshake context). So evidence_freshness holds under
+    no-context-unique even with a leaked connection and a revealed AIK."""
+    rep = analyse_variant(VARIANTS["no-context-unique"], Bound(1, 2, 1, 1))
+    assert rep.mismatches == 0 and rep.runs > 100
+    assert "evidence_freshness" not in rep.counterexamples
+    assert "reattestation_fresh" in rep.counterexamples  # the pre-play is there (the search does reach)
