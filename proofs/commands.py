@@ -59,6 +59,7 @@ def _run(args: argparse.Namespace) -> int:
                           "cells": [c.to_json() for c in cells], "unmatched_attack_traces": unmatched,
                           "stale_reasons": [f"{r.variant}/{r.property}/{r.tool}" for r in stale],
                           "all_agree": not unexplained and not encoding,
+                          "not_modelled": {rep.variant: rep.unmodelled for rep in reports if rep.unmodelled},
                           "violating_runs": {f"{rep.variant}/{p}": t.header["description"]
                                              for rep in reports for p, t in sorted(rep.counterexamples.items())}},
                          sort_keys=True))
@@ -100,7 +101,7 @@ def _table(cells, reports, bound, wall: float, jobs: int, unmatched: list[str], 
     for variant in dict.fromkeys(c.variant for c in cells):
         print(f"\n{variant}")
         for c in (c for c in cells if c.variant == variant):
-            z3 = f"{_mark(c.z3)} <={bound.tag()}" if c.z3 else "not run"
+            z3 = f"{_mark(c.z3)} <={bound.tag()}" if c.z3 in ("holds", "violated") else (c.z3 or "not run")
             tam = c.tamarin.raw if c.tamarin.verdict not in (NOT_RECORDED,) else NOT_RECORDED
             mon = "V " + ",".join(t.split("/")[-1].removesuffix(".jsonl") for t in c.monitor_traces) \
                 if c.monitors == "violated" else c.monitors
@@ -119,6 +120,9 @@ def _table(cells, reports, bound, wall: float, jobs: int, unmatched: list[str], 
     for text, where in notes.items():
         print("\n" + "\n".join(where))
         print(f"  because: {text}")
+    for rep in reports:
+        if rep.unmodelled:
+            print(f"note: z3 gives no verdict for {rep.variant}: {rep.unmodelled}")
     for r in stale:
         print(f"note: reason for {r.variant}/{r.property}/{r.tool} ({r.verdict}) explains nothing in this run")
     for t in unmatched:

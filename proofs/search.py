@@ -63,6 +63,15 @@ class Bound:
         return f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s"
 
 
+# The mitigation flags the explorer models (model/roles.py FLAGS as of this search); a variant that
+# switches off any other flag, or uses the delegated binding comparison (draft -04 §5.1: the Verifier
+# compares), is reported as "not modelled" instead of being searched as if it were local.
+MODELLED_FLAGS = frozenset((
+    "check_binding", "check_aik_pub_hash", "include_public_key_in_binding", "check_context_unique",
+    "reject_spontaneous_attestation", "reject_resumption", "check_exporter_label", "check_verifier_nonce",
+    "check_evidence_signature", "passport_binding_echo"))
+
+
 @dataclass(frozen=True)
 class Evidence:
     id: str

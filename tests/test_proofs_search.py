@@ -104,9 +104,21 @@ def test_repeated_contexts_do_not_give_two_acceptances_of_one_evidence():
     """Reasoned before the run: a requester's instance is keyed by (connection, context), so one
     requester never asks twice with one context; the only other acceptor of Evidence bound to
     (connection, context, kB) is the server itself, which would need an authenticator valid in the
-    other direction (RFC 9261 §5.1 handshake context). So evidence_freshness holds under
-    no-context-unique even with a leaked connection and a revealed AIK."""
+    other direction (RFC 9261 §5.1 handshake context), i.e. its own AIK (docs/proofs.md: a path the
+    search does not try). Within the search, evidence_freshness holds under no-context-unique even
+    with a leaked connection and a revealed AIK."""
     rep = analyse_variant(VARIANTS["no-context-unique"], Bound(1, 2, 1, 1))
     assert rep.mismatches == 0 and rep.runs > 100
     assert "evidence_freshness" not in rep.counterexamples
     assert "reattestation_fresh" in rep.counterexamples  # the pre-play is there (the search does reach)
+
+
+def test_a_delegated_or_unknown_flag_variant_is_not_searched_as_if_it_were_local():
+    from expat.model.expectations import Variant
+    from expat.proofs.analysis import NOT_MODELLED
+
+    for v in (Variant("delegated", (), ()), Variant("x", ("verifier_compares_binding",), ())):
+        rep = analyse_variant(v, Bound(1, 1, 0, 0))
+        assert rep.unmodelled and rep.runs == 0
+        assert rep.verdict("channel_binding") == NOT_MODELLED
+    assert analyse_variant(VARIANTS["no-binding-check"], Bound(1, 1, 0, 0)).unmodelled is None
