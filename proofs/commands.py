@@ -18,7 +18,7 @@ def _bound(args: argparse.Namespace):
 
     pick = lambda name: getattr(args, name) if getattr(args, name) is not None else getattr(CI_BOUND, name)  # noqa: E731
     return Bound(connections=pick("connections"), requests=pick("requests"), reveals=pick("reveals"),
-                 secrets=pick("secrets"))
+                 secrets=pick("secrets"), one_way=bool(args.one_way) or CI_BOUND.one_way)
 
 
 def _progress(rep, done: int, total: int) -> None:
@@ -69,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
         growth = {}
         for conns in args.timings or []:
             from expat.proofs.search import Bound
-            b = Bound(conns, bound.requests, bound.reveals, bound.secrets)
+            b = Bound(conns, bound.requests, bound.reveals, bound.secrets, bound.one_way)
             t1 = time.perf_counter()
             _, reps = analyse(b, variants, jobs=jobs, progress=_progress)
             growth[conns] = (time.perf_counter() - t1, sum(r.runs for r in reps))
@@ -144,6 +144,8 @@ def register(sub) -> None:
     run.add_argument("--reveals", type=int, help="honest AIKs the adversary may learn (CI bound: 1)")
     run.add_argument("--secrets", type=int,
                      help="honest connections whose secrets the adversary learns (CI bound: 1)")
+    run.add_argument("--one-way", action="store_true",
+                     help="connections may also require only one side's attestation (not in the CI bound)")
     run.add_argument("--jobs", type=int, help="worker processes, variants as tasks (default: cores, at most 2)")
     run.add_argument("--variant", action="append", help="only this variant (repeatable; default: all)")
     run.add_argument("--json", action="store_true", help="one JSON document instead of the table")

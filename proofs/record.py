@@ -80,7 +80,7 @@ def write_timings(ci: Bound, ci_reports: list[VariantReport], ci_seconds: float,
     bounds[str(ci.connections)] = {"seconds": round(ci_seconds, 3), "runs": sum(r.runs for r in ci_reports),
                                    "bound": ci.to_json()}
     for conns, (secs, runs) in (growth or {}).items():
-        b = Bound(conns, ci.requests, ci.reveals, ci.secrets)
+        b = Bound(conns, ci.requests, ci.reveals, ci.secrets, ci.one_way)
         bounds[str(conns)] = {"seconds": round(secs, 3), "runs": runs, "bound": b.to_json()}
     doc = {
         "ci_bound": ci.connections,

@@ -49,18 +49,24 @@ class Bound:
     requests: int = 2
     reveals: int = 1
     secrets: int = 1
+    one_way: bool = False  # connections may also require only the client's or only the server's attestation
 
     def to_json(self) -> dict:
-        return {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
-                "secrets": self.secrets, "term_depth": TERM_DEPTH}
+        doc = {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
+               "secrets": self.secrets, "term_depth": TERM_DEPTH}
+        if self.one_way:
+            doc["one_way"] = True
+        return doc
 
     def statement(self) -> str:
         """The bound in words, printed next to every z3 verdict."""
         return (f"<= {self.connections} connection(s), <= {self.requests} request(s), <= {self.reveals} AIK "
-                f"reveal(s), <= {self.secrets} connection-secret reveal(s), term depth <= {TERM_DEPTH}")
+                f"reveal(s), <= {self.secrets} connection-secret reveal(s), term depth <= {TERM_DEPTH}, "
+                + ("each connection attesting both ways or one way" if self.one_way
+                   else "every connection attesting both ways"))
 
     def tag(self) -> str:
-        return f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s"
+        return f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s" + ("w" if self.one_way else "")
 
 
 # The mitigation flags the explorer models (model/roles.py FLAGS as of this search); a variant that
@@ -103,6 +109,7 @@ class State:
     pending: tuple = ()                                 # (conn, rp, ctx) asked of mallory
     sent: dict = field(default_factory=dict)            # (conn, ctx, te) -> (key, kind, cmw): honest authenticators
     leaked: tuple = ()                                  # honest connections whose secrets mallory knows
+    attest: dict = field(default_factory=dict)          # conn -> the sides that must attest on it
     revealed: tuple = ()
     oracles: frozenset = frozenset()                    # AEs mallory used as signing oracle
     requests: int = 0
@@ -115,7 +122,7 @@ class State:
     def clone(self) -> "State":
         s = State(list(self.events), dict(self.conns), {k: dict(v) for k, v in self.used.items()}, dict(self.nonces),
                   self.nonces_used, dict(self.evidence), dict(self.results), dict(self.completed), self.inherited,
-                  self.pending, dict(self.sent), self.leaked, self.revealed, self.oracles, self.requests,
+                  self.pending, dict(self.sent), self.leaked, dict(self.attest), self.revealed, self.oracles, self.requests,
                   self.counter, self.steps, False, self.world, self.world_len)
         return s
 
@@ -178,20 +185,34 @@ class Explorer:
         return [c for c, roles in d.items() if role in roles or self.f["check_context_unique"]]
 
     def data_enabled(self, st: State, agent: str, conn: str) -> bool:
-        return (st.completed.get((agent, conn), frozenset()) >= {"client", "server"}
+        return (st.completed.get((agent, conn), frozenset()) >= st.attest[conn]
                 or (agent, conn) in st.inherited)
+
+    def expects(self, st: State, conn: str, te: str) -> bool:
+        """``te``'s side must attest on ``conn`` (its peer accepts attestation only then: peer_is_attester)."""
+        return self.side(st, te, conn) in st.attest[conn]
+
+    def attest_options(self, n: int) -> Iterator[tuple[frozenset, ...]]:
+        both = frozenset({"client", "server"})
+        if not self.bound.one_way:
+            yield (both,) * n
+            return
+        yield from itertools.product((both, frozenset({"server"}), frozenset({"client"})), repeat=n)
 
     # -- the run's start ---------------------------------------------------------------------
 
     def starts(self) -> Iterator[State]:
         for n in range(1, self.bound.connections + 1):
-            for pairs in itertools.combinations_with_replacement(W.PAIRS, n):
+            for pairs, attests in ((p, a) for p in itertools.combinations_with_replacement(W.PAIRS, n)
+                                   for a in self.attest_options(n)):
                 st = State()
                 for ae, (key, owner) in W.AES.items():
                     st.e(ae, "AikGenerated", aik=W.key_bytes(key), owner=owner)
-                for pair in pairs:
-                    self.open(st, pair, "-")
+                for pair, attest in zip(pairs, attests):
+                    self.open(st, pair, "-", attest)
                 st.steps = (f"connections {' '.join('-'.join(p) for p in pairs)}",)
+                if self.bound.one_way:
+                    st.steps += (f"attesting {' '.join('+'.join(sorted(a)) for a in attests)}",)
                 yield st
                 # the adversary learns the secrets of the first k honest connections (they are opened
                 # alike, so which ones is immaterial); at the start, since no monitor excuses a reveal
@@ -204,12 +225,14 @@ class Explorer:
                     leaky.steps = st.steps + (f"mallory learns the secrets of {', '.join(honest[:k])}",)
                     yield leaky
 
-    def open(self, st: State, pair: tuple[str, str], resumed: str) -> str:
+    def open(self, st: State, pair: tuple[str, str], resumed: str,
+             attest: frozenset = frozenset({"client", "server"})) -> str:
         conn = f"c{len(st.conns) + 1}"
         st.conns[conn] = pair
+        st.attest[conn] = attest
         for agent in pair:
             st.e(agent, "ChannelEstablished", conn=conn, side=W.side_of(pair, agent), suite=W.SUITE,
-                 attest=["client", "server"], resumed_from=resumed, exporter_master_secret=W.ems_bytes(conn))
+                 attest=sorted(attest), resumed_from=resumed, exporter_master_secret=W.ems_bytes(conn))
         return conn
 
     # -- building blocks ---------------------------------------------------------------------
@@ -436,6 +459,8 @@ class Explorer:
         if st.requests < self.bound.requests:
             for conn, (a, b) in st.conns.items():
                 for rp, te in ((a, b), (b, a)):
+                    if rp in W.HONEST_ENDPOINTS and not self.expects(st, conn, te):
+                        continue  # the requester accepts no attestation from this side (peer_is_attester)
                     if rp in W.HONEST_ENDPOINTS and te in W.HONEST_ENDPOINTS:
                         yield from self._honest(st, conn, rp, te)
                     elif rp in W.HONEST_ENDPOINTS:
@@ -449,7 +474,8 @@ class Explorer:
                             yield child
                     elif te in W.HONEST_ENDPOINTS:
                         yield from self._adversary_asks(st, conn, te)
-                if not f["reject_spontaneous_attestation"] and a in W.HONEST_ENDPOINTS and b == W.MALLORY:
+                if (not f["reject_spontaneous_attestation"] and a in W.HONEST_ENDPOINTS and b == W.MALLORY
+                        and self.expects(st, conn, b)):
                     child = st.clone()
                     child.requests += 1
                     ctx = child.fresh("x")
@@ -474,7 +500,7 @@ class Explorer:
                 ticket = child.fresh("t-")
                 child.e(W.SERVER, "NewSessionTicketSent", conn=conn, ticket=ticket)
                 child.e(W.CLIENT, "NewSessionTicketReceived", conn=conn, ticket=ticket, kept=True)
-                new = self.open(child, pair, ticket)
+                new = self.open(child, pair, ticket, st.attest[conn])
                 for agent in pair:
                     if self.data_enabled(child, agent, conn):  # draft §7.2: the resumed state is inherited
                         child.inherited = child.inherited | {(agent, new)}
@@ -540,6 +566,8 @@ class Explorer:
         a, b = st.conns[conn]
         for rp, te in ((a, b), (b, a)):
             yield from self._adversary_asks(st, conn, te, for_rp=rp)
+            if not self.expects(st, conn, te):
+                continue
             known = [n for n, to in st.nonces.items() if to == rp]
             for ctx in self.z.choices(known, f"n{st.counter + 1}", self.ctx_free(st, rp, conn, "rp")):
                 child = st.clone()
