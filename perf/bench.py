@@ -278,7 +278,7 @@ def bounded_proofs(path: Path = PROOF_TIMINGS) -> Figure:
     for b in sorted(rows):
         absolute[f"bound_{b}_seconds"] = round(rows[b], 3)
     # context of the measurement, when the timings file records it (expat proofs run --record)
-    for key in ("jobs", "load_average_at_start", "cpu_s_ci"):
+    for key in ("jobs", "load_average_at_end", "cpu_s_ci"):
         if isinstance(data.get(key), (int, float)) and not isinstance(data.get(key), bool):
             absolute[key] = data[key]
     if isinstance(data.get("ci"), dict):

@@ -70,6 +70,7 @@ class VariantReport:
     time_s: float = 0.0
     z3_queries: int = 0
     unmodelled: Optional[str] = None  # why the search cannot judge this variant
+    cpu_s: float = 0.0                # processor time of the worker (wall time depends on the load)
 
     def verdict(self, prop: str) -> str:
         if self.unmodelled:
@@ -110,7 +111,7 @@ def unmodelled(variant: Variant) -> Optional[str]:
 
 
 def analyse_variant(variant: Variant, bound: Bound) -> VariantReport:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     report = VariantReport(variant.name)
     report.unmodelled = unmodelled(variant)
     if report.unmodelled:
@@ -143,6 +144,7 @@ def analyse_variant(variant: Variant, bound: Bound) -> VariantReport:
             if best is None or len(trace.events) < len(best.events):
                 report.counterexamples[prop] = trace
     report.time_s = time.perf_counter() - t0
+    report.cpu_s = time.process_time() - c0
     report.z3_queries = explorer.z.queries
     return report
 

@@ -65,18 +65,20 @@ def _run(args: argparse.Namespace) -> int:
                          sort_keys=True))
     else:
         _table(cells, reports, bound, wall, jobs, unmatched, stale)
-    if args.record:
-        growth = {}
+    if args.record:  # the artefacts first, then each timing run (timings.json rewritten after each)
+        for path in record.write_verdicts(bound, rows, reports):
+            print(f"wrote {display(path)}", file=sys.stderr)
+        growth: dict = {}
+        print(f"wrote {display(record.write_timings(bound, reports, wall, growth, jobs=jobs))}", file=sys.stderr)
         for conns in args.timings or []:
             from expat.proofs.search import Bound
             b = Bound(conns, bound.requests, bound.reveals, bound.secrets, bound.one_way)
             t1 = time.perf_counter()
             _, reps = analyse(b, variants, jobs=jobs, progress=_progress)
-            growth[conns] = (time.perf_counter() - t1, sum(r.runs for r in reps))
-            print(f"timing: bound {b.statement()}: {growth[conns][0]:.1f} s, {growth[conns][1]} runs", file=sys.stderr)
-        for path in record.write_verdicts(bound, rows, reports):
-            print(f"wrote {display(path)}", file=sys.stderr)
-        print(f"wrote {display(record.write_timings(bound, reports, wall, growth, jobs=jobs))}", file=sys.stderr)
+            growth[conns] = (time.perf_counter() - t1, sum(r.runs for r in reps), sum(r.cpu_s for r in reps))
+            print(f"timing: bound {b.statement()}: {growth[conns][0]:.1f} s, {growth[conns][1]} runs, "
+                  f"{growth[conns][2]:.1f} s processor time", file=sys.stderr)
+            record.write_timings(bound, reports, wall, growth, jobs=jobs)
     for rep in encoding:
         print(f"ENCODING MISMATCH in {rep.variant}: {rep.mismatches} run(s) break the role tables, first: "
               f"{rep.first_mismatch}", file=sys.stderr)

@@ -153,3 +153,21 @@ def test_cli_shows_the_reason_of_an_understood_bound_disagreement(capsys):
                  "--reveals", "0", "--secrets", "0", "--jobs", "1"]) == 0
     out = capsys.readouterr().out
     assert "UNDERSTOOD z3" in out and "a ticket is issued on one connection" in out
+
+
+def test_timings_keep_only_earlier_bounds_measured_along_the_same_axis(tmp_path):
+    from expat.proofs import record
+    from expat.proofs.analysis import VariantReport
+
+    path = tmp_path / "proofs" / "timings.json"
+    path.parent.mkdir(parents=True)
+    ci = Bound(2, 2, 1, 1)
+    same = {"seconds": 9.0, "runs": 5, "bound": Bound(3, 2, 1, 1).to_json()}
+    other = {"seconds": 392.2, "runs": 7, "bound": {"connections": 4, "requests": 2, "reveals": 1}}  # no secrets
+    path.write_text(json.dumps({"bounds": {"3": same, "4": other}}), encoding="ascii")
+    rep = VariantReport("default", runs=10, time_s=2.0, cpu_s=1.5)
+    record.write_timings(ci, [rep], 2.5, {1: (0.5, 3, 0.4)}, root=tmp_path, jobs=2)
+    doc = json.loads(path.read_text(encoding="ascii"))
+    assert sorted(doc["bounds"]) == ["1", "2", "3"]
+    assert doc["bounds"]["2"]["cpu_s"] == 1.5 and doc["bounds"]["1"]["cpu_s"] == 0.4 and doc["jobs"] == 2
+    assert doc["cpu_s_ci"] == 1.5
