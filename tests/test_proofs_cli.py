@@ -15,7 +15,7 @@ from expat.model.properties import PROPERTY_IDS
 from expat.model.roles import FLAGS
 from expat.model.trace import load_trace
 from expat.proofs import record
-from expat.proofs.analysis import CI_BOUND, analyse
+from expat.proofs.analysis import CI_BOUND, analyse, default_jobs
 from expat.proofs.compare import compare
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +25,7 @@ EXAMPLES = ROOT / "traces" / "examples"
 
 @pytest.fixture(scope="module")
 def ci_run():
-    return analyse(CI_BOUND)
+    return analyse(CI_BOUND, jobs=default_jobs())
 
 
 @pytest.mark.slow
