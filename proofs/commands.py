@@ -16,7 +16,9 @@ def _bound(args: argparse.Namespace):
     from expat.proofs.analysis import CI_BOUND
     from expat.proofs.search import Bound
 
-    pick = lambda name: getattr(args, name) if getattr(args, name) is not None else getattr(CI_BOUND, name)  # noqa: E731
+    def pick(name: str) -> int:
+        given = getattr(args, name)
+        return given if given is not None else getattr(CI_BOUND, name)
     return Bound(connections=pick("connections"), requests=pick("requests"), reveals=pick("reveals"),
                  secrets=pick("secrets"), one_way=bool(args.one_way) or CI_BOUND.one_way)
 

@@ -50,7 +50,8 @@ _PRE_PLAY_VARIANTS = (
     "reflection")
 
 REASONS: tuple[Reason, ...] = tuple(
-    Reason(v, "reattestation_fresh", "z3", "violated", PRE_PLAY, f"proofs/counterexamples/{v}--reattestation_fresh.jsonl")
+    Reason(v, "reattestation_fresh", "z3", "violated", PRE_PLAY,
+           f"proofs/counterexamples/{v}--reattestation_fresh.jsonl")
     for v in _PRE_PLAY_VARIANTS
 ) + (
     # An attack needs more connections than a small bound has: resumption opens a second connection

@@ -14,6 +14,11 @@ takes up to ``requests`` attestation exchanges, in any order, each one of (docs/
 ``adv-spont``  mallory, as server, attests in a spontaneous authenticator
 ``resume``     the honest server issues a ticket on a connection, the client keeps it and a new
                connection resumes it
+``inject``     on a leaked honest connection (SecretRevealed): mallory asks an endpoint in its peer's
+               name, possibly with the nonce the Verifier is issuing to that peer
+``intercept``  on a leaked connection: an endpoint's request reaches mallory instead of its peer
+``deliver``    mallory answers an intercepted request with the peer's authenticator for the same
+               connection and context (made before: a pre-play)
 
 The honest parties follow the rows of :mod:`expat.model.roles` that exist under the variant; whether a
 requester's comparison (binding, AIK_pub_hash, label) or a Verifier's appraisal succeeds is decided by
@@ -122,8 +127,8 @@ class State:
     def clone(self) -> "State":
         s = State(list(self.events), dict(self.conns), {k: dict(v) for k, v in self.used.items()}, dict(self.nonces),
                   self.nonces_used, dict(self.evidence), dict(self.results), dict(self.completed), self.inherited,
-                  self.pending, dict(self.sent), self.leaked, dict(self.attest), self.revealed, self.oracles, self.requests,
-                  self.counter, self.steps, False, self.world, self.world_len)
+                  self.pending, dict(self.sent), self.leaked, dict(self.attest), self.revealed, self.oracles,
+                  self.requests, self.counter, self.steps, False, self.world, self.world_len)
         return s
 
     def e(self, agent: str, event: str, **args) -> None:
@@ -214,16 +219,23 @@ class Explorer:
                 if self.bound.one_way:
                     st.steps += (f"attesting {' '.join('+'.join(sorted(a)) for a in attests)}",)
                 yield st
-                # the adversary learns the secrets of the first k honest connections (they are opened
-                # alike, so which ones is immaterial); at the start, since no monitor excuses a reveal
-                honest = [c for c, pair in st.conns.items() if pair == (W.CLIENT, W.SERVER)]
-                for k in range(1, min(self.bound.secrets, len(honest)) + 1):
-                    leaky = st.clone()
-                    for conn in honest[:k]:
-                        leaky.e(W.MALLORY, "SecretRevealed", conn=conn)
-                    leaky.leaked = tuple(honest[:k])
-                    leaky.steps = st.steps + (f"mallory learns the secrets of {', '.join(honest[:k])}",)
-                    yield leaky
+                yield from self.leaks(st)
+
+    def leaks(self, st: State) -> Iterator[State]:
+        """The start ``st`` with the secrets of 1..``secrets`` honest connections learnt by mallory, at
+        the start (no monitor excuses a reveal, so an earlier one only gives mallory more). Connections
+        opened alike are interchangeable, so then only the first k; with one-way attestation, every
+        choice."""
+        honest = [c for c, pair in st.conns.items() if pair == (W.CLIENT, W.SERVER)]
+        for k in range(1, min(self.bound.secrets, len(honest)) + 1):
+            choices = itertools.combinations(honest, k) if self.bound.one_way else [tuple(honest[:k])]
+            for chosen in choices:
+                leaky = st.clone()
+                for conn in chosen:
+                    leaky.e(W.MALLORY, "SecretRevealed", conn=conn)
+                leaky.leaked = chosen
+                leaky.steps = st.steps + (f"mallory learns the secrets of {', '.join(chosen)}",)
+                yield leaky
 
     def open(self, st: State, pair: tuple[str, str], resumed: str,
              attest: frozenset = frozenset({"client", "server"})) -> str:

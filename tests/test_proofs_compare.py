@@ -121,7 +121,8 @@ def test_every_reason_names_one_existing_cell():
 def test_monitors_on_the_golden_attack_traces_flag_their_variants_properties():
     flags, unmatched = C.monitor_flags()
     # the resumption attack inherits attestation on a resumed connection (draft §7.2)
-    assert "traces/golden/attack-resumption-inherits-attestation-unmitigated.jsonl" in flags["resumption"]["no_resumption"]
+    resumption = "traces/golden/attack-resumption-inherits-attestation-unmitigated.jsonl"
+    assert resumption in flags["resumption"]["no_resumption"]
     # mitigated attacks run with every mitigation on: no property flagged in the default variant
     assert set(flags["default"]) == {""}
     assert "traces/golden/attack-reflection-without-public-key-mitigated.jsonl" in unmatched
