@@ -50,6 +50,7 @@ def _run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     rows, reports = analyse(bound, variants, jobs=jobs, progress=_progress)
     wall = time.perf_counter() - t0
+    ci_load = record.load_average()
     cells, unmatched = compare.compare(rows, bound, variants)
     stale = compare.stale_reasons(cells, bound)
     encoding = [rep for rep in reports if rep.mismatches]
@@ -71,16 +72,23 @@ def _run(args: argparse.Namespace) -> int:
         for path in record.write_verdicts(bound, rows, reports):
             print(f"wrote {display(path)}", file=sys.stderr)
         growth: dict = {}
-        print(f"wrote {display(record.write_timings(bound, reports, wall, growth, jobs=jobs))}", file=sys.stderr)
+        print(f"wrote {display(record.write_timings(bound, reports, wall, growth, jobs=jobs, ci_load=ci_load))}",
+              file=sys.stderr)
         for conns in args.timings or []:
             from expat.proofs.search import Bound
             b = Bound(conns, bound.requests, bound.reveals, bound.secrets, bound.one_way)
             t1 = time.perf_counter()
-            _, reps = analyse(b, variants, jobs=jobs, progress=_progress)
-            growth[conns] = (time.perf_counter() - t1, sum(r.runs for r in reps), sum(r.cpu_s for r in reps))
+            more, reps = analyse(b, variants, jobs=jobs, progress=_progress)
+            growth[conns] = (time.perf_counter() - t1, sum(r.runs for r in reps), sum(r.cpu_s for r in reps),
+                             record.load_average())
             print(f"timing: bound {b.statement()}: {growth[conns][0]:.1f} s, {growth[conns][1]} runs, "
                   f"{growth[conns][2]:.1f} s processor time", file=sys.stderr)
-            record.write_timings(bound, reports, wall, growth, jobs=jobs)
+            ci_verdict = {(r.property, r.variant): r.verdict for r in rows}
+            changed = [f"{r.property}/{r.variant}: {ci_verdict[(r.property, r.variant)]} -> {r.verdict}"
+                       for r in more if r.verdict != ci_verdict[(r.property, r.variant)]]
+            print(f"timing: verdicts at {b.tag()} " + ("identical to the CI bound's" if not changed else
+                  "differ from the CI bound's: " + "; ".join(changed)), file=sys.stderr)
+            record.write_timings(bound, reports, wall, growth, jobs=jobs, ci_load=ci_load)
     for rep in encoding:
         print(f"ENCODING MISMATCH in {rep.variant}: {rep.mismatches} run(s) break the role tables, first: "
               f"{rep.first_mismatch}", file=sys.stderr)

@@ -60,7 +60,7 @@ def write_verdicts(bound: Bound, rows: list[Row], reports: list[VariantReport], 
     return written
 
 
-def _load() -> Optional[float]:
+def load_average() -> Optional[float]:
     try:
         return round(os.getloadavg()[0], 2)
     except OSError:
@@ -68,8 +68,8 @@ def _load() -> Optional[float]:
 
 
 def write_timings(ci: Bound, ci_reports: list[VariantReport], ci_seconds: float,
-                  growth: Optional[dict[int, tuple[float, int, float]]] = None, root: Optional[Path] = None,
-                  jobs: int = 1) -> Path:
+                  growth: Optional[dict[int, tuple[float, int, float, Optional[float]]]] = None,
+                  root: Optional[Path] = None, jobs: int = 1, ci_load: Optional[float] = None) -> Path:
     """Wall times: per variant at the CI bound, and the whole analysis per connection bound."""
     path = locate("proofs/timings.json", root)
     try:
@@ -81,14 +81,14 @@ def write_timings(ci: Bound, ci_reports: list[VariantReport], ci_seconds: float,
     axis = {k: v for k, v in ci.to_json().items() if k != "connections"}
     bounds = {k: v for k, v in bounds.items() if isinstance(v, dict) and isinstance(v.get("bound"), dict)
               and {x: y for x, y in v["bound"].items() if x != "connections"} == axis}
-    load = _load()
+    load = ci_load if ci_load is not None else load_average()  # at the end of the CI-bound run
     bounds[str(ci.connections)] = {"seconds": round(ci_seconds, 3), "runs": sum(r.runs for r in ci_reports),
                                    "cpu_s": round(sum(r.cpu_s for r in ci_reports), 3), "jobs": jobs,
                                    "load_average_at_end": load, "bound": ci.to_json()}
-    for conns, (secs, runs, cpu) in (growth or {}).items():
+    for conns, (secs, runs, cpu, at_end) in (growth or {}).items():
         b = Bound(conns, ci.requests, ci.reveals, ci.secrets, ci.one_way)
         bounds[str(conns)] = {"seconds": round(secs, 3), "runs": runs, "cpu_s": round(cpu, 3), "jobs": jobs,
-                              "load_average_at_end": load, "bound": b.to_json()}
+                              "load_average_at_end": at_end, "bound": b.to_json()}
     doc = {
         "ci_bound": ci.connections,
         "bound_axis": "connections (requests, reveals and secrets as in the CI bound)",

@@ -167,7 +167,7 @@ def test_timings_keep_only_earlier_bounds_measured_along_the_same_axis(tmp_path)
     other = {"seconds": 392.2, "runs": 7, "bound": {"connections": 4, "requests": 2, "reveals": 1}}  # no secrets
     path.write_text(json.dumps({"bounds": {"3": same, "4": other}}), encoding="ascii")
     rep = VariantReport("default", runs=10, time_s=2.0, cpu_s=1.5)
-    record.write_timings(ci, [rep], 2.5, {1: (0.5, 3, 0.4)}, root=tmp_path, jobs=2)
+    record.write_timings(ci, [rep], 2.5, {1: (0.5, 3, 0.4, 1.25)}, root=tmp_path, jobs=2)
     doc = json.loads(path.read_text(encoding="ascii"))
     assert sorted(doc["bounds"]) == ["1", "2", "3"]
     assert doc["bounds"]["2"]["cpu_s"] == 1.5 and doc["bounds"]["1"]["cpu_s"] == 0.4 and doc["jobs"] == 2
