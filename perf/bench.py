@@ -277,6 +277,12 @@ def bounded_proofs(path: Path = PROOF_TIMINGS) -> Figure:
     absolute: dict[str, Any] = {"ci_bound": ci, "ci_seconds": round(rows[ci], 3)}
     for b in sorted(rows):
         absolute[f"bound_{b}_seconds"] = round(rows[b], 3)
+    # context of the measurement, when the timings file records it (expat proofs run --record)
+    for key in ("jobs", "load_average_at_end", "cpu_s_ci"):
+        if isinstance(data.get(key), (int, float)) and not isinstance(data.get(key), bool):
+            absolute[key] = data[key]
+    if isinstance(data.get("ci"), dict):
+        absolute["ci_bound_detail"] = {k: v for k, v in data["ci"].items() if isinstance(v, int)}
     ratio = rows[ci] / base if base > 0 else None
     return Figure("bounded_proofs", ratio, "growth table", None, absolute,
                   note=f"ratio = wall time at the CI bound / at bound {min(rows)}")

@@ -8,6 +8,7 @@ that ``expat check`` flags with the property they are filed under.
 from __future__ import annotations
 
 import json
+import os
 import platform
 from pathlib import Path
 from typing import Optional
@@ -59,8 +60,16 @@ def write_verdicts(bound: Bound, rows: list[Row], reports: list[VariantReport], 
     return written
 
 
+def load_average() -> Optional[float]:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 def write_timings(ci: Bound, ci_reports: list[VariantReport], ci_seconds: float,
-                  growth: Optional[dict[int, tuple[float, int]]] = None, root: Optional[Path] = None) -> Path:
+                  growth: Optional[dict[int, tuple[float, int, float, Optional[float]]]] = None,
+                  root: Optional[Path] = None, jobs: int = 1, ci_load: Optional[float] = None) -> Path:
     """Wall times: per variant at the CI bound, and the whole analysis per connection bound."""
     path = locate("proofs/timings.json", root)
     try:
@@ -68,17 +77,28 @@ def write_timings(ci: Bound, ci_reports: list[VariantReport], ci_seconds: float,
     except (OSError, ValueError):
         old = {}
     bounds = old.get("bounds", {}) if isinstance(old.get("bounds"), dict) else {}
+    # keep an earlier entry only if it was measured along the same axis (same requests, reveals, ...)
+    axis = {k: v for k, v in ci.to_json().items() if k != "connections"}
+    bounds = {k: v for k, v in bounds.items() if isinstance(v, dict) and isinstance(v.get("bound"), dict)
+              and {x: y for x, y in v["bound"].items() if x != "connections"} == axis}
+    load = ci_load if ci_load is not None else load_average()  # at the end of the CI-bound run
     bounds[str(ci.connections)] = {"seconds": round(ci_seconds, 3), "runs": sum(r.runs for r in ci_reports),
-                                   "bound": ci.to_json()}
-    for conns, (secs, runs) in (growth or {}).items():
-        b = Bound(conns, ci.requests, ci.reveals)
-        bounds[str(conns)] = {"seconds": round(secs, 3), "runs": runs, "bound": b.to_json()}
+                                   "cpu_s": round(sum(r.cpu_s for r in ci_reports), 3), "jobs": jobs,
+                                   "load_average_at_end": load, "bound": ci.to_json()}
+    for conns, (secs, runs, cpu, at_end) in (growth or {}).items():
+        b = Bound(conns, ci.requests, ci.reveals, ci.secrets, ci.one_way)
+        bounds[str(conns)] = {"seconds": round(secs, 3), "runs": runs, "cpu_s": round(cpu, 3), "jobs": jobs,
+                              "load_average_at_end": at_end, "bound": b.to_json()}
     doc = {
         "ci_bound": ci.connections,
-        "bound_axis": "connections (requests and reveals as in the CI bound)",
+        "bound_axis": "connections (requests, reveals and secrets as in the CI bound)",
+        "jobs": jobs,
+        "load_average_at_end": load,
+        "cpu_s_ci": round(sum(r.cpu_s for r in ci_reports), 3),
         "ci": ci.to_json(),
         "bounds": dict(sorted(bounds.items(), key=lambda kv: int(kv[0]))),
-        "per_variant_ci": {r.variant: {"seconds": round(r.time_s, 3), "runs": r.runs, "z3_queries": r.z3_queries}
+        "per_variant_ci": {r.variant: {"seconds": round(r.time_s, 3), "cpu_s": round(r.cpu_s, 3), "runs": r.runs,
+                                       "z3_queries": r.z3_queries}
                            for r in ci_reports},
         "z3_version": z3_version(),
         "python": platform.python_version(),

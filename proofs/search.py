@@ -14,6 +14,11 @@ takes up to ``requests`` attestation exchanges, in any order, each one of (docs/
 ``adv-spont``  mallory, as server, attests in a spontaneous authenticator
 ``resume``     the honest server issues a ticket on a connection, the client keeps it and a new
                connection resumes it
+``inject``     on a leaked honest connection (SecretRevealed): mallory asks an endpoint in its peer's
+               name, possibly with the nonce the Verifier is issuing to that peer
+``intercept``  on a leaked connection: an endpoint's request reaches mallory instead of its peer
+``deliver``    mallory answers an intercepted request with the peer's authenticator for the same
+               connection and context (made before: a pre-play)
 
 The honest parties follow the rows of :mod:`expat.model.roles` that exist under the variant; whether a
 requester's comparison (binding, AIK_pub_hash, label) or a Verifier's appraisal succeeds is decided by
@@ -35,14 +40,47 @@ from expat.proofs import world as W
 from expat.proofs.terms import Algebra
 
 
+# Terms never nest deeper than H(key || TLS-Exporter(label, conn, ctx)): the algebra has no
+# constructor the adversary could apply to make a deeper one that a guard would read (docs/proofs.md).
+TERM_DEPTH = 3
+
+
 @dataclass(frozen=True)
 class Bound:
+    """What a "holds" covers: runs with at most ``connections`` TLS connections, ``requests``
+    attestation requests in all, ``reveals`` honest AIKs and ``secrets`` honest connections' secrets
+    learnt by the adversary, over terms of depth at most :data:`TERM_DEPTH`."""
     connections: int = 2
     requests: int = 2
     reveals: int = 1
+    secrets: int = 1
+    one_way: bool = False  # connections may also require only the client's or only the server's attestation
 
     def to_json(self) -> dict:
-        return {"connections": self.connections, "requests": self.requests, "reveals": self.reveals}
+        doc = {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
+               "secrets": self.secrets, "term_depth": TERM_DEPTH}
+        if self.one_way:
+            doc["one_way"] = True
+        return doc
+
+    def statement(self) -> str:
+        """The bound in words, printed next to every z3 verdict."""
+        return (f"<= {self.connections} connection(s), <= {self.requests} request(s), <= {self.reveals} AIK "
+                f"reveal(s), <= {self.secrets} connection-secret reveal(s), term depth <= {TERM_DEPTH}, "
+                + ("each connection attesting both ways or one way" if self.one_way
+                   else "every connection attesting both ways"))
+
+    def tag(self) -> str:
+        return f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s" + ("w" if self.one_way else "")
+
+
+# The mitigation flags the explorer models (model/roles.py FLAGS as of this search); a variant that
+# switches off any other flag, or uses the delegated binding comparison (draft -04 §5.1: the Verifier
+# compares), is reported as "not modelled" instead of being searched as if it were local.
+MODELLED_FLAGS = frozenset((
+    "check_binding", "check_aik_pub_hash", "include_public_key_in_binding", "check_context_unique",
+    "reject_spontaneous_attestation", "reject_resumption", "check_exporter_label", "check_verifier_nonce",
+    "check_evidence_signature", "passport_binding_echo"))
 
 
 @dataclass(frozen=True)
@@ -74,6 +112,9 @@ class State:
     completed: dict = field(default_factory=dict)       # (agent, conn) -> frozenset(attester sides)
     inherited: frozenset = frozenset()                  # (agent, conn) in Attested through resumption
     pending: tuple = ()                                 # (conn, rp, ctx) asked of mallory
+    sent: dict = field(default_factory=dict)            # (conn, ctx, te) -> (key, kind, cmw): honest authenticators
+    leaked: tuple = ()                                  # honest connections whose secrets mallory knows
+    attest: dict = field(default_factory=dict)          # conn -> the sides that must attest on it
     revealed: tuple = ()
     oracles: frozenset = frozenset()                    # AEs mallory used as signing oracle
     requests: int = 0
@@ -86,8 +127,8 @@ class State:
     def clone(self) -> "State":
         s = State(list(self.events), dict(self.conns), {k: dict(v) for k, v in self.used.items()}, dict(self.nonces),
                   self.nonces_used, dict(self.evidence), dict(self.results), dict(self.completed), self.inherited,
-                  self.pending, self.revealed, self.oracles, self.requests, self.counter, self.steps, False,
-                  self.world, self.world_len)
+                  self.pending, dict(self.sent), self.leaked, dict(self.attest), self.revealed, self.oracles,
+                  self.requests, self.counter, self.steps, False, self.world, self.world_len)
         return s
 
     def e(self, agent: str, event: str, **args) -> None:
@@ -149,43 +190,84 @@ class Explorer:
         return [c for c, roles in d.items() if role in roles or self.f["check_context_unique"]]
 
     def data_enabled(self, st: State, agent: str, conn: str) -> bool:
-        return (st.completed.get((agent, conn), frozenset()) >= {"client", "server"}
+        return (st.completed.get((agent, conn), frozenset()) >= st.attest[conn]
                 or (agent, conn) in st.inherited)
+
+    def expects(self, st: State, conn: str, te: str) -> bool:
+        """``te``'s side must attest on ``conn`` (its peer accepts attestation only then: peer_is_attester)."""
+        return self.side(st, te, conn) in st.attest[conn]
+
+    def attest_options(self, n: int) -> Iterator[tuple[frozenset, ...]]:
+        both = frozenset({"client", "server"})
+        if not self.bound.one_way:
+            yield (both,) * n
+            return
+        yield from itertools.product((both, frozenset({"server"}), frozenset({"client"})), repeat=n)
 
     # -- the run's start ---------------------------------------------------------------------
 
     def starts(self) -> Iterator[State]:
         for n in range(1, self.bound.connections + 1):
-            for pairs in itertools.combinations_with_replacement(W.PAIRS, n):
+            for pairs, attests in ((p, a) for p in itertools.combinations_with_replacement(W.PAIRS, n)
+                                   for a in self.attest_options(n)):
                 st = State()
                 for ae, (key, owner) in W.AES.items():
                     st.e(ae, "AikGenerated", aik=W.key_bytes(key), owner=owner)
-                for pair in pairs:
-                    self.open(st, pair, "-")
+                for pair, attest in zip(pairs, attests):
+                    self.open(st, pair, "-", attest)
                 st.steps = (f"connections {' '.join('-'.join(p) for p in pairs)}",)
+                if self.bound.one_way:
+                    st.steps += (f"attesting {' '.join('+'.join(sorted(a)) for a in attests)}",)
                 yield st
+                yield from self.leaks(st)
 
-    def open(self, st: State, pair: tuple[str, str], resumed: str) -> str:
+    def leaks(self, st: State) -> Iterator[State]:
+        """The start ``st`` with the secrets of 1..``secrets`` honest connections learnt by mallory, at
+        the start (no monitor excuses a reveal, so an earlier one only gives mallory more). Connections
+        opened alike are interchangeable, so then only the first k; with one-way attestation, every
+        choice."""
+        honest = [c for c, pair in st.conns.items() if pair == (W.CLIENT, W.SERVER)]
+        for k in range(1, min(self.bound.secrets, len(honest)) + 1):
+            choices = itertools.combinations(honest, k) if self.bound.one_way else [tuple(honest[:k])]
+            for chosen in choices:
+                leaky = st.clone()
+                for conn in chosen:
+                    leaky.e(W.MALLORY, "SecretRevealed", conn=conn)
+                leaky.leaked = chosen
+                leaky.steps = st.steps + (f"mallory learns the secrets of {', '.join(chosen)}",)
+                yield leaky
+
+    def open(self, st: State, pair: tuple[str, str], resumed: str,
+             attest: frozenset = frozenset({"client", "server"})) -> str:
         conn = f"c{len(st.conns) + 1}"
         st.conns[conn] = pair
+        st.attest[conn] = attest
         for agent in pair:
             st.e(agent, "ChannelEstablished", conn=conn, side=W.side_of(pair, agent), suite=W.SUITE,
-                 attest=["client", "server"], resumed_from=resumed, exporter_master_secret=W.ems_bytes(conn))
+                 attest=sorted(attest), resumed_from=resumed, exporter_master_secret=W.ems_bytes(conn))
         return conn
 
     # -- building blocks ---------------------------------------------------------------------
 
     def request(self, st: State, conn: str, rp: str, te: str, ctx: str) -> None:
+        """``rp`` asks and ``te`` receives the request."""
+        args = self.request_only(st, conn, rp, te, ctx)
+        st.e(te, "RequestReceived", **args)
+        st.mark(te, conn, ctx, "te")
+
+    def request_only(self, st: State, conn: str, rp: str, te: str, ctx: str) -> dict:
+        """``rp`` sends a request to ``te`` (which may never receive it); returns its arguments."""
         if ctx.startswith("n") and ctx not in st.nonces:  # the fresh nonce of honest_contexts: issue it
             st.counter += 1
             st.nonces[ctx] = rp
             st.e(W.VERIFIER, "NonceIssued", nonce=W.ctx_bytes(ctx), to=rp)
-        args = dict(conn=conn, ctx=W.ctx_bytes(ctx), msg_type=13 if self.side(st, rp, conn) == "server" else 17,
+        # RFC 9261 §4: a server asks with CertificateRequest (13), a client with ClientCertificateRequest (17);
+        # by the attester's side, since mallory injecting into an honest connection is on neither
+        args = dict(conn=conn, ctx=W.ctx_bytes(ctx), msg_type=13 if self.side(st, te, conn) == "client" else 17,
                     extensions=[W.SIG_ALGS, W.CMW_EXT], attestation_offered=True)
         st.e(rp, "RequestSent", **args)
-        st.e(te, "RequestReceived", **args)
         st.mark(rp, conn, ctx, "rp")
-        st.mark(te, conn, ctx, "te")
+        return args
 
     def appraise(self, st: State, ev: Evidence, to: str, nonce: str, echo: bool) -> Optional[Result]:
         """The honest Verifier's appraisal (draft §3.4, §5.1, §7); None when it refuses the nonce."""
@@ -223,6 +305,7 @@ class Explorer:
             st.e(te, "AttestationResultObtained", **common, result=res.id, status="affirming")
             kind, cmw = "result", res.id
         st.e(te, "AuthenticatorSent", **common, aik=W.key_bytes(key), kind=kind, cmw=cmw, spontaneous=spontaneous)
+        st.sent[(conn, ctx, te)] = (key, kind, cmw)
         return kind, cmw
 
     def carried(self, st: State, kind: str, cmw: str) -> tuple[Evidence, Optional[Result], Optional[object]]:
@@ -388,6 +471,8 @@ class Explorer:
         if st.requests < self.bound.requests:
             for conn, (a, b) in st.conns.items():
                 for rp, te in ((a, b), (b, a)):
+                    if rp in W.HONEST_ENDPOINTS and not self.expects(st, conn, te):
+                        continue  # the requester accepts no attestation from this side (peer_is_attester)
                     if rp in W.HONEST_ENDPOINTS and te in W.HONEST_ENDPOINTS:
                         yield from self._honest(st, conn, rp, te)
                     elif rp in W.HONEST_ENDPOINTS:
@@ -401,7 +486,8 @@ class Explorer:
                             yield child
                     elif te in W.HONEST_ENDPOINTS:
                         yield from self._adversary_asks(st, conn, te)
-                if not f["reject_spontaneous_attestation"] and a in W.HONEST_ENDPOINTS and b == W.MALLORY:
+                if (not f["reject_spontaneous_attestation"] and a in W.HONEST_ENDPOINTS and b == W.MALLORY
+                        and self.expects(st, conn, b)):
                     child = st.clone()
                     child.requests += 1
                     ctx = child.fresh("x")
@@ -411,7 +497,13 @@ class Explorer:
         for i, (conn, rp, ctx) in enumerate(st.pending):
             base = st.clone()
             base.pending = st.pending[:i] + st.pending[i + 1:]
-            yield from self.adversary_answer(base, conn, rp, ctx, False)
+            if W.MALLORY in st.conns[conn]:
+                yield from self.adversary_answer(base, conn, rp, ctx, False)
+            else:
+                yield from self.deliver(base, conn, rp, ctx)
+        for conn in st.leaked:
+            if st.requests < self.bound.requests:
+                yield from self._leaked(st, conn)
         if not f["reject_resumption"] and len(st.conns) < self.bound.connections:
             for conn, pair in st.conns.items():
                 if pair != (W.CLIENT, W.SERVER):
@@ -420,7 +512,7 @@ class Explorer:
                 ticket = child.fresh("t-")
                 child.e(W.SERVER, "NewSessionTicketSent", conn=conn, ticket=ticket)
                 child.e(W.CLIENT, "NewSessionTicketReceived", conn=conn, ticket=ticket, kept=True)
-                new = self.open(child, pair, ticket)
+                new = self.open(child, pair, ticket, st.attest[conn])
                 for agent in pair:
                     if self.data_enabled(child, agent, conn):  # draft §7.2: the resumed state is inherited
                         child.inherited = child.inherited | {(agent, new)}
@@ -449,20 +541,70 @@ class Explorer:
                     self.te_completes(child, conn, te, ctx, cmw)
                 yield child
 
-    def _adversary_asks(self, st: State, conn: str, te: str) -> Iterator[State]:
+    def _adversary_asks(self, st: State, conn: str, te: str, for_rp: Optional[str] = None) -> Iterator[State]:
+        """mallory asks ``te`` on ``conn``: on its own connection, or injected into a leaked honest one
+        in the name of ``for_rp``, where it may also use a nonce the Verifier is issuing to ``for_rp``
+        (a nonce is a freshness value: the draft gives it no confidential Relying Party-Verifier channel,
+        draft §5.1; so mallory sees it when the Verifier issues it)."""
         avoid = self.ctx_free(st, te, conn, "te")
-        for ctx in self.z.choices(st.ctx_names(), f"x{st.counter + 1}", avoid):
+        fresh_x, fresh_n = f"x{st.counter + 1}", f"n{st.counter + 1}"
+        options = self.z.choices(st.ctx_names(), fresh_x, avoid)
+        if for_rp is not None:
+            options.append(fresh_n)
+        for ctx in options:
             for model in ("background", "passport"):
                 child = st.clone()
                 child.requests += 1
-                if ctx == f"x{st.counter + 1}":
+                if ctx == fresh_x:
                     child.counter += 1
+                elif ctx == fresh_n:
+                    child.counter += 1
+                    child.nonces[ctx] = for_rp
+                    child.e(W.VERIFIER, "NonceIssued", nonce=W.ctx_bytes(ctx), to=for_rp)
                 self.request(child, conn, W.MALLORY, te, ctx)
                 kind, cmw = self.honest_answer(child, conn, te, ctx, model, False)
                 self.te_completes(child, conn, te, ctx, cmw)
-                child.steps = child.steps + (f"mallory asks {te} on {conn} with context {ctx} ({model})",)
+                via = f" in the name of {for_rp}" if for_rp else ""
+                child.steps = child.steps + (f"mallory asks {te} on {conn}{via} with context {ctx} ({model})",)
                 child.quiet = True
                 yield child
+
+    def _leaked(self, st: State, conn: str) -> Iterator[State]:
+        """A leaked honest connection: mallory holds its traffic and exporter secrets, so it injects
+        requests to either endpoint in the other's name and intercepts their requests; it answers an
+        intercepted request only with an authenticator the peer made on this connection for the same
+        context (:meth:`deliver`): any other one would fail the EA's CertificateVerify, which covers the
+        connection, the direction and the context (RFC 9261 §5.1, §5.2.2)."""
+        a, b = st.conns[conn]
+        for rp, te in ((a, b), (b, a)):
+            yield from self._adversary_asks(st, conn, te, for_rp=rp)
+            if not self.expects(st, conn, te):
+                continue
+            known = [n for n, to in st.nonces.items() if to == rp]
+            for ctx in self.z.choices(known, f"n{st.counter + 1}", self.ctx_free(st, rp, conn, "rp")):
+                child = st.clone()
+                child.requests += 1
+                self.request_only(child, conn, rp, te, ctx)
+                child.pending = child.pending + ((conn, rp, ctx),)
+                child.steps = child.steps + (f"mallory intercepts {rp}'s request on {conn} with context {ctx}",)
+                child.quiet = True
+                yield child
+
+    def deliver(self, st: State, conn: str, rp: str, ctx: str) -> Iterator[State]:
+        """mallory answers an intercepted request with the peer's authenticator for this connection and
+        context, made earlier (pre-play) or now; nothing else passes RFC 9261 §5.2.2."""
+        te = self.peer(st, rp, conn)
+        made = st.sent.get((conn, ctx, te))
+        if made is None:
+            return
+        key, kind, cmw = made
+        child = st.clone()
+        verdict = self.decide(child, conn, ctx, key, kind, cmw)
+        if verdict is None:
+            return
+        self.accept(child, conn, rp, ctx, key, kind, cmw, False, verdict or W.LABEL)  # the attester completed already
+        child.steps = child.steps + (f"mallory delivers {te}'s authenticator {cmw} to {rp} on {conn}/{ctx}",)
+        yield child
 
     # -- the search --------------------------------------------------------------------------
 

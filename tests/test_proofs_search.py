@@ -28,7 +28,9 @@ def test_one_connection_one_request_default_has_runs_and_no_violation():
 
 
 @pytest.mark.parametrize("variant,bound", [("passport-literal", Bound(1, 2, 0)), ("resumption", Bound(2, 1, 0)),
-                                           ("no-context-unique", Bound(1, 2, 1)), ("no-binding-check", Bound(1, 2, 1))])
+                                           ("no-context-unique", Bound(1, 2, 1)), ("no-binding-check", Bound(1, 2, 1)),
+                                           ("resumption", Bound(2, 1, 0, 0, one_way=True)),
+                                           ("spontaneous-attestation", Bound(1, 2, 0, 1, one_way=True))])
 def test_incremental_evaluation_agrees_with_check_trace(variant, bound):
     """Every run of a small bound, checked from scratch by check_trace: no rule violation, and the
     properties violated by some run are exactly the ones the (incremental) analysis reports."""
@@ -78,3 +80,47 @@ def test_answers_the_search_prunes_are_refused_by_the_tables(variant):
         rules = check_trace(to_trace(child, ex, v, variant_profile(v), data=False)).rules()
         assert rules, f"{label}: refused by z3 but the tables accept it"
     assert refused > 0
+
+
+def test_a_leaked_connection_secret_lets_mallory_pre_play_a_request():
+    """Reasoned before the run (issue 13): with an honest connection's secrets, mallory injects the
+    client's coming nonce as a request to the server and answers the client's request with the
+    server's earlier authenticator; every comparison passes, only reattestation_fresh falls. Without
+    the leak (secrets 0) the same bound finds nothing."""
+    v = VARIANTS["default"]
+    rep = analyse_variant(v, Bound(1, 2, 0, 1))
+    assert rep.mismatches == 0
+    assert set(rep.counterexamples) == {"reattestation_fresh"}
+    trace = rep.counterexamples["reattestation_fresh"]
+    result = check_trace(trace)
+    assert result.rules() == set() and result.properties() == {"reattestation_fresh"}
+    names = [(e.agent, e.name) for e in trace.events]
+    assert ("mallory", "SecretRevealed") in names
+    produced = names.index(("server-ae", "EvidenceProduced"))
+    assert produced < names.index(("client", "RequestSent"))
+    assert ("client", "AttestationCompleted") in names
+    assert analyse_variant(v, Bound(1, 2, 0, 0)).counterexamples == {}
+
+
+def test_repeated_contexts_do_not_give_two_acceptances_of_one_evidence():
+    """Reasoned before the run: a requester's instance is keyed by (connection, context), so one
+    requester never asks twice with one context; the only other acceptor of Evidence bound to
+    (connection, context, kB) is the server itself, which would need an authenticator valid in the
+    other direction (RFC 9261 §5.1 handshake context), i.e. its own AIK (docs/proofs.md: a path the
+    search does not try). Within the search, evidence_freshness holds under no-context-unique even
+    with a leaked connection and a revealed AIK."""
+    rep = analyse_variant(VARIANTS["no-context-unique"], Bound(1, 2, 1, 1))
+    assert rep.mismatches == 0 and rep.runs > 100
+    assert "evidence_freshness" not in rep.counterexamples
+    assert "reattestation_fresh" in rep.counterexamples  # the pre-play is there (the search does reach)
+
+
+def test_a_delegated_or_unknown_flag_variant_is_not_searched_as_if_it_were_local():
+    from expat.model.expectations import Variant
+    from expat.proofs.analysis import NOT_MODELLED
+
+    for v in (Variant("delegated", (), ()), Variant("x", ("verifier_compares_binding",), ())):
+        rep = analyse_variant(v, Bound(1, 1, 0, 0))
+        assert rep.unmodelled and rep.runs == 0
+        assert rep.verdict("channel_binding") == NOT_MODELLED
+    assert analyse_variant(VARIANTS["no-binding-check"], Bound(1, 1, 0, 0)).unmodelled is None
