@@ -78,7 +78,8 @@ def _prove(args: argparse.Namespace) -> int:
         record, path = prove.prove(theory, lemma=args.lemma, flags=flags, timeout=args.timeout,
                                    out_dir=Path(args.out) if args.out else None,
                                    progress=lambda s: print(s, file=sys.stderr, flush=True),
-                                   derivcheck_timeout=args.derivcheck_timeout, memory_mb=args.memory_mb)
+                                   derivcheck_timeout=args.derivcheck_timeout, memory_mb=args.memory_mb,
+                                   batch=args.batch)
     except ValueError as e:
         print(str(e), file=sys.stderr)
         return 2
@@ -117,6 +118,8 @@ def register(sub) -> None:
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per lemma (default 600)")
     p.add_argument("--derivcheck-timeout", type=int, default=120,
                    help="seconds for Tamarin's message-derivation checks in the load before the lemmas (default 120)")
+    p.add_argument("--batch", action="store_true",
+                   help="all lemmas in one prover process (Tamarin's precomputation once; times are per process)")
     p.add_argument("--memory-mb", type=int, default=8192, help="address-space cap per prover process (default 8192)")
     p.add_argument("--theory", default=str(DEFAULT_DIR / "expat.spthy"), help="theory file")
     p.add_argument("--out", help="results directory (default: results/ next to the theory)")

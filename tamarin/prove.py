@@ -191,6 +191,20 @@ def run_lemma(prover: str, theory: Path, lemma: str, flags: Sequence[str], timeo
     return verdict_of(parse_summary(output).get(lemma, (None, None, None))[1]), wall, peak, output
 
 
+def run_batch(prover: str, theory: Path, flags: Sequence[str], timeout: float,
+              memory_mb: int = MEMORY_LIMIT_MB) -> tuple[dict[str, tuple[str, Optional[int]]], float, float, str]:
+    """All lemmas in one ``--prove`` process (Tamarin's precomputation is done once): lemma -> (verdict,
+    steps), the process's wall time and peak memory, its output. A lemma missing from the summary
+    (timeout, warning) is 'timeout' or 'error'."""
+    cmd = [prover, "--prove", *[f"-D={FLAG_PREFIX}{f}" for f in flags], "--derivcheck-timeout=0",
+           "--quit-on-warning", str(theory)]
+    timed_out, wall, peak, output = _run(cmd, timeout, memory_mb)
+    summary = parse_summary(output)
+    out = {name: (verdict_of(s[1]), s[2]) for name, s in summary.items()}
+    return ({n: out.get(n, ("timeout" if timed_out else "error", None)) for n in lemma_names(
+        theory.read_text(encoding="ascii"))}, wall, peak, output)
+
+
 def lemma_names(text: str) -> list[str]:
     return _LEMMA.findall(text)
 
@@ -207,7 +221,10 @@ def result_name(theory: Path, flags: Sequence[str]) -> str:
 def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (), timeout: float = 600.0,
           out_dir: Optional[Path] = None, progress: Callable[[str], None] = lambda s: None,
           prover: Optional[str] = None, derivcheck_timeout: int = DERIVCHECK_TIMEOUT,
-          memory_mb: int = MEMORY_LIMIT_MB) -> tuple[dict, Path]:
+          memory_mb: int = MEMORY_LIMIT_MB, batch: bool = False) -> tuple[dict, Path]:
+    """Prove every lemma (or ``lemma``) under ``flags``; write the results record. ``batch``: one prover
+    process for all lemmas (precomputation shared; each lemma's ``wall_s`` and ``peak_rss_mb`` are then
+    the whole process's, and the record says ``"batch": true``)."""
     prover = prover or find_prover()
     if prover is None:
         raise ProverMissing(f"{PROVER} is not on PATH")
@@ -224,6 +241,18 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
     results: list[LemmaResult] = []
     if warning:
         progress(f"tamarin-prover warned; no lemma is run:\n{warning}")
+    if batch and not warning:
+        progress(f"all {len(names)} lemmas in one process (timeout {timeout:.0f} s) ...")
+        got, wall, peak, output = run_batch(prover, theory, flags, timeout, memory_mb)
+        if QUIT_MARK in output:
+            progress(f"tamarin-prover stopped on a warning:\n{warnings_of(output) or output[-2000:]}")
+        for k, name in enumerate(names, 1):
+            verdict, steps = got[name]
+            expected = L.expected_verdict(name, flags)
+            results.append(LemmaResult(name, verdict, expected, round(wall, 3), round(peak, 1), steps))
+            mark = "ok" if verdict == expected else "UNEXPECTED"
+            progress(f"[{k}/{len(names)}] {name}: {verdict} (expected {expected}, {steps} steps) {mark}")
+        names = []
     for k, name in enumerate(names if not warning else [], 1):
         progress(f"[{k}/{len(names)}] {name} ...")
         verdict, wall, peak, output = run_lemma(prover, theory, name, flags, timeout, memory_mb)
@@ -239,6 +268,7 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
               "flags": [FLAG_PREFIX + f for f in flags], "derivcheck_timeout": derivcheck_timeout,
               "warning": warning, "tamarin_version": tamarin_version, "maude_version": maude_version,
               "host": platform.node(), "started": started, "not_modelled": sorted(L.NOT_MODELLED),
+              "batch": batch, "memory_limit_mb": memory_mb, "timeout_s": timeout,
               "lemmas": [asdict(r) for r in results]}
     out_dir = out_dir or theory.parent / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
