@@ -8,6 +8,10 @@ waiting role instance). Each rule's action facts are events of :mod:`expat.model
 restrictions below turn into the receiver's checks, one restriction per mitigation flag of
 :data:`expat.model.roles.FLAGS` (``-D=OFF_<flag>`` drops it).
 
+The authenticator's CertificateVerify signs ``h(<'cv', k, side, ctx, cmw>)``: the handshake context of
+RFC 9261 Sec. 5.2.2 is derived from the connection with a label per sender role, so an authenticator
+made by one endpoint does not verify as the other endpoint's.
+
 Private by construction, with the rules that break it:
 * the Attesting Environment inside its platform: the TE's request and the AE's answer are one step
   (``TE_EvidenceProduced``); ``HostCompromised`` + ``Compromised_TeeOracle`` let a compromised host use
@@ -97,7 +101,7 @@ rule TE_AuthenticatorSent_evidence:
   let aikpub = pk(~aik) in
   [ TEHas(A, k, s, ctx, ~aik, ev) ]
   --[ AuthenticatorSent(A, k, ctx, aikpub, 'evidence', ev) ]->
-  [ TEWait(A, k, s, ctx, ev), Out(<'ea', aikpub, ev, sign(h(<'cv', k, ctx, ev>), ~aik)>) ]
+  [ TEWait(A, k, s, ctx, ev), Out(<'ea', aikpub, ev, sign(h(<'cv', k, s, ctx, ev>), ~aik)>) ]
 
 rule TE_EvidenceSubmitted:
   [ TEHas(A, k, s, ctx, ~aik, ev), !VPub(V, vpk) ]
@@ -111,7 +115,7 @@ rule TE_AuthenticatorSent_result:
   in
   [ TESubmitted(A, k, s, ctx, ~aik, ev, V), In(vs), !VKey(V, vk) ]
   --[ AttestationResultObtained(A, k, ctx, ar), AuthenticatorSent(A, k, ctx, aikpub, 'result', ar) ]->
-  [ TEWait(A, k, s, ctx, ar), Out(<'ea', aikpub, sign(h(<'cv', k, ctx, ar>), ~aik)>) ]
+  [ TEWait(A, k, s, ctx, ar), Out(<'ea', aikpub, sign(h(<'cv', k, s, ctx, ar>), ~aik)>) ]
 
 /* the attester learns its acceptance only from the requester's message */
 rule TE_AttestationCompleted:
@@ -132,7 +136,7 @@ rule RP_AttestationCompleted_background:
       aikpub = pk(aik)
       ar = <'ar', V, ev, sign(<'ar', V, ev>, vk)>
   in
-  [ RPWait(R, k, os, ctx, V), In(<'ea', aikpub, ev, sign(h(<'cv', k, ctx, ev>), aik)>), !VKey(V, vk) ]
+  [ RPWait(R, k, os, ctx, V), In(<'ea', aikpub, ev, sign(h(<'cv', k, os, ctx, ev>), aik)>), !VKey(V, vk) ]
   --[ CheckBinding(b, bind(k, ctx, aikpub)), CheckAikPubHash(ah, h(aikpub)), NonceUsed(V, ctx),
       AuthenticatorAccepted(R, k, ctx, aikpub, 'evidence', ev),
       BindingChecked(R, k, ctx, bind(k, ctx, aikpub), b),
@@ -147,7 +151,7 @@ rule RP_AttestationCompleted_background:
       aikpub = pk(aik)
       ar = <'ar', V, ev, sign(<'ar', V, ev>, vk)>
   in
-  [ RPWait(R, k, os, ctx, V), In(<'ea', aikpub, ev, sign(h(<'cv', k, ctx, ev>), aik)>), !VKey(V, vk), !AK(P, ak) ]
+  [ RPWait(R, k, os, ctx, V), In(<'ea', aikpub, ev, sign(h(<'cv', k, os, ctx, ev>), aik)>), !VKey(V, vk), !AK(P, ak) ]
   --[ CheckBinding(b, bind(k, ctx, aikpub)), CheckAikPubHash(ah, h(aikpub)), NonceUsed(V, ctx),
       AuthenticatorAccepted(R, k, ctx, aikpub, 'evidence', ev),
       BindingChecked(R, k, ctx, bind(k, ctx, aikpub), b),
@@ -178,7 +182,7 @@ rule RP_AttestationCompleted_passport:
       ar = <'ar', V, ev, sign(<'ar', V, ev>, vk)>
       aikpub = pk(aik)
   in
-  [ RPWait(R, k, os, ctx, 'passport'), In(<'ea', aikpub, ar, sign(h(<'cv', k, ctx, ar>), aik)>), !VKey(V, vk) ]
+  [ RPWait(R, k, os, ctx, 'passport'), In(<'ea', aikpub, ar, sign(h(<'cv', k, os, ctx, ar>), aik)>), !VKey(V, vk) ]
   --[
       CheckEcho(<b, ah>, <bind(k, ctx, aikpub), h(aikpub)>),
       AuthenticatorAccepted(R, k, ctx, aikpub, 'result', ar),
