@@ -79,7 +79,7 @@ def _prove(args: argparse.Namespace) -> int:
                                    out_dir=Path(args.out) if args.out else None,
                                    progress=lambda s: print(s, file=sys.stderr, flush=True),
                                    derivcheck_timeout=args.derivcheck_timeout, memory_mb=args.memory_mb,
-                                   batch=args.batch)
+                                   batch=args.batch, save_output=Path(args.save_output) if args.save_output else None)
     except ValueError as e:
         print(str(e), file=sys.stderr)
         return 2
@@ -120,6 +120,7 @@ def register(sub) -> None:
                    help="seconds for Tamarin's message-derivation checks in the load before the lemmas (default 120)")
     p.add_argument("--batch", action="store_true",
                    help="all lemmas in one prover process (Tamarin's precomputation once; times are per process)")
+    p.add_argument("--save-output", metavar="FILE", help="--batch: keep Tamarin's full output (proofs, attack traces)")
     p.add_argument("--memory-mb", type=int, default=8192, help="address-space cap per prover process (default 8192)")
     p.add_argument("--theory", default=str(DEFAULT_DIR / "expat.spthy"), help="theory file")
     p.add_argument("--out", help="results directory (default: results/ next to the theory)")

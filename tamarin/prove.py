@@ -221,7 +221,8 @@ def result_name(theory: Path, flags: Sequence[str]) -> str:
 def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (), timeout: float = 600.0,
           out_dir: Optional[Path] = None, progress: Callable[[str], None] = lambda s: None,
           prover: Optional[str] = None, derivcheck_timeout: int = DERIVCHECK_TIMEOUT,
-          memory_mb: int = MEMORY_LIMIT_MB, batch: bool = False) -> tuple[dict, Path]:
+          memory_mb: int = MEMORY_LIMIT_MB, batch: bool = False,
+          save_output: Optional[Path] = None) -> tuple[dict, Path]:
     """Prove every lemma (or ``lemma``) under ``flags``; write the results record. ``batch``: one prover
     process for all lemmas (precomputation shared; each lemma's ``wall_s`` and ``peak_rss_mb`` are then
     the whole process's, and the record says ``"batch": true``)."""
@@ -244,6 +245,8 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
     if batch and not warning:
         progress(f"all {len(names)} lemmas in one process (timeout {timeout:.0f} s) ...")
         got, wall, peak, output = run_batch(prover, theory, flags, timeout, memory_mb)
+        if save_output is not None:
+            save_output.write_text(output, encoding="utf-8")
         if QUIT_MARK in output:
             progress(f"tamarin-prover stopped on a warning:\n{warnings_of(output) or output[-2000:]}")
         for k, name in enumerate(names, 1):
