@@ -79,7 +79,8 @@ def _prove(args: argparse.Namespace) -> int:
                                    out_dir=Path(args.out) if args.out else None,
                                    progress=lambda s: print(s, file=sys.stderr, flush=True),
                                    derivcheck_timeout=args.derivcheck_timeout, memory_mb=args.memory_mb,
-                                   batch=args.batch, save_output=Path(args.save_output) if args.save_output else None)
+                                   batch=args.batch, save_output=Path(args.save_output) if args.save_output else None,
+                                   merge=args.merge)
     except ValueError as e:
         print(str(e), file=sys.stderr)
         return 2
@@ -111,7 +112,9 @@ def register(sub) -> None:
     t.set_defaults(handler=lambda args: (t.print_help(), 2)[1])
 
     p = sub.add_parser("prove", help="run tamarin-prover lemma by lemma; record verdicts in tamarin/results/")
-    p.add_argument("--lemma", help="prove only this lemma")
+    p.add_argument("--lemma", help="prove only this lemma (or several, comma-separated)")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the earlier verdicts of other lemmas in the results file (same theory and flags)")
     p.add_argument("--flags", nargs="*", metavar="FLAG",
                    help="mitigations switched off (check_binding or OFF_check_binding ...)")
     p.add_argument("--variant", help="the flags of a named variant (model/expectations.py)")

@@ -192,17 +192,20 @@ def run_lemma(prover: str, theory: Path, lemma: str, flags: Sequence[str], timeo
 
 
 def run_batch(prover: str, theory: Path, flags: Sequence[str], timeout: float,
-              memory_mb: int = MEMORY_LIMIT_MB) -> tuple[dict[str, tuple[str, Optional[int]]], float, float, str]:
+              memory_mb: int = MEMORY_LIMIT_MB, names: Optional[Sequence[str]] = None) -> tuple[dict[str, tuple[str, Optional[int]]], float, float, str]:
     """All lemmas in one ``--prove`` process (Tamarin's precomputation is done once): lemma -> (verdict,
     steps), the process's wall time and peak memory, its output. A lemma missing from the summary
     (timeout, warning) is 'timeout' or 'error'."""
-    cmd = [prover, "--prove", *[f"-D={FLAG_PREFIX}{f}" for f in flags], "--derivcheck-timeout=0",
+    every = lemma_names(theory.read_text(encoding="ascii"))
+    names = list(names) if names is not None else every
+    proves = ["--prove"] if names == every else [f"--prove={n}" for n in names]
+    cmd = [prover, *proves, *[f"-D={FLAG_PREFIX}{f}" for f in flags], "--derivcheck-timeout=0",
            "--quit-on-warning", str(theory)]
     timed_out, wall, peak, output = _run(cmd, timeout, memory_mb)
     summary = parse_summary(output)
     out = {name: (verdict_of(s[1]), s[2]) for name, s in summary.items()}
-    return ({n: out.get(n, ("timeout" if timed_out else "error", None)) for n in lemma_names(
-        theory.read_text(encoding="ascii"))}, wall, peak, output)
+    # Tamarin lists unselected lemmas as "analysis incomplete": only the selected ones count
+    return ({n: out.get(n, ("timeout" if timed_out else "error", None)) for n in names}, wall, peak, output)
 
 
 def lemma_names(text: str) -> list[str]:
@@ -222,7 +225,7 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
           out_dir: Optional[Path] = None, progress: Callable[[str], None] = lambda s: None,
           prover: Optional[str] = None, derivcheck_timeout: int = DERIVCHECK_TIMEOUT,
           memory_mb: int = MEMORY_LIMIT_MB, batch: bool = False,
-          save_output: Optional[Path] = None) -> tuple[dict, Path]:
+          save_output: Optional[Path] = None, merge: bool = False) -> tuple[dict, Path]:
     """Prove every lemma (or ``lemma``) under ``flags``; write the results record. ``batch``: one prover
     process for all lemmas (precomputation shared; each lemma's ``wall_s`` and ``peak_rss_mb`` are then
     the whole process's, and the record says ``"batch": true``)."""
@@ -232,10 +235,12 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
     flags = normalise_flags(flags)
     text = theory.read_text(encoding="ascii")
     names = lemma_names(text)
-    if lemma is not None:
-        if lemma not in names:
-            raise ValueError(f"no lemma {lemma!r} in {theory}")
-        names = [lemma]
+    if lemma is not None:  # one name or several, comma-separated
+        wanted = [x.strip() for x in lemma.split(",") if x.strip()]
+        for x in wanted:
+            if x not in names:
+                raise ValueError(f"no lemma {x!r} in {theory}")
+        names = wanted
     started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     progress(f"loading {theory.name} with derivation checks ({derivcheck_timeout} s) ...")
     warning, first_output = preflight(prover, theory, flags, derivcheck_timeout, timeout, memory_mb)
@@ -244,7 +249,7 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
         progress(f"tamarin-prover warned; no lemma is run:\n{warning}")
     if batch and not warning:
         progress(f"all {len(names)} lemmas in one process (timeout {timeout:.0f} s) ...")
-        got, wall, peak, output = run_batch(prover, theory, flags, timeout, memory_mb)
+        got, wall, peak, output = run_batch(prover, theory, flags, timeout, memory_mb, names)
         if save_output is not None:
             save_output.write_text(output, encoding="utf-8")
         if QUIT_MARK in output:
@@ -276,6 +281,14 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
     out_dir = out_dir or theory.parent / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / result_name(theory, flags)
+    if merge and path.exists():  # keep earlier verdicts on the same theory text for lemmas not rerun
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if old.get("theory_sha256") == record["theory_sha256"] and old.get("flags") == record["flags"]:
+            rerun = {r["name"] for r in record["lemmas"]}
+            kept = [r for r in old.get("lemmas", []) if r["name"] not in rerun]
+            order = {n: i for i, n in enumerate(lemma_names(text))}
+            record["lemmas"] = sorted(kept + record["lemmas"], key=lambda r: order.get(r["name"], 1 << 30))
+            record["batch"] = bool(old.get("batch")) or batch
     path.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return record, path
 
