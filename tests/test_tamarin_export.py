@@ -12,7 +12,8 @@ from tamarin_support import COMMITTED, RESULTS, fresh_theory, lemma_block
 from expat.cli import main
 from expat.model.expectations import VARIANTS
 from expat.model.properties import PROPERTY_IDS
-from expat.tamarin import generate, lemmas, prove, results
+from expat.tamarin import generate, lemmas, prove
+from expat.tamarin import records as results
 
 
 def test_committed_theory_equals_a_fresh_export():
