@@ -1,195 +1,99 @@
-"""``expat tamarin check``: the theory on disk matches the model one to one.
+"""``expat tamarin check``: the theory against the model, without a prover.
 
-The raw text is checked for what tamarin-prover's preprocessor and lexer would misread
-(:func:`expat.tamarin.wellformed.preprocessor_problems`). For the default profile and every variant
-of :data:`expat.model.expectations.VARIANTS` (and every single flag), the theory is preprocessed with that variant's ``-D`` flags, parsed with
-:mod:`expat.tamarin.spthy`, checked for well-formedness, and compared with the model:
+* every event of :mod:`expat.model.events` is an action fact of the theory with the arity the
+  refinement mapping (:mod:`expat.tamarin.mapping`) gives, or is declared not modelled with a reason;
+* every action fact of the theory is a mapped event or a declared auxiliary action;
+* every property id has a lemma and a sanity lemma, or is declared not modelled;
+* the committed file equals a fresh export.
 
-* Tamarin's own parse-level and well-formedness reports and message derivation checks, re-implemented
-  from its sources (:mod:`expat.tamarin.wellformed`);
-* rules: exactly one per row enabled under the variant (joined rows for shared events), plus the
-  environment rules; each with the row's event as an action fact of the vocabulary's arity, one
-  ``Guard_<g>`` action per guard of the row, the from/to state facts and the row's effect facts;
-* facts: every event of :data:`expat.model.events.EVENTS` occurs as an action fact, always with the
-  vocabulary's arity; state facts are exactly the states of the enabled rows;
-* restrictions: ``guard_<g>`` exactly for the guards that restrict something under the variant;
-* lemmas: exactly the property ids, their ``_reachable`` exists-trace lemmas, the sources lemmas and
-  one ``executable_*`` lemma per golden trace enabled under the variant, whose events unify, in order,
-  with the actions of the variant's rules (:mod:`expat.tamarin.executability`).
+Whether Tamarin itself accepts the theory (wellformedness, guardedness) is checked by running it:
+``expat tamarin check --prover`` loads the theory under every variant's flags and fails on any
+wellformedness warning (the Maude version notice is not one).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterable, Optional
 
 from expat.model.events import EVENTS
+from expat.model.properties import PROPERTY_IDS
 from expat.model.roles import FLAGS
-from expat.tamarin import generate as G
 from expat.tamarin import lemmas as L
-from expat.tamarin import semantics as S
-from expat.tamarin import wellformed as W
-from expat.tamarin.executability import explain
-from expat.tamarin.spthy import SpthyError, Theory, parse, wellformedness
+from expat.tamarin import mapping as M
+
+_ACTIONS = re.compile(r"--\[(.*?)\]->", re.S)
+_FACT = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\(")
 
 
 @dataclass(frozen=True)
 class Finding:
-    variant: str
     kind: str
     detail: str
 
-    def __str__(self) -> str:
-        return f"[{self.variant}] {self.kind}: {self.detail}"
 
-
-def variant_flag_sets() -> list[tuple[str, frozenset[str]]]:
-    out = [(v.name, frozenset(v.off)) for v in L.variants()]
-    named = {fs for _, fs in out}
-    out += [(f"only-{f}", frozenset({f})) for f in FLAGS if frozenset({f}) not in named]
+def _args(text: str, start: int) -> list[str]:
+    """Top-level comma-separated arguments of the fact whose '(' is at ``start``."""
+    depth, cur, out = 0, "", []
+    for ch in text[start + 1:]:
+        if ch in "(<":
+            depth += 1
+        elif ch in ")>":
+            if depth == 0:
+                out.append(cur.strip())
+                return out
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
     return out
 
 
-def _expected_restrictions(specs: list[G.RuleSpec], off: frozenset[str]) -> set[str]:
-    """``specs``: the rules enabled under ``off``."""
-    used = {g for s in specs for r in s.rows for g in r.guard}
-    names = {n for n, _ in S.ENV_RESTRICTIONS}
-    for g in used:
-        for k, _ in enumerate(S.GUARDS[g].bodies(off)):
-            names.add(S.restriction_name(g, k))
-    return names
+def action_facts(text: str) -> dict[str, set[int]]:
+    """action name -> arities used in the rules' action lists."""
+    out: dict[str, set[int]] = {}
+    for block in _ACTIONS.findall(text):
+        for m in _FACT.finditer(block):
+            depth = block[:m.start()].count("(") - block[:m.start()].count(")")
+            if depth:
+                continue  # an argument (a function application), not a fact
+            out.setdefault(m.group(1), set()).add(len(_args(block, m.end() - 1)))
+    return out
 
 
-def _expected_lemmas(off: frozenset[str], traces: list[Path]) -> set[str]:
-    """The lemmas of the theory, with the executability lemmas of the ``traces`` enabled under ``off``."""
-    return set(L.lemma_names([t for t in traces if set(L.trace_lemma(t)[2]) <= off]))
-
-
-def check_variant(theory: Theory, variant: str, off: frozenset[str],
-                  traces: Optional[list[Path]]) -> list[Finding]:
-    out: list[Finding] = []
-
-    def bad(kind: str, detail: str) -> None:
-        out.append(Finding(variant, kind, detail))
-
-    for p in wellformedness(theory):
-        bad("wellformedness", p)
-    for p in W.check_theory(theory):  # what tamarin-prover itself reports (parser, Wellformedness.hs)
-        bad("tamarin-wellformedness", p)
-    for p in W.derivation_problems(theory):  # MessageDerivationChecks.hs
-        bad("derivation", p)
-    rules = {r.name: r for r in theory.rules}
-    specs = [s for s in G.rule_specs() if s.enabled(off)]
-    expected = {s.name for s in specs} | {r.name for r in S.ENV_RULES}
-    for n in sorted(expected - set(rules)):
-        bad("rule-missing", n)
-    for n in sorted(set(rules) - expected):
-        bad("rule-extra", n)
-    # each row's rule carries the row
-    for spec in specs:
-        rule = rules.get(spec.name)
-        if rule is None:
+def check_text(text: str) -> list[Finding]:
+    found: list[Finding] = []
+    facts = action_facts(text)
+    for name in EVENTS:
+        if name in M.ACTIONS and name in M.NOT_MODELLED:
+            found.append(Finding("mapping", f"{name} is both mapped and declared not modelled"))
+        elif name in M.ACTIONS:
+            arity = len(M.ACTIONS[name])
+            if name not in facts:
+                found.append(Finding("mapping", f"event {name} is mapped but no rule has it as an action"))
+            elif facts[name] != {arity}:
+                found.append(Finding("mapping", f"{name}: arity {sorted(facts[name])} in the theory, {arity} mapped"))
+            for a in M.ACTIONS[name]:
+                if not a.startswith("+") and a != "agent" and a not in {x.name for x in EVENTS[name].args}:
+                    found.append(Finding("mapping", f"{name}: {a} is not an argument of the event"))
+        elif name not in M.NOT_MODELLED or not M.NOT_MODELLED[name].strip():
+            found.append(Finding("mapping", f"event {name} is neither an action fact nor declared not modelled"))
+    for name in facts:
+        if name not in M.ACTIONS and name not in M.AUXILIARY:
+            found.append(Finding("mapping", f"action {name} is neither an event nor a declared auxiliary action"))
+    switched = set(re.findall(r"OFF_([A-Za-z0-9_]+)", text))
+    for flag_name in FLAGS:
+        if (flag_name in switched) == (flag_name in M.FLAGS_NOT_MODELLED):
+            found.append(Finding("flags", f"flag {flag_name}: " + (
+                "has a switch in the theory and is declared not modelled" if flag_name in switched else
+                "has no OFF_ switch in the theory and is not declared in FLAGS_NOT_MODELLED")))
+    lemmas = set(re.findall(r"^lemma ([A-Za-z0-9_]+)", text, re.M))
+    for pid in PROPERTY_IDS:
+        if pid in L.NOT_MODELLED:
             continue
-        acts = {}
-        for f in rule.actions:
-            acts.setdefault(f.name, []).append(f)
-        arity = len(EVENTS[spec.event].positional)
-        if not any(f.arity == arity for f in acts.get(spec.event, [])):
-            bad("event-missing", f"rule {spec.name} lacks action {spec.event}/{arity}")
-        for row in spec.rows:
-            for g in row.guard:
-                want = len(S.GUARDS[g].params)
-                if not any(f.arity == want for f in acts.get(S.guard_fact(g), [])):
-                    bad("guard-missing", f"rule {spec.name} lacks {S.guard_fact(g)}/{want}")
-            mem = len(S.MEMORY[row.role])
-            if not S.virtual_start(row.role, row.src):
-                name = S.state_fact(row.role, row.src)
-                if not any(f.name == name and f.arity == mem and not f.persistent for f in rule.premises):
-                    bad("state-missing", f"rule {spec.name} lacks premise {name}/{mem}")
-            name = S.state_fact(row.role, row.dst)
-            if not any(f.name == name and f.arity == mem and not f.persistent for f in rule.conclusions):
-                bad("state-missing", f"rule {spec.name} lacks conclusion {name}/{mem}")
-            for eff, args in S.effects(row):
-                if not any(f.name == eff and f.persistent and f.arity == len(args) for f in rule.conclusions):
-                    bad("effect-missing", f"rule {spec.name} lacks !{eff}/{len(args)}")
-        guard_names = {S.guard_fact(g) for r in spec.rows for g in r.guard}
-        for name in acts:
-            if name.startswith("Guard_") and name not in guard_names:
-                bad("guard-extra", f"rule {spec.name} has {name} that its row does not name")
-        events_here = [n for n in acts if n in EVENTS]
-        if events_here != [spec.event]:
-            bad("event-extra", f"rule {spec.name} has events {events_here}")
-    # facts: the vocabulary, with its arities
-    action_arity: dict[str, set[int]] = {}
-    for r in theory.rules:
-        for f in r.actions:
-            action_arity.setdefault(f.name, set()).add(f.arity)
-    for name, spec in EVENTS.items():
-        if name not in action_arity:
-            bad("fact-missing", f"event {name} is no action fact")
-        elif action_arity[name] != {len(spec.positional)}:
-            bad("fact-arity", f"{name} used with {sorted(action_arity[name])} arguments, "
-                              f"vocabulary has {len(spec.positional)}")
-    states = {f.name for r in theory.rules for f in r.premises + r.conclusions if f.name.startswith("St_")}
-    want_states = {S.state_fact(r.role, s) for sp in specs for r in sp.rows for s in (r.src, r.dst)
-                   if not S.virtual_start(r.role, s)}
-    for n in sorted(want_states - states):
-        bad("state-fact-missing", n)
-    for n in sorted(states - want_states):
-        bad("state-fact-extra", n)
-    # restrictions
-    have = {x.name for x in theory.restrictions}
-    want = _expected_restrictions(specs, off)
-    for n in sorted(want - have):
-        bad("restriction-missing", n)
-    for n in sorted(have - want):
-        bad("restriction-extra", n)
-    # lemmas
-    lemmas = {x.name: x for x in theory.lemmas}
-    want_l = _expected_lemmas(off, traces or [])
-    if traces is None:  # no golden traces available here: accept the executable_* lemmas present
-        want_l |= {n for n in lemmas if n.startswith(L.EXECUTABLE_PREFIX)}
-    for n in sorted(want_l - set(lemmas)):
-        bad("lemma-missing", n)
-    for n in sorted(set(lemmas) - want_l):
-        bad("lemma-extra", n)
-    for n, lem in lemmas.items():
-        should = "exists-trace" if (n.endswith(L.REACHABLE_SUFFIX) or n.startswith(L.EXECUTABLE_PREFIX)) \
-            else "all-traces"
-        if lem.quantifier != should:
-            bad("lemma-quantifier", f"{n} is {lem.quantifier}, expected {should}")
-        if n in L.SOURCES_LEMMAS and "sources" not in lem.attributes:
-            bad("lemma-attribute", f"{n} lacks [sources]")
-        if n.startswith(L.EXECUTABLE_PREFIX):
-            why = explain(theory, lem)
-            if why is not None:
-                bad("executability", f"{n}: {why}")
-    return out
-
-
-def check_text(text: str, traces: Optional[list[Path]] = None) -> list[Finding]:
-    out: list[Finding] = [Finding("-", "preprocessor", p) for p in W.preprocessor_problems(text)]
-    for variant, off in variant_flag_sets():
-        try:
-            theory = parse(text, {S.FLAG_PREFIX + f for f in off})
-        except SpthyError as e:
-            out.append(Finding(variant, "parse", str(e)))
-            continue
-        out += check_variant(theory, variant, off, traces)
-    return out
-
-
-def check_dir(path: Path, traces: Optional[list[Path]] = None) -> list[Finding]:
-    theory = path / G.THEORY_FILE if path.is_dir() else path
-    if not theory.exists():
-        return [Finding("-", "missing", f"{theory} does not exist (run `expat tamarin export`)")]
-    return check_text(theory.read_text(encoding="ascii"), traces)
-
-
-def dedupe(findings: Iterable[Finding]) -> list[tuple[str, str, list[str]]]:
-    """(kind, detail, variants) with findings that recur across variants grouped."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for f in findings:
-        groups.setdefault((f.kind, f.detail), []).append(f.variant)
-    return [(k, d, v) for (k, d), v in groups.items()]
+        for name in (pid, pid + L.REACHABLE_SUFFIX):
+            if name not in lemmas:
+                found.append(Finding("lemma", f"no lemma {name}"))
+    return found

@@ -13,40 +13,49 @@ DEFAULT_DIR = locate("tamarin")
 
 
 def _export(args: argparse.Namespace) -> int:
-    from expat.tamarin import generate, lemmas, spthy
+    from expat.tamarin import generate
 
-    traces = lemmas.golden_traces()
+    path = Path(args.out) / generate.THEORY_FILE
     if args.check:
-        path = Path(args.out) / generate.THEORY_FILE
-        fresh = generate.theory_text(traces)
-        if not path.exists() or path.read_text(encoding="ascii") != fresh:
+        if not path.exists() or path.read_text(encoding="ascii") != generate.theory_text():
             print(f"{path} is stale or missing: run `expat tamarin export`", file=sys.stderr)
             return 1
         print(f"{path} is up to date")
         return 0
-    path = generate.export(Path(args.out), traces)
-    theory = spthy.parse(path.read_text(encoding="ascii"))
-    source = display(traces[0].parent) if traces else "-"
-    print(f"wrote {path} ({len(theory.rules)} rules, {len(theory.restrictions)} restrictions, "
-          f"{len(theory.lemmas)} lemmas under the default flags; {len(traces)} executability traces from {source})")
+    path = generate.export(Path(args.out))
+    print(f"wrote {path} (sha256 {generate.theory_hash(path.read_text(encoding='ascii'))[:16]})")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    from expat.tamarin import check, lemmas
+    from expat.tamarin import check, generate, prove
 
-    findings = check.check_dir(Path(args.dir), lemmas.golden_traces())
-    groups = check.dedupe(findings)
+    target = Path(args.dir)
+    path = target / generate.THEORY_FILE if target.is_dir() else target
+    text = path.read_text(encoding="ascii")
+    findings = check.check_text(text)
+    if text != generate.theory_text():
+        findings.append(check.Finding("stale", f"{path} differs from a fresh `expat tamarin export`"))
+    if args.prover:
+        prover = prove.find_prover()
+        if prover is None:
+            print(f"{prove.PROVER} is not on PATH: --prover cannot run", file=sys.stderr)
+            return 2
+        from expat.model.expectations import VARIANTS
+
+        for v in VARIANTS.values():
+            warning, _ = prove.preflight(prover, path, prove.normalise_flags(v.off), args.derivcheck_timeout)
+            if warning:
+                findings.append(check.Finding("tamarin", f"[{v.name}] {warning}"))
     if args.json:
-        print(json.dumps([{"kind": k, "detail": d, "variants": v} for k, d, v in groups], indent=2))
+        print(json.dumps([{"kind": f.kind, "detail": f.detail} for f in findings], indent=2))
     else:
-        n = len(check.variant_flag_sets())
-        for kind, detail, variants in groups:
-            where = "all variants" if len(variants) == n else ", ".join(variants)
-            print(f"{kind}: {detail}  [{where}]")
-        print("ok: the theory matches the model (rules, facts, restrictions, lemmas) under "
-              f"{n} flag sets" if not groups else f"{len(groups)} mismatch(es)")
-    return 0 if not groups else 1
+        for f in findings:
+            print(f"{f.kind}: {f.detail}")
+        print("ok: every event is mapped or declared not modelled, every property has its lemmas"
+              + (", and tamarin-prover loads it under every variant without a warning" if args.prover else "")
+              if not findings else f"{len(findings)} finding(s)")
+    return 0 if not findings else 1
 
 
 def _prove(args: argparse.Namespace) -> int:
@@ -68,10 +77,16 @@ def _prove(args: argparse.Namespace) -> int:
     try:
         record, path = prove.prove(theory, lemma=args.lemma, flags=flags, timeout=args.timeout,
                                    out_dir=Path(args.out) if args.out else None,
-                                   progress=lambda s: print(s, file=sys.stderr, flush=True))
+                                   progress=lambda s: print(s, file=sys.stderr, flush=True),
+                                   derivcheck_timeout=args.derivcheck_timeout, memory_mb=args.memory_mb,
+                                   batch=args.batch, save_output=Path(args.save_output) if args.save_output else None,
+                                   merge=args.merge)
     except ValueError as e:
         print(str(e), file=sys.stderr)
         return 2
+    if record["warning"]:
+        print(f"wrote {path}: tamarin-prover warned, no lemma was run:\n{record['warning']}")
+        return 1
     bad = [r for r in record["lemmas"] if r["verdict"] != r["expected"]]
     print(f"wrote {path}: {len(record['lemmas']) - len(bad)}/{len(record['lemmas'])} lemmas as expected "
           f"(Tamarin {record['tamarin_version']}, Maude {record['maude_version']})")
@@ -83,22 +98,33 @@ def _prove(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     t = sub.add_parser("tamarin", help="Tamarin theory generated from the model: export, check")
     tsub = t.add_subparsers(dest="tamarin_command", metavar="SUBCOMMAND")
-    e = tsub.add_parser("export", help="write tamarin/expat.spthy from the model tables (byte-stable)")
+    e = tsub.add_parser("export", help="write tamarin/expat.spthy from tamarin/rules.py and tamarin/lemmas.py (byte-stable)")
     e.add_argument("--out", default=str(DEFAULT_DIR), help="output directory (default: tamarin/)")
     e.add_argument("--check", action="store_true", help="write nothing; exit 1 if the file differs from a fresh export")
     e.set_defaults(handler=_export)
-    c = tsub.add_parser("check", help="parse the theory and check rules, facts and lemmas against the model")
+    c = tsub.add_parser("check", help="check the refinement mapping and lemma coverage (no prover; --prover also loads it in Tamarin)")
     c.add_argument("dir", nargs="?", default=str(DEFAULT_DIR), help="directory with expat.spthy, or the file")
     c.add_argument("--json", action="store_true", help="findings as JSON")
+    c.add_argument("--prover", action="store_true",
+                   help="also load the theory with tamarin-prover under every variant and fail on any warning")
+    c.add_argument("--derivcheck-timeout", type=int, default=120, help="seconds for Tamarin's derivation checks")
     c.set_defaults(handler=_check)
     t.set_defaults(handler=lambda args: (t.print_help(), 2)[1])
 
     p = sub.add_parser("prove", help="run tamarin-prover lemma by lemma; record verdicts in tamarin/results/")
-    p.add_argument("--lemma", help="prove only this lemma")
+    p.add_argument("--lemma", help="prove only this lemma (or several, comma-separated)")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the earlier verdicts of other lemmas in the results file (same theory and flags)")
     p.add_argument("--flags", nargs="*", metavar="FLAG",
                    help="mitigations switched off (check_binding or OFF_check_binding ...)")
     p.add_argument("--variant", help="the flags of a named variant (model/expectations.py)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per lemma (default 600)")
+    p.add_argument("--derivcheck-timeout", type=int, default=120,
+                   help="seconds for Tamarin's message-derivation checks in the load before the lemmas (default 120)")
+    p.add_argument("--batch", action="store_true",
+                   help="all lemmas in one prover process (Tamarin's precomputation once; times are per process)")
+    p.add_argument("--save-output", metavar="FILE", help="--batch: keep Tamarin's full output (proofs, attack traces)")
+    p.add_argument("--memory-mb", type=int, default=8192, help="address-space cap per prover process (default 8192)")
     p.add_argument("--theory", default=str(DEFAULT_DIR / "expat.spthy"), help="theory file")
     p.add_argument("--out", help="results directory (default: results/ next to the theory)")
     p.set_defaults(handler=_prove)

@@ -1,6 +1,13 @@
 """``expat prove``: run ``tamarin-prover`` on the theory, one lemma at a time, and record the verdicts.
 
-Each lemma is proved by its own ``tamarin-prover --prove=LEMMA [-D=FLAG ...] --quit-on-warning THEORY``
+First a load of the theory with the derivation checks given ``--derivcheck-timeout`` seconds
+(:func:`preflight`): any wellformedness warning Tamarin prints stops the run with Tamarin's own text,
+except derivation-check findings declared as intended pattern matching
+(:data:`expat.tamarin.rules.INTENDED_PATTERN_MATCHING`: signature verification by matching) and the
+Maude version notice (Maude 3.2 is not in Tamarin 1.8's list; it is not a wellformedness warning).
+Then each lemma is proved by its own ``tamarin-prover --prove=LEMMA [-D=FLAG ...] --derivcheck-timeout=0
+--quit-on-warning THEORY`` (derivation checks were done once; every other wellformedness check still
+aborts the run)
 process with a wall-clock timeout; the verdict is read from Tamarin's "summary of summaries" line for that lemma
 (``NAME (all-traces): verified (N steps)``, ``falsified - found trace``, ``analysis incomplete`` ...;
 for exists-trace lemmas "verified" means a trace was found). Wall time and the child's peak resident
@@ -26,16 +33,22 @@ from typing import Callable, Optional, Sequence
 
 from expat.model.roles import FLAGS
 from expat.tamarin import lemmas as L
-from expat.tamarin.semantics import FLAG_PREFIX
-from expat.tamarin.spthy import parse
+from expat.tamarin.generate import FLAG_PREFIX, theory_hash
+from expat.tamarin.rules import INTENDED_PATTERN_MATCHING
 
 PROVER = "tamarin-prover"
+DERIVCHECK_TIMEOUT = 120  # seconds for Tamarin's message-derivation checks (its default of 5 s is too short here)
+MEMORY_LIMIT_MB = 8192    # address-space cap per prover process (others share the machine)
 
 _SUMMARY = re.compile(r"^\s*(?P<name>[A-Za-z0-9_]+)\s+\((?P<quantifier>all-traces|exists-trace)\):\s+"
                       r"(?P<status>verified|falsified - found trace|falsified - no trace found|"
                       r"analysis incomplete|analysis undetermined)(?:\s+\((?P<steps>\d+) steps\))?", re.M)
 _TAMARIN_VERSION = re.compile(r"(?:tamarin-prover|Tamarin version)\s+v?(\d+(?:\.\d+)+)", re.I)
-_MAUDE_VERSION = re.compile(r"(?:Maude version|maude\b.*?checking version:)\s*v?(\d+(?:\.\d+)+)", re.I | re.S)
+_MAUDE_VERSION = re.compile(r"(?:Maude version\s*v?|checking version:\s*|stdout:\s*)(\d+(?:\.\d+)+)", re.I)
+_WARNINGS = re.compile(r"WARNING: the following wellformedness checks failed!\s*\n(?P<body>.*?)(?:\n\*/|\Z)", re.S)
+_DERIV_RULE = re.compile(r"^Rule (?P<rule>[A-Za-z0-9_]+): ?\nFailed to derive Variable\(s\): (?P<vars>[^\n]*)", re.M)
+_LEMMA = re.compile(r"^lemma ([A-Za-z0-9_]+)\b", re.M)
+QUIT_MARK = "quit-on-warning mode selected"
 
 
 class ProverMissing(RuntimeError):
@@ -49,6 +62,7 @@ class LemmaResult:
     expected: str  # verified | falsified
     wall_s: float
     peak_rss_mb: float
+    steps: Optional[int] = None
 
 
 def find_prover() -> Optional[str]:
@@ -66,9 +80,11 @@ def normalise_flags(flags: Sequence[str]) -> list[str]:
     return [f for f in FLAGS if f in names]
 
 
-def parse_summary(output: str) -> dict[str, tuple[str, str]]:
-    """lemma -> (quantifier, status) from Tamarin's summary lines."""
-    return {m.group("name"): (m.group("quantifier"), m.group("status")) for m in _SUMMARY.finditer(output)}
+def parse_summary(output: str) -> dict[str, tuple[str, str, Optional[int]]]:
+    """lemma -> (quantifier, status, steps) from Tamarin's summary lines."""
+    return {m.group("name"): (m.group("quantifier"), m.group("status"),
+                              int(m.group("steps")) if m.group("steps") else None)
+            for m in _SUMMARY.finditer(output)}
 
 
 def verdict_of(status: Optional[str]) -> str:
@@ -79,6 +95,31 @@ def verdict_of(status: Optional[str]) -> str:
     if status.startswith("falsified"):
         return "falsified"
     return "error"  # analysis incomplete / undetermined
+
+
+def warnings_of(output: str) -> str:
+    """Tamarin's wellformedness warning text (empty when it printed none). The Maude version notice
+    ('checking version: WARNING: ... unsupported version') is not part of it."""
+    m = _WARNINGS.search(output)
+    return m.group("body").strip() if m else ""
+
+
+def unexpected_warnings(text: str) -> str:
+    """The warning text minus derivation-check findings declared intended; '' when nothing is left."""
+    if not text:
+        return ""
+    sections = re.split(r"\n(?=\S[^\n]*\n=+\n)", "\n" + text)
+    left = []
+    for sec in filter(str.strip, sections):
+        if sec.strip().startswith("Message Derivation Checks") and "timed out" not in sec:
+            bad = [m.group(0) for m in _DERIV_RULE.finditer(sec)
+                   if not {v.strip() for v in m.group("vars").split(",")} <= INTENDED_PATTERN_MATCHING.get(
+                       m.group("rule"), frozenset())]
+            if bad:
+                left.append("Message Derivation Checks\n" + "\n".join(bad))
+        else:
+            left.append(sec.strip())
+    return "\n\n".join(left)
 
 
 def versions(prover: str, extra_output: str = "") -> tuple[str, str]:
@@ -93,13 +134,18 @@ def versions(prover: str, extra_output: str = "") -> tuple[str, str]:
     return (t.group(1) if t else "unknown", m.group(1) if m else "unknown")
 
 
-def run_lemma(prover: str, theory: Path, lemma: str, flags: Sequence[str], timeout: float) -> tuple[str, float, float, str]:
-    """(verdict, wall_s, peak_rss_mb, output) of one ``--prove=lemma`` run."""
-    # --quit-on-warning: a well-formedness warning aborts the run (verdict "error") instead of a verdict
-    # resting on a theory Tamarin itself flagged (docs/tamarin.md, audit against tamarin-prover's sources)
-    cmd = [prover, f"--prove={lemma}", *[f"-D={FLAG_PREFIX}{f}" for f in flags], "--quit-on-warning", str(theory)]
+def _limit_memory(mb: int) -> Callable[[], None]:
+    def apply() -> None:
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (mb * 1024 * 1024, mb * 1024 * 1024))
+    return apply
+
+
+def _run(cmd: list[str], timeout: float, memory_mb: int) -> tuple[bool, float, float, str]:
+    """(timed_out, wall_s, peak_rss_mb, output) of one prover process (own process group, killed on timeout)."""
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=_limit_memory(memory_mb))
     chunks: list[bytes] = []
     reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True)  # type: ignore[union-attr]
     reader.start()
@@ -120,59 +166,145 @@ def run_lemma(prover: str, theory: Path, lemma: str, flags: Sequence[str], timeo
     wall = time.monotonic() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     reader.join(timeout=5)
-    output = b"".join(chunks).decode("utf-8", "replace")
-    peak = usage.ru_maxrss / 1024.0  # Linux: kilobytes
+    return timed_out, wall, usage.ru_maxrss / 1024.0, b"".join(chunks).decode("utf-8", "replace")
+
+
+def preflight(prover: str, theory: Path, flags: Sequence[str], derivcheck_timeout: int = DERIVCHECK_TIMEOUT,
+              timeout: float = 600.0, memory_mb: int = MEMORY_LIMIT_MB) -> tuple[str, str]:
+    """Load the theory once with the derivation checks on: ('', output) when Tamarin has no warning left
+    after the intended ones, else (Tamarin's warning text, output)."""
+    cmd = [prover, *[f"-D={FLAG_PREFIX}{f}" for f in flags], f"--derivcheck-timeout={derivcheck_timeout}", str(theory)]
+    timed_out, _wall, _peak, output = _run(cmd, timeout, memory_mb)
+    if timed_out:
+        return f"loading the theory took more than {timeout:.0f} s", output
+    return unexpected_warnings(warnings_of(output)), output
+
+
+def run_lemma(prover: str, theory: Path, lemma: str, flags: Sequence[str], timeout: float,
+              memory_mb: int = MEMORY_LIMIT_MB) -> tuple[str, float, float, str]:
+    """(verdict, wall_s, peak_rss_mb, output) of one ``--prove=lemma`` run."""
+    cmd = [prover, f"--prove={lemma}", *[f"-D={FLAG_PREFIX}{f}" for f in flags], "--derivcheck-timeout=0",
+           "--quit-on-warning", str(theory)]
+    timed_out, wall, peak, output = _run(cmd, timeout, memory_mb)
     if timed_out:
         return "timeout", wall, peak, output
-    return verdict_of(parse_summary(output).get(lemma, (None, None))[1]), wall, peak, output
+    return verdict_of(parse_summary(output).get(lemma, (None, None, None))[1]), wall, peak, output
+
+
+def run_batch(prover: str, theory: Path, flags: Sequence[str], timeout: float,
+              memory_mb: int = MEMORY_LIMIT_MB, names: Optional[Sequence[str]] = None) -> tuple[dict[str, tuple[str, Optional[int]]], float, float, str]:
+    """All lemmas in one ``--prove`` process (Tamarin's precomputation is done once): lemma -> (verdict,
+    steps), the process's wall time and peak memory, its output. A lemma missing from the summary
+    (timeout, warning) is 'timeout' or 'error'."""
+    every = lemma_names(theory.read_text(encoding="ascii"))
+    names = list(names) if names is not None else every
+    proves = ["--prove"] if names == every else [f"--prove={n}" for n in names]
+    cmd = [prover, *proves, *[f"-D={FLAG_PREFIX}{f}" for f in flags], "--derivcheck-timeout=0",
+           "--quit-on-warning", str(theory)]
+    timed_out, wall, peak, output = _run(cmd, timeout, memory_mb)
+    summary = parse_summary(output)
+    out = {name: (verdict_of(s[1]), s[2]) for name, s in summary.items()}
+    # Tamarin lists unselected lemmas as "analysis incomplete": only the selected ones count
+    return ({n: out.get(n, ("timeout" if timed_out else "error", None)) for n in names}, wall, peak, output)
+
+
+def lemma_names(text: str) -> list[str]:
+    return _LEMMA.findall(text)
+
+
+def variant_name(flags: Sequence[str]) -> str:
+    v = L.variant_for(flags)
+    return v.name if v is not None else "flags-" + "+".join(flags)
 
 
 def result_name(theory: Path, flags: Sequence[str]) -> str:
-    v = L.variant_for(flags)
-    tag = v.name if v is not None else "flags-" + "+".join(flags)
-    return f"{theory.stem}__{tag}.json"
+    return f"{theory.stem}__{variant_name(flags)}.json"
 
 
 def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (), timeout: float = 600.0,
           out_dir: Optional[Path] = None, progress: Callable[[str], None] = lambda s: None,
-          prover: Optional[str] = None) -> tuple[dict, Path]:
+          prover: Optional[str] = None, derivcheck_timeout: int = DERIVCHECK_TIMEOUT,
+          memory_mb: int = MEMORY_LIMIT_MB, batch: bool = False,
+          save_output: Optional[Path] = None, merge: bool = False) -> tuple[dict, Path]:
+    """Prove every lemma (or ``lemma``) under ``flags``; write the results record. ``batch``: one prover
+    process for all lemmas (precomputation shared; each lemma's ``wall_s`` and ``peak_rss_mb`` are then
+    the whole process's, and the record says ``"batch": true``)."""
     prover = prover or find_prover()
     if prover is None:
         raise ProverMissing(f"{PROVER} is not on PATH")
     flags = normalise_flags(flags)
-    parsed = parse(theory.read_text(encoding="ascii"), {FLAG_PREFIX + f for f in flags})
-    names = [x.name for x in parsed.lemmas]
-    if lemma is not None:
-        if lemma not in names:
-            raise ValueError(f"no lemma {lemma!r} in {theory} under flags {flags}")
-        names = [lemma]
+    from expat.tamarin.mapping import FLAGS_NOT_MODELLED
+    unmodelled = [f for f in flags if f in FLAGS_NOT_MODELLED]
+    if unmodelled:
+        raise ValueError("not modelled in the theory, so not proved: " +
+                         "; ".join(f"{f} ({FLAGS_NOT_MODELLED[f]})" for f in unmodelled))
+    text = theory.read_text(encoding="ascii")
+    names = lemma_names(text)
+    if lemma is not None:  # one name or several, comma-separated
+        wanted = [x.strip() for x in lemma.split(",") if x.strip()]
+        for x in wanted:
+            if x not in names:
+                raise ValueError(f"no lemma {x!r} in {theory}")
+        names = wanted
     started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    progress(f"loading {theory.name} with derivation checks ({derivcheck_timeout} s) ...")
+    warning, first_output = preflight(prover, theory, flags, derivcheck_timeout, timeout, memory_mb)
     results: list[LemmaResult] = []
-    first_output = ""
-    for k, name in enumerate(names, 1):
+    if warning:
+        progress(f"tamarin-prover warned; no lemma is run:\n{warning}")
+    if batch and not warning:
+        progress(f"all {len(names)} lemmas in one process (timeout {timeout:.0f} s) ...")
+        got, wall, peak, output = run_batch(prover, theory, flags, timeout, memory_mb, names)
+        if save_output is not None:
+            save_output.write_text(output, encoding="utf-8")
+        if QUIT_MARK in output:
+            progress(f"tamarin-prover stopped on a warning:\n{warnings_of(output) or output[-2000:]}")
+        for k, name in enumerate(names, 1):
+            verdict, steps = got[name]
+            expected = L.expected_verdict(name, flags)
+            results.append(LemmaResult(name, verdict, expected, round(wall, 3), round(peak, 1), steps))
+            mark = "ok" if verdict == expected else "UNEXPECTED"
+            progress(f"[{k}/{len(names)}] {name}: {verdict} (expected {expected}, {steps} steps) {mark}")
+        names = []
+    for k, name in enumerate(names if not warning else [], 1):
         progress(f"[{k}/{len(names)}] {name} ...")
-        verdict, wall, peak, output = run_lemma(prover, theory, name, flags, timeout)
-        first_output = first_output or output
+        verdict, wall, peak, output = run_lemma(prover, theory, name, flags, timeout, memory_mb)
         expected = L.expected_verdict(name, flags)
-        results.append(LemmaResult(name, verdict, expected, round(wall, 3), round(peak, 1)))
+        steps = parse_summary(output).get(name, (None, None, None))[2]
+        results.append(LemmaResult(name, verdict, expected, round(wall, 3), round(peak, 1), steps))
+        if QUIT_MARK in output:
+            progress(f"tamarin-prover stopped on a warning:\n{warnings_of(output) or output[-2000:]}")
         mark = "ok" if verdict == expected else "UNEXPECTED"
         progress(f"[{k}/{len(names)}] {name}: {verdict} (expected {expected}, {wall:.1f} s, {peak:.0f} MB) {mark}")
     tamarin_version, maude_version = versions(prover, first_output)
-    record = {"theory": theory.name, "flags": [FLAG_PREFIX + f for f in flags],
-              "tamarin_version": tamarin_version, "maude_version": maude_version, "host": platform.node(),
-              "started": started, "lemmas": [asdict(r) for r in results]}
+    record = {"theory": theory.name, "theory_sha256": theory_hash(text), "variant": variant_name(flags),
+              "flags": [FLAG_PREFIX + f for f in flags], "derivcheck_timeout": derivcheck_timeout,
+              "warning": warning, "tamarin_version": tamarin_version, "maude_version": maude_version,
+              "host": platform.node(), "started": started, "not_modelled": sorted(L.NOT_MODELLED),
+              "batch": batch, "memory_limit_mb": memory_mb, "timeout_s": timeout,
+              "lemmas": [asdict(r) for r in results]}
     out_dir = out_dir or theory.parent / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / result_name(theory, flags)
+    if merge and path.exists():  # keep earlier verdicts on the same theory text for lemmas not rerun
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if old.get("theory_sha256") == record["theory_sha256"] and old.get("flags") == record["flags"]:
+            rerun = {r["name"] for r in record["lemmas"]}
+            kept = [r for r in old.get("lemmas", []) if r["name"] not in rerun]
+            order = {n: i for i, n in enumerate(lemma_names(text))}
+            record["lemmas"] = sorted(kept + record["lemmas"], key=lambda r: order.get(r["name"], 1 << 30))
+            record["batch"] = bool(old.get("batch")) or batch
     path.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return record, path
 
 
 RESULT_SCHEMA = {
     "type": "object",
-    "required": ["theory", "flags", "tamarin_version", "maude_version", "host", "started", "lemmas"],
+    "required": ["theory", "theory_sha256", "variant", "flags", "tamarin_version", "maude_version", "host",
+                 "started", "lemmas"],
     "properties": {
-        "theory": {"type": "string"}, "flags": {"type": "array", "items": {"type": "string"}},
+        "theory": {"type": "string"}, "theory_sha256": {"type": "string"}, "variant": {"type": "string"},
+        "flags": {"type": "array", "items": {"type": "string"}},
         "tamarin_version": {"type": "string"}, "maude_version": {"type": "string"},
         "host": {"type": "string"}, "started": {"type": "string"},
         "lemmas": {"type": "array", "items": {

@@ -6,26 +6,15 @@ import re
 from pathlib import Path
 
 import expat  # noqa: F401  (OpenSSL config first)
-from expat.tamarin import generate, lemmas
+from expat.tamarin import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "tamarin" / generate.THEORY_FILE
-
-_CACHE: dict[str, str] = {}
+RESULTS = ROOT / "tamarin" / "results"
 
 
 def fresh_theory() -> str:
-    """A fresh export with the golden traces of this checkout (cached per test session)."""
-    if "text" not in _CACHE:
-        _CACHE["text"] = generate.theory_text(lemmas.golden_traces())
-    return _CACHE["text"]
-
-
-def rule_block(text: str, name: str) -> str:
-    """The text of one rule (from its 'rule NAME:' line to the blank line after it)."""
-    m = re.search(rf"^rule {re.escape(name)}:\n(?:[^#\n].*\n)+", text, flags=re.M)
-    assert m, name
-    return m.group(0)
+    return generate.theory_text()
 
 
 def lemma_block(text: str, name: str) -> str:

@@ -1,7 +1,7 @@
 """`expat prove` against a test double of the external `tamarin-prover` binary.
 
-Tamarin cannot be installed here, so a script named tamarin-prover on PATH (in a tmp dir) answers
-like Tamarin does: it prints Tamarin's "summary of summaries" block in the real format (lemma line
+The default test run never calls the real prover: a script named tamarin-prover on PATH (in a tmp dir)
+answers like Tamarin 1.8 does (texts copied from its runs on this theory): it prints Tamarin's "summary of summaries" block in the real format (lemma line
 ``NAME (all-traces): verified (N steps)``, statuses as Tamarin's showProofStatus words them) and
 ``--version`` output with the Tamarin and Maude versions. The test exercises expat's real process
 handling (one process per lemma, -D flags, timeout kill, wait4 peak memory) and output parsing.
@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 from tamarin_support import COMMITTED, ROOT
 
-from expat.tamarin import prove
+from expat.tamarin import generate, lemmas, prove
 
 FAKE = textwrap.dedent('''\
     #!{python}
@@ -29,17 +29,34 @@ FAKE = textwrap.dedent('''\
     if log:
         with open(log, "a") as f:
             f.write(json.dumps(args) + "\\n")
+    MAUDE = ("maude tool: 'maude'\\n checking version: WARNING:\\n\\n 'maude --version' returned unsupported version '3.2'\\n"
+             " Please install one of the following versions of Maude: 2.7.1, 3.0, 3.1, 3.2.1, 3.2.2, 3.3, 3.3.1\\n\\n"
+             "Detailed results from testing 'maude'\\n command: maude --version\\n stdin:   \\n stdout:  3.2\\n\\n stderr:  \\n"
+             " checking installation: OK.")
     if args == ["--version"]:
-        print("tamarin-prover 1.10.0, (C) David Basin, Cas Cremers, Jannik Dreier, Simon Meier, Ralf Sasse, Benedikt Schmidt, 2010-2023")
+        print("tamarin-prover 1.8.0, (C) David Basin, Cas Cremers, Jannik Dreier, Simon Meier, Ralf Sasse, Benedikt Schmidt, 2010-2023")
         print("")
-        print("This program comes with ABSOLUTELY NO WARRANTY. It is free software, and you")
-        print("")
-        print("maude tool: 'maude'")
-        print(" checking version: 3.4. OK.")
-        print(" checking installation: OK.")
+        print(MAUDE)
         sys.exit(0)
-    lemma = [a.split("=", 1)[1] for a in args if a.startswith("--prove=")][0]
+    print(MAUDE)
+    if not any(a.startswith("--prove") for a in args):  # the load with derivation checks
+        deriv = os.environ.get("FAKE_DERIV", "")
+        if deriv:
+            print("WARNING: the following wellformedness checks failed!\\n\\nMessage Derivation Checks\\n"
+                  "=========================\\n\\n  The variables of the follwing rule(s) are not derivable from "
+                  "their premises, you may be performing unintended pattern matching.\\n")
+            for item in deriv.split(";"):
+                rule, var = item.split(":")
+                print("Rule " + rule + ": \\nFailed to derive Variable(s): " + var + "\\n")
+            print("*/")
+        sys.exit(0)
     theory = args[-1]
+    if "--prove" in args:  # batch: every lemma
+        import re
+        lemmas = re.findall(r"^lemma ([a-z_]+)", open(theory).read(), re.M)
+    else:
+        lemmas = [a.split("=", 1)[1] for a in args if a.startswith("--prove=")]
+    lemma = lemmas[0]
     if os.environ.get("FAKE_WF_WARNING") and "--quit-on-warning" in args:
         print("WARNING: 1 wellformedness check failed!")
         print("quit-on-warning mode selected - aborting on wellformedness errors.")
@@ -50,14 +67,14 @@ FAKE = textwrap.dedent('''\
     ballast = bytearray(int(os.environ.get("FAKE_ALLOC_MB", "0")) * 1024 * 1024)
     for i in range(0, len(ballast), 4096):
         ballast[i] = 1
-    quant = "exists-trace" if (lemma.endswith("_reachable") or lemma.startswith("executable_")) else "all-traces"
-    status = statuses.get(lemma, "verified")
+    def quant(lemma):
+        return "exists-trace" if (lemma.endswith("_reachable") or lemma.startswith("executable_")) else "all-traces"
     print("theory expat_attestation begin")
     print("/* All wellformedness checks were successful. */")
     print("/*")
     print("Generated from:")
-    print("Tamarin version 1.10.0")
-    print("Maude version 3.4")
+    print("Tamarin version 1.8.0")
+    print("Maude version 3.2")
     print("*/")
     print("end")
     print("=" * 78)
@@ -67,7 +84,8 @@ FAKE = textwrap.dedent('''\
     print("")
     print("  processing time: 0.21s")
     print("")
-    print("  " + lemma + " (" + quant + "): " + status + " (7 steps)")
+    for lemma in lemmas:
+        print("  " + lemma + " (" + quant(lemma) + "): " + statuses.get(lemma, "verified") + " (7 steps)")
     print("")
     print("=" * 78)
 ''')
@@ -83,7 +101,7 @@ def fake_prover(tmp_path, monkeypatch):
     log = tmp_path / "calls.jsonl"
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("FAKE_LOG", str(log))
-    for k in ("FAKE_STATUS", "FAKE_SLEEP", "FAKE_ALLOC_MB"):
+    for k in ("FAKE_STATUS", "FAKE_SLEEP", "FAKE_ALLOC_MB", "FAKE_DERIV", "FAKE_WF_WARNING"):
         monkeypatch.delenv(k, raising=False)
     return log
 
@@ -91,6 +109,27 @@ def fake_prover(tmp_path, monkeypatch):
 def expat(*argv: str, env=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "expat", *argv], capture_output=True, text=True, cwd=ROOT,
                           env=env, timeout=120)
+
+
+def test_intended_pattern_matching_is_not_a_warning_anything_else_stops(fake_prover, tmp_path):
+    env = {**os.environ, "FAKE_DERIV": "RP_AttestationCompleted_background:aik;RP_AttestationCompleted_passport:aik"}
+    done = expat("prove", "--lemma", "channel_binding", "--out", str(tmp_path), env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    env = {**os.environ, "FAKE_DERIV": "RP_AttestationCompleted_background:aik;TE_EvidenceProduced:ctx"}
+    done = expat("prove", "--lemma", "channel_binding", "--out", str(tmp_path), env=env)
+    assert done.returncode == 1
+    # Tamarin's own text is printed, and no lemma ran
+    assert "Rule TE_EvidenceProduced: \nFailed to derive Variable(s): ctx" in done.stdout
+    assert "RP_AttestationCompleted_background" not in done.stdout
+    record = json.loads((tmp_path / "expat__default.json").read_text())
+    assert record["lemmas"] == [] and "TE_EvidenceProduced" in record["warning"]
+
+
+def test_maude_version_notice_is_not_a_wellformedness_warning():
+    out = ("maude tool: 'maude'\n checking version: WARNING:\n\n 'maude --version' returned unsupported version '3.2'\n"
+           " checking installation: OK.\ntheory x begin\n/* All wellformedness checks were successful. */\nend\n")
+    assert prove.warnings_of(out) == ""
+    assert prove.versions("/nonexistent", out + "stdout:  3.2\n")[1] == "3.2"
 
 
 def test_parse_summary_reads_tamarins_statuses():
@@ -101,7 +140,7 @@ def test_parse_summary_reads_tamarins_statuses():
            "  executable_x (exists-trace): falsified - no trace found (12 steps)\n"
            "  aik_in_tee (all-traces): analysis incomplete (1 steps)\n")
     got = prove.parse_summary(out)
-    assert got["channel_binding"] == ("all-traces", "verified")
+    assert got["channel_binding"] == ("all-traces", "verified", 245)
     assert {k: prove.verdict_of(v[1]) for k, v in got.items()} == {
         "channel_binding": "verified", "channel_binding_reachable": "verified", "no_reflection": "falsified",
         "executable_x": "falsified", "aik_in_tee": "error"}
@@ -123,14 +162,16 @@ def test_one_lemma_records_verdict_versions_time_and_memory(fake_prover, tmp_pat
     assert "[1/1] channel_binding: verified (expected verified" in done.stderr
     record = json.loads((out / "expat__default.json").read_text())
     jsonschema.validate(record, prove.RESULT_SCHEMA)
-    assert record["theory"] == "expat.spthy" and record["flags"] == []
-    assert (record["tamarin_version"], record["maude_version"]) == ("1.10.0", "3.4")
+    assert record["theory"] == "expat.spthy" and record["flags"] == [] and record["variant"] == "default"
+    assert (record["tamarin_version"], record["maude_version"]) == ("1.8.0", "3.2")
+    assert record["theory_sha256"] == generate.theory_hash(COMMITTED.read_text(encoding="ascii"))
     [lem] = record["lemmas"]
     assert (lem["name"], lem["verdict"], lem["expected"]) == ("channel_binding", "verified", "verified")
     assert lem["peak_rss_mb"] >= 64  # the child's own peak (wait4), not ours
     assert 0 < lem["wall_s"] < 60
     calls = [json.loads(x) for x in fake_prover.read_text().splitlines()]
-    assert ["--prove=channel_binding", "--quit-on-warning", str(COMMITTED)] in calls
+    assert ["--derivcheck-timeout=120", str(COMMITTED)] in calls  # the load with derivation checks
+    assert ["--prove=channel_binding", "--derivcheck-timeout=0", "--quit-on-warning", str(COMMITTED)] in calls
 
 
 def test_variant_flags_reach_the_prover_and_set_expectations(fake_prover, tmp_path):
@@ -142,7 +183,8 @@ def test_variant_flags_reach_the_prover_and_set_expectations(fake_prover, tmp_pa
     assert record["flags"] == ["OFF_check_binding"]
     assert record["lemmas"][0]["verdict"] == record["lemmas"][0]["expected"] == "falsified"
     calls = [json.loads(x) for x in fake_prover.read_text().splitlines()]
-    assert ["--prove=channel_binding", "-D=OFF_check_binding", "--quit-on-warning", str(COMMITTED)] in calls
+    assert ["--prove=channel_binding", "-D=OFF_check_binding", "--derivcheck-timeout=0", "--quit-on-warning",
+            str(COMMITTED)] in calls
     # the same falsification under the default profile is unexpected: exit 1
     done = expat("prove", "--lemma", "channel_binding", "--out", str(out), env=env)
     assert done.returncode == 1 and "channel_binding: falsified, expected verified" in done.stdout
@@ -166,10 +208,11 @@ def test_incomplete_analysis_is_an_error(fake_prover, tmp_path):
 def test_all_lemmas_of_a_variant_one_process_each(fake_prover, tmp_path):
     record, path = prove.prove(COMMITTED, flags=["OFF_check_aik_pub_hash"], timeout=30, out_dir=tmp_path)
     names = [x["name"] for x in record["lemmas"]]
-    calls = [json.loads(x) for x in fake_prover.read_text().splitlines() if "--version" not in x]
+    calls = [json.loads(x) for x in fake_prover.read_text().splitlines()
+             if "--version" not in x and "--prove=" in x]
     assert len(calls) == len(names) and len(set(names)) == len(names)
     assert all(c[1] == "-D=OFF_check_aik_pub_hash" for c in calls)
-    assert {"channel_binding", "aik_in_tee_reachable", "request_context_sources"} <= set(names)
+    assert set(names) == set(lemmas.lemma_names())
     expected = {x["name"]: x["expected"] for x in record["lemmas"]}
     assert expected["aik_in_tee"] == "falsified" and expected["channel_binding"] == "verified"
     assert path.name == "expat__no-aik-hash-check.json"
@@ -188,3 +231,17 @@ def test_wellformedness_warning_aborts_and_is_an_error(fake_prover, tmp_path):
     done = expat("prove", "--lemma", "channel_binding", "--out", str(tmp_path), env=env)
     assert done.returncode == 1
     assert json.loads((tmp_path / "expat__default.json").read_text())["lemmas"][0]["verdict"] == "error"
+
+
+def test_batch_mode_one_process_for_all_lemmas(fake_prover, tmp_path):
+    env = {**os.environ, "FAKE_STATUS": json.dumps({"aik_in_tee": "falsified - found trace"})}
+    done = expat("prove", "--batch", "--variant", "no-aik-hash-check", "--out", str(tmp_path), env=env)
+    calls = [json.loads(x) for x in fake_prover.read_text().splitlines() if "--prove" in x]
+    assert calls == [["--prove", "-D=OFF_check_aik_pub_hash", "--derivcheck-timeout=0", "--quit-on-warning",
+                      str(COMMITTED)]]
+    record = json.loads((tmp_path / "expat__no-aik-hash-check.json").read_text())
+    got = {x["name"]: x["verdict"] for x in record["lemmas"]}
+    assert record["batch"] is True and set(got) == set(lemmas.lemma_names())
+    assert got["aik_in_tee"] == "falsified" and got["channel_binding"] == "verified"
+    # no_reflection is expected falsified under no-aik-hash-check, the fake says verified: exit 1, named
+    assert done.returncode == 1 and "no_reflection: verified, expected falsified" in done.stdout

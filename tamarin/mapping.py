@@ -1,0 +1,72 @@
+"""The refinement mapping: every event of :mod:`expat.model.events` is an action fact of the theory, or
+is declared not modelled with the reason (``expat tamarin check`` checks both directions).
+
+An action fact's arguments are the event's agent and a projection of its arguments, in the order given
+here; a name starting with ``+`` is a theory-only argument (what the abstraction makes explicit, e.g.
+the peer of a connection). Event arguments left out are refinements the abstraction does not need
+(cipher suite, extension lists, Attestation Result status: none of the property formulas reads them).
+"""
+
+from __future__ import annotations
+
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "ChannelEstablished": ("agent", "conn", "side", "+peer"),
+    "ApplicationDataSent": ("agent", "conn"),
+    "AttestationCompleted": ("agent", "conn", "ctx", "attester", "cmw"),
+    "RequestSent": ("agent", "conn", "ctx"),
+    "AuthenticatorAccepted": ("agent", "conn", "ctx", "aik", "kind", "cmw"),
+    "BindingChecked": ("agent", "conn", "ctx", "expected_binding", "cmw_binding"),
+    "EvidenceForwarded": ("agent", "conn", "ctx", "verifier", "cmw"),
+    "AttestationResultReceived": ("agent", "conn", "ctx", "result"),
+    "RequestReceived": ("agent", "conn", "ctx"),
+    "EvidenceRequested": ("agent", "conn", "ctx", "ae", "binding", "aik"),
+    "EvidenceSubmitted": ("agent", "conn", "ctx", "verifier", "cmw"),
+    "AttestationResultObtained": ("agent", "conn", "ctx", "result"),
+    "AuthenticatorSent": ("agent", "conn", "ctx", "aik", "kind", "cmw"),
+    "AikGenerated": ("agent", "aik"),
+    "EvidenceProduced": ("agent", "cmw", "te", "binding", "aik_hash"),
+    "NonceIssued": ("agent", "nonce", "to"),
+    "EvidenceAppraised": ("agent", "cmw", "result", "nonce", "to"),
+    "KeyRevealed": ("+owner", "key"),
+    "SecretRevealed": ("conn",),
+}
+
+NOT_MODELLED: dict[str, str] = {
+    "BindingConfirmed": "the delegated comparison (-04 §5.1) is not in the theory yet: the Relying Party always "
+                        "compares the binding itself (see FLAGS_NOT_MODELLED)",
+    "ApplicationDataReceived": "the attester's sending side carries attest_before_data; a receiver's check "
+                               "is its own guard, not an agreement",
+    "NewSessionTicketSent": "no session tickets in the abstract channel (no_resumption is not modelled)",
+    "NewSessionTicketReceived": "no session tickets in the abstract channel (no_resumption is not modelled)",
+    "ConnectionClosed": "a refused message is a rule that does not fire; failures are not transitions",
+    "AuthenticatorRejected": "a refused message is a rule that does not fire; failures are not transitions",
+}
+
+# theory-only actions: setup uniqueness, reveals the vocabulary has no event for, and the checks that
+# the restrictions turn into the receivers' checks
+AUXILIARY: dict[str, str] = {
+    "Platform": "one attestation key per platform (restriction one_platform)",
+    "VerifierKey": "one signing key per Verifier (restriction one_verifier_key)",
+    "AttestationKeyRevealed": "a TEE's attestation key leaked (threat model)",
+    "HostCompromised": "a platform's host is compromised: it leaks its connections and AIKs and uses its TEE "
+                       "as an oracle (draft -02 Sec. 5.2 split deployment)",
+    "CheckBinding": "restriction check_binding (draft Sec. 5.1)",
+    "CheckAikPubHash": "restriction check_aik_pub_hash (draft Sec. 5.2)",
+    "CheckEcho": "restriction passport_binding_echo (passport: the result's Evidence claims)",
+    "NonceUsed": "restriction check_verifier_nonce",
+    "CtxFresh": "restriction request_context_unique (RFC 9261 Sec. 4)",
+    "ContextAnswered": "restriction no_reflected_context (check_context_unique)",
+    "Neq": "restriction Neq (the two endpoints of a connection differ)",
+}
+
+
+# Mitigation flags of model.roles.FLAGS that the theory has no ``OFF_<flag>`` switch for. A variant that
+# switches one of them off is not proved (``expat prove`` refuses it, saying why), never proved as if
+# the flag were on. ``expat tamarin check`` keeps this list equal to the flags the theory lacks.
+FLAGS_NOT_MODELLED: dict[str, str] = {
+    "reject_spontaneous_attestation": "no spontaneous server authenticators in the abstract theory",
+    "reject_resumption": "no session tickets or resumption in the abstract channel",
+    "check_exporter_label": "one exporter label in the theory; other labels are other applications' exporters",
+    "verifier_compares_binding": "the delegated comparison (-04 §5.1) is not in the theory yet",
+    "local_binding_check": "the delegated comparison (-04 §5.1) is not in the theory yet",
+}
