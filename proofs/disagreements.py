@@ -44,6 +44,10 @@ PRE_PLAY = (
     "was revealed' (model/properties.py) or it is a finding about the draft: nonce freshness alone "
     "does not order Evidence after the request once TLS is compromised.")
 
+PRE_PLAY_DECISION = (
+    "Both tools need a revealed connection secret, which model/expectations.py does not consider; the "
+    "expectation stays until the property statement decides whether to exclude that reveal.")
+
 _PRE_PLAY_VARIANTS = (
     "default", "no-aik-hash-check", "no-key-in-binding", "spontaneous-attestation", "resumption",
     "any-exporter-label", "verifier-nonce-unchecked", "evidence-signature-unchecked", "no-context-unique",
@@ -66,6 +70,16 @@ REASONS: tuple[Reason, ...] = tuple(
            "single connection every Evidence was made for it.", below_connections=2),
     Reason("verifier-nonce-unchecked", "verifier_nonce_fresh", "z3", "holds",
            "The bound is too small: the nonce is reused on a second connection.", below_connections=2),
+    # Tamarin finds the same pre-play independently (docs/findings.md, finding 1)
+    Reason("default", "reattestation_fresh", "tamarin", "violated",
+           "Tamarin's attack is the bounded search's pre-play (docs/findings.md, finding 1): with the "
+           "requester's connection secret revealed, the adversary sends the request first and answers the "
+           "requester's own request with the authenticator made for it. " + PRE_PLAY_DECISION),
+    Reason("default", "request_binding", "tamarin", "violated",
+           "Tamarin's attack (docs/findings.md, finding 1): the requester reuses a Verifier nonce as "
+           "context on a second connection whose secret the adversary knows (context uniqueness is per "
+           "connection, RFC 9261 §4; the Verifier's once-per-appraisal nonce check does not see the "
+           "request), and the adversary pre-plays the request there. " + PRE_PLAY_DECISION),
 )
 
 
