@@ -87,10 +87,13 @@ REASONS: dict[str, str] = {
         "AIK_pub_hash still ties the AIK to the Evidence's TEE, so aik_in_tee holds.",
     "no-aik-hash-check":
         "Without the AIK_pub_hash comparison the binding still ties Evidence to this connection, request and "
-        "EA key, but not the key to the TEE: a host outside the TEE binds its own key and has the TEE sign "
-        "(draft §5.2 split deployment; aik_in_tee). With a revealed AIK of the requester itself, mallory "
-        "authenticates with the requester's own key over Evidence of another TEE (no_reflection: an own AIK "
-        "accepted). Binding properties hold.",
+        "EA key, but not the key to the TEE. In a split deployment (draft -02/-04 §5.2) the TLS stack outside the "
+        "TEE provides the binder while AIK_pub_hash is the TEE's own claim over the AIK it holds: a compromised "
+        "host P binds a key the TEE never held, has its TEE sign, and the requester accepts P's Evidence under "
+        "that key (aik_in_tee, which therefore excludes only P's attestation key, not P's host). Likewise "
+        "mallory's compromised host binds the requester's own revealed AIK into its TEE's Evidence "
+        "(no_reflection: an own AIK accepted; it excludes only the requester's own TEE and host). Binding "
+        "properties hold (they exclude P's host: the binder is the host's).",
     "no-key-in-binding":
         "Leaving the public key out of the binding alone breaks nothing within the bound: AIK_pub_hash still "
         "ties the Evidence to the EA key, context uniqueness stops reflecting a request, and possession of "

@@ -39,9 +39,12 @@ PROPERTY_LEMMAS: dict[str, list[Branch]] = {
    ("result", V_AR, ACC_AR, f"(Ex ar n to #v. EvidenceAppraised(V, {EV}, ar, n, to) @ v & #v < #i) & ({PRODUCED} | {rev_ak('P')})", "F")],
  "channel_binding": both("(Ex ctx2 aik2 #j. EvidenceRequested(P, k, ctx2, P, b, aik2) @ j & #j < #i)", TEE_P),
  "request_binding": both("(Ex aik2 #j #q. EvidenceRequested(P, k, ctx, P, b, aik2) @ j & RequestSent(R, k, ctx) @ q & #q < #j & #j < #i)", TEE_P),
- "aik_in_tee": both("(Ex #g. AikGenerated(P, aik) @ g & #g < #i)", TEE_P),
+ # the host of P is NOT excluded: a split deployment whose TLS stack (outside the TEE) uses a key the TEE
+ # never held is the very attack AIK_pub_hash is for (draft 5.2); only P's attestation key is
+ "aik_in_tee": both("(Ex #g. AikGenerated(P, aik) @ g & #g < #i)", rev_ak('P')),
  "no_diversion": both("(Ex s #e. ChannelEstablished(R, k, s, P) @ e & #e < #i)", TEE_P),
- "no_reflection": both("not (P = R) & not (Ex #g. AikGenerated(R, aik) @ g)", f"{rev_ak('R')} | {rev_host('R')} | {rev_aik('R', 'aik')}"),
+ # a leaked AIK of R is NOT excluded: context uniqueness and AIK_pub_hash are what stop its reflection
+ "no_reflection": both("not (P = R) & not (Ex #g. AikGenerated(R, aik) @ g)", f"{rev_ak('R')} | {rev_host('R')}"),
  "reattestation_fresh": [
    ("evidence", V_EV + " te #p #q", ACC_EV + f" & EvidenceProduced(P, {EV}, te, b, ah) @ p & RequestSent(R, k, ctx) @ q", "#q < #p", TEE_P),
    ("result", V_AR + " te #p #q", ACC_AR + f" & EvidenceProduced(P, {EV}, te, b, ah) @ p & RequestSent(R, k, ctx) @ q", "#q < #p", TEE_P)],
@@ -58,22 +61,39 @@ PROPERTY_LEMMAS: dict[str, list[Branch]] = {
  "attest_before_data": [
    ("any", "A k #i", "ApplicationDataSent(A, k) @ i",
     "(Ex R ctx os cmw #j. AttestationCompleted(R, k, ctx, os, cmw) @ j & #j < #i & not (R = A))", "(Ex #r. SecretRevealed(k) @ r)")],
+ # what the Verifier did: it issued the nonce to this requester before, and appraised nothing else against it
  "verifier_nonce_fresh": [
-   ("any", "R k ctx ar R2 k2 ar2 #i #j", "AttestationResultReceived(R, k, ctx, ar) @ i & AttestationResultReceived(R2, k2, ctx, ar2) @ j & not (ctx = 'none')",
-    "#i = #j", "F")],
+   ("any", "V ev ar n to #a", "EvidenceAppraised(V, ev, ar, n, to) @ a & not (n = 'none')",
+    "(Ex #j. NonceIssued(V, n, to) @ j & #j < #a) & (All ev2 ar2 to2 #b. EvidenceAppraised(V, ev2, ar2, n, to2) @ b ==> #a = #b)",
+    "F")],
 }
-SANITY: dict[str, str] = {  # exists-trace: the property's premise happens with no reveal at all
- "evidence_integrity": f"Ex {V_EV} #p te. {ACC_EV} & EvidenceProduced(P, {EV}, te, b, ah) @ p",
- "channel_binding": f"Ex {V_EV} aik2 #j. {ACC_EV} & EvidenceRequested(P, k, ctx, P, b, aik2) @ j",
- "request_binding": f"Ex {V_AR} aik2 #j. {ACC_AR} & EvidenceRequested(P, k, ctx, P, b, aik2) @ j",
- "aik_in_tee": f"Ex {V_EV} #g. {ACC_EV} & AikGenerated(P, aik) @ g",
- "no_diversion": f"Ex {V_EV} s #e. {ACC_EV} & ChannelEstablished(R, k, s, P) @ e & not (R = P)",
- "no_reflection": f"Ex {V_EV} #g. {ACC_EV} & AikGenerated(P, aik) @ g & not (P = R)",
- "reattestation_fresh": f"Ex {V_EV} te #p #q. {ACC_EV} & EvidenceProduced(P, {EV}, te, b, ah) @ p & RequestSent(R, k, ctx) @ q & #q < #p",
- "evidence_freshness": f"Ex {V_AR} #p te. {ACC_AR} & EvidenceProduced(P, {EV}, te, b, ah) @ p",
- "aik_ownership": "Ex R k ctx aik kind cmw A #i #g #j. AuthenticatorAccepted(R, k, ctx, aik, kind, cmw) @ i & AikGenerated(A, aik) @ g & AuthenticatorSent(A, k, ctx, aik, kind, cmw) @ j",
- "attest_before_data": "Ex A k R ctx os cmw #i #j. ApplicationDataSent(A, k) @ i & AttestationCompleted(R, k, ctx, os, cmw) @ j & not (R = A)",
- "verifier_nonce_fresh": "Ex R k ctx ar V #i #j. AttestationResultReceived(R, k, ctx, ar) @ i & NonceIssued(V, ctx, R) @ j",
+# Sanity (exists-trace): the property's premise and its conclusion happen together in a run with no
+# reveal at all, so no lemma holds vacuously. Each states the honest run that gets there (request, the
+# TEE's Evidence, the authenticator, the acceptance, at one instant with the requester's completion):
+# pinned to the protocol's own events, Tamarin's search finds it directly instead of wandering through
+# the adversary's ways of making each message.
+RUN_EV = ("RequestSent(R, k, ctx) @ q & EvidenceRequested(P, k, ctx, P, b, aik) @ j & "
+          f"AuthenticatorSent(P, k, ctx, aik, 'evidence', {EV}) @ a & "
+          f"AuthenticatorAccepted(R, k, ctx, aik, 'evidence', {EV}) @ i & AttestationCompleted(R, k, ctx, os, {EV}) @ i & "
+          "#q < #j & #j < #a & #a < #i")
+RUN_AR = ("RequestSent(R, k, ctx) @ q & EvidenceRequested(P, k, ctx, P, b, aik) @ j & "
+          f"EvidenceSubmitted(P, k, ctx, V, {EV}) @ u & AuthenticatorSent(P, k, ctx, aik, 'result', {AR}) @ a & "
+          f"AuthenticatorAccepted(R, k, ctx, aik, 'result', {AR}) @ i & AttestationCompleted(R, k, ctx, os, {AR}) @ i & "
+          "#q < #j & #j < #u & #u < #a & #a < #i")
+X_EV = "R k ctx aik os P b ah es #q #j #a #i"
+X_AR = "R k ctx aik os V P b ah es vs #q #j #u #a #i"
+SANITY: dict[str, str] = {
+ "evidence_integrity": f"Ex {X_EV} te #p. {RUN_EV} & EvidenceProduced(P, {EV}, te, b, ah) @ p & #p < #i",
+ "channel_binding": f"Ex {X_EV}. {RUN_EV}",
+ "request_binding": f"Ex {X_AR}. {RUN_AR}",
+ "aik_in_tee": f"Ex {X_EV} #g. {RUN_EV} & AikGenerated(P, aik) @ g & #g < #i",
+ "no_diversion": f"Ex {X_EV} s #e. {RUN_EV} & ChannelEstablished(R, k, s, P) @ e & not (R = P)",
+ "no_reflection": f"Ex {X_EV} #g. {RUN_EV} & AikGenerated(P, aik) @ g & not (P = R)",
+ "reattestation_fresh": f"Ex {X_EV} te #p. {RUN_EV} & EvidenceProduced(P, {EV}, te, b, ah) @ p & #q < #p",
+ "evidence_freshness": f"Ex {X_AR} te #p. {RUN_AR} & EvidenceProduced(P, {EV}, te, b, ah) @ p",
+ "aik_ownership": f"Ex {X_EV} #g. {RUN_EV} & AikGenerated(P, aik) @ g",
+ "attest_before_data": f"Ex {X_EV} s #t. {RUN_EV} & AttestationCompleted(P, k, ctx, s, {EV}) @ t & ApplicationDataSent(P, k) @ t & #i < #t",
+ "verifier_nonce_fresh": f"Ex {X_EV} V ar #n. {RUN_EV} & NonceIssued(V, ctx, R) @ n & EvidenceAppraised(V, {EV}, ar, ctx, R) @ i",
 }
 NO_REVEAL = ("not (Ex x #r. HostCompromised(x) @ r) & not (Ex x #r. AttestationKeyRevealed(x) @ r) & "
              "not (Ex x y #r. KeyRevealed(x, y) @ r) & not (Ex x #r. SecretRevealed(x) @ r)")

@@ -67,10 +67,14 @@ rule Compromised_LeaksConnection:
 rule Compromised_LeaksAik:
   [ !Compromised(P), !Aik(P, aik) ] --[ KeyRevealed(P, pk(aik)) ]-> [ Out(aik) ]
 
-/* split deployment (draft 5.2): a compromised host hands its TEE any challenge */
+/* split deployment (draft -02 5.2, -04 5.2): the TLS stack outside the TEE provides the attestation binder,
+   so a compromised host hands its TEE any binder; AIK_pub_hash is a claim the TEE itself generates over
+   an AIK it holds, so the host cannot choose it */
 rule Compromised_TeeOracle:
-  let ev = <'ev', P, b, ah, sign(<'ev', P, b, ah>, ak)> in
-  [ !Compromised(P), !AK(P, ak), In(<b, ah>) ] --[ EvidenceProduced(P, ev, P, b, ah) ]-> [ Out(sign(<'ev', P, b, ah>, ak)) ]
+  let ah = h(pk(aik))
+      ev = <'ev', P, b, ah, sign(<'ev', P, b, ah>, ak)>
+  in
+  [ !Compromised(P), !AK(P, ak), !Aik(P, aik), In(b) ] --[ EvidenceProduced(P, ev, P, b, ah) ]-> [ Out(sign(<'ev', P, b, ah>, ak)) ]
 
 /* background check: the Verifier nonce is the certificate_request_context */
 rule NonceIssued:
@@ -79,12 +83,12 @@ rule NonceIssued:
 rule RP_RequestSent_background:
   [ !Ep(R, k, s, os, A), !VNonce(R, V, n) ]
   --[ RequestSent(R, k, n), CtxFresh(R, k, n) ]->
-  [ RPWait(R, k, os, n, V), Out(<'req', n, h(<k, 'req', n>)>) ]
+  [ RPWaitBackground(R, k, os, n, V), Out(<'req', n, h(<k, 'req', n>)>) ]
 
 rule RP_RequestSent_passport:
   [ !Ep(R, k, s, os, A), Fr(~ctx) ]
   --[ RequestSent(R, k, ~ctx), CtxFresh(R, k, ~ctx) ]->
-  [ RPWait(R, k, os, ~ctx, 'passport'), Out(<'req', ~ctx, h(<k, 'req', ~ctx>)>) ]
+  [ RPWaitPassport(R, k, os, ~ctx), Out(<'req', ~ctx, h(<k, 'req', ~ctx>)>) ]
 
 rule TE_EvidenceProduced:
   let aikpub = pk(~aik)
@@ -117,17 +121,16 @@ rule TE_AuthenticatorSent_result:
   --[ AttestationResultObtained(A, k, ctx, ar), AuthenticatorSent(A, k, ctx, aikpub, 'result', ar) ]->
   [ TEWait(A, k, s, ctx, ar), Out(<'ea', aikpub, sign(h(<'cv', k, s, ctx, ar>), ~aik)>) ]
 
-/* the attester learns its acceptance only from the requester's message */
+/* the attester learns its acceptance only from the requester's message, and may then send application
+   data at once (this step) or later (ApplicationDataSent) */
 rule TE_AttestationCompleted:
   [ TEWait(A, k, s, ctx, cmw), In(<'accepted', ctx, h(<k, 'accepted', ctx>)>) ]
-  --[ AttestationCompleted(A, k, ctx, s, cmw) ]->
-  [ !Attested(A, k) ]
+  --[ AttestationCompleted(A, k, ctx, s, cmw), ApplicationDataSent(A, k) ]->
+  [ !Attested(A, k), Out(<'data', h(<k, 'data'>)>) ]
 
 rule ApplicationDataSent:
   [ !Attested(A, k) ] --[ ApplicationDataSent(A, k) ]-> [ Out(<'data', h(<k, 'data'>)>) ]
 
-/* background check: the requester checks binding and AIK_pub_hash, then asks its Verifier over a private,
-   authenticated channel */
 /* background check: the requester checks binding and AIK_pub_hash and has its Verifier appraise the Evidence
    over a private, authenticated channel (one step: the Verifier is honest and the channel private) */
 #ifdef OFF_check_evidence_signature
@@ -136,7 +139,7 @@ rule RP_AttestationCompleted_background:
       aikpub = pk(aik)
       ar = <'ar', V, ev, sign(<'ar', V, ev>, vk)>
   in
-  [ RPWait(R, k, os, ctx, V), In(<'ea', aikpub, ev, sign(h(<'cv', k, os, ctx, ev>), aik)>), !VKey(V, vk) ]
+  [ RPWaitBackground(R, k, os, ctx, V), In(<'ea', aikpub, ev, sign(h(<'cv', k, os, ctx, ev>), aik)>), !VKey(V, vk) ]
   --[ CheckBinding(b, bind(k, ctx, aikpub)), CheckAikPubHash(ah, h(aikpub)), NonceUsed(V, ctx),
       AuthenticatorAccepted(R, k, ctx, aikpub, 'evidence', ev),
       BindingChecked(R, k, ctx, bind(k, ctx, aikpub), b),
@@ -151,7 +154,7 @@ rule RP_AttestationCompleted_background:
       aikpub = pk(aik)
       ar = <'ar', V, ev, sign(<'ar', V, ev>, vk)>
   in
-  [ RPWait(R, k, os, ctx, V), In(<'ea', aikpub, ev, sign(h(<'cv', k, os, ctx, ev>), aik)>), !VKey(V, vk), !AK(P, ak) ]
+  [ RPWaitBackground(R, k, os, ctx, V), In(<'ea', aikpub, ev, sign(h(<'cv', k, os, ctx, ev>), aik)>), !VKey(V, vk), !AK(P, ak) ]
   --[ CheckBinding(b, bind(k, ctx, aikpub)), CheckAikPubHash(ah, h(aikpub)), NonceUsed(V, ctx),
       AuthenticatorAccepted(R, k, ctx, aikpub, 'evidence', ev),
       BindingChecked(R, k, ctx, bind(k, ctx, aikpub), b),
@@ -182,10 +185,11 @@ rule RP_AttestationCompleted_passport:
       ar = <'ar', V, ev, sign(<'ar', V, ev>, vk)>
       aikpub = pk(aik)
   in
-  [ RPWait(R, k, os, ctx, 'passport'), In(<'ea', aikpub, ar, sign(h(<'cv', k, os, ctx, ar>), aik)>), !VKey(V, vk) ]
+  [ RPWaitPassport(R, k, os, ctx), In(<'ea', aikpub, ar, sign(h(<'cv', k, os, ctx, ar>), aik)>), !VKey(V, vk) ]
   --[
       CheckEcho(<b, ah>, <bind(k, ctx, aikpub), h(aikpub)>),
       AuthenticatorAccepted(R, k, ctx, aikpub, 'result', ar),
+      BindingChecked(R, k, ctx, bind(k, ctx, aikpub), b),
       AttestationResultReceived(R, k, ctx, ar), AttestationCompleted(R, k, ctx, os, ar) ]->
   [ Out(<'accepted', ctx, h(<k, 'accepted', ctx>)>) ]
 """
