@@ -63,6 +63,7 @@ class LemmaResult:
     wall_s: float
     peak_rss_mb: float
     steps: Optional[int] = None
+    note: str = ""  # for an error: the end of Tamarin's output (e.g. the runtime's out-of-memory message)
 
 
 def find_prover() -> Optional[str]:
@@ -208,6 +209,12 @@ def run_batch(prover: str, theory: Path, flags: Sequence[str], timeout: float,
     return ({n: out.get(n, ("timeout" if timed_out else "error", None)) for n in names}, wall, peak, output)
 
 
+def error_note(output: str) -> str:
+    """The last lines Tamarin printed, for a run that produced no verdict (out of memory, crash)."""
+    lines = [x.strip() for x in output.splitlines() if x.strip() and not x.startswith("[Saturating")]
+    return " | ".join(lines[-3:])[-400:]
+
+
 def lemma_names(text: str) -> list[str]:
     return _LEMMA.findall(text)
 
@@ -262,7 +269,8 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
         for k, name in enumerate(names, 1):
             verdict, steps = got[name]
             expected = L.expected_verdict(name, flags)
-            results.append(LemmaResult(name, verdict, expected, round(wall, 3), round(peak, 1), steps))
+            note = error_note(output) if verdict == "error" else ""
+            results.append(LemmaResult(name, verdict, expected, round(wall, 3), round(peak, 1), steps, note))
             mark = "ok" if verdict == expected else "UNEXPECTED"
             progress(f"[{k}/{len(names)}] {name}: {verdict} (expected {expected}, {steps} steps) {mark}")
         names = []
@@ -271,7 +279,10 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
         verdict, wall, peak, output = run_lemma(prover, theory, name, flags, timeout, memory_mb)
         expected = L.expected_verdict(name, flags)
         steps = parse_summary(output).get(name, (None, None, None))[2]
-        results.append(LemmaResult(name, verdict, expected, round(wall, 3), round(peak, 1), steps))
+        note = error_note(output) if verdict == "error" else ""
+        results.append(LemmaResult(name, verdict, expected, round(wall, 3), round(peak, 1), steps, note))
+        if note:
+            progress(f"tamarin-prover gave no verdict for {name}: {note}")
         if QUIT_MARK in output:
             progress(f"tamarin-prover stopped on a warning:\n{warnings_of(output) or output[-2000:]}")
         mark = "ok" if verdict == expected else "UNEXPECTED"

@@ -61,6 +61,10 @@ FAKE = textwrap.dedent('''\
         print("WARNING: 1 wellformedness check failed!")
         print("quit-on-warning mode selected - aborting on wellformedness errors.")
         sys.exit(1)
+    if lemma in os.environ.get("FAKE_OOM", "").split(","):
+        print("[Saturating Sources] Step 1/5")
+        print("tamarin-prover: out of memory (requested 1048576 bytes)", file=sys.stderr)
+        sys.exit(251)
     statuses = json.loads(os.environ.get("FAKE_STATUS", "{{}}"))
     if lemma in os.environ.get("FAKE_SLEEP", "").split(","):
         time.sleep(60)
@@ -101,7 +105,7 @@ def fake_prover(tmp_path, monkeypatch):
     log = tmp_path / "calls.jsonl"
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("FAKE_LOG", str(log))
-    for k in ("FAKE_STATUS", "FAKE_SLEEP", "FAKE_ALLOC_MB", "FAKE_DERIV", "FAKE_WF_WARNING"):
+    for k in ("FAKE_STATUS", "FAKE_SLEEP", "FAKE_ALLOC_MB", "FAKE_DERIV", "FAKE_WF_WARNING", "FAKE_OOM"):
         monkeypatch.delenv(k, raising=False)
     return log
 
@@ -203,6 +207,15 @@ def test_incomplete_analysis_is_an_error(fake_prover, tmp_path):
     done = expat("prove", "--lemma", "aik_in_tee", "--out", str(tmp_path), env=env)
     assert done.returncode == 1
     assert json.loads((tmp_path / "expat__default.json").read_text())["lemmas"][0]["verdict"] == "error"
+
+
+def test_a_prover_that_dies_is_an_error_with_its_last_words(fake_prover, tmp_path):
+    """An all-error record with an empty text was once committed: the runtime's own message is kept."""
+    env = {**os.environ, "FAKE_OOM": "aik_in_tee"}
+    done = expat("prove", "--lemma", "aik_in_tee", "--out", str(tmp_path), env=env)
+    assert done.returncode == 1 and "out of memory" in done.stderr
+    lem = json.loads((tmp_path / "expat__default.json").read_text())["lemmas"][0]
+    assert lem["verdict"] == "error" and "out of memory" in lem["note"]
 
 
 def test_all_lemmas_of_a_variant_one_process_each(fake_prover, tmp_path):
