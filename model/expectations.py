@@ -92,7 +92,8 @@ REASONS: dict[str, str] = {
         "host P binds a key the TEE never held, has its TEE sign, and the requester accepts P's Evidence under "
         "that key (aik_in_tee, which therefore excludes only P's attestation key, not P's host). Likewise "
         "mallory's compromised host binds the requester's own revealed AIK into its TEE's Evidence "
-        "(no_reflection: an own AIK accepted; it excludes only the requester's own TEE and host). Binding "
+        "(no_reflection: an own AIK accepted; it excludes the requester's own TEE and host and the attestation "
+        "key of the Evidence's TEE, not its host). Binding "
         "properties hold (they exclude P's host: the binder is the host's).",
     "no-key-in-binding":
         "Leaving the public key out of the binding alone breaks nothing within the bound: AIK_pub_hash still "

@@ -43,8 +43,9 @@ PROPERTY_LEMMAS: dict[str, list[Branch]] = {
  # never held is the very attack AIK_pub_hash is for (draft 5.2); only P's attestation key is
  "aik_in_tee": both("(Ex #g. AikGenerated(P, aik) @ g & #g < #i)", rev_ak('P')),
  "no_diversion": both("(Ex s #e. ChannelEstablished(R, k, s, P) @ e & #e < #i)", TEE_P),
- # a leaked AIK of R is NOT excluded: context uniqueness and AIK_pub_hash are what stop its reflection
- "no_reflection": both("not (P = R) & not (Ex #g. AikGenerated(R, aik) @ g)", f"{rev_ak('R')} | {rev_host('R')}"),
+ # a leaked AIK of R is NOT excluded: context uniqueness and AIK_pub_hash are what stop its reflection;
+ # the attestation key of the Evidence's TEE P is (with it, Evidence of P naming any AIK can be forged)
+ "no_reflection": both("not (P = R) & not (Ex #g. AikGenerated(R, aik) @ g)", f"{rev_ak('P')} | {rev_ak('R')} | {rev_host('R')}"),
  "reattestation_fresh": [
    ("evidence", V_EV + " te #p #q", ACC_EV + f" & EvidenceProduced(P, {EV}, te, b, ah) @ p & RequestSent(R, k, ctx) @ q", "#q < #p", TEE_P),
    ("result", V_AR + " te #p #q", ACC_AR + f" & EvidenceProduced(P, {EV}, te, b, ah) @ p & RequestSent(R, k, ctx) @ q", "#q < #p", TEE_P)],

@@ -79,6 +79,8 @@ def test_exclusions_do_not_exclude_the_attack_the_mitigation_is_for():
     # context uniqueness and AIK_pub_hash stop the reflection of a leaked own AIK: it is not excluded
     assert "KeyRevealed(R, aik)" not in lemma_block(text, "no_reflection")
     assert "HostCompromised(R)" in lemma_block(text, "no_reflection")
+    # ... but the Evidence's own TEE key is: with it, Evidence of P naming R's AIK is simply forged
+    assert "AttestationKeyRevealed(P)" in lemma_block(text, "no_reflection")
 
 
 def test_verifier_nonce_fresh_speaks_of_the_verifier_not_the_restriction():
