@@ -14,8 +14,9 @@ made by one endpoint does not verify as the other endpoint's.
 
 Private by construction, with the rules that break it:
 * the Attesting Environment inside its platform: the TE's request and the AE's answer are one step
-  (``TE_EvidenceProduced``); ``HostCompromised`` + ``Compromised_TeeOracle`` let a compromised host use
-  its TEE as a signing oracle for any challenge (draft -02 Sec. 5.2, split deployment);
+  (``TE_EvidenceProduced``); ``HostCompromised`` + ``Compromised_TeeOracle`` let a compromised host hand
+  its TEE any binder, while the TEE computes AIK_pub_hash over its own AIK (draft -02/-04 Sec. 5.2, split
+  deployment);
 * the Relying Party's channel to its Verifier (background check): forwarding, appraisal and the result
   are one step of ``RP_AttestationCompleted_background`` (the Verifier is honest);
 * keys: ``KeyRevealed`` (an AIK), ``AttestationKeyRevealed`` (a TEE's attestation key),
