@@ -80,6 +80,23 @@ REASONS: tuple[Reason, ...] = tuple(
            "context on a second connection whose secret the adversary knows (context uniqueness is per "
            "connection, RFC 9261 §4; the Verifier's once-per-appraisal nonce check does not see the "
            "request), and the adversary pre-plays the request there. " + PRE_PLAY_DECISION),
+) + tuple(
+    # the same attacks need neither the AIK_pub_hash check nor the Evidence signature check to be off:
+    # Tamarin finds them again in these variants (tamarin/results/expat__<variant>.json)
+    Reason(v, prop, "tamarin", "violated",
+           f"Finding 1 again (docs/findings.md): the attack Tamarin found on {prop} in the default profile "
+           "uses no check this variant switches off, so it is still there. " + PRE_PLAY_DECISION)
+    for v, prop in (("no-aik-hash-check", "request_binding"), ("no-aik-hash-check", "reattestation_fresh"),
+                    ("evidence-signature-unchecked", "reattestation_fresh"))
+) + (
+    Reason("evidence-signature-unchecked", "channel_binding", "tamarin", "violated",
+           "Two readings of channel binding. The formula (model/formulas.py) asks agreement: the TEE named "
+           "by the accepted Evidence was asked for it on this connection. With Evidence signatures "
+           "unchecked the adversary, as the peer of an honest relying party, forges Evidence naming an "
+           "honest TEE with the correct binding for its own connection; the binding matches (the reading "
+           "of model/expectations.py, the monitors and the bounded search, whose adversary signs only under "
+           "keys it holds) but no TEE made it. It is evidence_integrity's attack seen through channel "
+           "binding's agreement; the expectation keeps the binding reading."),
 )
 
 
