@@ -75,12 +75,13 @@ class Bound:
 
 
 # The mitigation flags the explorer models (model/roles.py FLAGS as of this search); a variant that
-# switches off any other flag, or uses the delegated binding comparison (draft -04 §5.1: the Verifier
-# compares), is reported as "not modelled" instead of being searched as if it were local.
+# switches off any other flag is reported as "not modelled" instead of being searched without it.
+# local_binding_check off is the profile's binding_check="delegated" (draft -04 §5.1: the requester
+# conveys its binding, the Verifier compares and confirms it).
 MODELLED_FLAGS = frozenset((
     "check_binding", "check_aik_pub_hash", "include_public_key_in_binding", "check_context_unique",
     "reject_spontaneous_attestation", "reject_resumption", "check_exporter_label", "check_verifier_nonce",
-    "check_evidence_signature", "passport_binding_echo"))
+    "check_evidence_signature", "passport_binding_echo", "verifier_compares_binding", "local_binding_check"))
 
 
 @dataclass(frozen=True)
@@ -317,14 +318,21 @@ class Explorer:
         res = st.results[cmw]
         return st.evidence[res.evidence], res, res.echo
 
+    def delegates(self, kind: str) -> bool:
+        """binding_check="delegated" (draft -04 §5.1): the requester conveys its binding to the Verifier
+        instead of comparing it. Background check only: a passport result was made before the requester
+        computed anything, so the requester compares the echoed binding itself (docs/profiles.md)."""
+        return kind == "evidence" and not self.f["local_binding_check"]
+
     def decide(self, st: State, conn: str, ctx: str, key: str, kind: str, cmw: str) -> Optional[str]:
         """The honest requester's comparisons (draft §5.1, §5.2), decided on terms by z3: the label the
-        binding matched under, "" when no comparison applies, or None when it refuses."""
+        binding matched under, "" when no comparison applies, or None when it refuses. Delegating, it
+        compares AIK_pub_hash only (-04 §5.2); the binding is the Verifier's (:meth:`verifier_confirms`)."""
         ev, _, carried = self.carried(st, kind, cmw)
         if kind != "evidence" and not self.f["passport_binding_echo"]:
             return ""  # draft §4 literal: signature and policy only
         label = W.LABEL
-        if self.f["check_binding"]:
+        if self.f["check_binding"] and not self.delegates(kind):
             label = next((lab for lab in self.labels()
                           if carried is not None and self.z.equal(carried, self.binding_for(key, lab, conn, ctx))),
                          None)
@@ -338,9 +346,14 @@ class Explorer:
     def verifier_affirms(self, st: State, ev: Evidence, expected: object) -> bool:
         if self.f["check_evidence_signature"] and ev.ae is None:
             return False  # draft §7: Evidence must chain to a manufacturer's attestation key
-        if self.f["check_binding"] and ev.ae is not None and not self.z.equal(expected, ev.binding):
-            return False
-        return True
+        return self.verifier_confirms(ev, expected)
+
+    def verifier_confirms(self, ev: Evidence, expected: object) -> bool:
+        """The Verifier's comparison of the binding the requester conveyed with the Evidence's (draft
+        §5.1; -04 §5.1 when delegated), on terms; skipped with verifier_compares_binding off."""
+        if not (self.f["check_binding"] and self.f["verifier_compares_binding"]) or ev.ae is None:
+            return True
+        return self.z.equal(expected, ev.binding)
 
     def accept(self, st: State, conn: str, rp: str, ctx: str, key: str, kind: str, cmw: str, spontaneous: bool,
                label: str) -> bool:
@@ -352,7 +365,7 @@ class Explorer:
             st.mark(rp, conn, ctx, "rp")
         ev, res, carried = self.carried(st, kind, cmw)
         expected = self.binding_for(key, label, conn, ctx)
-        if kind == "evidence" or self.f["passport_binding_echo"]:
+        if not self.delegates(kind) and (kind == "evidence" or self.f["passport_binding_echo"]):
             st.e(rp, "BindingChecked", **common, expected_binding=W.render(expected),
                  cmw_binding=W.render(carried) if carried is not None else b"",
                  expected_aik_hash=W.render(("aikhash", key)),
@@ -363,6 +376,8 @@ class Explorer:
             if not self.verifier_affirms(st, ev, expected):
                 st.e(rp, "AuthenticatorRejected", **common, reason="verifier-contraindicated")
                 return False
+            if self.delegates(kind):  # -04 §5.1: the Verifier confirms the binding it compared
+                st.e(W.VERIFIER, "BindingConfirmed", cmw=ev.id, binding=W.render(expected), to=rp)
             nonce = ctx if ctx in st.nonces else ""
             res = self.appraise(st, ev, rp, nonce, False)
             if res is None:
