@@ -65,13 +65,6 @@ REASONS: tuple[Reason, ...] = tuple(
            below_connections=2),
     Reason("resumption", "attest_before_data", "z3", "holds",
            "The bound is too small: data flows on the resumed (second) connection.", below_connections=2),
-    Reason("no-binding-check", "channel_binding", "z3", "holds",
-           "The bound is too small: Evidence made on one connection is replayed onto a second one; on a "
-           "single connection every Evidence was made for it.", below_connections=2),
-    Reason("delegated-no-verifier-compare", "channel_binding", "z3", "holds",
-           "The bound is too small: Evidence made on one connection is replayed onto a second one, where "
-           "the Verifier confirms the binding conveyed for it without comparing; on a single connection "
-           "every Evidence was made for it.", below_connections=2),
     Reason("verifier-nonce-unchecked", "verifier_nonce_fresh", "z3", "holds",
            "The bound is too small: the nonce is reused on a second connection.", below_connections=2),
     # Tamarin finds the same pre-play independently (docs/findings.md, finding 1)

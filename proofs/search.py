@@ -37,12 +37,13 @@ from typing import Callable, Iterator, Optional
 
 from expat.model.events import normalize_args
 from expat.proofs import world as W
+from expat.proofs.knowledge import DEPTH as KNOWLEDGE_DEPTH, Knowledge
 from expat.proofs.terms import Algebra
 
 
 # Terms never nest deeper than H(key || TLS-Exporter(label, conn, ctx)): the algebra has no
 # constructor the adversary could apply to make a deeper one that a guard would read (docs/proofs.md).
-TERM_DEPTH = 3
+TERM_DEPTH = KNOWLEDGE_DEPTH
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Bound:
 
     def to_json(self) -> dict:
         doc = {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
-               "secrets": self.secrets, "term_depth": TERM_DEPTH}
+               "secrets": self.secrets, "term_depth": TERM_DEPTH, "cast": W.cast(self.one_way)}
         if self.one_way:
             doc["one_way"] = True
         return doc
@@ -66,9 +67,8 @@ class Bound:
     def statement(self) -> str:
         """The bound in words, printed next to every z3 verdict."""
         return (f"<= {self.connections} connection(s), <= {self.requests} request(s), <= {self.reveals} AIK "
-                f"reveal(s), <= {self.secrets} connection-secret reveal(s), term depth <= {TERM_DEPTH}, "
-                + ("each connection attesting both ways or one way" if self.one_way
-                   else "every connection attesting both ways"))
+                f"reveal(s), <= {self.secrets} connection-secret reveal(s), term depth <= {TERM_DEPTH}; "
+                + W.cast_statement(self.one_way))
 
     def tag(self) -> str:
         return f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s" + ("w" if self.one_way else "")
@@ -122,6 +122,7 @@ class State:
     counter: int = 0
     steps: tuple = ()                                   # human-readable step labels
     quiet: bool = False  # the last step only asked for attestation: no monitor can newly fail here
+    final: bool = False  # a refused answer ends the run (docs/proofs.md: what a refusal adds)
     world: object = None  # the checker's World after replaying events[:world_len] (set by the analysis)
     world_len: int = 0
 
@@ -129,7 +130,7 @@ class State:
         s = State(list(self.events), dict(self.conns), {k: dict(v) for k, v in self.used.items()}, dict(self.nonces),
                   self.nonces_used, dict(self.evidence), dict(self.results), dict(self.completed), self.inherited,
                   self.pending, dict(self.sent), self.leaked, dict(self.attest), self.revealed, self.oracles,
-                  self.requests, self.counter, self.steps, False, self.world, self.world_len)
+                  self.requests, self.counter, self.steps, False, False, self.world, self.world_len)
         return s
 
     def e(self, agent: str, event: str, **args) -> None:
@@ -406,17 +407,20 @@ class Explorer:
         keys = list(W.ADVERSARY_KEYS) + list(st.revealed)
         if len(st.revealed) < self.bound.reveals:
             keys += [k for k in W.REVEALABLE if k not in st.revealed and W.KEY_AE[k] not in st.oracles]
+        kn = self.knowledge(st)
         for key in keys:
             def reveal(s: State, key: str = key) -> None:
                 if key in W.REVEALABLE and key not in s.revealed:
                     s.e(W.MALLORY, "KeyRevealed", key=W.key_bytes(key))
                     s.revealed = s.revealed + (key,)
+            reps = kn.bindings(conn, ctx, key)
             for ae in self.oracle_aes(st, key):
-                for label in self.labels():
-                    for model in ("background", "passport"):
-                        yield (f"oracle {ae} {key} {label} {model}",
-                               lambda s, key=key, ae=ae, label=label, model=model, reveal=reveal: (
-                                   reveal(s), self._oracle(s, conn, ctx, key, ae, label, model))[1])
+                for cls, b in reps:
+                    # passport: the request's own binding under each label only (the menu's; docs/proofs.md)
+                    for model in ("background", "passport") if cls in ("own", "label") else ("background",):
+                        yield (f"oracle {ae} {key} {cls}-binding {model}",
+                               lambda s, key=key, ae=ae, b=b, model=model, reveal=reveal: (
+                                   reveal(s), self._oracle(s, conn, ctx, key, ae, b, model))[1])
             for cmw in st.evidence:
                 yield f"replay {cmw} {key}", lambda s, key=key, cmw=cmw, reveal=reveal: (
                     reveal(s), (key, "evidence", cmw))[1]
@@ -437,8 +441,17 @@ class Explorer:
         used = [ae for ae in honest if ae in st.oracles]
         return out + (used or honest)[:1]
 
-    def _oracle(self, st: State, conn: str, ctx: str, key: str, ae: str, label: str, model: str) -> tuple:
-        b = self.binding_for(key, label, conn, ctx)
+    def knowledge(self, st: State) -> Knowledge:
+        """The adversary's knowledge in ``st`` (:mod:`expat.proofs.knowledge`): every public key, label,
+        context and nonce of the run, the secrets of its own and of the leaked connections, its own and
+        the revealed AIKs, and the bindings projected from every Evidence and result echo it saw."""
+        seen = [ev.binding for ev in st.evidence.values()] + [r.echo for r in st.results.values() if r.echo]
+        return Knowledge(self.z, tuple(W.KEY_AE) + ("kX",), tuple(W.ADVERSARY_KEYS) + tuple(st.revealed),
+                         tuple(c for c, pair in st.conns.items() if W.MALLORY in pair) + tuple(st.leaked),
+                         tuple(dict.fromkeys(st.ctx_names() + list(st.nonces))), (W.LABEL, W.OTHER_LABEL),
+                         tuple(dict.fromkeys(seen)), self.f["include_public_key_in_binding"])
+
+    def _oracle(self, st: State, conn: str, ctx: str, key: str, ae: str, b: tuple, model: str) -> tuple:
         st.e(W.MALLORY, "EvidenceRequested", conn=conn, ctx=W.ctx_bytes(ctx), ae=ae, binding=W.render(b),
              aik=W.key_bytes(key), spontaneous=False)
         st.oracles = st.oracles | {ae}
@@ -459,18 +472,40 @@ class Explorer:
         return key, "evidence", ev.id
 
     def adversary_answer(self, st: State, conn: str, rp: str, ctx: str, spontaneous: bool) -> Iterator[State]:
+        """Every answer the requester accepts, each a run that goes on; and the first answer it refuses,
+        as a run ending in AuthenticatorRejected (a refusal adds no acceptance: docs/proofs.md)."""
+        refused = False
         for label, apply in self.answers(st, conn, ctx):
             child = st.clone()
             key, kind, cmw = apply(child)
             verdict = self.decide(child, conn, ctx, key, kind, cmw)
-            if verdict is None:
-                continue  # the requester would refuse this answer: not explored
+            if verdict is None and refused:
+                continue
             common = dict(conn=conn, ctx=W.ctx_bytes(ctx))
             child.e(W.MALLORY, "AuthenticatorSent", **common, aik=W.key_bytes(key), kind=kind, cmw=cmw,
                     spontaneous=spontaneous)
-            self.accept(child, conn, rp, ctx, key, kind, cmw, spontaneous, verdict or W.LABEL)
+            if verdict is None:
+                refused = True
+                self.refuse(child, conn, rp, ctx, key, kind, cmw, spontaneous)
+                child.steps = child.steps + (f"mallory answers {rp} on {conn}/{ctx}: {label} (refused)",)
+                child.final = True
+                yield child
+                continue
+            if not self.accept(child, conn, rp, ctx, key, kind, cmw, spontaneous, verdict or W.LABEL):
+                child.final = True  # refused at the Verifier: a refusal ends the run, as above
             child.steps = child.steps + (f"mallory answers {rp} on {conn}/{ctx}: {label}",)
             yield child
+
+    def refuse(self, st: State, conn: str, rp: str, ctx: str, key: str, kind: str, cmw: str,
+               spontaneous: bool) -> None:
+        """The requester validates the EA (RFC 9261 §5.2.4) and refuses its attestation: the comparison
+        of AIK_pub_hash (§5.2) or of the binding (§5.1) failed."""
+        common = dict(conn=conn, ctx=W.ctx_bytes(ctx))
+        st.e(rp, "AuthenticatorAccepted", **common, aik=W.key_bytes(key), kind=kind, cmw=cmw, spontaneous=spontaneous)
+        ev, _, _ = self.carried(st, kind, cmw)
+        hash_ok = (not self.f["check_aik_pub_hash"] or ev.hash_key is not None
+                   and self.z.equal(("aikhash", ev.hash_key), ("aikhash", key)))
+        st.e(rp, "AuthenticatorRejected", **common, reason="binding-mismatch" if hash_ok else "aik-pub-hash-mismatch")
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -631,7 +666,7 @@ class Explorer:
             while stack:
                 st = stack.pop()
                 yield st
-                children = list(self.steps(st))
+                children = [] if st.final else list(self.steps(st))
                 stack.extend(reversed(children))
 
     def data_suffix(self, st: State) -> list[tuple[str, str, dict]]:

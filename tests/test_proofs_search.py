@@ -173,3 +173,24 @@ def test_a_verifier_that_does_not_compare_lets_a_replayed_evidence_through():
                for e in trace.events)
     assert trace.header["profile"]["binding_check"] == "delegated"
     assert trace.header["profile"]["mitigations"]["verifier_compares_binding"] is False
+
+
+def test_the_pre_play_run_is_tamarins_request_binding_attack_too():
+    """Tamarin falsifies request_binding on the default profile (tamarin/results/expat__default.json):
+    its formula (model/formulas.py) asks that the requester's RequestSent precede the attester's
+    EvidenceRequested for that connection and context. The search reaches such a run at 1 connection,
+    2 requests, 1 secret: in the committed pre-play counterexample the server is asked (by mallory, in
+    the client's name) before the client sends its request with that context. The runtime monitor
+    request_binding has no order, so only reattestation_fresh flags it (docs/proofs.md)."""
+    from pathlib import Path
+
+    from expat.model.trace import load_trace
+
+    path = Path(__file__).resolve().parents[1] / "proofs" / "counterexamples" / "default--reattestation_fresh.jsonl"
+    trace = load_trace(path)
+    asked = [(i, e) for i, e in enumerate(trace.events) if e.name == "EvidenceRequested" and e.agent == "server"]
+    sent = [(i, e) for i, e in enumerate(trace.events) if e.name == "RequestSent" and e.agent == "client"]
+    assert any(j < q and ej.args["conn"] == eq.args["conn"] and ej.args["ctx"] == eq.args["ctx"]
+               for j, ej in asked for q, eq in sent)
+    done = [e for e in trace.events if e.name == "AttestationCompleted" and e.agent == "client"]
+    assert done and check_trace(trace).properties() == {"reattestation_fresh"}
