@@ -6,8 +6,8 @@ takes up to ``requests`` attestation exchanges, in any order, each one of (docs/
 ``honest``     an honest requester asks its honest peer (background check or passport; fresh Verifier
                nonce or a nonce it used on another connection; or a spontaneous server authenticator)
 ``ask-adv``    an honest requester asks mallory (mallory answers later, with ``answer``)
-``answer``     mallory answers a pending request: with Evidence it has an AE sign over a binding of its
-               choice, with any Evidence or Attestation Result seen so far, or with forged Evidence,
+``answer``     mallory answers a pending request: with Evidence it has an AE sign over a binding it can
+               derive, with any Evidence or Attestation Result seen so far, or with forged Evidence,
                under any key it holds (kM, kX, revealed AIKs)
 ``adv-asks``   mallory asks an honest attester, with a context of its choice (any context of the run or
                a fresh one: z3 enumerates them)
@@ -23,8 +23,9 @@ takes up to ``requests`` attestation exchanges, in any order, each one of (docs/
 The honest parties follow the rows of :mod:`expat.model.roles` that exist under the variant; whether a
 requester's comparison (binding, AIK_pub_hash, label) or a Verifier's appraisal succeeds is decided by
 z3 on the terms (:mod:`expat.proofs.terms`); an honest party that refuses records
-AuthenticatorRejected. Answers the requester would refuse are not explored (they change no state an
-acceptance depends on except Evidence timing; see the soundness notes). Each run is rendered to a
+AuthenticatorRejected. Of the answers the requester refuses, the first per answer step is a run ending
+in AuthenticatorRejected, and a refusal ends its run (it adds no acceptance; docs/proofs.md). What
+mallory may put into an answer is drawn from its knowledge (:mod:`expat.proofs.knowledge`). Each run is rendered to a
 trace with real bytes and handed to the real checker: a run that breaks a rule of the tables is an
 *encoding mismatch* (counted; expected zero), its property violations are the verdict's input.
 """
