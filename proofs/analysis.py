@@ -7,6 +7,7 @@ violating run found, written as an expat trace that ``expat check`` flags with t
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import sys
@@ -43,9 +44,11 @@ def variant_profile(variant: Variant) -> dict:
     off = {f: False for f in variant.off if f in mitigation_names}
     if off:
         p = p.with_mitigations(**off)
+    if "local_binding_check" in variant.off:  # roles.flag: the profile parameter binding_check (-04 §5.1)
+        p = dataclasses.replace(p, binding_check="delegated")
     d = p.to_dict()
     for f in variant.off:
-        if f not in mitigation_names:
+        if f not in mitigation_names and f != "local_binding_check":
             d[f] = False
     return d
 
@@ -97,14 +100,8 @@ def _extend(base: Optional[World], trace: Trace, start: int, stop: int) -> tuple
 
 
 def unmodelled(variant: Variant) -> Optional[str]:
-    """Why the search cannot judge ``variant``, or None: a flag outside MODELLED_FLAGS, or the
-    delegated binding comparison (agreed names of issue 14: binding_check "delegated")."""
+    """Why the search cannot judge ``variant``, or None: a flag outside MODELLED_FLAGS."""
     extra = sorted(set(variant.off) - MODELLED_FLAGS)
-    delegated = (getattr(variant, "binding_check", None) == "delegated"
-                 or (getattr(variant, "profile", None) or {}).get("binding_check") == "delegated"
-                 or variant.name.startswith("delegated"))
-    if delegated:
-        return "the delegated binding comparison (binding_check=delegated, BindingConfirmed) is not in the search"
     if extra:
         return f"the search does not model flag(s) {', '.join(extra)}"
     return None

@@ -51,7 +51,7 @@ PRE_PLAY_DECISION = (
 _PRE_PLAY_VARIANTS = (
     "default", "no-aik-hash-check", "no-key-in-binding", "spontaneous-attestation", "resumption",
     "any-exporter-label", "verifier-nonce-unchecked", "evidence-signature-unchecked", "no-context-unique",
-    "reflection")
+    "reflection", "delegated")
 
 REASONS: tuple[Reason, ...] = tuple(
     Reason(v, "reattestation_fresh", "z3", "violated", PRE_PLAY,
@@ -65,9 +65,6 @@ REASONS: tuple[Reason, ...] = tuple(
            below_connections=2),
     Reason("resumption", "attest_before_data", "z3", "holds",
            "The bound is too small: data flows on the resumed (second) connection.", below_connections=2),
-    Reason("no-binding-check", "channel_binding", "z3", "holds",
-           "The bound is too small: Evidence made on one connection is replayed onto a second one; on a "
-           "single connection every Evidence was made for it.", below_connections=2),
     Reason("verifier-nonce-unchecked", "verifier_nonce_fresh", "z3", "holds",
            "The bound is too small: the nonce is reused on a second connection.", below_connections=2),
     # Tamarin finds the same pre-play independently (docs/findings.md, finding 1)

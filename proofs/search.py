@@ -6,8 +6,8 @@ takes up to ``requests`` attestation exchanges, in any order, each one of (docs/
 ``honest``     an honest requester asks its honest peer (background check or passport; fresh Verifier
                nonce or a nonce it used on another connection; or a spontaneous server authenticator)
 ``ask-adv``    an honest requester asks mallory (mallory answers later, with ``answer``)
-``answer``     mallory answers a pending request: with Evidence it has an AE sign over a binding of its
-               choice, with any Evidence or Attestation Result seen so far, or with forged Evidence,
+``answer``     mallory answers a pending request: with Evidence it has an AE sign over a binding it can
+               derive, with any Evidence or Attestation Result seen so far, or with forged Evidence,
                under any key it holds (kM, kX, revealed AIKs)
 ``adv-asks``   mallory asks an honest attester, with a context of its choice (any context of the run or
                a fresh one: z3 enumerates them)
@@ -23,8 +23,9 @@ takes up to ``requests`` attestation exchanges, in any order, each one of (docs/
 The honest parties follow the rows of :mod:`expat.model.roles` that exist under the variant; whether a
 requester's comparison (binding, AIK_pub_hash, label) or a Verifier's appraisal succeeds is decided by
 z3 on the terms (:mod:`expat.proofs.terms`); an honest party that refuses records
-AuthenticatorRejected. Answers the requester would refuse are not explored (they change no state an
-acceptance depends on except Evidence timing; see the soundness notes). Each run is rendered to a
+AuthenticatorRejected. Of the answers the requester refuses, the first per answer step is a run ending
+in AuthenticatorRejected, and a refusal ends its run (it adds no acceptance; docs/proofs.md). What
+mallory may put into an answer is drawn from its knowledge (:mod:`expat.proofs.knowledge`). Each run is rendered to a
 trace with real bytes and handed to the real checker: a run that breaks a rule of the tables is an
 *encoding mismatch* (counted; expected zero), its property violations are the verdict's input.
 """
@@ -37,12 +38,13 @@ from typing import Callable, Iterator, Optional
 
 from expat.model.events import normalize_args
 from expat.proofs import world as W
+from expat.proofs.knowledge import DEPTH as KNOWLEDGE_DEPTH, Knowledge
 from expat.proofs.terms import Algebra
 
 
 # Terms never nest deeper than H(key || TLS-Exporter(label, conn, ctx)): the algebra has no
 # constructor the adversary could apply to make a deeper one that a guard would read (docs/proofs.md).
-TERM_DEPTH = 3
+TERM_DEPTH = KNOWLEDGE_DEPTH
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Bound:
 
     def to_json(self) -> dict:
         doc = {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
-               "secrets": self.secrets, "term_depth": TERM_DEPTH}
+               "secrets": self.secrets, "term_depth": TERM_DEPTH, "cast": W.cast(self.one_way)}
         if self.one_way:
             doc["one_way"] = True
         return doc
@@ -66,21 +68,21 @@ class Bound:
     def statement(self) -> str:
         """The bound in words, printed next to every z3 verdict."""
         return (f"<= {self.connections} connection(s), <= {self.requests} request(s), <= {self.reveals} AIK "
-                f"reveal(s), <= {self.secrets} connection-secret reveal(s), term depth <= {TERM_DEPTH}, "
-                + ("each connection attesting both ways or one way" if self.one_way
-                   else "every connection attesting both ways"))
+                f"reveal(s), <= {self.secrets} connection-secret reveal(s), term depth <= {TERM_DEPTH}; "
+                + W.cast_statement(self.one_way))
 
     def tag(self) -> str:
         return f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s" + ("w" if self.one_way else "")
 
 
 # The mitigation flags the explorer models (model/roles.py FLAGS as of this search); a variant that
-# switches off any other flag, or uses the delegated binding comparison (draft -04 §5.1: the Verifier
-# compares), is reported as "not modelled" instead of being searched as if it were local.
+# switches off any other flag is reported as "not modelled" instead of being searched without it.
+# local_binding_check off is the profile's binding_check="delegated" (draft -04 §5.1: the requester
+# conveys its binding, the Verifier compares and confirms it).
 MODELLED_FLAGS = frozenset((
     "check_binding", "check_aik_pub_hash", "include_public_key_in_binding", "check_context_unique",
     "reject_spontaneous_attestation", "reject_resumption", "check_exporter_label", "check_verifier_nonce",
-    "check_evidence_signature", "passport_binding_echo"))
+    "check_evidence_signature", "passport_binding_echo", "verifier_compares_binding", "local_binding_check"))
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class State:
     counter: int = 0
     steps: tuple = ()                                   # human-readable step labels
     quiet: bool = False  # the last step only asked for attestation: no monitor can newly fail here
+    final: bool = False  # a refused answer ends the run (docs/proofs.md: what a refusal adds)
     world: object = None  # the checker's World after replaying events[:world_len] (set by the analysis)
     world_len: int = 0
 
@@ -128,7 +131,7 @@ class State:
         s = State(list(self.events), dict(self.conns), {k: dict(v) for k, v in self.used.items()}, dict(self.nonces),
                   self.nonces_used, dict(self.evidence), dict(self.results), dict(self.completed), self.inherited,
                   self.pending, dict(self.sent), self.leaked, dict(self.attest), self.revealed, self.oracles,
-                  self.requests, self.counter, self.steps, False, self.world, self.world_len)
+                  self.requests, self.counter, self.steps, False, False, self.world, self.world_len)
         return s
 
     def e(self, agent: str, event: str, **args) -> None:
@@ -317,14 +320,21 @@ class Explorer:
         res = st.results[cmw]
         return st.evidence[res.evidence], res, res.echo
 
+    def delegates(self, kind: str) -> bool:
+        """binding_check="delegated" (draft -04 §5.1): the requester conveys its binding to the Verifier
+        instead of comparing it. Background check only: a passport result was made before the requester
+        computed anything, so the requester compares the echoed binding itself (docs/profiles.md)."""
+        return kind == "evidence" and not self.f["local_binding_check"]
+
     def decide(self, st: State, conn: str, ctx: str, key: str, kind: str, cmw: str) -> Optional[str]:
         """The honest requester's comparisons (draft §5.1, §5.2), decided on terms by z3: the label the
-        binding matched under, "" when no comparison applies, or None when it refuses."""
+        binding matched under, "" when no comparison applies, or None when it refuses. Delegating, it
+        compares AIK_pub_hash only (-04 §5.2); the binding is the Verifier's (:meth:`verifier_confirms`)."""
         ev, _, carried = self.carried(st, kind, cmw)
         if kind != "evidence" and not self.f["passport_binding_echo"]:
             return ""  # draft §4 literal: signature and policy only
         label = W.LABEL
-        if self.f["check_binding"]:
+        if self.f["check_binding"] and not self.delegates(kind):
             label = next((lab for lab in self.labels()
                           if carried is not None and self.z.equal(carried, self.binding_for(key, lab, conn, ctx))),
                          None)
@@ -338,9 +348,14 @@ class Explorer:
     def verifier_affirms(self, st: State, ev: Evidence, expected: object) -> bool:
         if self.f["check_evidence_signature"] and ev.ae is None:
             return False  # draft §7: Evidence must chain to a manufacturer's attestation key
-        if self.f["check_binding"] and ev.ae is not None and not self.z.equal(expected, ev.binding):
-            return False
-        return True
+        return self.verifier_confirms(ev, expected)
+
+    def verifier_confirms(self, ev: Evidence, expected: object) -> bool:
+        """The Verifier's comparison of the binding the requester conveyed with the Evidence's (draft
+        §5.1; -04 §5.1 when delegated), on terms; skipped with verifier_compares_binding off."""
+        if not (self.f["check_binding"] and self.f["verifier_compares_binding"]) or ev.ae is None:
+            return True
+        return self.z.equal(expected, ev.binding)
 
     def accept(self, st: State, conn: str, rp: str, ctx: str, key: str, kind: str, cmw: str, spontaneous: bool,
                label: str) -> bool:
@@ -352,7 +367,7 @@ class Explorer:
             st.mark(rp, conn, ctx, "rp")
         ev, res, carried = self.carried(st, kind, cmw)
         expected = self.binding_for(key, label, conn, ctx)
-        if kind == "evidence" or self.f["passport_binding_echo"]:
+        if not self.delegates(kind) and (kind == "evidence" or self.f["passport_binding_echo"]):
             st.e(rp, "BindingChecked", **common, expected_binding=W.render(expected),
                  cmw_binding=W.render(carried) if carried is not None else b"",
                  expected_aik_hash=W.render(("aikhash", key)),
@@ -363,6 +378,8 @@ class Explorer:
             if not self.verifier_affirms(st, ev, expected):
                 st.e(rp, "AuthenticatorRejected", **common, reason="verifier-contraindicated")
                 return False
+            if self.delegates(kind):  # -04 §5.1: the Verifier confirms the binding it compared
+                st.e(W.VERIFIER, "BindingConfirmed", cmw=ev.id, binding=W.render(expected), to=rp)
             nonce = ctx if ctx in st.nonces else ""
             res = self.appraise(st, ev, rp, nonce, False)
             if res is None:
@@ -391,17 +408,20 @@ class Explorer:
         keys = list(W.ADVERSARY_KEYS) + list(st.revealed)
         if len(st.revealed) < self.bound.reveals:
             keys += [k for k in W.REVEALABLE if k not in st.revealed and W.KEY_AE[k] not in st.oracles]
+        kn = self.knowledge(st)
         for key in keys:
             def reveal(s: State, key: str = key) -> None:
                 if key in W.REVEALABLE and key not in s.revealed:
                     s.e(W.MALLORY, "KeyRevealed", key=W.key_bytes(key))
                     s.revealed = s.revealed + (key,)
+            reps = kn.bindings(conn, ctx, key)
             for ae in self.oracle_aes(st, key):
-                for label in self.labels():
-                    for model in ("background", "passport"):
-                        yield (f"oracle {ae} {key} {label} {model}",
-                               lambda s, key=key, ae=ae, label=label, model=model, reveal=reveal: (
-                                   reveal(s), self._oracle(s, conn, ctx, key, ae, label, model))[1])
+                for cls, b in reps:
+                    # passport: the request's own binding under each label only (the menu's; docs/proofs.md)
+                    for model in ("background", "passport") if cls in ("own", "label") else ("background",):
+                        yield (f"oracle {ae} {key} {cls}-binding {model}",
+                               lambda s, key=key, ae=ae, b=b, model=model, reveal=reveal: (
+                                   reveal(s), self._oracle(s, conn, ctx, key, ae, b, model))[1])
             for cmw in st.evidence:
                 yield f"replay {cmw} {key}", lambda s, key=key, cmw=cmw, reveal=reveal: (
                     reveal(s), (key, "evidence", cmw))[1]
@@ -422,8 +442,17 @@ class Explorer:
         used = [ae for ae in honest if ae in st.oracles]
         return out + (used or honest)[:1]
 
-    def _oracle(self, st: State, conn: str, ctx: str, key: str, ae: str, label: str, model: str) -> tuple:
-        b = self.binding_for(key, label, conn, ctx)
+    def knowledge(self, st: State) -> Knowledge:
+        """The adversary's knowledge in ``st`` (:mod:`expat.proofs.knowledge`): every public key, label,
+        context and nonce of the run, the secrets of its own and of the leaked connections, its own and
+        the revealed AIKs, and the bindings projected from every Evidence and result echo it saw."""
+        seen = [ev.binding for ev in st.evidence.values()] + [r.echo for r in st.results.values() if r.echo]
+        return Knowledge(self.z, tuple(W.KEY_AE) + ("kX",), tuple(W.ADVERSARY_KEYS) + tuple(st.revealed),
+                         tuple(c for c, pair in st.conns.items() if W.MALLORY in pair) + tuple(st.leaked),
+                         tuple(dict.fromkeys(st.ctx_names() + list(st.nonces))), (W.LABEL, W.OTHER_LABEL),
+                         tuple(dict.fromkeys(seen)), self.f["include_public_key_in_binding"])
+
+    def _oracle(self, st: State, conn: str, ctx: str, key: str, ae: str, b: tuple, model: str) -> tuple:
         st.e(W.MALLORY, "EvidenceRequested", conn=conn, ctx=W.ctx_bytes(ctx), ae=ae, binding=W.render(b),
              aik=W.key_bytes(key), spontaneous=False)
         st.oracles = st.oracles | {ae}
@@ -444,18 +473,40 @@ class Explorer:
         return key, "evidence", ev.id
 
     def adversary_answer(self, st: State, conn: str, rp: str, ctx: str, spontaneous: bool) -> Iterator[State]:
+        """Every answer the requester accepts, each a run that goes on; and the first answer it refuses,
+        as a run ending in AuthenticatorRejected (a refusal adds no acceptance: docs/proofs.md)."""
+        refused = False
         for label, apply in self.answers(st, conn, ctx):
             child = st.clone()
             key, kind, cmw = apply(child)
             verdict = self.decide(child, conn, ctx, key, kind, cmw)
-            if verdict is None:
-                continue  # the requester would refuse this answer: not explored
+            if verdict is None and refused:
+                continue
             common = dict(conn=conn, ctx=W.ctx_bytes(ctx))
             child.e(W.MALLORY, "AuthenticatorSent", **common, aik=W.key_bytes(key), kind=kind, cmw=cmw,
                     spontaneous=spontaneous)
-            self.accept(child, conn, rp, ctx, key, kind, cmw, spontaneous, verdict or W.LABEL)
+            if verdict is None:
+                refused = True
+                self.refuse(child, conn, rp, ctx, key, kind, cmw, spontaneous)
+                child.steps = child.steps + (f"mallory answers {rp} on {conn}/{ctx}: {label} (refused)",)
+                child.final = True
+                yield child
+                continue
+            if not self.accept(child, conn, rp, ctx, key, kind, cmw, spontaneous, verdict or W.LABEL):
+                child.final = True  # refused at the Verifier: a refusal ends the run, as above
             child.steps = child.steps + (f"mallory answers {rp} on {conn}/{ctx}: {label}",)
             yield child
+
+    def refuse(self, st: State, conn: str, rp: str, ctx: str, key: str, kind: str, cmw: str,
+               spontaneous: bool) -> None:
+        """The requester validates the EA (RFC 9261 §5.2.4) and refuses its attestation: the comparison
+        of AIK_pub_hash (§5.2) or of the binding (§5.1) failed."""
+        common = dict(conn=conn, ctx=W.ctx_bytes(ctx))
+        st.e(rp, "AuthenticatorAccepted", **common, aik=W.key_bytes(key), kind=kind, cmw=cmw, spontaneous=spontaneous)
+        ev, _, _ = self.carried(st, kind, cmw)
+        hash_ok = (not self.f["check_aik_pub_hash"] or ev.hash_key is not None
+                   and self.z.equal(("aikhash", ev.hash_key), ("aikhash", key)))
+        st.e(rp, "AuthenticatorRejected", **common, reason="binding-mismatch" if hash_ok else "aik-pub-hash-mismatch")
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -616,7 +667,7 @@ class Explorer:
             while stack:
                 st = stack.pop()
                 yield st
-                children = list(self.steps(st))
+                children = [] if st.final else list(self.steps(st))
                 stack.extend(reversed(children))
 
     def data_suffix(self, st: State) -> list[tuple[str, str, dict]]:

@@ -44,6 +44,23 @@ CMW_EXT = 0xFFFF  # default profile's cmw_attestation codepoint
 SIG_ALGS = 13
 
 
+def cast(one_way: bool) -> dict:
+    """The cast as part of the bound (docs/proofs.md): who exists and how connections may attest."""
+    return {"honest_endpoints": list(HONEST_ENDPOINTS), "adversaries": list(ADVERSARIES),
+            "attesting_environments": {ae: owner for ae, (_, owner) in AES.items()},
+            "adversary_keys_outside_tees": [k for k in ADVERSARY_KEYS if k not in KEY_AE],
+            "verifiers": [VERIFIER], "pairs": ["-".join(p) for p in PAIRS],
+            "attestation": ["both", "server", "client"] if one_way else ["both"]}
+
+
+def cast_statement(one_way: bool) -> str:
+    c = cast(one_way)
+    return (f"cast: honest {' and '.join(c['honest_endpoints'])}, adversary {', '.join(c['adversaries'])} "
+            f"(own TEE and a key outside any TEE), {len(c['attesting_environments'])} Attesting Environments, "
+            f"{len(c['verifiers'])} Verifier, connections over {', '.join(c['pairs'])}, "
+            + ("each attesting both ways or one way" if one_way else "every connection attesting both ways"))
+
+
 def side_of(conn_pair: tuple[str, str], agent: str) -> str:
     return "client" if conn_pair[0] == agent else "server"
 

@@ -115,12 +115,82 @@ def test_repeated_contexts_do_not_give_two_acceptances_of_one_evidence():
     assert "reattestation_fresh" in rep.counterexamples  # the pre-play is there (the search does reach)
 
 
-def test_a_delegated_or_unknown_flag_variant_is_not_searched_as_if_it_were_local():
+def test_an_unknown_flag_variant_is_not_searched_as_if_it_were_known():
     from expat.model.expectations import Variant
     from expat.proofs.analysis import NOT_MODELLED
 
-    for v in (Variant("delegated", (), ()), Variant("x", ("verifier_compares_binding",), ())):
-        rep = analyse_variant(v, Bound(1, 1, 0, 0))
-        assert rep.unmodelled and rep.runs == 0
-        assert rep.verdict("channel_binding") == NOT_MODELLED
-    assert analyse_variant(VARIANTS["no-binding-check"], Bound(1, 1, 0, 0)).unmodelled is None
+    v = Variant("x", ("some_future_flag",), ())
+    rep = analyse_variant(v, Bound(1, 1, 0, 0))
+    assert rep.unmodelled and rep.runs == 0
+    assert rep.verdict("channel_binding") == NOT_MODELLED
+    assert analyse_variant(VARIANTS["delegated"], Bound(1, 1, 0, 0)).unmodelled is None
+
+
+def test_the_delegated_comparison_is_searched_and_holds_while_the_verifier_compares():
+    """Reasoned from draft -04 §5.1 before the run: delegating moves the binding comparison to the
+    Verifier, against the binding the requester computed; the requester still compares AIK_pub_hash
+    (§5.2) and accepts only a result confirming its own binding. Without connection secrets nothing
+    falls, at two connections (a replay onto another connection included). Every background-check
+    acceptance went through EvidenceForwarded + BindingConfirmed, never a local BindingChecked."""
+    v = VARIANTS["delegated"]
+    ex = explorer("delegated", Bound(2, 2, 1, 0))
+    confirmed = 0
+    for st in itertools.islice(ex.runs(), 0, None, 97):
+        names = [e for _, e, _ in st.events]
+        forwarded = [a for _, e, a in st.events if e == "EvidenceForwarded"]
+        if forwarded:
+            assert "BindingConfirmed" in names or "AuthenticatorRejected" in names, st.steps
+        confirmed += names.count("BindingConfirmed")
+        checked = [(ag, a) for ag, e, a in st.events if e == "BindingChecked"]
+        # a local comparison only for a passport result (nothing to delegate there, docs/profiles.md)
+        for ag, a in checked:
+            assert any(e == "AuthenticatorAccepted" and x["kind"] == "result" and x["ctx"] == a["ctx"]
+                       for _, e, x in st.events), st.steps
+        assert check_trace(to_trace(st, ex, v, variant_profile(v))).rules() == set(), st.steps
+    assert confirmed > 0
+    rep = analyse_variant(v, Bound(2, 2, 1, 0))
+    assert rep.mismatches == 0 and rep.runs > 1000
+    assert rep.counterexamples == {}
+
+
+def test_a_verifier_that_does_not_compare_lets_a_replayed_evidence_through():
+    """Reasoned before the run: with verifier_compares_binding off nobody compares the binding (the
+    requester delegated it), so as in no-binding-check genuine Evidence whose AIK_pub_hash matches is
+    accepted on another request or connection, and with a revealed AIK diverted or reflected; the
+    requester's AIK_pub_hash comparison keeps aik_in_tee. The channel_binding counterexample is a trace
+    `expat check` flags with channel_binding, and the Verifier confirmed a binding other than the
+    Evidence's there."""
+    v = VARIANTS["delegated-no-verifier-compare"]
+    rep = analyse_variant(v, Bound(2, 2, 1, 0))
+    assert rep.mismatches == 0
+    assert set(rep.counterexamples) <= set(v.violated)
+    assert {"channel_binding", "request_binding", "evidence_freshness", "no_diversion", "no_reflection"} \
+        <= set(rep.counterexamples)
+    trace = rep.counterexamples["channel_binding"]
+    assert "channel_binding" in check_trace(trace).properties() and check_trace(trace).rules() == set()
+    produced = {e.args["cmw"]: e.args["binding"] for e in trace.events if e.name == "EvidenceProduced"}
+    assert any(e.name == "BindingConfirmed" and e.args["binding"] != produced.get(e.args["cmw"])
+               for e in trace.events)
+    assert trace.header["profile"]["binding_check"] == "delegated"
+    assert trace.header["profile"]["mitigations"]["verifier_compares_binding"] is False
+
+
+def test_the_pre_play_run_is_tamarins_request_binding_attack_too():
+    """Tamarin falsifies request_binding on the default profile (tamarin/results/expat__default.json):
+    its formula (model/formulas.py) asks that the requester's RequestSent precede the attester's
+    EvidenceRequested for that connection and context. The search reaches such a run at 1 connection,
+    2 requests, 1 secret: in the committed pre-play counterexample the server is asked (by mallory, in
+    the client's name) before the client sends its request with that context. The runtime monitor
+    request_binding has no order, so only reattestation_fresh flags it (docs/proofs.md)."""
+    from pathlib import Path
+
+    from expat.model.trace import load_trace
+
+    path = Path(__file__).resolve().parents[1] / "proofs" / "counterexamples" / "default--reattestation_fresh.jsonl"
+    trace = load_trace(path)
+    asked = [(i, e) for i, e in enumerate(trace.events) if e.name == "EvidenceRequested" and e.agent == "server"]
+    sent = [(i, e) for i, e in enumerate(trace.events) if e.name == "RequestSent" and e.agent == "client"]
+    assert any(j < q and ej.args["conn"] == eq.args["conn"] and ej.args["ctx"] == eq.args["ctx"]
+               for j, ej in asked for q, eq in sent)
+    done = [e for e in trace.events if e.name == "AttestationCompleted" and e.agent == "client"]
+    assert done and check_trace(trace).properties() == {"reattestation_fresh"}
