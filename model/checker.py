@@ -30,7 +30,7 @@ from expat.model import monitors as mon
 from expat.model import relations as rel
 from expat.model.events import (ADVERSARY, ENDPOINT, EVENTS, RELYING_PARTY, TARGET_ENVIRONMENT, VocabularyError,
                                 normalize_args)
-from expat.model.roles import GUARDS, INITIAL, rows_for
+from expat.model.roles import GUARDS, INITIAL, Dispatch, Guard, Row, rows_for
 from expat.model.trace import Event, Trace
 from expat.model.breaks import CONTEXT_REUSE, rule_breaks
 from expat.model.verdicts import Result, Violation
@@ -63,46 +63,85 @@ def machines_for(w: World, ev: Event) -> list[tuple[str, tuple]]:
     return out
 
 
+# The tables of one profile compiled for replay: (role, from-state, event) -> (row, guard functions)
+# pairs, built once per dispatch table (roles.dispatch builds one per combination of flags).
+CompiledRows = dict[tuple[str, str, str], tuple[tuple[Row, tuple[Guard, ...]], ...]]
+_COMPILED: dict[int, tuple[Dispatch, CompiledRows]] = {}
+
+
+def compiled_rows(w: World) -> CompiledRows:
+    table = w.rows
+    hit = _COMPILED.get(id(table))
+    if hit is None or hit[0] is not table:
+        hit = _COMPILED[id(table)] = (table, {k: tuple((r, tuple(GUARDS[g] for g in r.guard)) for r in rows)
+                                              for k, rows in table.items()})
+    return hit[1]
+
+
+_STATES: dict[str, frozenset[str]] = {}  # one frozenset per single state (most instances are in one)
+
+
 def _step(w: World, i: int, ev: Event) -> list[Violation]:
     """Advance every machine ``ev`` belongs to. Tables may be nondeterministic (two rows for the same
-    event from one state with different guards), so an instance holds the set of states it can be in."""
-    out = []
-    rows = w.rows
+    event from one state with different guards), so an instance holds the set of states it can be in.
+    Guards are pure queries of ``w``: the first failing guard rules a row out; only when no row is
+    enabled are they all evaluated again, to name the row that came closest (:func:`_not_enabled`)."""
+    out: list[Violation] = []
+    rows = compiled_rows(w)
+    name = ev.name
     for role, key in machines_for(w, ev):
-        current = w.state.get((role, *key)) or _START[role]
+        skey = (role, *key)
+        current = w.state.get(skey) or _START[role]
         nxt: set[str] = set()
-        best: tuple[int, str, str] | None = None
-        any_row = False
         for state in (current if len(current) == 1 else sorted(current)):
-            for row in rows.get((role, state, ev.name), ()):
-                any_row = True
-                failures = [(g, r) for g in row.guard if (r := GUARDS[g](w, ev)) is not None]
-                if not failures:
+            for row, guards in rows.get((role, state, name), ()):
+                for g in guards:
+                    if g(w, ev) is not None:
+                        break
+                else:
                     nxt.add(row.dst)
-                elif best is None or len(failures) < best[0]:
-                    best = (len(failures), failures[0][0], failures[0][1])
         if nxt:
-            w.state[(role, *key)] = frozenset(nxt)
-            continue
-        where = f"{role} {'/'.join(key)} in state {'|'.join(sorted(current))}"
-        stopped = (role, *key) in w.failed
-        w.failed.add((role, *key))
-        if not any_row and stopped:  # a consequence of the first violation: the rule, no second property
-            out.append(Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled "
-                                                           "(the instance stopped at an earlier violation)"))
-        elif not any_row:
-            if _reopens(role, current, ev, w.profile):
-                out.append(Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled: "
-                                     "certificate_request_context already used on this connection (RFC 9261 §4)",
-                                     CONTEXT_REUSE))
+            if len(nxt) == 1:
+                (dst,) = nxt
+                nxt_set = _STATES.get(dst)
+                if nxt_set is None:
+                    nxt_set = _STATES[dst] = frozenset(nxt)
+                w.state[skey] = nxt_set
             else:
-                out.append(Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled",
-                                     rule_breaks("not-enabled", ev.name)))
-        else:
-            assert best is not None
-            rule = f"guard:{best[1]}"
-            out.append(Violation("rule", rule, i, f"{where}: {ev.name}: {best[2]}", rule_breaks(rule)))
+                w.state[skey] = frozenset(nxt)
+            continue
+        out.append(_not_enabled(w, i, ev, role, key, current, rows))
     return out
+
+
+def _not_enabled(w: World, i: int, ev: Event, role: str, key: tuple, current: frozenset[str],
+                 rows: CompiledRows) -> Violation:
+    """The violation for an event no row of ``role``'s instance ``key`` enables: the rule, and the
+    guard that failed in the row with the fewest failing guards (first such row in table order)."""
+    best: tuple[int, str, str] | None = None
+    any_row = False
+    for state in (current if len(current) == 1 else sorted(current)):
+        for row, guards in rows.get((role, state, ev.name), ()):
+            any_row = True
+            failures = [(g, r) for g, fn in zip(row.guard, guards) if (r := fn(w, ev)) is not None]
+            if best is None or len(failures) < best[0]:
+                best = (len(failures), failures[0][0], failures[0][1])
+    where = f"{role} {'/'.join(key)} in state {'|'.join(sorted(current))}"
+    stopped = (role, *key) in w.failed
+    w.failed.add((role, *key))
+    if not any_row and stopped:  # a consequence of the first violation: the rule, no second property
+        return Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled "
+                                                   "(the instance stopped at an earlier violation)")
+    if not any_row:
+        if _reopens(role, current, ev, w.profile):
+            return Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled: "
+                             "certificate_request_context already used on this connection (RFC 9261 §4)",
+                             CONTEXT_REUSE)
+        return Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled",
+                         rule_breaks("not-enabled", ev.name))
+    assert best is not None
+    rule = f"guard:{best[1]}"
+    return Violation("rule", rule, i, f"{where}: {ev.name}: {best[2]}", rule_breaks(rule))
 
 
 def _reopens(role: str, current: frozenset[str], ev: Event, profile: dict) -> bool:

@@ -17,6 +17,17 @@ from expat.model.trace import Event, Trace
 
 _WITH_CTX = frozenset(name for name, spec in EVENTS.items() if any(a.name == "ctx" for a in spec.args))
 
+# (event, argument) pairs the guards, relations and monitors look events up by: each gets an index
+# value -> events (in trace order), kept up to date by World.record
+_KEYED: dict[str, tuple[str, ...]] = {
+    "EvidenceProduced": ("cmw",), "EvidenceAppraised": ("result", "nonce"), "AikGenerated": ("aik",),
+    "NonceIssued": ("nonce",), "EvidenceForwarded": ("cmw",), "EvidenceSubmitted": ("cmw",),
+    "ChannelEstablished": ("conn",), "BindingConfirmed": ("cmw",)}
+# events that use a certificate_request_context on a connection (RFC 9261 §4: unique per connection);
+# the spontaneous ones only when marked spontaneous
+_USES_CTX = frozenset(("RequestSent", "RequestReceived"))
+_USES_CTX_IF_SPONTANEOUS = frozenset(("EvidenceRequested", "AuthenticatorAccepted"))
+
 
 class World:
     """The checker's view of a trace prefix: machine states plus queries over past events."""
@@ -34,6 +45,8 @@ class World:
         self.rows = dispatch(self.profile)  # the tables compiled for this profile
         # events by (name, agent, conn, ctx): the instance index most queries hit
         self._by_instance: dict[tuple, list[Event]] = {}
+        self._by_arg: dict[tuple, list[Event]] = {}  # (event, argument, value) -> events, for _KEYED
+        self._ctx_used: set[tuple] = set()  # (agent, conn, ctx) whose context is used (ctx_used_before)
         self._secrets: dict[str, Optional[bytes]] = {}
         self.memo: dict[str, Any] = {}  # derived views of ``done`` (monitors); cleared by record()
 
@@ -47,7 +60,14 @@ class World:
         self.done.append(ev)
         self._positions.setdefault(ev.name, []).append((len(self.done) - 1, ev))
         a = ev.args
-        self._by_instance.setdefault((ev.name, ev.agent, a.get("conn"), a.get("ctx")), []).append(ev)
+        name = ev.name
+        self._by_instance.setdefault((name, ev.agent, a.get("conn"), a.get("ctx")), []).append(ev)
+        keyed = _KEYED.get(name)
+        if keyed is not None:
+            for arg in keyed:
+                self._by_arg.setdefault((name, arg, a[arg]), []).append(ev)
+        if name in _USES_CTX or (name in _USES_CTX_IF_SPONTANEOUS and a["spontaneous"]):
+            self._ctx_used.add((ev.agent, a["conn"], a["ctx"]))
         if self.memo:
             self.memo.clear()
 
@@ -59,6 +79,8 @@ class World:
         w._index = dict(self._index)
         w._positions = {k: list(v) for k, v in self._positions.items()}
         w._by_instance = {k: list(v) for k, v in self._by_instance.items()}
+        w._by_arg = {k: list(v) for k, v in self._by_arg.items()}
+        w._ctx_used = set(self._ctx_used)
         w._secrets = {}
         w.state = dict(self.state)
         w.failed = set(self.failed)
@@ -89,10 +111,25 @@ class World:
         found = self._all(name, agent, **match)
         return found[-1] if found else None
 
+    def _instance_last(self, name: str, agent: str, conn: str, ctx: Optional[str] = None) -> Optional[Event]:
+        """The last ``name`` event of one machine instance (``ctx`` None for events without a context)."""
+        found = self._by_instance.get((name, agent, conn, ctx))
+        return found[-1] if found else None
+
+    def keyed(self, name: str, arg: str, value: Any) -> list[Event]:
+        """The ``name`` events whose argument ``arg`` is ``value``, in trace order (pairs in _KEYED)."""
+        return self._by_arg.get((name, arg, value), [])
+
+    def _keyed_last(self, name: str, arg: str, value: Any, agent: str | None = None, **match: Any) -> Optional[Event]:
+        for e in reversed(self._by_arg.get((name, arg, value), ())):
+            if (agent is None or e.agent == agent) and all(e.args.get(k) == v for k, v in match.items()):
+                return e
+        return None
+
     # -- connections ---------------------------------------------------------------------------
 
     def channel(self, agent: str, conn: str) -> Optional[Event]:
-        return self._last("ChannelEstablished", agent, conn=conn)
+        return self._instance_last("ChannelEstablished", agent, conn)
 
     def side(self, agent: str, conn: str) -> Optional[str]:
         ch = self.channel(agent, conn)
@@ -129,17 +166,12 @@ class World:
         return [s for s in self.conn_attest(agent, conn) if s not in done]
 
     def ctx_used_before(self, agent: str, conn: str, ctx: str) -> bool:
-        for e in self.done:
-            if e.agent != agent or e.args.get("conn") != conn or e.args.get("ctx") != ctx:
-                continue
-            if e.name in ("RequestSent", "RequestReceived"):
-                return True
-            if e.name in ("EvidenceRequested", "AuthenticatorAccepted") and e.args["spontaneous"]:
-                return True
-        return False
+        """``agent`` used ``ctx`` on ``conn`` already: a request sent or received with it, or a
+        spontaneous authenticator under it (RFC 9261 §4)."""
+        return (agent, conn, ctx) in self._ctx_used
 
     def suite(self, conn: str) -> Optional[str]:
-        channels = self._all("ChannelEstablished", conn=conn)
+        channels = self.keyed("ChannelEstablished", "conn", conn)
         return channels[0].args["suite"] if channels else None
 
     def hash_for_conn(self, conn: str) -> SuiteHash:
@@ -162,34 +194,34 @@ class World:
     # -- per-request facts ---------------------------------------------------------------------
 
     def rp_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("RequestSent", agent, conn=conn, ctx=ctx)
+        return self._instance_last("RequestSent", agent, conn, ctx)
 
     def rp_accepted(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("AuthenticatorAccepted", agent, conn=conn, ctx=ctx)
+        return self._instance_last("AuthenticatorAccepted", agent, conn, ctx)
 
     def rp_forwarded(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("EvidenceForwarded", agent, conn=conn, ctx=ctx)
+        return self._instance_last("EvidenceForwarded", agent, conn, ctx)
 
     def rp_checked(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("BindingChecked", agent, conn=conn, ctx=ctx)
+        return self._instance_last("BindingChecked", agent, conn, ctx)
 
     def rp_result(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("AttestationResultReceived", agent, conn=conn, ctx=ctx)
+        return self._instance_last("AttestationResultReceived", agent, conn, ctx)
 
     def te_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("RequestReceived", agent, conn=conn, ctx=ctx)
+        return self._instance_last("RequestReceived", agent, conn, ctx)
 
     def te_evidence_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("EvidenceRequested", agent, conn=conn, ctx=ctx)
+        return self._instance_last("EvidenceRequested", agent, conn, ctx)
 
     def te_submitted(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("EvidenceSubmitted", agent, conn=conn, ctx=ctx)
+        return self._instance_last("EvidenceSubmitted", agent, conn, ctx)
 
     def te_result(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("AttestationResultObtained", agent, conn=conn, ctx=ctx)
+        return self._instance_last("AttestationResultObtained", agent, conn, ctx)
 
     def te_sent(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("AuthenticatorSent", agent, conn=conn, ctx=ctx)
+        return self._instance_last("AuthenticatorSent", agent, conn, ctx)
 
     def carried_kind(self, ev: Event) -> Optional[str]:
         if "kind" in ev.args:
@@ -200,15 +232,18 @@ class World:
     # -- AE and Verifier facts -----------------------------------------------------------------
 
     def produced(self, cmw: str) -> Optional[Event]:
-        return self._last("EvidenceProduced", None, cmw=cmw)
+        found = self.keyed("EvidenceProduced", "cmw", cmw)
+        return found[-1] if found else None
 
     def appraisal(self, result: str) -> Optional[Event]:
-        return self._last("EvidenceAppraised", None, result=result)
+        found = self.keyed("EvidenceAppraised", "result", result)
+        return found[-1] if found else None
 
     def aik_owner(self, spki: Optional[bytes]) -> Optional[str]:
         if spki is None:
             return None
-        e = self._last("AikGenerated", None, aik=spki.hex())
+        found = self.keyed("AikGenerated", "aik", spki.hex())
+        e = found[-1] if found else None
         return e.args["owner"] if e else None
 
     def own_aik_hashes(self, ae: str, hashes: tuple = rel.HASHES_FOR_AE) -> set[bytes]:
@@ -226,14 +261,14 @@ class World:
         return asked[-1] if len(asked) > len(answered) else None
 
     def nonce_issue(self, verifier: str, nonce: str) -> Optional[Event]:
-        return self._last("NonceIssued", verifier, nonce=nonce)
+        return self._keyed_last("NonceIssued", "nonce", nonce, verifier)
 
     def nonce_used(self, verifier: str, nonce: str) -> bool:
-        return bool(self._all("EvidenceAppraised", verifier, nonce=nonce))
+        return self._keyed_last("EvidenceAppraised", "nonce", nonce, verifier) is not None
 
     def submission_to(self, verifier: str, cmw: str, sender: str) -> Optional[Event]:
-        return (self._last("EvidenceForwarded", sender, verifier=verifier, cmw=cmw)
-                or self._last("EvidenceSubmitted", sender, verifier=verifier, cmw=cmw))
+        return (self._keyed_last("EvidenceForwarded", "cmw", cmw, sender, verifier=verifier)
+                or self._keyed_last("EvidenceSubmitted", "cmw", cmw, sender, verifier=verifier))
 
     @staticmethod
     def certificate_spki(cert_der: bytes) -> Optional[bytes]:
@@ -243,7 +278,7 @@ class World:
 
     def verifier_nonce_for(self, ctx: str) -> bytes:
         """binding formula "01": the Verifier nonce when the context is one (our reading), else empty."""
-        return bytes.fromhex(ctx) if self._all("NonceIssued", None, nonce=ctx) else b""
+        return bytes.fromhex(ctx) if self.keyed("NonceIssued", "nonce", ctx) else b""
 
     def exported(self, conn: str, ctx: str, label: str | None = None) -> Optional[bytes]:
         ems = self.exporter_secret(conn)
