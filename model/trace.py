@@ -126,6 +126,18 @@ class TraceRecorder:
         return self.trace().write(path)
 
 
+_new_event = object.__new__
+
+
+def _event(seq: int, agent: str, name: str, args: dict[str, Any]) -> Event:
+    """``Event(seq, agent, name, args)`` without the frozen dataclass's four ``object.__setattr__`` calls
+    (parse_lines builds one per line); the same object, as frozen afterwards."""
+    ev = _new_event(Event)
+    d = ev.__dict__
+    d["seq"], d["agent"], d["name"], d["args"] = seq, agent, name, args
+    return ev
+
+
 class TraceFormatError(ValueError):
     """The file is not a well-formed expat trace (checked against traces/schema.json)."""
 
@@ -149,7 +161,7 @@ def parse_lines(lines: Iterable[str], source: str = "") -> Trace:
         except json.JSONDecodeError as e:
             raise TraceFormatError(f"{source}:{n}: not JSON: {e}") from None
         if header is not None and type(obj) is dict and _plainly_valid_event(obj, ok_ids, ok_hex):  # the common line
-            events.append(Event(obj["seq"], obj["agent"], obj["event"], obj["args"]))
+            events.append(_event(obj["seq"], obj["agent"], obj["event"], obj["args"]))
             continue
         error = validate(obj)
         if error:

@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from expat.model import relations as rel
 from expat.model.events import ENDPOINT, EVENTS
-from expat.model.roles import INITIAL, dispatch, flag
+from expat.model.roles import FLAGS, INITIAL, dispatch, flag
 from expat.model.tlskdf import SuiteHash
 from expat.model.trace import Event, Trace
 
@@ -22,7 +22,9 @@ _WITH_CTX = frozenset(name for name, spec in EVENTS.items() if any(a.name == "ct
 _KEYED: dict[str, tuple[str, ...]] = {
     "EvidenceProduced": ("cmw",), "EvidenceAppraised": ("result", "nonce"), "AikGenerated": ("aik",),
     "NonceIssued": ("nonce",), "EvidenceForwarded": ("cmw",), "EvidenceSubmitted": ("cmw",),
-    "ChannelEstablished": ("conn",), "BindingConfirmed": ("cmw",)}
+    "ChannelEstablished": ("conn",), "BindingConfirmed": ("cmw",), "AttestationCompleted": ("conn",),
+    "RequestSent": ("ctx",)}
+_DISPATCH_BY_FLAGS: dict[tuple[bool, ...], Any] = {}  # roles.dispatch per combination of flag values
 # events that use a certificate_request_context on a connection (RFC 9261 §4: unique per connection);
 # the spontaneous ones only when marked spontaneous
 _USES_CTX = frozenset(("RequestSent", "RequestReceived"))
@@ -42,26 +44,47 @@ class World:
         self._index: dict[int, int] = {}
         self.state: dict[tuple, frozenset[str]] = {}
         self.failed: set[tuple] = set()  # machine instances a rule violation has already stopped
-        self.rows = dispatch(self.profile)  # the tables compiled for this profile
+        self.flags = {f: flag(self.profile, f) for f in FLAGS}  # read once per trace
+        key = tuple(self.flags.values())
+        rows = _DISPATCH_BY_FLAGS.get(key)
+        if rows is None:
+            rows = _DISPATCH_BY_FLAGS[key] = dispatch(self.profile)
+        self.rows = rows  # the tables compiled for this profile
         # events by (name, agent, conn, ctx): the instance index most queries hit
         self._by_instance: dict[tuple, list[Event]] = {}
         self._by_arg: dict[tuple, list[Event]] = {}  # (event, argument, value) -> events, for _KEYED
         self._ctx_used: set[tuple] = set()  # (agent, conn, ctx) whose context is used (ctx_used_before)
         self._secrets: dict[str, Optional[bytes]] = {}
+        # pure functions of bytes the trace repeats (an AIK in several events, a certificate in the
+        # authenticator and its acceptance): computed once per trace, shared with forks
+        self._spki_of: dict[bytes, Optional[bytes]] = {}
+        self._aik_hash_of: dict[tuple[str, bytes], Optional[bytes]] = {}
         self.memo: dict[str, Any] = {}  # derived views of ``done`` (monitors); cleared by record()
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
     def flag(self, name: str) -> bool:
-        return flag(self.profile, name)
+        v = self.flags.get(name)
+        return flag(self.profile, name) if v is None else v
 
     def record(self, ev: Event) -> None:
-        self._index[id(ev)] = len(self.done)
-        self.done.append(ev)
-        self._positions.setdefault(ev.name, []).append((len(self.done) - 1, ev))
+        done = self.done
+        i = len(done)
+        self._index[id(ev)] = i
+        done.append(ev)
         a = ev.args
         name = ev.name
-        self._by_instance.setdefault((name, ev.agent, a.get("conn"), a.get("ctx")), []).append(ev)
+        found = self._positions.get(name)
+        if found is None:
+            self._positions[name] = [(i, ev)]
+        else:
+            found.append((i, ev))
+        key = (name, ev.agent, a.get("conn"), a.get("ctx"))
+        found = self._by_instance.get(key)
+        if found is None:
+            self._by_instance[key] = [ev]
+        else:
+            found.append(ev)
         keyed = _KEYED.get(name)
         if keyed is not None:
             for arg in keyed:
@@ -110,6 +133,22 @@ class World:
     def _last(self, name: str, agent: str | None = None, **match: Any) -> Optional[Event]:
         found = self._all(name, agent, **match)
         return found[-1] if found else None
+
+    def events_before(self, index: int, name: str, agent: str | None = None,
+                      **match: Any) -> list[tuple[int, Event]]:
+        """(index, event) of the recorded ``name`` events before ``index``, by ``agent`` when given, whose
+        arguments equal ``match``; in trace order. Looked up through the narrowest index that applies."""
+        pos = self._index
+        if agent is not None and len(match) == 2 and "conn" in match and "ctx" in match:
+            pool: Any = self._by_instance.get((name, agent, match["conn"], match["ctx"]), ())
+            return [(j, e) for e in pool if (j := pos[id(e)]) < index]
+        for arg in _KEYED.get(name, ()):
+            if arg in match:
+                pool = self._by_arg.get((name, arg, match[arg]), ())
+                return [(j, e) for e in pool if (j := pos[id(e)]) < index and (agent is None or e.agent == agent)
+                        and all(e.args.get(k) == v for k, v in match.items())]
+        return [(j, e) for j, e in self._positions.get(name, ()) if j < index and (agent is None or e.agent == agent)
+                and all(e.args.get(k) == v for k, v in match.items())]
 
     def _instance_last(self, name: str, agent: str, conn: str, ctx: Optional[str] = None) -> Optional[Event]:
         """The last ``name`` event of one machine instance (``ctx`` None for events without a context)."""
@@ -160,7 +199,7 @@ class World:
         return None
 
     def missing_directions(self, agent: str, conn: str, also: str | None = None) -> list[str]:
-        done = {e.args["attester"] for e in self._all("AttestationCompleted", agent, conn=conn)}
+        done = {e.args["attester"] for e in self.keyed("AttestationCompleted", "conn", conn) if e.agent == agent}
         if also:
             done.add(also)
         return [s for s in self.conn_attest(agent, conn) if s not in done]
@@ -179,7 +218,14 @@ class World:
 
     def aik_hash_on(self, conn: str, spki: bytes) -> Optional[bytes]:
         """AIK_pub_hash of ``spki`` under the suite hash of ``conn`` (draft §5.2)."""
-        return rel.aik_hash(self.hash_for_conn(conn), spki, self.profile)
+        return self.aik_hash(self.hash_for_conn(conn), spki)
+
+    def aik_hash(self, h: SuiteHash, spki: bytes) -> Optional[bytes]:
+        """rel.aik_hash under this trace's profile, computed once per (hash, key)."""
+        key = (h.name, spki)
+        if key not in self._aik_hash_of:
+            self._aik_hash_of[key] = rel.aik_hash(h, spki, self.profile)
+        return self._aik_hash_of[key]
 
     def exporter_secret(self, conn: str) -> Optional[bytes]:
         if conn not in self._secrets:
@@ -250,7 +296,7 @@ class World:
         out: set[bytes] = set()
         for e in self._all("AikGenerated", ae):
             for h in hashes:
-                d = rel.aik_hash(h, e.get_bytes("aik") or b"", self.profile)
+                d = self.aik_hash(h, e.get_bytes("aik") or b"")
                 if d is not None:
                     out.add(d)
         return out
@@ -270,9 +316,11 @@ class World:
         return (self._keyed_last("EvidenceForwarded", "cmw", cmw, sender, verifier=verifier)
                 or self._keyed_last("EvidenceSubmitted", "cmw", cmw, sender, verifier=verifier))
 
-    @staticmethod
-    def certificate_spki(cert_der: bytes) -> Optional[bytes]:
-        return rel.certificate_spki(cert_der)
+    def certificate_spki(self, cert_der: bytes) -> Optional[bytes]:
+        """The certificate's SubjectPublicKeyInfo (None if it does not parse), parsed once per trace."""
+        if cert_der not in self._spki_of:
+            self._spki_of[cert_der] = rel.certificate_spki(cert_der)
+        return self._spki_of[cert_der]
 
     # -- reference values (used by relations and monitors) -------------------------------------
 
