@@ -70,16 +70,17 @@ def machines_for(w: World, ev: Event) -> list[tuple[str, tuple]]:
     return out
 
 
-def _instance_key(role: str) -> Callable[[Event], list[tuple[str, tuple]]]:
+def _state_key(role: str) -> Callable[[Event], tuple]:
+    """(role, *instance key) of ``role``'s machine for an event, as ``w.state`` is keyed."""
     if role == ENDPOINT:
-        return lambda ev: [(role, (ev.agent, ev.args["conn"]))]
+        return lambda ev: (role, ev.agent, ev.args["conn"])
     if role in (RELYING_PARTY, TARGET_ENVIRONMENT):
-        return lambda ev: [(role, (ev.agent, ev.args["conn"], ev.args["ctx"]))]
-    return lambda ev: [(role, (ev.agent,))]
+        return lambda ev: (role, ev.agent, ev.args["conn"], ev.args["ctx"])
+    return lambda ev: (role, ev.agent)
 
 
 # events that move one machine, whose instance key needs no look-up: machines_for without the loop
-_SINGLE_MACHINE = {name: _instance_key(roles[0]) for name, roles in _MACHINE_ROLES.items()
+_SINGLE_MACHINE = {name: (roles[0], _state_key(roles[0])) for name, roles in _MACHINE_ROLES.items()
                    if len(roles) == 1 and name != "AttestationCompleted"}
 
 
@@ -102,36 +103,54 @@ _STATES: dict[str, frozenset[str]] = {}  # one frozenset per single state (most 
 
 
 def _step(w: World, i: int, ev: Event) -> list[Violation]:
-    """Advance every machine ``ev`` belongs to. Tables may be nondeterministic (two rows for the same
-    event from one state with different guards), so an instance holds the set of states it can be in.
-    Guards are pure queries of ``w``: the first failing guard rules a row out; only when no row is
-    enabled are they all evaluated again, to name the row that came closest (:func:`_not_enabled`)."""
+    """Advance every machine ``ev`` belongs to (:func:`_advance`); the violations of those it cannot move."""
+    try:
+        rows = w.compiled_rows
+    except AttributeError:
+        rows = w.compiled_rows = compiled_rows(w)
+    single = _SINGLE_MACHINE.get(ev.name)
+    if single is not None:
+        bad = _advance(w, i, ev, rows, single[0], single[1](ev))
+        return [] if bad is None else [bad]
     out: list[Violation] = []
-    rows = compiled_rows(w)
-    name = ev.name
-    for role, key in (_SINGLE_MACHINE[name](ev) if name in _SINGLE_MACHINE else machines_for(w, ev)):
-        skey = (role, *key)
-        current = w.state.get(skey) or _START[role]
-        nxt: set[str] = set()
-        for state in (current if len(current) == 1 else sorted(current)):
-            for row, guards in rows.get((role, state, name), ()):
-                for g in guards:
-                    if g(w, ev) is not None:
-                        break
-                else:
-                    nxt.add(row.dst)
-        if nxt:
-            if len(nxt) == 1:
-                (dst,) = nxt
-                nxt_set = _STATES.get(dst)
-                if nxt_set is None:
-                    nxt_set = _STATES[dst] = frozenset(nxt)
-                w.state[skey] = nxt_set
-            else:
-                w.state[skey] = frozenset(nxt)
-            continue
-        out.append(_not_enabled(w, i, ev, role, key, current, rows))
+    for role, key in machines_for(w, ev):
+        bad = _advance(w, i, ev, rows, role, (role, *key))
+        if bad is not None:
+            out.append(bad)
     return out
+
+
+def _advance(w: World, i: int, ev: Event, rows: CompiledRows, role: str, skey: tuple) -> Violation | None:
+    """Move one machine instance (``skey`` = (role, *instance key)) by ``ev``. Tables may be
+    nondeterministic (two rows for the same event from one state with different guards), so an
+    instance holds the set of states it can be in. Guards are pure queries of ``w``: the first failing
+    guard rules a row out; only when no row is enabled are they all evaluated again, to name the row
+    that came closest (:func:`_not_enabled`)."""
+    current = w.state.get(skey) or _START[role]
+    name = ev.name
+    dst = None
+    nxt: set[str] | None = None
+    for state in (current if len(current) == 1 else sorted(current)):
+        for row, guards in rows.get((role, state, name), ()):
+            for g in guards:
+                if g(w, ev) is not None:
+                    break
+            else:
+                if dst is None:
+                    dst = row.dst
+                elif row.dst != dst:
+                    nxt = nxt or {dst}
+                    nxt.add(row.dst)
+    if nxt is not None:
+        w.state[skey] = frozenset(nxt)
+    elif dst is not None:
+        one = _STATES.get(dst)
+        if one is None:
+            one = _STATES[dst] = frozenset((dst,))
+        w.state[skey] = one
+    else:
+        return _not_enabled(w, i, ev, role, skey[1:], current, rows)
+    return None
 
 
 def _not_enabled(w: World, i: int, ev: Event, role: str, key: tuple, current: frozenset[str],
@@ -209,7 +228,7 @@ def _request_relation(w: World, ev: Event, bad) -> None:
     if "request" not in a:
         return
     try:
-        msg_type, ctx, exts = rel.parse_request(ev.get_bytes("request") or b"")
+        msg_type, ctx, exts = w.parsed_request(a["request"])
     except rel.Malformed as e:
         bad("request-encoding", f"request does not parse: {e}")
     else:

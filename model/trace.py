@@ -260,10 +260,11 @@ _PLAIN_TYPES: dict[str, Callable[[Any], bool]] = {
 # The same tests as Python expressions over ``v``, inlined into each event's compiled validator (one
 # function call per line instead of one per argument); types not listed call their _PLAIN_TYPES entry.
 # ``ok_hex`` / ``ok_ids``: strings of one trace already found valid (connection ids, contexts, agents
-# recur on most lines); a string is added only after passing the full test.
+# recur on most lines); a string is added only after passing the full test. Hex longer than 256
+# characters (authenticators, certificates) is tested each time: hashing it for the set costs as much.
 _INLINE_TESTS = {
-    "bytes": "type(v) is str and (v in ok_hex or (v.isascii() and not len(v) & 1 "
-             "and not v.encode('ascii').translate(None, _HEX_BYTES) and _add(ok_hex, v)))",
+    "bytes": "type(v) is str and ((len(v) <= 256 and v in ok_hex) or (v.isascii() and not len(v) & 1 "
+             "and not v.encode('ascii').translate(None, _HEX_BYTES) and (len(v) > 256 or _add(ok_hex, v))))",
     "id": "type(v) is str and (v in ok_ids or (_ID_FULL(v) is not None and _add(ok_ids, v)))",
     "label": "type(v) is str and _LABEL_FULL(v) is not None",
     "int": "type(v) is int and v >= 0",

@@ -27,8 +27,9 @@ _KEYED: dict[str, tuple[str, ...]] = {
 _DISPATCH_BY_FLAGS: dict[tuple[bool, ...], Any] = {}  # roles.dispatch per combination of flag values
 # events that use a certificate_request_context on a connection (RFC 9261 §4: unique per connection);
 # the spontaneous ones only when marked spontaneous
-_USES_CTX = frozenset(("RequestSent", "RequestReceived"))
-_USES_CTX_IF_SPONTANEOUS = frozenset(("EvidenceRequested", "AuthenticatorAccepted"))
+# event -> whether it uses its context only when spontaneous
+_USES_CTX = {"RequestSent": False, "RequestReceived": False, "EvidenceRequested": True,
+             "AuthenticatorAccepted": True}
 
 
 class World:
@@ -59,6 +60,7 @@ class World:
         # authenticator and its acceptance): computed once per trace, shared with forks
         self._spki_of: dict[bytes, Optional[bytes]] = {}
         self._aik_hash_of: dict[tuple[str, bytes], Optional[bytes]] = {}
+        self._requests: dict[str, tuple] = {}
         self.memo: dict[str, Any] = {}  # derived views of ``done`` (monitors); cleared by record()
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -89,7 +91,8 @@ class World:
         if keyed is not None:
             for arg in keyed:
                 self._by_arg.setdefault((name, arg, a[arg]), []).append(ev)
-        if name in _USES_CTX or (name in _USES_CTX_IF_SPONTANEOUS and a["spontaneous"]):
+        if_spontaneous = _USES_CTX.get(name)
+        if if_spontaneous is not None and (not if_spontaneous or a["spontaneous"]):
             self._ctx_used.add((ev.agent, a["conn"], a["ctx"]))
         if self.memo:
             self.memo.clear()
@@ -315,6 +318,14 @@ class World:
     def submission_to(self, verifier: str, cmw: str, sender: str) -> Optional[Event]:
         return (self._keyed_last("EvidenceForwarded", "cmw", cmw, sender, verifier=verifier)
                 or self._keyed_last("EvidenceSubmitted", "cmw", cmw, sender, verifier=verifier))
+
+    def parsed_request(self, request_hex: str) -> tuple:
+        """rel.parse_request of a recorded request (sent and received events carry the same bytes);
+        raises rel.Malformed as it does, every time."""
+        found = self._requests.get(request_hex)
+        if found is None:
+            found = self._requests[request_hex] = rel.parse_request(bytes.fromhex(request_hex))
+        return found
 
     def certificate_spki(self, cert_der: bytes) -> Optional[bytes]:
         """The certificate's SubjectPublicKeyInfo (None if it does not parse), parsed once per trace."""
