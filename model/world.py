@@ -20,10 +20,10 @@ _WITH_CTX = frozenset(name for name, spec in EVENTS.items() if any(a.name == "ct
 # (event, argument) pairs the guards, relations and monitors look events up by: each gets an index
 # value -> events (in trace order), kept up to date by World.record
 _KEYED: dict[str, tuple[str, ...]] = {
-    "EvidenceProduced": ("cmw",), "EvidenceAppraised": ("result", "nonce"), "AikGenerated": ("aik",),
+    "EvidenceProduced": ("cmw", "binding"), "EvidenceAppraised": ("result", "nonce"), "AikGenerated": ("aik",),
     "NonceIssued": ("nonce",), "EvidenceForwarded": ("cmw",), "EvidenceSubmitted": ("cmw",),
     "ChannelEstablished": ("conn",), "BindingConfirmed": ("cmw",), "AttestationCompleted": ("conn",),
-    "RequestSent": ("ctx",)}
+    "RequestSent": ("ctx",), "EvidenceRequested": ("binding",)}
 _DISPATCH_BY_FLAGS: dict[tuple[bool, ...], Any] = {}  # roles.dispatch per combination of flag values
 # events that use a certificate_request_context on a connection (RFC 9261 §4: unique per connection);
 # the spontaneous ones only when marked spontaneous
@@ -130,6 +130,10 @@ class World:
             if len(match) == 1 + ("ctx" in match):
                 return list(found)
             return [e for e in found if all(e.args.get(k) == v for k, v in match.items())]
+        for arg in _KEYED.get(name, ()):
+            if arg in match:   # the events with that argument's value, in trace order
+                return [e for e in self._by_arg.get((name, arg, match[arg]), ())
+                        if (agent is None or e.agent == agent) and all(e.args.get(k) == v for k, v in match.items())]
         return [e for _, e in self._positions.get(name, ()) if (agent is None or e.agent == agent)
                 and all(e.args.get(k) == v for k, v in match.items())]
 
