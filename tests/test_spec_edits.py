@@ -1,8 +1,8 @@
 """Hand edits of a draft text against `expat spec lint` and `expat spec diff`, in general.
 
 Edits that keep the meaning (re-wrapped paragraphs, a heading wrapped onto two lines, artwork and
-tables indented differently, trailing spaces, CRLF line ends, page breaks with running headers,
-footers and form feeds) must change no lint finding and no diff entry; edits that change it (a
+tables indented differently, the whole body indented differently, no table of contents, typographic
+quotes, trailing spaces, tabs, CRLF line ends, page breaks with running headers, footers and form feeds) must change no lint finding and no diff entry; edits that change it (a
 MUST made a SHOULD, a whole section removed, a struct field renamed) must be reported exactly, and
 nothing else. The edits work on the lines of a text file, wherever they apply: on the synthetic
 tests/spec_fixtures/gadget.md rendered as RFC-style text (always), and on the shared -04 text and
@@ -178,6 +178,25 @@ def tabs(lines: list[str]) -> list[str]:
     return [re.sub(r"^((?: {8})+)", lambda m: "\t" * (len(m.group(1)) // 8), x) for x in lines]
 
 
+def shift_body(lines: list[str], delta: int) -> list[str]:
+    """Every indented line moved right by ``delta`` columns: the running text at 3 + delta."""
+    return [" " * delta + x if x[:1] == " " else x for x in lines]
+
+
+def without_toc(lines: list[str]) -> list[str]:
+    """The table of contents deleted (it is generated; unnumbered headings then nest by their titles)."""
+    if "Table of Contents" not in lines:
+        return lines
+    s = lines.index("Table of Contents")
+    e = next(i for i in range(s + 1, len(lines)) if lines[i][:1].strip())
+    return lines[:s] + lines[e:]
+
+
+def curly_quotes(lines: list[str]) -> list[str]:
+    """Straight double quotes made typographic, as a word processor does."""
+    return [re.sub(r'"([^"]*)"', "\u201c\\1\u201d", x) for x in lines]
+
+
 def wrap_unnumbered_heading(lines: list[str], which: int) -> list[str]:
     """Wrap a multi-word unnumbered back-matter heading listed in the table of contents."""
     lo, _ = content_range(lines)
@@ -257,6 +276,16 @@ def layout_edits(draw, lines: list[str]):
         which = draw(st.lists(st.integers(min_value=0, max_value=5000), min_size=1, max_size=40))
         lines = trailing_spaces(lines, which)
         done.append("trailing spaces")
+    if draw(st.booleans()):
+        lines = curly_quotes(lines)
+        done.append("curly quotes")
+    if draw(st.booleans()):
+        lines = without_toc(lines)
+        done.append("no table of contents")
+    if draw(st.booleans()):
+        delta = draw(st.integers(min_value=1, max_value=4))
+        lines = shift_body(lines, delta)
+        done.append(f"body +{delta}")
     if draw(st.booleans()):
         lines = tabs(lines)
         done.append("tabs")
@@ -503,3 +532,31 @@ def test_04_struct_field_renamed(tmp_path):
 @given(which=st.integers(min_value=0, max_value=100))
 def test_04_label_changed_once(tmp_path, which):
     check_label_changed_once(tmp_path, v04_text(), which)
+
+
+# ---------------------------------------------------------------- the reader fixes these edits found
+
+@needs_specs
+def test_04_without_table_of_contents_keeps_the_appendix_nesting(tmp_path):
+    doc = read(tmp_path, "\n".join(without_toc(v04_text().split("\n"))), "draft-fossati-seat-expat-04-notoc.txt")
+    appendix = [s.title for s in doc.sections if s.parent_titles == ("Appendix",)]
+    assert appendix == ["Post-handshake vs. Intra-handshake Privacy", "Post-handshake vs. Intra-handshake Security",
+                        "Document History"]
+    assert diff_key(diff(load(SPECS / V04), doc)) == NO_CHANGE
+
+
+@needs_specs
+def test_04_with_typographic_quotes_reads_the_label_registration(tmp_path):
+    doc = read(tmp_path, "\n".join(curly_quotes(v04_text().split("\n"))), "draft-fossati-seat-expat-04-curly.txt")
+    assert ("iana:TLS Exporter Labels:EXPORTER-cmw-attestation", "registered", "9.2") in \
+        {(o.name, o.value, o.section) for o in parameters(doc)}
+    assert not [f for f in lint(doc).findings if f.kind == "exporter-label-unregistered"]
+
+
+@pytest.mark.parametrize("delta", [1, 2, 4])
+def test_body_indented_otherwise_reads_the_same(tmp_path, delta):
+    text = gadget_text()
+    doc = read(tmp_path, "\n".join(shift_body(text.split("\n"), delta)))
+    original = read(tmp_path, text, "gadget.txt")
+    assert [(b.kind, b.text.split()) for s in doc.sections for b in s.blocks] == \
+        [(b.kind, b.text.split()) for s in original.sections for b in s.blocks]
