@@ -32,8 +32,9 @@ _SUBAPP = re.compile(r"^([A-Z](?:\.\d+)+)\.?\s{1,3}(\S.*?)\s*$")
 _FOOTER = re.compile(r"\[Page \d+\]\s*$")
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
           r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)")
+# running header: document, title, date as "September 2026", "19 September 2026" or "September 19, 2026"
 _HEADER = re.compile(r"^(?:RFC \d+|Internet-Draft|INTERNET-DRAFT)\s{2,}.*\s{2,}(?:\d{1,2}\s+)?"
-                     + _MONTH + r"\s+\d{4}\s*$")
+                     + _MONTH + r"\s+(?:\d{1,2},\s+)?\d{4}\s*$")
 _BULLET = re.compile(r"^(\s*)(?:[*o-]|\d+\.|\(\d+\)|[a-z]\.)\s+(\S.*)$")
 _CAPTION = re.compile(r"^\s+(Figure|Table)\s+\d+(?::\s*(.*?))?\s*$")
 _GRID_BORDER = re.compile(r"^\s*\+[=+-]+\+\s*$")

@@ -25,7 +25,7 @@ from expat.spec.parameters import extract as parameters
 from expat.spec.statements import extract as statements
 from expat.spec.text import _BULLET, _heading, _join, _looks_like_code
 from spec_helpers import FIXTURES, SPECS
-from spec_render import paginate, to_text
+from spec_render import HEADER as render_header, paginate, to_text
 from test_spec_renderings import NO_CHANGE, diff_key, lint_key
 
 needs_specs = pytest.mark.skipif(not SPECS.is_dir(), reason="../shared/specs not present")
@@ -241,6 +241,20 @@ def trailing_spaces(lines: list[str], which: list[int]) -> list[str]:
     return out
 
 
+class Edited(str):
+    """An edited text whose repr is short (hypothesis prints what it drew)."""
+
+    def __repr__(self) -> str:
+        return f"<edited text, {len(self)} characters>"
+
+
+# running headers as xml2rfc v3 and v2, nroff and hand-made texts print them
+HEADERS = [render_header, "Internet-Draft    Remote Attestation with EAs    19 September 2026",
+           "INTERNET-DRAFT          Attested TLS                 September 19, 2026",
+           "RFC 9999                       Fixture                       Sept 2026",
+           "Internet-Draft       expat                      Sep 2026"]
+
+
 @st.composite
 def layout_edits(draw, lines: list[str]):
     """A composition of meaning-preserving edits of ``lines``, as (description, text)."""
@@ -293,13 +307,15 @@ def layout_edits(draw, lines: list[str]):
         breaks = sorted(draw(st.sets(st.integers(min_value=1, max_value=len(lines) - 1), min_size=1, max_size=20)))
         formfeed_line = draw(st.booleans())
         text = paginate(lines, breaks, formfeed_line)
-        done.append(f"pages {breaks} {formfeed_line}")
+        header = draw(st.sampled_from(HEADERS))
+        text = text.replace(render_header, header)
+        done.append(f"pages {breaks} {formfeed_line} {header!r}")
     else:
         text = "\n".join(lines) + "\n"
     if draw(st.booleans()):
         text = text.replace("\n", "\r\n")
         done.append("crlf")
-    return done, text
+    return done, Edited(text)
 
 
 def _same_reading(tmp_path, original, edited_text: str, done: list[str], catalogue=EMPTY) -> None:
