@@ -18,25 +18,32 @@ For each event, in order:
    ``result-aik-hash``), a Verifier's use of the nonce it issued (``appraisal-nonce``).
 
 At the end every connection id must have one client and one server endpoint (``connection-peers``),
-and every property monitor (:mod:`expat.model.monitors`) runs on the whole trace. Each rule
-violation names the properties it puts at risk (:mod:`expat.model.breaks`).
+every property monitor (:mod:`expat.model.monitors`) runs on the whole trace, and so does every judge
+added with :func:`register_judge`. Each rule violation names the properties it puts at risk
+(:mod:`expat.model.breaks`).
+
+Speed (docs/performance.md): the tables are compiled once per profile into (role, state, event) ->
+(row, guard functions) (:func:`compiled_rows`), relations are dispatched by event name
+(``_RELATIONS``), and the World indexes past events by instance and by key argument, so one event
+costs a few dictionary look-ups rather than scans of the trace.
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from expat.model import monitors as mon
 from expat.model import relations as rel
 from expat.model.events import (ADVERSARY, ENDPOINT, EVENTS, RELYING_PARTY, TARGET_ENVIRONMENT, VocabularyError,
                                 normalize_args)
-from expat.model.roles import GUARDS, INITIAL, rows_for
+from expat.model.roles import GUARDS, INITIAL, Dispatch, Guard, Row, rows_for
 from expat.model.trace import Event, Trace
 from expat.model.breaks import CONTEXT_REUSE, rule_breaks
 from expat.model.verdicts import Result, Violation
 from expat.model.world import World
 
-__all__ = ["Result", "Violation", "World", "check_trace", "check_traces", "machines_for"]
+__all__ = ["JUDGES", "Result", "Violation", "World", "check_trace", "check_traces", "machines_for",
+           "register_judge"]
 
 
 # --- replay ----------------------------------------------------------------------------------
@@ -63,46 +70,117 @@ def machines_for(w: World, ev: Event) -> list[tuple[str, tuple]]:
     return out
 
 
+def _state_key(role: str) -> Callable[[Event], tuple]:
+    """(role, *instance key) of ``role``'s machine for an event, as ``w.state`` is keyed."""
+    if role == ENDPOINT:
+        return lambda ev: (role, ev.agent, ev.args["conn"])
+    if role in (RELYING_PARTY, TARGET_ENVIRONMENT):
+        return lambda ev: (role, ev.agent, ev.args["conn"], ev.args["ctx"])
+    return lambda ev: (role, ev.agent)
+
+
+# events that move one machine, whose instance key needs no look-up: machines_for without the loop
+_SINGLE_MACHINE = {name: (roles[0], _state_key(roles[0])) for name, roles in _MACHINE_ROLES.items()
+                   if len(roles) == 1 and name != "AttestationCompleted"}
+
+
+# The tables of one profile compiled for replay: (role, from-state, event) -> (row, guard functions)
+# pairs, built once per dispatch table (roles.dispatch builds one per combination of flags).
+CompiledRows = dict[tuple[str, str, str], tuple[tuple[Row, tuple[Guard, ...]], ...]]
+_COMPILED: dict[int, tuple[Dispatch, CompiledRows]] = {}
+
+
+def compiled_rows(w: World) -> CompiledRows:
+    table = w.rows
+    hit = _COMPILED.get(id(table))
+    if hit is None or hit[0] is not table:
+        hit = _COMPILED[id(table)] = (table, {k: tuple((r, tuple(GUARDS[g] for g in r.guard)) for r in rows)
+                                              for k, rows in table.items()})
+    return hit[1]
+
+
+_STATES: dict[str, frozenset[str]] = {}  # one frozenset per single state (most instances are in one)
+
+
 def _step(w: World, i: int, ev: Event) -> list[Violation]:
-    """Advance every machine ``ev`` belongs to. Tables may be nondeterministic (two rows for the same
-    event from one state with different guards), so an instance holds the set of states it can be in."""
-    out = []
-    rows = w.rows
+    """Advance every machine ``ev`` belongs to (:func:`_advance`); the violations of those it cannot move."""
+    try:
+        rows = w.compiled_rows
+    except AttributeError:
+        rows = w.compiled_rows = compiled_rows(w)
+    single = _SINGLE_MACHINE.get(ev.name)
+    if single is not None:
+        bad = _advance(w, i, ev, rows, single[0], single[1](ev))
+        return [] if bad is None else [bad]
+    out: list[Violation] = []
     for role, key in machines_for(w, ev):
-        current = w.state.get((role, *key)) or _START[role]
-        nxt: set[str] = set()
-        best: tuple[int, str, str] | None = None
-        any_row = False
-        for state in (current if len(current) == 1 else sorted(current)):
-            for row in rows.get((role, state, ev.name), ()):
-                any_row = True
-                failures = [(g, r) for g in row.guard if (r := GUARDS[g](w, ev)) is not None]
-                if not failures:
-                    nxt.add(row.dst)
-                elif best is None or len(failures) < best[0]:
-                    best = (len(failures), failures[0][0], failures[0][1])
-        if nxt:
-            w.state[(role, *key)] = frozenset(nxt)
-            continue
-        where = f"{role} {'/'.join(key)} in state {'|'.join(sorted(current))}"
-        stopped = (role, *key) in w.failed
-        w.failed.add((role, *key))
-        if not any_row and stopped:  # a consequence of the first violation: the rule, no second property
-            out.append(Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled "
-                                                           "(the instance stopped at an earlier violation)"))
-        elif not any_row:
-            if _reopens(role, current, ev, w.profile):
-                out.append(Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled: "
-                                     "certificate_request_context already used on this connection (RFC 9261 §4)",
-                                     CONTEXT_REUSE))
-            else:
-                out.append(Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled",
-                                     rule_breaks("not-enabled", ev.name)))
-        else:
-            assert best is not None
-            rule = f"guard:{best[1]}"
-            out.append(Violation("rule", rule, i, f"{where}: {ev.name}: {best[2]}", rule_breaks(rule)))
+        bad = _advance(w, i, ev, rows, role, (role, *key))
+        if bad is not None:
+            out.append(bad)
     return out
+
+
+def _advance(w: World, i: int, ev: Event, rows: CompiledRows, role: str, skey: tuple) -> Violation | None:
+    """Move one machine instance (``skey`` = (role, *instance key)) by ``ev``. Tables may be
+    nondeterministic (two rows for the same event from one state with different guards), so an
+    instance holds the set of states it can be in. Guards are pure queries of ``w``: the first failing
+    guard rules a row out; only when no row is enabled are they all evaluated again, to name the row
+    that came closest (:func:`_not_enabled`)."""
+    current = w.state.get(skey) or _START[role]
+    name = ev.name
+    dst = None
+    nxt: set[str] | None = None
+    for state in (current if len(current) == 1 else sorted(current)):
+        for row, guards in rows.get((role, state, name), ()):
+            for g in guards:
+                if g(w, ev) is not None:
+                    break
+            else:
+                if dst is None:
+                    dst = row.dst
+                elif row.dst != dst:
+                    nxt = nxt or {dst}
+                    nxt.add(row.dst)
+    if nxt is not None:
+        w.state[skey] = frozenset(nxt)
+    elif dst is not None:
+        one = _STATES.get(dst)
+        if one is None:
+            one = _STATES[dst] = frozenset((dst,))
+        w.state[skey] = one
+    else:
+        return _not_enabled(w, i, ev, role, skey[1:], current, rows)
+    return None
+
+
+def _not_enabled(w: World, i: int, ev: Event, role: str, key: tuple, current: frozenset[str],
+                 rows: CompiledRows) -> Violation:
+    """The violation for an event no row of ``role``'s instance ``key`` enables: the rule, and the
+    guard that failed in the row with the fewest failing guards (first such row in table order)."""
+    best: tuple[int, str, str] | None = None
+    any_row = False
+    for state in (current if len(current) == 1 else sorted(current)):
+        for row, guards in rows.get((role, state, ev.name), ()):
+            any_row = True
+            failures = [(g, r) for g, fn in zip(row.guard, guards) if (r := fn(w, ev)) is not None]
+            if best is None or len(failures) < best[0]:
+                best = (len(failures), failures[0][0], failures[0][1])
+    where = f"{role} {'/'.join(key)} in state {'|'.join(sorted(current))}"
+    stopped = (role, *key) in w.failed
+    w.failed.add((role, *key))
+    if not any_row and stopped:  # a consequence of the first violation: the rule, no second property
+        return Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled "
+                                                   "(the instance stopped at an earlier violation)")
+    if not any_row:
+        if _reopens(role, current, ev, w.profile):
+            return Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled: "
+                             "certificate_request_context already used on this connection (RFC 9261 §4)",
+                             CONTEXT_REUSE)
+        return Violation("rule", "not-enabled", i, f"{where}: {ev.name} is not enabled",
+                         rule_breaks("not-enabled", ev.name))
+    assert best is not None
+    rule = f"guard:{best[1]}"
+    return Violation("rule", rule, i, f"{where}: {ev.name}: {best[2]}", rule_breaks(rule))
 
 
 def _reopens(role: str, current: frozenset[str], ev: Event, profile: dict) -> bool:
@@ -114,63 +192,83 @@ def _reopens(role: str, current: frozenset[str], ev: Event, profile: dict) -> bo
 
 
 def _relations(w: World, i: int, ev: Event) -> list[Violation]:
+    """The data relations ``ev`` carries, recomputed (module docstring, step 3)."""
+    relation = _RELATIONS.get(ev.name)
+    if relation is None:
+        return []
     out: list[Violation] = []
 
     def bad(rule: str, detail: str) -> None:
         out.append(Violation("rule", rule, i, detail, rule_breaks(rule)))
 
-    a = ev.args
-    if ev.name == "ChannelEstablished":
-        for e in w._all("ChannelEstablished", conn=a["conn"]):
-            if e.args["suite"] != a["suite"]:
-                bad("channel-agree", "the endpoints of one connection record different cipher suites (RFC 8446 §4.1.3)")
-            if sorted(e.args["attest"]) != sorted(a["attest"]):
-                bad("attest-agree", "the endpoints of one connection record different sides that must attest "
-                                    "before application data (draft §7.3)")
-            if "exporter_master_secret" in a and e.args.get("exporter_master_secret",
-                                                            a["exporter_master_secret"]) != a["exporter_master_secret"]:
-                bad("exporter-secret-agree", "the endpoints of one connection record different exporter_master_secrets "
-                                             "(RFC 8446 §7.1)")
-    if ev.name in ("RequestSent", "RequestReceived") and "request" in a:
-        try:
-            msg_type, ctx, exts = rel.parse_request(ev.get_bytes("request") or b"")
-        except rel.Malformed as e:
-            bad("request-encoding", f"request does not parse: {e}")
-        else:
-            code = int(w.profile.get("cmw_attestation_codepoint", 0xFFFF))
-            if msg_type != a["msg_type"] or ctx.hex() != a["ctx"] or [t for t, _ in exts] != a["extensions"]:
-                bad("request-encoding", "msg_type, ctx or extensions differ from the encoded request")
-            elif ((code, b"") in exts) != a["attestation_offered"]:
-                bad("request-encoding", "attestation_offered differs from the empty cmw_attestation in the request")
-        if ev.name == "RequestReceived":
-            sent = [e for e in w._all("RequestSent", conn=a["conn"], ctx=a["ctx"])
-                    if "request" in e.args and w.honest(e.agent)
-                    and e.agent != ev.agent]   # sent by the peer (a reused context may be our own too)
-            if sent and sent[-1].args["request"] != a["request"] and w.honest(ev.agent):
-                bad("request-encoding", "received request differs from the one sent on this connection")
-
-    if ev.name == "EvidenceRequested" and w.honest(ev.agent):
-        _binding_relation(w, ev, ev.get_bytes("aik") or b"", w.exporter_label, bytes.fromhex(a["binding"]), bad)
-
-    if ev.name == "BindingChecked":
-        acc = w.rp_accepted(ev.agent, a["conn"], a["ctx"])
-        if acc is None:
-            bad("binding-recompute", "no accepted authenticator to take the AIK from")
-        else:
-            aik = acc.get_bytes("aik") or b""
-            label = a["label"] if a["label"] in rel.EXPORTER_LABELS else w.exporter_label
-            _binding_relation(w, ev, aik, label, bytes.fromhex(a["expected_binding"]), bad)
-            want = rel.aik_hash(w.hash_for_conn(a["conn"]), aik, w.profile)
-            if want is None or want.hex() != a["expected_aik_hash"]:
-                bad("aik-hash-recompute", "expected_aik_hash is not H(AIK public key) with the suite hash (§5.2)")
-
-    if ev.name in ("AuthenticatorAccepted", "AuthenticatorSent") and "authenticator" in a and w.honest(ev.agent):
-        _authenticator_relation(w, ev, bad)
-    if ev.name == "AttestationResultReceived" and w.honest(ev.agent):
-        _passport_result_relation(w, ev, bad)
-    if ev.name == "EvidenceAppraised" and w.honest(ev.agent):
-        _appraisal_nonce_relation(w, ev, bad)
+    relation(w, ev, bad)
     return out
+
+
+def _channel_relation(w: World, ev: Event, bad) -> None:
+    """Both endpoints of one connection agree on its cipher suite, on who must attest, and (traces with
+    secrets) on the exporter_master_secret."""
+    a = ev.args
+    for e in w.keyed("ChannelEstablished", "conn", a["conn"]):
+        if e.args["suite"] != a["suite"]:
+            bad("channel-agree", "the endpoints of one connection record different cipher suites (RFC 8446 §4.1.3)")
+        if sorted(e.args["attest"]) != sorted(a["attest"]):
+            bad("attest-agree", "the endpoints of one connection record different sides that must attest "
+                                "before application data (draft §7.3)")
+        if "exporter_master_secret" in a and e.args.get("exporter_master_secret",
+                                                        a["exporter_master_secret"]) != a["exporter_master_secret"]:
+            bad("exporter-secret-agree", "the endpoints of one connection record different exporter_master_secrets "
+                                         "(RFC 8446 §7.1)")
+
+
+def _request_relation(w: World, ev: Event, bad) -> None:
+    """The recorded request fields are those of the encoded (Client)CertificateRequest (RFC 9261 §4), and
+    a request received is the one its peer sent on this connection."""
+    a = ev.args
+    if "request" not in a:
+        return
+    try:
+        msg_type, ctx, exts = w.parsed_request(a["request"])
+    except rel.Malformed as e:
+        bad("request-encoding", f"request does not parse: {e}")
+    else:
+        code = int(w.profile.get("cmw_attestation_codepoint", 0xFFFF))
+        if msg_type != a["msg_type"] or ctx.hex() != a["ctx"] or [t for t, _ in exts] != a["extensions"]:
+            bad("request-encoding", "msg_type, ctx or extensions differ from the encoded request")
+        elif ((code, b"") in exts) != a["attestation_offered"]:
+            bad("request-encoding", "attestation_offered differs from the empty cmw_attestation in the request")
+    if ev.name == "RequestReceived":
+        sent = [e for e in w.keyed("RequestSent", "ctx", a["ctx"])
+                if e.args["conn"] == a["conn"] and "request" in e.args and w.honest(e.agent)
+                and e.agent != ev.agent]   # sent by the peer (a reused context may be our own too)
+        if sent and sent[-1].args["request"] != a["request"] and w.honest(ev.agent):
+            bad("request-encoding", "received request differs from the one sent on this connection")
+
+
+def _evidence_request_relation(w: World, ev: Event, bad) -> None:
+    if w.honest(ev.agent):
+        _binding_relation(w, ev, ev.get_bytes("aik") or b"", w.exporter_label, bytes.fromhex(ev.args["binding"]), bad)
+
+
+def _binding_checked_relation(w: World, ev: Event, bad) -> None:
+    a = ev.args
+    acc = w.rp_accepted(ev.agent, a["conn"], a["ctx"])
+    if acc is None:
+        bad("binding-recompute", "no accepted authenticator to take the AIK from")
+        return
+    aik = acc.get_bytes("aik") or b""
+    label = a["label"] if a["label"] in rel.EXPORTER_LABELS else w.exporter_label
+    _binding_relation(w, ev, aik, label, bytes.fromhex(a["expected_binding"]), bad)
+    want = w.aik_hash(w.hash_for_conn(a["conn"]), aik)
+    if want is None or want.hex() != a["expected_aik_hash"]:
+        bad("aik-hash-recompute", "expected_aik_hash is not H(AIK public key) with the suite hash (§5.2)")
+
+
+def _honest_only(relation):
+    def run(w: World, ev: Event, bad) -> None:
+        if w.honest(ev.agent):
+            relation(w, ev, bad)
+    return run
 
 
 def _passport_result_relation(w: World, ev: Event, bad) -> None:
@@ -222,6 +320,8 @@ def _binding_relation(w: World, ev: Event, aik: bytes, label: str, recorded: byt
 
 def _authenticator_relation(w: World, ev: Event, bad) -> None:
     a = ev.args
+    if "authenticator" not in a:
+        return
     try:
         auth = rel.parse_authenticator(ev.get_bytes("authenticator") or b"")
     except rel.Malformed as e:
@@ -229,7 +329,7 @@ def _authenticator_relation(w: World, ev: Event, bad) -> None:
         return
     if auth.ctx.hex() != a["ctx"]:
         bad("ea-context", "Certificate's certificate_request_context differs from the request's (RFC 9261 §5.2.1)")
-    if rel.certificate_spki(auth.leaf) != ev.get_bytes("aik"):
+    if w.certificate_spki(auth.leaf) != ev.get_bytes("aik"):
         bad("ea-certificate", "the end-entity certificate's key is not the recorded AIK")
     if "certificate" in a and auth.leaf.hex() != a["certificate"]:
         bad("ea-certificate", "recorded certificate is not the authenticator's end-entity certificate")
@@ -253,6 +353,19 @@ def _authenticator_relation(w: World, ev: Event, bad) -> None:
         bad(rule, detail)
 
 
+# event name -> the relation its arguments must satisfy (one per event; most events carry none)
+_RELATIONS = {
+    "ChannelEstablished": _channel_relation,
+    "RequestSent": _request_relation, "RequestReceived": _request_relation,
+    "EvidenceRequested": _evidence_request_relation,
+    "BindingChecked": _binding_checked_relation,
+    "AuthenticatorAccepted": _honest_only(_authenticator_relation),
+    "AuthenticatorSent": _honest_only(_authenticator_relation),
+    "AttestationResultReceived": _honest_only(_passport_result_relation),
+    "EvidenceAppraised": _honest_only(_appraisal_nonce_relation),
+}
+
+
 def _connections(w: World) -> list[Violation]:
     """Every connection id names one TLS connection: one client and one server endpoint, two agents,
     one cipher suite (adversary endpoints count: they are the peer the honest side talked to). A
@@ -271,33 +384,59 @@ def _connections(w: World) -> list[Violation]:
     return out
 
 
-def check_trace(trace: Trace, *, monitors: bool = True) -> Result:
-    """Replay ``trace``; return every rule and property violation found."""
+# A judge reads the World after the whole trace has been replayed and returns violations. The checker
+# runs, in order: the connection rule, the property monitors (skipped with monitors=False), then every
+# judge registered here (e.g. a formula evaluator); a judge that raises is reported as malformed input.
+Judge = Callable[[World], list[Violation]]
+JUDGES: dict[str, Judge] = {}
+
+
+def register_judge(name: str, judge: Judge) -> None:
+    """Add a per-trace judge that ``check_trace`` runs after the monitors (replaces one of the same name)."""
+    JUDGES[name] = judge
+
+
+def _judge(w: World, name: str, judge: Judge, out: list[Violation]) -> None:
+    try:
+        out += judge(w)
+    except Exception as e:  # never crash on a trace
+        out.append(Violation("rule", "malformed-value", None, f"{type(e).__name__}: {e}"))
+
+
+def check_trace(trace: Trace, *, monitors: bool = True, judges: Iterable[str] | None = None) -> Result:
+    """Replay ``trace``; return every rule and property violation found. ``judges``: the registered
+    judges to run (default: all of them)."""
     w = World(trace)
     result = Result(trace.source)
+    out = result.violations
     validated = trace.validated
+    n_validated = len(validated)
+    adversaries = w.adversaries
+    relations = _RELATIONS
     for i, ev in enumerate(trace.events):
         if ev.seq != i:
-            result.violations.append(Violation("rule", "seq", i, f"seq {ev.seq} at position {i}"))
-        if i >= len(validated) or validated[i] is not ev:  # parse_lines already held it to the schema
+            out.append(Violation("rule", "seq", i, f"seq {ev.seq} at position {i}"))
+        if i >= n_validated or validated[i] is not ev:  # parse_lines already held it to the schema
             try:
                 normalize_args(ev.name, ev.args, with_secrets=True)
             except VocabularyError as e:
-                result.violations.append(Violation("rule", "vocabulary", i, str(e)))
+                out.append(Violation("rule", "vocabulary", i, str(e)))
                 continue
         try:
-            if w.honest(ev.agent):
-                result.violations += _step(w, i, ev)
-            result.violations += _relations(w, i, ev)
+            if ev.agent not in adversaries:
+                found = _step(w, i, ev)
+                if found:
+                    out += found
+            if ev.name in relations:
+                out += _relations(w, i, ev)
         except Exception as e:  # a value no relation anticipated (e.g. undecodable key): malformed input
-            result.violations.append(Violation("rule", "malformed-value", i, f"{type(e).__name__}: {e}"))
+            out.append(Violation("rule", "malformed-value", i, f"{type(e).__name__}: {e}"))
         w.record(ev)
-    result.violations += _connections(w)
+    out += _connections(w)
     if monitors:
-        try:
-            result.violations += mon.run_all(w)
-        except Exception as e:  # same: never crash on a trace
-            result.violations.append(Violation("rule", "malformed-value", None, f"{type(e).__name__}: {e}"))
+        _judge(w, "monitors", mon.run_all, out)
+    for name in (JUDGES if judges is None else judges):
+        _judge(w, name, JUDGES[name], out)
     return result
 
 

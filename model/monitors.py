@@ -39,8 +39,7 @@ class Acceptance:
 
 def _before(w: "World", index: int, name: str, agent: Optional[str] = None, **match) -> list[tuple[int, "Event"]]:
     """(index, event) of the ``name`` events before ``index``, by ``agent`` when given, whose arguments match."""
-    return [(i, e) for i, e in w.positions(name) if i < index and (agent is None or e.agent == agent)
-            and all(e.args.get(k) == v for k, v in match.items())]
+    return w.events_before(index, name, agent, **match)
 
 
 def _first(w: "World", name: str, **match) -> Optional[tuple[int, "Event"]]:
@@ -56,8 +55,8 @@ def acceptances(w: "World") -> list[Acceptance]:
 
 def _acceptances(w: "World") -> list[Acceptance]:
     out = []
-    for i, e in enumerate(w.done):
-        if e.name != "AttestationCompleted" or not w.honest(e.agent):
+    for i, e in w.positions("AttestationCompleted"):
+        if not w.honest(e.agent):
             continue
         conn, ctx = e.args["conn"], e.args["ctx"]
         if e.args["attester"] == w.side(e.agent, conn):
@@ -101,11 +100,15 @@ def _origin(w: "World", a: Acceptance) -> Optional["Event"]:
 
 
 def _contexts_on(w: "World", conn: str) -> list[str]:
-    seen: list[str] = []
-    for e in w.done:
-        if e.args.get("conn") == conn and "ctx" in e.args and e.args["ctx"] not in seen:
-            seen.append(e.args["ctx"])
-    return seen
+    """The contexts used on ``conn``, in order of first use (memoised: monitors run on a finished replay)."""
+    memo = w.memo.setdefault("contexts_on", {})
+    if conn not in memo:
+        seen: list[str] = []
+        for e in w.done:
+            if e.args.get("conn") == conn and "ctx" in e.args and e.args["ctx"] not in seen:
+                seen.append(e.args["ctx"])
+        memo[conn] = seen
+    return memo[conn]
 
 
 def _recorded_expected(w: "World", a: Acceptance, ctx: Optional[str]) -> list[bytes]:
@@ -124,6 +127,10 @@ def _other_label(w: "World", a: Acceptance) -> Optional[str]:
     if checked and checked[-1].args["label"] != w.exporter_label:
         return checked[-1].args["label"]
     return None
+
+
+def _position(found: tuple[int, "Event"]) -> int:
+    return found[0]
 
 
 MONITORS: dict[str, Callable[["World"], list[Finding]]] = {}
@@ -273,8 +280,7 @@ def no_diversion(w: "World") -> list[Finding]:
     endpoint whose attestation was relayed."""
     out: list[Finding] = []
     for a in acceptances(w):
-        peers = {e.agent for e in w.done if e.name == "ChannelEstablished" and e.args["conn"] == a.conn
-                 and e.agent != a.rp}
+        peers = {e.agent for e in w.keyed("ChannelEstablished", "conn", a.conn) if e.agent != a.rp}
         if a.produced is None or not peers:
             continue
         if a.produced.args["te"] not in peers:
@@ -300,8 +306,9 @@ def attest_before_data(w: "World") -> list[Finding]:
     """On a connection that requires attestation, an endpoint sends or accepts application data only
     after every required direction has completed on that same connection (draft §7.3)."""
     out: list[Finding] = []
-    for i, e in enumerate(w.done):
-        if e.name not in ("ApplicationDataSent", "ApplicationDataReceived") or not w.honest(e.agent):
+    for i, e in sorted(w.positions("ApplicationDataSent") + w.positions("ApplicationDataReceived"),
+                       key=_position):
+        if not w.honest(e.agent):
             continue
         chans = [c for _, c in _before(w, i, "ChannelEstablished", e.agent, conn=e.args["conn"])]
         required = set(chans[-1].args["attest"]) if chans else set()
@@ -327,8 +334,8 @@ def reattestation_fresh(w: "World") -> list[Finding]:
 def verifier_nonce_fresh(w: "World") -> list[Finding]:
     """A Verifier appraises Evidence against a nonce only if it issued it, and only once per nonce."""
     out: list[Finding] = []
-    for i, e in enumerate(w.done):
-        if e.name != "EvidenceAppraised" or not e.args["nonce"] or not w.honest(e.agent):
+    for i, e in w.positions("EvidenceAppraised"):
+        if not e.args["nonce"] or not w.honest(e.agent):
             continue
         issued = _before(w, i, "NonceIssued", e.agent, nonce=e.args["nonce"])
         used = _before(w, i, "EvidenceAppraised", e.agent, nonce=e.args["nonce"])
@@ -345,7 +352,8 @@ def no_resumption(w: "World") -> list[Finding]:
     a ticket of such a connection (no attestation state is inherited)."""
     out: list[Finding] = []
     requires = w.conn_requires_attestation
-    for i, e in enumerate(w.done):
+    for i, e in sorted(w.positions("NewSessionTicketSent") + w.positions("NewSessionTicketReceived")
+                       + w.positions("ChannelEstablished"), key=_position):
         if not w.honest(e.agent):
             continue
         if e.name == "NewSessionTicketSent" and requires(e.agent, e.args["conn"]):

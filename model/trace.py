@@ -126,6 +126,18 @@ class TraceRecorder:
         return self.trace().write(path)
 
 
+_new_event = object.__new__
+
+
+def _event(seq: int, agent: str, name: str, args: dict[str, Any]) -> Event:
+    """``Event(seq, agent, name, args)`` without the frozen dataclass's four ``object.__setattr__`` calls
+    (parse_lines builds one per line); the same object, as frozen afterwards."""
+    ev = _new_event(Event)
+    d = ev.__dict__
+    d["seq"], d["agent"], d["name"], d["args"] = seq, agent, name, args
+    return ev
+
+
 class TraceFormatError(ValueError):
     """The file is not a well-formed expat trace (checked against traces/schema.json)."""
 
@@ -139,6 +151,8 @@ def parse_lines(lines: Iterable[str], source: str = "") -> Trace:
     header: dict[str, Any] | None = None
     events: list[Event] = []
     decode = _DECODER.decode
+    ok_ids: set[str] = set()   # strings of this trace the fast path found valid
+    ok_hex: set[str] = set()
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -146,8 +160,8 @@ def parse_lines(lines: Iterable[str], source: str = "") -> Trace:
             obj = decode(line)
         except json.JSONDecodeError as e:
             raise TraceFormatError(f"{source}:{n}: not JSON: {e}") from None
-        if header is not None and type(obj) is dict and _plainly_valid_event(obj):  # the common line
-            events.append(Event(obj["seq"], obj["agent"], obj["event"], obj["args"]))
+        if header is not None and type(obj) is dict and _plainly_valid_event(obj, ok_ids, ok_hex):  # the common line
+            events.append(_event(obj["seq"], obj["agent"], obj["event"], obj["args"]))
             continue
         error = validate(obj)
         if error:
@@ -211,7 +225,6 @@ def _line_validator() -> Callable[[Any], str | None]:
     return validate
 
 
-_HEX_RE = re.compile(r"(?:[0-9a-f]{2})*")
 _ID_RE = re.compile(r"-|[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}")
 _LABEL_RE = re.compile(r"[\x20-\x7e]{1,249}")
 _EVENT_KEYS = frozenset(("type", "seq", "agent", "event", "args"))
@@ -221,10 +234,17 @@ def _nat(v: Any, top: int | None = None) -> bool:
     return type(v) is int and v >= 0 and (top is None or v <= top)
 
 
-_HEX_DIGITS = "0123456789abcdef"
+_HEX_BYTES = b"0123456789abcdef"
+
+
+def _plain_hex(v: Any) -> bool:
+    """Lowercase hex of whole bytes. ``bytes.translate`` deletes the hex digits in C through a 256-entry
+    table; a regular expression or ``str.strip`` over a long authenticator is several times slower."""
+    return type(v) is str and v.isascii() and not len(v) & 1 and not v.encode("ascii").translate(None, _HEX_BYTES)
+
+
 _PLAIN_TYPES: dict[str, Callable[[Any], bool]] = {
-    # lowercase hex of whole bytes; str.strip runs in C (a regex over a long authenticator does not)
-    "bytes": lambda v: type(v) is str and len(v) % 2 == 0 and not v.strip(_HEX_DIGITS),
+    "bytes": _plain_hex,
     "id": lambda v: type(v) is str and _ID_RE.fullmatch(v) is not None,
     "label": lambda v: type(v) is str and _LABEL_RE.fullmatch(v) is not None,
     "int": _nat,
@@ -237,38 +257,87 @@ _PLAIN_TYPES: dict[str, Callable[[Any], bool]] = {
     "ints": lambda v: type(v) is list and all(_nat(x, 0xFFFF) for x in v),
 }
 
+# The same tests as Python expressions over ``v``, inlined into each event's compiled validator (one
+# function call per line instead of one per argument); types not listed call their _PLAIN_TYPES entry.
+# ``ok_hex`` / ``ok_ids``: strings of one trace already found valid (connection ids, contexts, agents
+# recur on most lines); a string is added only after passing the full test. Hex longer than 256
+# characters (authenticators, certificates) is tested each time: hashing it for the set costs as much.
+_INLINE_TESTS = {
+    "bytes": "type(v) is str and ((len(v) <= 256 and v in ok_hex) or (v.isascii() and not len(v) & 1 "
+             "and not v.encode('ascii').translate(None, _HEX_BYTES) and (len(v) > 256 or _add(ok_hex, v))))",
+    "id": "type(v) is str and (v in ok_ids or (_ID_FULL(v) is not None and _add(ok_ids, v)))",
+    "label": "type(v) is str and _LABEL_FULL(v) is not None",
+    "int": "type(v) is int and v >= 0",
+    "bool": "type(v) is bool",
+    "side": "v in _SIDES",
+    "suite": "v in _SUITES",
+    "kind": "v in _KINDS",
+    "status": "v in _STATUSES",
+}
 
-def _plainly_valid_event(obj: dict[str, Any]) -> bool:
+
+def _validator_source(spec: Any) -> str:
+    """Source of the compiled argument validator of one event type (see :func:`_compile_arg_validators`)."""
+    body = ["def valid(args, ok_ids, ok_hex):",
+            "    if not (_REQUIRED <= args.keys() <= _NAMES):",
+            "        return False"]
+    for a in spec.args:
+        test = _INLINE_TESTS.get(a.type, f"_PLAIN_TYPES[{a.type!r}](v)")
+        if a.optional:
+            body += [f"    v = args.get({a.name!r}, _ABSENT)",
+                     f"    if v is not _ABSENT and not ({test}):",
+                     "        return False"]
+        else:
+            body += [f"    v = args[{a.name!r}]",
+                     f"    if not ({test}):",
+                     "        return False"]
+    body.append("    return True")
+    return "\n".join(body) + "\n"
+
+
+def _compile_arg_validators() -> dict[str, Callable[[dict[str, Any]], bool]]:
+    """One validator per event type, compiled once from :data:`EVENTS`: True only for argument dicts the
+    event's schema branch certainly accepts (every argument of the right literal type, the required
+    ones present, no others)."""
+    out: dict[str, Callable[[dict[str, Any]], bool]] = {}
+    absent = object()
+    for spec in EVENTS.values():
+        ns: dict[str, Any] = {
+            "_REQUIRED": frozenset(a.name for a in spec.args if not a.optional),
+            "_NAMES": frozenset(a.name for a in spec.args), "_ABSENT": absent, "_HEX_BYTES": _HEX_BYTES,
+            "_ID_FULL": _ID_RE.fullmatch, "_LABEL_FULL": _LABEL_RE.fullmatch, "_PLAIN_TYPES": _PLAIN_TYPES,
+            "_add": _add, "_SIDES": SIDES, "_SUITES": CIPHER_SUITES, "_KINDS": CMW_KINDS, "_STATUSES": AR_STATUSES}
+        exec(compile(_validator_source(spec), f"<arg validator of {spec.name}>", "exec"), ns)
+        out[spec.name] = ns["valid"]
+    return out
+
+
+def _add(known: set[str], v: str) -> bool:
+    known.add(v)
+    return True
+
+
+_ARG_VALIDATORS = _compile_arg_validators()
+
+
+def _plainly_valid_event(obj: dict[str, Any], ok_ids: set[str] | None = None, ok_hex: set[str] | None = None) -> bool:
     """A conservative, literal reading of the event branch of the schema, from the same vocabulary.
 
     True only for lines the schema certainly accepts (plain ints, no odd strings); anything else
     returns False and goes to jsonschema, which decides. tests/test_trace_validation.py checks that
-    this never says True where jsonschema says no.
+    this never says True where jsonschema says no. ``ok_ids`` / ``ok_hex``: ids and hex strings of the
+    same trace already found valid (parse_lines keeps them per trace).
     """
-    if obj.keys() != _EVENT_KEYS or obj["type"] != "event" or not _nat(obj["seq"]) \
-            or type(obj["event"]) is not str:
+    if obj.keys() != _EVENT_KEYS or obj["type"] != "event" or not _nat(obj["seq"]):
         return False
+    if ok_ids is None:
+        ok_ids = set()
     agent, args = obj["agent"], obj["args"]
-    if type(agent) is not str or _ID_RE.fullmatch(agent) is None or type(args) is not dict:
+    if type(agent) is not str or type(args) is not dict \
+            or (agent not in ok_ids and (_ID_RE.fullmatch(agent) is None or not _add(ok_ids, agent))):
         return False
-    plan = _PLANS.get(obj["event"])
-    if plan is None:
-        return False
-    names, required, checks = plan
-    keys = args.keys()
-    if not (required <= keys <= names):
-        return False
-    for name, check in checks:
-        if name in args and not check(args[name]):
-            return False
-    return True
-
-
-# per event: (argument names, required names, (name, type check) pairs), compiled once from EVENTS
-_PLANS: dict[str, tuple[frozenset[str], frozenset[str], tuple[tuple[str, Callable[[Any], bool]], ...]]] = {
-    spec.name: (frozenset(a.name for a in spec.args), frozenset(a.name for a in spec.args if not a.optional),
-                tuple((a.name, _PLAIN_TYPES[a.type]) for a in spec.args))
-    for spec in EVENTS.values()}
+    valid = _ARG_VALIDATORS.get(obj["event"]) if type(obj["event"]) is str else None
+    return valid is not None and valid(args, ok_ids, set() if ok_hex is None else ok_hex)
 
 
 _HEADER_PLAIN: dict[str, Callable[[Any], bool]] = {

@@ -11,11 +11,25 @@ from typing import Any, Optional
 
 from expat.model import relations as rel
 from expat.model.events import ENDPOINT, EVENTS
-from expat.model.roles import INITIAL, dispatch, flag
+from expat.model.roles import FLAGS, INITIAL, dispatch, flag
 from expat.model.tlskdf import SuiteHash
 from expat.model.trace import Event, Trace
 
 _WITH_CTX = frozenset(name for name, spec in EVENTS.items() if any(a.name == "ctx" for a in spec.args))
+
+# (event, argument) pairs the guards, relations and monitors look events up by: each gets an index
+# value -> events (in trace order), kept up to date by World.record
+_KEYED: dict[str, tuple[str, ...]] = {
+    "EvidenceProduced": ("cmw", "binding"), "EvidenceAppraised": ("result", "nonce"), "AikGenerated": ("aik",),
+    "NonceIssued": ("nonce",), "EvidenceForwarded": ("cmw",), "EvidenceSubmitted": ("cmw",),
+    "ChannelEstablished": ("conn",), "BindingConfirmed": ("cmw",), "AttestationCompleted": ("conn",),
+    "RequestSent": ("ctx",), "EvidenceRequested": ("binding",)}
+_DISPATCH_BY_FLAGS: dict[tuple[bool, ...], Any] = {}  # roles.dispatch per combination of flag values
+# events that use a certificate_request_context on a connection (RFC 9261 §4: unique per connection);
+# the spontaneous ones only when marked spontaneous
+# event -> whether it uses its context only when spontaneous
+_USES_CTX = {"RequestSent": False, "RequestReceived": False, "EvidenceRequested": True,
+             "AuthenticatorAccepted": True}
 
 
 class World:
@@ -31,23 +45,55 @@ class World:
         self._index: dict[int, int] = {}
         self.state: dict[tuple, frozenset[str]] = {}
         self.failed: set[tuple] = set()  # machine instances a rule violation has already stopped
-        self.rows = dispatch(self.profile)  # the tables compiled for this profile
+        self.flags = {f: flag(self.profile, f) for f in FLAGS}  # read once per trace
+        key = tuple(self.flags.values())
+        rows = _DISPATCH_BY_FLAGS.get(key)
+        if rows is None:
+            rows = _DISPATCH_BY_FLAGS[key] = dispatch(self.profile)
+        self.rows = rows  # the tables compiled for this profile
         # events by (name, agent, conn, ctx): the instance index most queries hit
         self._by_instance: dict[tuple, list[Event]] = {}
+        self._by_arg: dict[tuple, list[Event]] = {}  # (event, argument, value) -> events, for _KEYED
+        self._ctx_used: set[tuple] = set()  # (agent, conn, ctx) whose context is used (ctx_used_before)
         self._secrets: dict[str, Optional[bytes]] = {}
+        # pure functions of bytes the trace repeats (an AIK in several events, a certificate in the
+        # authenticator and its acceptance): computed once per trace, shared with forks
+        self._spki_of: dict[bytes, Optional[bytes]] = {}
+        self._aik_hash_of: dict[tuple[str, bytes], Optional[bytes]] = {}
+        self._requests: dict[str, tuple] = {}
         self.memo: dict[str, Any] = {}  # derived views of ``done`` (monitors); cleared by record()
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
     def flag(self, name: str) -> bool:
-        return flag(self.profile, name)
+        v = self.flags.get(name)
+        return flag(self.profile, name) if v is None else v
 
     def record(self, ev: Event) -> None:
-        self._index[id(ev)] = len(self.done)
-        self.done.append(ev)
-        self._positions.setdefault(ev.name, []).append((len(self.done) - 1, ev))
+        done = self.done
+        i = len(done)
+        self._index[id(ev)] = i
+        done.append(ev)
         a = ev.args
-        self._by_instance.setdefault((ev.name, ev.agent, a.get("conn"), a.get("ctx")), []).append(ev)
+        name = ev.name
+        found = self._positions.get(name)
+        if found is None:
+            self._positions[name] = [(i, ev)]
+        else:
+            found.append((i, ev))
+        key = (name, ev.agent, a.get("conn"), a.get("ctx"))
+        found = self._by_instance.get(key)
+        if found is None:
+            self._by_instance[key] = [ev]
+        else:
+            found.append(ev)
+        keyed = _KEYED.get(name)
+        if keyed is not None:
+            for arg in keyed:
+                self._by_arg.setdefault((name, arg, a[arg]), []).append(ev)
+        if_spontaneous = _USES_CTX.get(name)
+        if if_spontaneous is not None and (not if_spontaneous or a["spontaneous"]):
+            self._ctx_used.add((ev.agent, a["conn"], a["ctx"]))
         if self.memo:
             self.memo.clear()
 
@@ -59,6 +105,8 @@ class World:
         w._index = dict(self._index)
         w._positions = {k: list(v) for k, v in self._positions.items()}
         w._by_instance = {k: list(v) for k, v in self._by_instance.items()}
+        w._by_arg = {k: list(v) for k, v in self._by_arg.items()}
+        w._ctx_used = set(self._ctx_used)
         w._secrets = {}
         w.state = dict(self.state)
         w.failed = set(self.failed)
@@ -82,6 +130,10 @@ class World:
             if len(match) == 1 + ("ctx" in match):
                 return list(found)
             return [e for e in found if all(e.args.get(k) == v for k, v in match.items())]
+        for arg in _KEYED.get(name, ()):
+            if arg in match:   # the events with that argument's value, in trace order
+                return [e for e in self._by_arg.get((name, arg, match[arg]), ())
+                        if (agent is None or e.agent == agent) and all(e.args.get(k) == v for k, v in match.items())]
         return [e for _, e in self._positions.get(name, ()) if (agent is None or e.agent == agent)
                 and all(e.args.get(k) == v for k, v in match.items())]
 
@@ -89,10 +141,41 @@ class World:
         found = self._all(name, agent, **match)
         return found[-1] if found else None
 
+    def events_before(self, index: int, name: str, agent: str | None = None,
+                      **match: Any) -> list[tuple[int, Event]]:
+        """(index, event) of the recorded ``name`` events before ``index``, by ``agent`` when given, whose
+        arguments equal ``match``; in trace order. Looked up through the narrowest index that applies."""
+        pos = self._index
+        if agent is not None and len(match) == 2 and "conn" in match and "ctx" in match:
+            pool: Any = self._by_instance.get((name, agent, match["conn"], match["ctx"]), ())
+            return [(j, e) for e in pool if (j := pos[id(e)]) < index]
+        for arg in _KEYED.get(name, ()):
+            if arg in match:
+                pool = self._by_arg.get((name, arg, match[arg]), ())
+                return [(j, e) for e in pool if (j := pos[id(e)]) < index and (agent is None or e.agent == agent)
+                        and all(e.args.get(k) == v for k, v in match.items())]
+        return [(j, e) for j, e in self._positions.get(name, ()) if j < index and (agent is None or e.agent == agent)
+                and all(e.args.get(k) == v for k, v in match.items())]
+
+    def _instance_last(self, name: str, agent: str, conn: str, ctx: Optional[str] = None) -> Optional[Event]:
+        """The last ``name`` event of one machine instance (``ctx`` None for events without a context)."""
+        found = self._by_instance.get((name, agent, conn, ctx))
+        return found[-1] if found else None
+
+    def keyed(self, name: str, arg: str, value: Any) -> list[Event]:
+        """The ``name`` events whose argument ``arg`` is ``value``, in trace order (pairs in _KEYED)."""
+        return self._by_arg.get((name, arg, value), [])
+
+    def _keyed_last(self, name: str, arg: str, value: Any, agent: str | None = None, **match: Any) -> Optional[Event]:
+        for e in reversed(self._by_arg.get((name, arg, value), ())):
+            if (agent is None or e.agent == agent) and all(e.args.get(k) == v for k, v in match.items()):
+                return e
+        return None
+
     # -- connections ---------------------------------------------------------------------------
 
     def channel(self, agent: str, conn: str) -> Optional[Event]:
-        return self._last("ChannelEstablished", agent, conn=conn)
+        return self._instance_last("ChannelEstablished", agent, conn)
 
     def side(self, agent: str, conn: str) -> Optional[str]:
         ch = self.channel(agent, conn)
@@ -123,23 +206,18 @@ class World:
         return None
 
     def missing_directions(self, agent: str, conn: str, also: str | None = None) -> list[str]:
-        done = {e.args["attester"] for e in self._all("AttestationCompleted", agent, conn=conn)}
+        done = {e.args["attester"] for e in self.keyed("AttestationCompleted", "conn", conn) if e.agent == agent}
         if also:
             done.add(also)
         return [s for s in self.conn_attest(agent, conn) if s not in done]
 
     def ctx_used_before(self, agent: str, conn: str, ctx: str) -> bool:
-        for e in self.done:
-            if e.agent != agent or e.args.get("conn") != conn or e.args.get("ctx") != ctx:
-                continue
-            if e.name in ("RequestSent", "RequestReceived"):
-                return True
-            if e.name in ("EvidenceRequested", "AuthenticatorAccepted") and e.args["spontaneous"]:
-                return True
-        return False
+        """``agent`` used ``ctx`` on ``conn`` already: a request sent or received with it, or a
+        spontaneous authenticator under it (RFC 9261 §4)."""
+        return (agent, conn, ctx) in self._ctx_used
 
     def suite(self, conn: str) -> Optional[str]:
-        channels = self._all("ChannelEstablished", conn=conn)
+        channels = self.keyed("ChannelEstablished", "conn", conn)
         return channels[0].args["suite"] if channels else None
 
     def hash_for_conn(self, conn: str) -> SuiteHash:
@@ -147,7 +225,14 @@ class World:
 
     def aik_hash_on(self, conn: str, spki: bytes) -> Optional[bytes]:
         """AIK_pub_hash of ``spki`` under the suite hash of ``conn`` (draft §5.2)."""
-        return rel.aik_hash(self.hash_for_conn(conn), spki, self.profile)
+        return self.aik_hash(self.hash_for_conn(conn), spki)
+
+    def aik_hash(self, h: SuiteHash, spki: bytes) -> Optional[bytes]:
+        """rel.aik_hash under this trace's profile, computed once per (hash, key)."""
+        key = (h.name, spki)
+        if key not in self._aik_hash_of:
+            self._aik_hash_of[key] = rel.aik_hash(h, spki, self.profile)
+        return self._aik_hash_of[key]
 
     def exporter_secret(self, conn: str) -> Optional[bytes]:
         if conn not in self._secrets:
@@ -162,34 +247,34 @@ class World:
     # -- per-request facts ---------------------------------------------------------------------
 
     def rp_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("RequestSent", agent, conn=conn, ctx=ctx)
+        return self._instance_last("RequestSent", agent, conn, ctx)
 
     def rp_accepted(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("AuthenticatorAccepted", agent, conn=conn, ctx=ctx)
+        return self._instance_last("AuthenticatorAccepted", agent, conn, ctx)
 
     def rp_forwarded(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("EvidenceForwarded", agent, conn=conn, ctx=ctx)
+        return self._instance_last("EvidenceForwarded", agent, conn, ctx)
 
     def rp_checked(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("BindingChecked", agent, conn=conn, ctx=ctx)
+        return self._instance_last("BindingChecked", agent, conn, ctx)
 
     def rp_result(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("AttestationResultReceived", agent, conn=conn, ctx=ctx)
+        return self._instance_last("AttestationResultReceived", agent, conn, ctx)
 
     def te_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("RequestReceived", agent, conn=conn, ctx=ctx)
+        return self._instance_last("RequestReceived", agent, conn, ctx)
 
     def te_evidence_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("EvidenceRequested", agent, conn=conn, ctx=ctx)
+        return self._instance_last("EvidenceRequested", agent, conn, ctx)
 
     def te_submitted(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("EvidenceSubmitted", agent, conn=conn, ctx=ctx)
+        return self._instance_last("EvidenceSubmitted", agent, conn, ctx)
 
     def te_result(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("AttestationResultObtained", agent, conn=conn, ctx=ctx)
+        return self._instance_last("AttestationResultObtained", agent, conn, ctx)
 
     def te_sent(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._last("AuthenticatorSent", agent, conn=conn, ctx=ctx)
+        return self._instance_last("AuthenticatorSent", agent, conn, ctx)
 
     def carried_kind(self, ev: Event) -> Optional[str]:
         if "kind" in ev.args:
@@ -200,22 +285,25 @@ class World:
     # -- AE and Verifier facts -----------------------------------------------------------------
 
     def produced(self, cmw: str) -> Optional[Event]:
-        return self._last("EvidenceProduced", None, cmw=cmw)
+        found = self.keyed("EvidenceProduced", "cmw", cmw)
+        return found[-1] if found else None
 
     def appraisal(self, result: str) -> Optional[Event]:
-        return self._last("EvidenceAppraised", None, result=result)
+        found = self.keyed("EvidenceAppraised", "result", result)
+        return found[-1] if found else None
 
     def aik_owner(self, spki: Optional[bytes]) -> Optional[str]:
         if spki is None:
             return None
-        e = self._last("AikGenerated", None, aik=spki.hex())
+        found = self.keyed("AikGenerated", "aik", spki.hex())
+        e = found[-1] if found else None
         return e.args["owner"] if e else None
 
     def own_aik_hashes(self, ae: str, hashes: tuple = rel.HASHES_FOR_AE) -> set[bytes]:
         out: set[bytes] = set()
         for e in self._all("AikGenerated", ae):
             for h in hashes:
-                d = rel.aik_hash(h, e.get_bytes("aik") or b"", self.profile)
+                d = self.aik_hash(h, e.get_bytes("aik") or b"")
                 if d is not None:
                     out.add(d)
         return out
@@ -226,24 +314,34 @@ class World:
         return asked[-1] if len(asked) > len(answered) else None
 
     def nonce_issue(self, verifier: str, nonce: str) -> Optional[Event]:
-        return self._last("NonceIssued", verifier, nonce=nonce)
+        return self._keyed_last("NonceIssued", "nonce", nonce, verifier)
 
     def nonce_used(self, verifier: str, nonce: str) -> bool:
-        return bool(self._all("EvidenceAppraised", verifier, nonce=nonce))
+        return self._keyed_last("EvidenceAppraised", "nonce", nonce, verifier) is not None
 
     def submission_to(self, verifier: str, cmw: str, sender: str) -> Optional[Event]:
-        return (self._last("EvidenceForwarded", sender, verifier=verifier, cmw=cmw)
-                or self._last("EvidenceSubmitted", sender, verifier=verifier, cmw=cmw))
+        return (self._keyed_last("EvidenceForwarded", "cmw", cmw, sender, verifier=verifier)
+                or self._keyed_last("EvidenceSubmitted", "cmw", cmw, sender, verifier=verifier))
 
-    @staticmethod
-    def certificate_spki(cert_der: bytes) -> Optional[bytes]:
-        return rel.certificate_spki(cert_der)
+    def parsed_request(self, request_hex: str) -> tuple:
+        """rel.parse_request of a recorded request (sent and received events carry the same bytes);
+        raises rel.Malformed as it does, every time."""
+        found = self._requests.get(request_hex)
+        if found is None:
+            found = self._requests[request_hex] = rel.parse_request(bytes.fromhex(request_hex))
+        return found
+
+    def certificate_spki(self, cert_der: bytes) -> Optional[bytes]:
+        """The certificate's SubjectPublicKeyInfo (None if it does not parse), parsed once per trace."""
+        if cert_der not in self._spki_of:
+            self._spki_of[cert_der] = rel.certificate_spki(cert_der)
+        return self._spki_of[cert_der]
 
     # -- reference values (used by relations and monitors) -------------------------------------
 
     def verifier_nonce_for(self, ctx: str) -> bytes:
         """binding formula "01": the Verifier nonce when the context is one (our reading), else empty."""
-        return bytes.fromhex(ctx) if self._all("NonceIssued", None, nonce=ctx) else b""
+        return bytes.fromhex(ctx) if self.keyed("NonceIssued", "nonce", ctx) else b""
 
     def exported(self, conn: str, ctx: str, label: str | None = None) -> Optional[bytes]:
         ems = self.exporter_secret(conn)

@@ -78,6 +78,13 @@ def slug(title: str) -> str:
     return f"name-{s}"
 
 
+# Typography a word processor or a hand edit may bring in, read as the plain characters xml2rfc and
+# kramdown-rfc use: curly double quotes (labels and registry names are quoted), no-break spaces and
+# hyphens. Apostrophes are left alone (sentences of the shared drafts carry them).
+_TYPOGRAPHY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00a0": " ", "\u202f": " ",
+                             "\u2007": " ", "\u2011": "-"})
+
+
 def load(path: str | Path, *, fmt: str | None = None) -> Document:
     """Read a draft from ``path``; the format is guessed from the suffix and content."""
     p = Path(path)
@@ -91,6 +98,7 @@ def load(path: str | Path, *, fmt: str | None = None) -> Document:
         source = raw.decode("utf-8-sig")          # a byte-order mark is not text
     except UnicodeDecodeError as exc:
         raise SpecInputError(f"{p} is not UTF-8 text") from exc
+    source = source.translate(_TYPOGRAPHY)
     if fmt is None:
         fmt = "text" if p.suffix.lower() == ".txt" else "markdown"
         if p.suffix.lower() not in (".md", ".txt") and not re.search(r"(?m)^#{1,6} ", source):

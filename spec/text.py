@@ -32,16 +32,29 @@ _SUBAPP = re.compile(r"^([A-Z](?:\.\d+)+)\.?\s{1,3}(\S.*?)\s*$")
 _FOOTER = re.compile(r"\[Page \d+\]\s*$")
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
           r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)")
+# running header: document, title, date as "September 2026", "19 September 2026" or "September 19, 2026"
 _HEADER = re.compile(r"^(?:RFC \d+|Internet-Draft|INTERNET-DRAFT)\s{2,}.*\s{2,}(?:\d{1,2}\s+)?"
-                     + _MONTH + r"\s+\d{4}\s*$")
+                     + _MONTH + r"\s+(?:\d{1,2},\s+)?\d{4}\s*$")
 _BULLET = re.compile(r"^(\s*)(?:[*o-]|\d+\.|\(\d+\)|[a-z]\.)\s+(\S.*)$")
 _CAPTION = re.compile(r"^\s+(Figure|Table)\s+\d+(?::\s*(.*?))?\s*$")
 _GRID_BORDER = re.compile(r"^\s*\+[=+-]+\+\s*$")
 _GRID_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TOC_ENTRY = re.compile(r"^(\s+)((?:Appendix\s+)?[A-Z0-9]+(?:\.\d+)*\.?\s{1,3})?(\S.*?)\s*$")
 _GENERATED = re.compile(r"^(?:(?:normative|informative)\s+)?references$|^authors?'?s?'? address(?:es)?$", re.I)
+_APPENDICES = re.compile(r"^Appendix(?:es|ices)?$", re.I)
 _BACK_MATTER = re.compile(r"^(?:Acknowledge?ments?|Contributors|Index|Appendix)$", re.I)
-BODY_INDENT = 3
+BODY_INDENT = 3   # xml2rfc's; a text indented otherwise is read at its own (body_indent)
+
+
+def body_indent(lines: list[str]) -> int:
+    """The indentation of the running text: the most common one of the prose lines that open a block
+    (after a blank line, no bullet, six words or more), BODY_INDENT when there are none."""
+    counts: dict[int, int] = {}
+    for prev, line in zip([""] + lines, lines):
+        if not prev.strip() and line[:1] == " " and len(line.split()) >= 6 and not _BULLET.match(line) \
+                and not re.search(r"\S {3,}\S|[|{};]\s*$", line):
+            counts[_indent(line)] = counts.get(_indent(line), 0) + 1
+    return max(counts, key=lambda k: (counts[k], -k)) if counts else BODY_INDENT
 
 
 def _indent(line: str) -> int:
@@ -61,9 +74,12 @@ def _heading(line: str) -> re.Match | None:
 
 # ---------------------------------------------------------------- pages
 
-def strip_pages(source: str) -> list[str]:
-    """Lines without page headers, footers and form feeds; text cut by a page break rejoined."""
+def strip_pages(source: str, body: int | None = None) -> list[str]:
+    """Lines without page headers, footers and form feeds; text cut by a page break rejoined.
+    ``body``: the running text's indentation (default: :func:`body_indent` of the source)."""
     raw = source.replace("\r\n", "\n").expandtabs(8).split("\n")
+    if body is None:
+        body = body_indent(raw)
     out: list[str] = []
     i = 0
     while i < len(raw):
@@ -89,7 +105,7 @@ def strip_pages(source: str) -> list[str]:
         while start and out[start - 1].strip():
             start -= 1
         heading = bool(out) and not out[start][:1].isspace()   # a (wrapped) heading ends the block
-        if before and after and not heading and _continues(before, after):
+        if before and after and not heading and _continues(before, after, body):
             pass                      # same block on both pages: no blank line between
         elif out:
             out.append("")
@@ -97,7 +113,7 @@ def strip_pages(source: str) -> list[str]:
     return out
 
 
-def _continues(before: str, after: str) -> bool:
+def _continues(before: str, after: str, body: int = BODY_INDENT) -> bool:
     """Whether the line after a page break continues the block before it: it is indented like
     the block's running text (a bullet's text column, else the line before), is no bullet, and
     no paragraph of the body ended at the page end (two blocks there read the same anyway)."""
@@ -108,11 +124,11 @@ def _continues(before: str, after: str) -> bool:
         return _artwork(after) and _artwork(before)
     bullet = _BULLET.match(before)
     column = len(before) - len(bullet.group(2)) if bullet else _indent(before)
-    if column > BODY_INDENT + 1 and _indent(after) > BODY_INDENT + 1:
+    if column > body + 1 and _indent(after) > body + 1:
         return True                   # artwork (or indented text) running onto the next page
     if _indent(after) != column:
         return False
-    return column > BODY_INDENT or not before.rstrip().endswith((".", ":"))
+    return column > body or not before.rstrip().endswith((".", ":"))
 
 
 def _artwork(line: str) -> bool:
@@ -258,7 +274,9 @@ def _join(lines: list[str]) -> str:
 
 
 def parse_text(source: str, path: str = "") -> Document:
-    lines = strip_pages(source)
+    raw = source.replace("\r\n", "\n").expandtabs(8).split("\n")
+    body = body_indent(raw)
+    lines = strip_pages(source, body)
     sections: list[Section] = []
     current: Section | None = None
     stack: list[Section] = []
@@ -290,10 +308,10 @@ def parse_text(source: str, path: str = "") -> Document:
             prev.title = cap.group(2) or f"{cap.group(1)} {first.split()[1]}"
         elif table is not None:
             add("table", table)
-        elif m and (ind <= BODY_INDENT + 1 or (prev is not None and prev.kind == "item")) \
+        elif m and (ind <= body + 1 or (prev is not None and prev.kind == "item")) \
                 and not _looks_like_code(block):
             add("item", _join([m.group(2)] + block[1:]))
-        elif _looks_like_code(block) or (ind > BODY_INDENT + 1 and not _looks_like_prose(block)):
+        elif _looks_like_code(block) or (ind > body + 1 and not _looks_like_prose(block)):
             add("figure", "\n".join(x.rstrip() for x in block))
         else:
             add("para", _join(block))
@@ -301,8 +319,14 @@ def parse_text(source: str, path: str = "") -> Document:
 
     def open_section(number: str, title: str, line_no: int, level: int | None = None) -> Section:
         nonlocal stack
-        if level is None:
-            level = number.count(".") + 1 if number else toc_levels.get(_title_key(title), 1)
+        if level is None and number:
+            level = number.count(".") + 1
+        elif level is None and toc_levels:
+            level = toc_levels.get(_title_key(title), 1)
+        elif level is None:   # no table of contents: unnumbered headings after "Appendix" are its children
+            container = next((s for s in reversed(stack) if not s.number and _APPENDICES.match(s.title)), None)
+            level = container.level + 1 if container is not None and not _GENERATED.match(title) \
+                and not _BACK_MATTER.match(title) else 1
         while len(stack) >= level:
             stack.pop()
         if _GENERATED.match(title) or any(_GENERATED.match(s.title) for s in stack):
