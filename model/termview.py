@@ -1,0 +1,212 @@
+"""A trace read as the action facts of the property formulas: the term view (issues 12, 16).
+
+Each event at position ``n`` becomes the fact its projection gives (:data:`expat.model.facts.ACTIONS`)
+at ``n``; every value becomes a term as the theory (:mod:`expat.tamarin.rules`) builds it:
+
+* **names and values** (agents, connection ids, contexts, AIKs, bindings, hashes, sides, kinds) are
+  public constants: the string the trace records. A formula constant ``'evidence'`` equals the
+  trace value ``"evidence"``.
+* **platforms.** The theory names a platform once: its TLS endpoint, its TEE (Attesting Environment)
+  and the AIKs the TEE generates share the name ``P``. A trace names the Attesting Environment as an
+  agent of its own (``client-ae``). The term view reads an AE agent as the endpoint it serves: the one
+  ``owner`` its AikGenerated events name, else the one ``te`` its EvidenceProduced events name; an AE
+  whose trace names no single endpoint keeps its own name (then no endpoint fact matches it, so a
+  formula that needs its platform's endpoint finds no witness: reported, never assumed). The
+  platform is read wherever the theory has ``P``: the agent of AikGenerated and EvidenceProduced, the
+  ``ae`` of EvidenceRequested, the owner of a revealed key, the producer inside an Evidence term.
+* **Evidence** (an id ``c``): ``<'ev', P, b, ah, c>`` from the EvidenceProduced that made it (``P`` the
+  producing AE's platform, ``b``/``ah`` the binding and AIK_pub_hash signed into it; the signature
+  is the id itself, unique per Evidence). Evidence no AE produced in the trace: ``P`` and the
+  signature are *unknowns* (below), ``b``/``ah`` are the claims a requester read from it (its
+  BindingChecked on the request where it accepted ``c``), or unknowns when none was recorded.
+* **Attestation Result** (an id ``r``): ``<'ar', V, <ev>, r>`` from the EvidenceAppraised that issued it
+  (``V`` the Verifier, ``<ev>`` the appraised Evidence's term). A result no Verifier issued in the
+  trace: ``V`` and its Evidence's producer and signature are unknowns, the Evidence's claims are those
+  the requester read (the echoed binding and the AIK_pub_hash it compared).
+* an id that is neither produced, appraised, nor carried as one kind stays an opaque constant.
+* **theory-only arguments**: ``+peer`` of ChannelEstablished is the agent of the connection's other
+  endpoint (an unknown when the trace has none); ``+owner`` of KeyRevealed is the platform that
+  generated the key (an unknown for a key no AE generated).
+* **the adversary.** Agents in the header's ``adversaries`` are not protocol roles: their events (but
+  the reveals, KeyRevealed and SecretRevealed) are the attacker's own claims and are not action facts (in the theory the attacker acts through the
+  network and the reveal rules). What the header says they control is read as the theory's
+  compromise facts, placed before the first event: ``HostCompromised(x)``, ``SecretRevealed(k)`` for
+  each connection ``x`` is an endpoint of, ``KeyRevealed(x, aik)`` for each AIK generated for ``x``
+  (rules ``HostCompromised``, ``Compromised_LeaksConnection``, ``Compromised_LeaksAik``).
+* ``AttestationKeyRevealed`` has no event in the vocabulary: the reference never leaks an attestation
+  key, so the fact never occurs in a trace, and an exclusion ``unless AttestationKeyRevealed(P)``
+  never excuses a violation on a trace.
+
+An **unknown** is a value the trace does not record. It is a fresh name, equal only to itself (the
+same unknown for the same missing component of the same id): it matches no recorded value. So a
+formula's conclusion that needs it to be something the trace shows (an EvidenceProduced by ``P``, a
+ChannelEstablished with peer ``P``) is false and the acceptance is reported; an unknown never makes
+a positive conclusion true. The only conclusions it can make true are negative ones about a value no
+event gives: ``not (P = R)`` of Evidence no AE produced (no event of the trace shows it made for
+``R``; evidence_integrity reports that Evidence).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from expat.model.events import ADVERSARY, EVENTS
+from expat.model.facts import ACTIONS
+from expat.model.logic import Facts
+from expat.model.trace import Event, Trace
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A component of a value that the trace does not record (equal only to itself)."""
+    what: str
+
+    def __str__(self) -> str:
+        return f"?{self.what}"
+
+
+_CMW_ARGS = {("AttestationCompleted", "cmw"), ("AuthenticatorAccepted", "cmw"), ("AuthenticatorSent", "cmw"),
+             ("EvidenceForwarded", "cmw"), ("EvidenceSubmitted", "cmw"), ("EvidenceProduced", "cmw"),
+             ("EvidenceAppraised", "cmw"), ("EvidenceAppraised", "result"),
+             ("AttestationResultReceived", "result"), ("AttestationResultObtained", "result")}
+_PLATFORM_ARGS = {("AikGenerated", "agent"), ("EvidenceProduced", "agent"), ("EvidenceRequested", "ae")}
+BEFORE = -1  # position of the compromise facts read from the header
+REVEALS = frozenset(n for n, spec in EVENTS.items() if ADVERSARY in spec.roles)  # the adversary's own events
+
+
+class TermView:
+    """The terms of one trace's values (built once per trace)."""
+
+    def __init__(self, trace: Trace):
+        self.events = [e for e in trace.events if e.agent not in trace.adversaries]
+        self.adversaries = trace.adversaries
+        owners: dict[str, set[str]] = {}
+        tes: dict[str, set[str]] = {}
+        self.produced: dict[str, Event] = {}
+        self.appraised: dict[str, Event] = {}
+        self.kind: dict[str, str] = {}
+        self.read: dict[tuple[str, str, str], Event] = {}  # (agent, conn, ctx) -> first BindingChecked
+        self.accepted_at: dict[str, tuple[str, str, str]] = {}  # cmw -> where it was first accepted
+        self.aik_platform: dict[str, str] = {}
+        self.endpoints: dict[str, list[str]] = {}
+        for e in trace.events:  # every endpoint names a connection's peer, the adversary's too
+            if e.name == "ChannelEstablished" and e.agent not in self.endpoints.setdefault(e.args["conn"], []):
+                self.endpoints[e.args["conn"]].append(e.agent)
+        for e in self.events:
+            a = e.args
+            if e.name == "AikGenerated":
+                owners.setdefault(e.agent, set()).add(a["owner"])
+            elif e.name == "EvidenceProduced":
+                tes.setdefault(e.agent, set()).add(a["te"])
+                self.produced.setdefault(a["cmw"], e)
+            elif e.name == "EvidenceAppraised":
+                self.appraised.setdefault(a["result"], e)
+            elif e.name == "BindingChecked":
+                self.read.setdefault((e.agent, a["conn"], a["ctx"]), e)
+            elif e.name in ("AuthenticatorAccepted", "AuthenticatorSent"):
+                self.kind.setdefault(a["cmw"], a["kind"])
+                if e.name == "AuthenticatorAccepted":
+                    self.accepted_at.setdefault(a["cmw"], (e.agent, a["conn"], a["ctx"]))
+        self.platforms = {ae: next(iter(os)) for ae, os in owners.items() if len(os) == 1}
+        for ae, ts in tes.items():
+            if ae not in owners and len(ts) == 1:
+                self.platforms[ae] = next(iter(ts))
+        for e in self.events:
+            if e.name == "AikGenerated":
+                self.aik_platform.setdefault(e.args["aik"], self.platform(e.agent))
+        self._terms: dict[str, Any] = {}
+
+    def platform(self, agent: str) -> str:
+        return self.platforms.get(agent, agent)
+
+    def _claims(self, cmw: str) -> tuple[Any, Any]:
+        """The binding and AIK_pub_hash a requester read from ``cmw`` (unknowns when none is recorded)."""
+        where = self.accepted_at.get(cmw)
+        checked = self.read.get(where) if where else None
+        if checked is None:
+            return Unknown(f"b:{cmw}"), Unknown(f"ah:{cmw}")
+        return checked.args["cmw_binding"], checked.args["cmw_aik_hash"]
+
+    def evidence(self, cmw: str) -> tuple:
+        p = self.produced.get(cmw)
+        if p is not None:
+            return ("ev", self.platform(p.agent), p.args["binding"], p.args["aik_hash"], cmw)
+        b, ah = self._claims(cmw)
+        return ("ev", Unknown(f"P:{cmw}"), b, ah, Unknown(f"es:{cmw}"))
+
+    def result(self, r: str) -> tuple:
+        a = self.appraised.get(r)
+        if a is not None:
+            return ("ar", a.agent, self.term(a.args["cmw"]), r)
+        b, ah = self._claims(r)
+        return ("ar", Unknown(f"V:{r}"), ("ev", Unknown(f"P:{r}"), b, ah, Unknown(f"es:{r}")), r)
+
+    def term(self, cmw: str) -> Any:
+        t = self._terms.get(cmw)
+        if t is None:
+            if cmw in self.appraised:
+                t = self.result(cmw)
+            elif cmw in self.produced:
+                t = self.evidence(cmw)
+            elif self.kind.get(cmw) == "result":
+                t = self.result(cmw)
+            elif self.kind.get(cmw) == "evidence":
+                t = self.evidence(cmw)
+            else:
+                t = cmw
+            self._terms[cmw] = t
+        return t
+
+    def peer(self, agent: str, conn: str) -> Any:
+        others = [x for x in self.endpoints.get(conn, ()) if x != agent]
+        return others[0] if len(others) == 1 else Unknown(f"peer:{agent}:{conn}")
+
+    def fact(self, e: Event) -> Optional[tuple]:
+        names = ACTIONS.get(e.name)
+        if names is None:
+            return None
+        out = []
+        for n in names:
+            if n == "agent":
+                v: Any = self.platform(e.agent) if (e.name, "agent") in _PLATFORM_ARGS else e.agent
+            elif n == "+peer":
+                v = self.peer(e.agent, e.args["conn"])
+            elif n == "+owner":
+                v = self.aik_platform.get(e.args["key"], Unknown(f"owner:{e.args['key'][:16]}"))
+            elif (e.name, n) in _CMW_ARGS:
+                v = self.term(e.args[n])
+            elif (e.name, n) in _PLATFORM_ARGS:
+                v = self.platform(e.args[n])
+            else:
+                v = e.args[n]
+            out.append(v)
+        return tuple(out)
+
+    def compromise(self) -> dict[str, list[tuple]]:
+        """The theory's compromise facts for the header's adversaries."""
+        out: dict[str, list[tuple]] = {}
+        for x in sorted(self.adversaries):
+            out.setdefault("HostCompromised", []).append((x,))
+            for conn, eps in self.endpoints.items():
+                if x in eps:
+                    out.setdefault("SecretRevealed", []).append((conn,))
+            for aik, plat in self.aik_platform.items():
+                if plat == x:
+                    out.setdefault("KeyRevealed", []).append((x, aik))
+        return out
+
+
+def trace_facts(trace: Trace) -> Facts:
+    """The action facts of ``trace`` (see the module text), indexed by name."""
+    view = TermView(trace)
+    facts: dict[str, list[tuple[int, tuple]]] = {}
+    for name, rows in view.compromise().items():
+        facts.setdefault(name, []).extend((BEFORE, args) for args in rows)
+    for pos, e in enumerate(trace.events):
+        if e.agent in view.adversaries and e.name not in REVEALS:
+            continue
+        args = view.fact(e)
+        if args is not None:
+            facts.setdefault(e.name, []).append((pos, args))
+    return Facts(facts)
