@@ -18,7 +18,8 @@ For each event, in order:
    ``result-aik-hash``), a Verifier's use of the nonce it issued (``appraisal-nonce``).
 
 At the end every connection id must have one client and one server endpoint (``connection-peers``),
-and every property monitor (:mod:`expat.model.monitors`) runs on the whole trace. Each rule
+and every property monitor (:mod:`expat.model.monitors`) runs on the whole trace; on request the
+property formulas too (:mod:`expat.model.judge`, ``expat check --formulas``). Each rule
 violation names the properties it puts at risk (:mod:`expat.model.breaks`).
 """
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from expat.model import judge as formula_judge
 from expat.model import monitors as mon
 from expat.model import relations as rel
 from expat.model.events import (ADVERSARY, ENDPOINT, EVENTS, RELYING_PARTY, TARGET_ENVIRONMENT, VocabularyError,
@@ -271,8 +273,9 @@ def _connections(w: World) -> list[Violation]:
     return out
 
 
-def check_trace(trace: Trace, *, monitors: bool = True) -> Result:
-    """Replay ``trace``; return every rule and property violation found."""
+def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False) -> Result:
+    """Replay ``trace``; return every rule and property violation found. With ``formulas``, also every
+    counterexample of the property formulas (:mod:`expat.model.judge`), reported under the same ids."""
     w = World(trace)
     result = Result(trace.source)
     validated = trace.validated
@@ -297,6 +300,11 @@ def check_trace(trace: Trace, *, monitors: bool = True) -> Result:
         try:
             result.violations += mon.run_all(w)
         except Exception as e:  # same: never crash on a trace
+            result.violations.append(Violation("rule", "malformed-value", None, f"{type(e).__name__}: {e}"))
+    if formulas:
+        try:
+            result.violations += formula_judge.judge(trace)
+        except Exception as e:  # same
             result.violations.append(Violation("rule", "malformed-value", None, f"{type(e).__name__}: {e}"))
     return result
 

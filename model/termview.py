@@ -51,7 +51,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from expat.model.events import ADVERSARY, EVENTS
+from expat.model.events import EVENTS, RELYING_PARTY
 from expat.model.facts import ACTIONS
 from expat.model.logic import Facts
 from expat.model.trace import Event, Trace
@@ -70,19 +70,19 @@ _CMW_ARGS = {("AttestationCompleted", "cmw"), ("AuthenticatorAccepted", "cmw"), 
              ("EvidenceForwarded", "cmw"), ("EvidenceSubmitted", "cmw"), ("EvidenceProduced", "cmw"),
              ("EvidenceAppraised", "cmw"), ("EvidenceAppraised", "result"),
              ("AttestationResultReceived", "result"), ("AttestationResultObtained", "result")}
-_PLATFORM_ARGS = {("AikGenerated", "agent"), ("EvidenceProduced", "agent"), ("EvidenceRequested", "ae")}
+# an Attesting Environment's events, read as acts of the platform (endpoint) they name
+_PLATFORM = {"AikGenerated": "owner", "EvidenceProduced": "te"}
 BEFORE = -1  # position of the compromise facts read from the header
-REVEALS = frozenset(n for n, spec in EVENTS.items() if ADVERSARY in spec.roles)  # the adversary's own events
+# the events that make their agent the subject of a property (a requester's, and sending data)
+SUBJECT = frozenset({"AuthenticatorAccepted", "AttestationResultReceived", "ApplicationDataSent"})
 
 
 class TermView:
     """The terms of one trace's values (built once per trace)."""
 
     def __init__(self, trace: Trace):
-        self.events = [e for e in trace.events if e.agent not in trace.adversaries]
+        self.events = [e for e in trace.events if not (e.agent in trace.adversaries and e.name in SUBJECT)]
         self.adversaries = trace.adversaries
-        owners: dict[str, set[str]] = {}
-        tes: dict[str, set[str]] = {}
         self.produced: dict[str, Event] = {}
         self.appraised: dict[str, Event] = {}
         self.kind: dict[str, str] = {}
@@ -96,9 +96,8 @@ class TermView:
         for e in self.events:
             a = e.args
             if e.name == "AikGenerated":
-                owners.setdefault(e.agent, set()).add(a["owner"])
+                self.aik_platform.setdefault(a["aik"], a["owner"])
             elif e.name == "EvidenceProduced":
-                tes.setdefault(e.agent, set()).add(a["te"])
                 self.produced.setdefault(a["cmw"], e)
             elif e.name == "EvidenceAppraised":
                 self.appraised.setdefault(a["result"], e)
@@ -108,17 +107,7 @@ class TermView:
                 self.kind.setdefault(a["cmw"], a["kind"])
                 if e.name == "AuthenticatorAccepted":
                     self.accepted_at.setdefault(a["cmw"], (e.agent, a["conn"], a["ctx"]))
-        self.platforms = {ae: next(iter(os)) for ae, os in owners.items() if len(os) == 1}
-        for ae, ts in tes.items():
-            if ae not in owners and len(ts) == 1:
-                self.platforms[ae] = next(iter(ts))
-        for e in self.events:
-            if e.name == "AikGenerated":
-                self.aik_platform.setdefault(e.args["aik"], self.platform(e.agent))
         self._terms: dict[str, Any] = {}
-
-    def platform(self, agent: str) -> str:
-        return self.platforms.get(agent, agent)
 
     def _claims(self, cmw: str) -> tuple[Any, Any]:
         """The binding and AIK_pub_hash a requester read from ``cmw`` (unknowns when none is recorded)."""
@@ -131,7 +120,7 @@ class TermView:
     def evidence(self, cmw: str) -> tuple:
         p = self.produced.get(cmw)
         if p is not None:
-            return ("ev", self.platform(p.agent), p.args["binding"], p.args["aik_hash"], cmw)
+            return ("ev", p.args["te"], p.args["binding"], p.args["aik_hash"], cmw)
         b, ah = self._claims(cmw)
         return ("ev", Unknown(f"P:{cmw}"), b, ah, Unknown(f"es:{cmw}"))
 
@@ -169,15 +158,15 @@ class TermView:
         out = []
         for n in names:
             if n == "agent":
-                v: Any = self.platform(e.agent) if (e.name, "agent") in _PLATFORM_ARGS else e.agent
+                v: Any = e.args[_PLATFORM[e.name]] if e.name in _PLATFORM else e.agent
             elif n == "+peer":
                 v = self.peer(e.agent, e.args["conn"])
             elif n == "+owner":
                 v = self.aik_platform.get(e.args["key"], Unknown(f"owner:{e.args['key'][:16]}"))
             elif (e.name, n) in _CMW_ARGS:
                 v = self.term(e.args[n])
-            elif (e.name, n) in _PLATFORM_ARGS:
-                v = self.platform(e.args[n])
+            elif (e.name, n) == ("EvidenceRequested", "ae"):
+                v = e.agent  # the theory's TE asks the TEE of its own platform
             else:
                 v = e.args[n]
             out.append(v)
@@ -187,7 +176,6 @@ class TermView:
         """The theory's compromise facts for the header's adversaries."""
         out: dict[str, list[tuple]] = {}
         for x in sorted(self.adversaries):
-            out.setdefault("HostCompromised", []).append((x,))
             for conn, eps in self.endpoints.items():
                 if x in eps:
                     out.setdefault("SecretRevealed", []).append((conn,))
@@ -203,9 +191,12 @@ def trace_facts(trace: Trace) -> Facts:
     facts: dict[str, list[tuple[int, tuple]]] = {}
     for name, rows in view.compromise().items():
         facts.setdefault(name, []).extend((BEFORE, args) for args in rows)
+    completed = {(e.agent, e.args["conn"], e.args["ctx"]) for e in trace.events if e.name == "AttestationCompleted"}
     for pos, e in enumerate(trace.events):
-        if e.agent in view.adversaries and e.name not in REVEALS:
+        if e.agent in view.adversaries and e.name in SUBJECT:
             continue
+        if e.name == "AuthenticatorAccepted" and (e.agent, e.args["conn"], e.args["ctx"]) not in completed:
+            continue  # the theory's acceptance rule: the authenticator and its attestation accepted together
         args = view.fact(e)
         if args is not None:
             facts.setdefault(e.name, []).append((pos, args))
