@@ -77,3 +77,78 @@ def _short(v) -> str:
 def judge(trace: Trace) -> list[Violation]:
     """Every formula counterexample in ``trace``."""
     return judge_facts(trace_facts(trace))
+
+
+# --- where the formulas and the monitors differ ------------------------------------------------
+# Every (trace, property) on which the formula verdict and the monitor verdict differ in the committed
+# corpora (traces/golden, traces/examples, proofs/counterexamples) and the synthetic corpus falls in one
+# of these classes (tests/test_formula_judge.py holds the exact list). Each says which side flags and
+# why; none is settled by editing one side to fit the other (the formula text belongs to the Tamarin
+# theory, the monitors to the checker and the bounded search).
+
+
+@dataclass(frozen=True)
+class Difference:
+    properties: tuple[str, ...]
+    flagged_by: str  # "formula" or "monitor": the side that reports a violation the other does not
+    reason: str
+
+
+DIFFERENCES: dict[str, Difference] = {
+    "unproduced-evidence": Difference(
+        ("channel_binding", "request_binding", "no_diversion"), "formula",
+        "Evidence no Attesting Environment produced (forged; both flag evidence_integrity): the formulas "
+        "ask which platform requested it on which connection and for which endpoint, and no event "
+        "answers; the monitors fall back to the binding value the requester could check itself, or skip "
+        "no_diversion. The formula is the agreement reading issue 12 asks for."),
+    "pre-played-request": Difference(
+        ("request_binding",), "formula",
+        "the Evidence answers a request with the same context that was made (pre-played, with a known "
+        "connection secret) before the requester sent its own: the formula orders RequestSent before "
+        "EvidenceRequested; the monitor checks the binding value and that a request was sent before "
+        "acceptance, and reports the pre-play as reattestation_fresh only. Tamarin falsifies "
+        "request_binding on the default profile for the same reason (tamarin/results)."),
+    "exporter-label": Difference(
+        ("channel_binding", "request_binding"), "monitor",
+        "the binding was computed under another exporter label: the theory has one exporter (flag "
+        "check_exporter_label is not modelled, tamarin/mapping.py), so the formula sees a binding the "
+        "attester requested on this connection; the monitor recomputes the label."),
+    "binding-for-another-aik": Difference(
+        ("channel_binding",), "monitor",
+        "the binding was requested on this connection for another AIK than the accepted one: the "
+        "formula leaves the binding's AIK free (aik2; the AIK is aik_in_tee's concern); the monitor "
+        "recomputes the binding with the accepted AIK."),
+    "own-aik-revealed": Difference(
+        ("no_reflection",), "monitor",
+        "the requester's own AIK was revealed (KeyRevealed): the formula excuses it (unless "
+        "KeyRevealed(R, aik)); the monitor has no exclusion. The bounded search's no_reflection "
+        "counterexamples rely on that reveal."),
+    "tee-for-another-endpoint": Difference(
+        ("aik_in_tee",), "both",
+        "an Attesting Environment serves an endpoint it did not generate the AIK for (a foreign host "
+        "uses it as an oracle, or an AIK generated for another endpoint): the theory has one name per "
+        "platform, the term view reads an AE's acts as the endpoint they name (te, owner); the monitor "
+        "asks whether the same AE generated the AIK."),
+    "claims-read": Difference(
+        ("evidence_integrity",), "monitor",
+        "the claims the requester read (BindingChecked) differ from those the AE signed: the theory's "
+        "Evidence is one term, read and signed alike; the monitor compares the two records."),
+    "verifier-nonce": Difference(
+        ("verifier_nonce_fresh",), "both",
+        "the formula states that no two Attestation Result receptions share a context; the monitor that a "
+        "Verifier appraises only against nonces it issued, once each. A reused context flags the formula "
+        "only; an unissued or late nonce the monitor only."),
+    "mixed-freshness": Difference(
+        ("evidence_freshness",), "monitor",
+        "one Evidence accepted once directly (background check) and once inside an Attestation Result "
+        "(passport): the formula's branches pair evidence with evidence and result with result only."),
+    "peer-completion": Difference(
+        ("attest_before_data",), "formula",
+        "the formula asks that the other party recorded a completed attestation on the connection "
+        "before data is sent; the monitor that the sender itself did. They differ when the peer's "
+        "events are under another connection id (also rule connection-peers)."),
+    "adversary-connection": Difference(
+        ("attest_before_data",), "monitor",
+        "data on a connection whose peer is an adversary: its secret is known, which the formula "
+        "excuses (unless SecretRevealed(k)); the monitor holds the honest endpoint to its own rule."),
+}

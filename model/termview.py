@@ -4,45 +4,52 @@ Each event at position ``n`` becomes the fact its projection gives (:data:`expat
 at ``n``; every value becomes a term as the theory (:mod:`expat.tamarin.rules`) builds it:
 
 * **names and values** (agents, connection ids, contexts, AIKs, bindings, hashes, sides, kinds) are
-  public constants: the string the trace records. A formula constant ``'evidence'`` equals the
-  trace value ``"evidence"``.
+  public constants: the string the trace records. A formula constant ``'evidence'`` equals the trace
+  value ``"evidence"``.
 * **platforms.** The theory names a platform once: its TLS endpoint, its TEE (Attesting Environment)
   and the AIKs the TEE generates share the name ``P``. A trace names the Attesting Environment as an
-  agent of its own (``client-ae``). The term view reads an AE agent as the endpoint it serves: the one
-  ``owner`` its AikGenerated events name, else the one ``te`` its EvidenceProduced events name; an AE
-  whose trace names no single endpoint keeps its own name (then no endpoint fact matches it, so a
-  formula that needs its platform's endpoint finds no witness: reported, never assumed). The
-  platform is read wherever the theory has ``P``: the agent of AikGenerated and EvidenceProduced, the
-  ``ae`` of EvidenceRequested, the owner of a revealed key, the producer inside an Evidence term.
-* **Evidence** (an id ``c``): ``<'ev', P, b, ah, c>`` from the EvidenceProduced that made it (``P`` the
-  producing AE's platform, ``b``/``ah`` the binding and AIK_pub_hash signed into it; the signature
-  is the id itself, unique per Evidence). Evidence no AE produced in the trace: ``P`` and the
-  signature are *unknowns* (below), ``b``/``ah`` are the claims a requester read from it (its
-  BindingChecked on the request where it accepted ``c``), or unknowns when none was recorded.
+  agent of its own (``client-ae``), and each of its events names the endpoint it acts for: the
+  ``owner`` of AikGenerated, the ``te`` of EvidenceProduced. The term view reads those events as acts
+  of that endpoint (the fact's agent is ``owner`` / ``te``), and the ``ae`` of EvidenceRequested as the
+  requesting endpoint itself (the theory's TE asks the TEE of its own platform). So the platform in an
+  Evidence term is the endpoint the Evidence was produced for, as the monitors read it; which TEE
+  signed is not a term of the theory (see the known differences in :mod:`expat.model.judge`).
+* **Evidence** (an id ``c``): ``<'ev', P, b, ah, c>`` from the first EvidenceProduced of ``c`` (``P`` its
+  ``te``, ``b``/``ah`` the binding and AIK_pub_hash signed into it; the signature is the id itself,
+  unique per Evidence). Evidence no AE produced in the trace: ``P`` and the signature are *unknowns*
+  (below), ``b``/``ah`` are the claims the requester read from it (its BindingChecked on the request
+  where it first accepted ``c``), or unknowns when none was recorded.
 * **Attestation Result** (an id ``r``): ``<'ar', V, <ev>, r>`` from the EvidenceAppraised that issued it
   (``V`` the Verifier, ``<ev>`` the appraised Evidence's term). A result no Verifier issued in the
   trace: ``V`` and its Evidence's producer and signature are unknowns, the Evidence's claims are those
   the requester read (the echoed binding and the AIK_pub_hash it compared).
-* an id that is neither produced, appraised, nor carried as one kind stays an opaque constant.
+* an id that is neither produced, appraised, nor carried with a kind stays an opaque constant.
+  Equal ids give equal terms, different ids different terms (the id is the signature component).
 * **theory-only arguments**: ``+peer`` of ChannelEstablished is the agent of the connection's other
-  endpoint (an unknown when the trace has none); ``+owner`` of KeyRevealed is the platform that
-  generated the key (an unknown for a key no AE generated).
-* **the adversary.** Agents in the header's ``adversaries`` are not protocol roles: their events (but
-  the reveals, KeyRevealed and SecretRevealed) are the attacker's own claims and are not action facts (in the theory the attacker acts through the
-  network and the reveal rules). What the header says they control is read as the theory's
-  compromise facts, placed before the first event: ``HostCompromised(x)``, ``SecretRevealed(k)`` for
-  each connection ``x`` is an endpoint of, ``KeyRevealed(x, aik)`` for each AIK generated for ``x``
-  (rules ``HostCompromised``, ``Compromised_LeaksConnection``, ``Compromised_LeaksAik``).
-* ``AttestationKeyRevealed`` has no event in the vocabulary: the reference never leaks an attestation
-  key, so the fact never occurs in a trace, and an exclusion ``unless AttestationKeyRevealed(P)``
-  never excuses a violation on a trace.
+  endpoint (an unknown when the trace has none or several); ``+owner`` of KeyRevealed is the endpoint
+  the key was generated for (an unknown for a key no AE generated).
+* **acceptance.** The theory's requester accepts an authenticator and its attestation in one rule
+  (``AuthenticatorAccepted`` and ``AttestationCompleted`` are actions of the same step); a trace records
+  the authenticator's validation first. An AuthenticatorAccepted is a fact only when the same
+  requester completed that request (AttestationCompleted on the same connection and context): a
+  refused attestation is a rule that does not fire (:mod:`expat.tamarin.mapping`).
+* **the adversary.** Agents in the header's ``adversaries`` are never the subject of a property (as for
+  the monitors): their AuthenticatorAccepted, AttestationResultReceived and ApplicationDataSent are not
+  facts. What they do as a peer (their channel, requests, authenticators) stays in the trace's facts.
+  What they know is read as the theory's reveals, before the first event: ``SecretRevealed(k)`` for
+  each connection they are an endpoint of and ``KeyRevealed(x, aik)`` for each AIK generated for them.
+  They are not read as ``HostCompromised``: a trace shows every use of a TEE (EvidenceRequested,
+  EvidenceProduced), so no oracle needs to be assumed.
+* ``HostCompromised`` and ``AttestationKeyRevealed`` have no event in the vocabulary: the reference never
+  records them, so they never occur in a trace, and an exclusion naming them never excuses a violation
+  on a trace.
 
 An **unknown** is a value the trace does not record. It is a fresh name, equal only to itself (the
 same unknown for the same missing component of the same id): it matches no recorded value. So a
 formula's conclusion that needs it to be something the trace shows (an EvidenceProduced by ``P``, a
 ChannelEstablished with peer ``P``) is false and the acceptance is reported; an unknown never makes
-a positive conclusion true. The only conclusions it can make true are negative ones about a value no
-event gives: ``not (P = R)`` of Evidence no AE produced (no event of the trace shows it made for
+a positive conclusion true. The only conclusion it can make true is a negative one about a value no
+event gives: ``not (P = R)`` for Evidence no AE produced (no event of the trace shows it made for
 ``R``; evidence_integrity reports that Evidence).
 """
 
@@ -173,7 +180,7 @@ class TermView:
         return tuple(out)
 
     def compromise(self) -> dict[str, list[tuple]]:
-        """The theory's compromise facts for the header's adversaries."""
+        """The theory's reveals of what the header's adversaries know."""
         out: dict[str, list[tuple]] = {}
         for x in sorted(self.adversaries):
             for conn, eps in self.endpoints.items():
