@@ -16,7 +16,8 @@ import functools
 from dataclasses import dataclass
 
 from expat.model.formulas import PROPERTY_LEMMAS
-from expat.model.logic import Compiled, Facts, Quant, _conjuncts, Atom, compile_formula, counterexamples
+from expat.model.logic import (Atom, Compiled, Facts, Implies, Quant, _conjuncts, compile_formula, guard_solutions,
+                                holds, show)
 from expat.model.termview import trace_facts
 from expat.model.trace import Trace
 from expat.model.verdicts import Violation
@@ -42,10 +43,20 @@ def branches() -> tuple[Branch, ...]:
     for pid, rows in PROPERTY_LEMMAS.items():
         for name, variables, premise, conclusion, unless in rows:
             c = compile_formula(branch_text(premise, variables, conclusion, unless))
-            assert isinstance(c.formula, Quant)
+            assert isinstance(c.formula, Quant) and isinstance(c.formula.body, Implies)
             times = tuple(a.at for a in _conjuncts(c.formula.body.premise) if isinstance(a, Atom))
             out.append(Branch(pid, name, c, times))
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=None)
+def _by_premise() -> tuple[tuple[Branch, ...], ...]:
+    """Branches grouped by their premise (most properties share the acceptance premise): each group's
+    premise is matched once per trace, and each branch's conclusion checked on its bindings."""
+    groups: dict[str, list[Branch]] = {}
+    for b in branches():
+        groups.setdefault(show(b.compiled.formula.body.premise), []).append(b)
+    return tuple(tuple(g) for g in groups.values())
 
 
 def modelled() -> frozenset[str]:
@@ -53,18 +64,18 @@ def modelled() -> frozenset[str]:
 
 
 def judge_facts(facts: Facts) -> list[Violation]:
-    out = []
-    for b in branches():
-        seen = set()
-        for env in counterexamples(b.compiled.formula, facts):
-            at = max(env[t] for t in b.times)
-            if (at, b.property) in seen:
-                continue  # one violation per property and event, as the monitors report
-            seen.add((at, b.property))
-            out.append(Violation("property", b.property, at, f"formula ({b.name} branch) fails: "
-                                 + ", ".join(f"{k}={_short(v)}" for k, v in sorted(env.items())
-                                             if k not in b.times and len(k) <= 3)))
-    return out
+    found: dict[tuple[str, int], Violation] = {}
+    for group in _by_premise():
+        for env in guard_solutions(group[0].compiled.formula, facts):
+            for b in group:
+                at = max(env[t] for t in b.times)
+                if (b.property, at) in found or holds(b.compiled.formula.body.conclusion, facts, env):
+                    continue  # one violation per property and event, as the monitors report
+                found[(b.property, at)] = Violation(
+                    "property", b.property, at, f"formula ({b.name} branch) fails: " + ", ".join(
+                        f"{k}={_short(v)}" for k, v in sorted(env.items()) if k not in b.times and len(k) <= 3))
+    order = {b.property: n for n, b in enumerate(branches())}
+    return sorted(found.values(), key=lambda v: (order[v.id], v.event_index))
 
 
 def _short(v) -> str:

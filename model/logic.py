@@ -341,10 +341,16 @@ Env = dict[str, Value]
 
 
 class Facts:
-    """The action facts of one trace, indexed by name: ``name -> [(position, args), ...]`` in order."""
+    """The action facts of one trace, indexed by name (``name -> [(position, args), ...]`` in order) and
+    by name and first argument (an atom whose first argument is known scans only those)."""
 
     def __init__(self, facts: Mapping[str, Sequence[tuple[int, tuple[Value, ...]]]]):
         self.by_name = {k: list(v) for k, v in facts.items()}
+        self.by_first: dict[tuple[str, Value], list[tuple[int, tuple[Value, ...]]]] = {}
+        for name, rows in self.by_name.items():
+            for pos, args in rows:
+                if args:
+                    self.by_first.setdefault((name, args[0]), []).append((pos, args))
 
     def of(self, name: str) -> list[tuple[int, tuple[Value, ...]]]:
         return self.by_name.get(name, [])
@@ -429,57 +435,91 @@ def _check_guarded(f: Formula, bound: frozenset[str] = frozenset()) -> None:
         _check_guarded(f.conclusion, bound)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """A conjunction prepared once: its atoms in order, and its other conjuncts with their variables."""
+    atoms: tuple[Atom, ...]
+    rest: tuple[tuple[Formula, frozenset[str]], ...]
+
+
+def _make_plan(conjuncts: Sequence[Formula]) -> _Plan:
+    return _Plan(tuple(c for c in conjuncts if isinstance(c, Atom)),
+                 tuple((c, free_vars(c)) for c in conjuncts if not isinstance(c, Atom)))
+
+
+_PLANS: dict[int, tuple[Formula, _Plan]] = {}
+
+
+def _plan(q: Quant) -> _Plan:
+    """The guard of ``q`` (its body for Ex, its premise for All), planned once per formula node."""
+    hit = _PLANS.get(id(q))
+    if hit is None or hit[0] is not q:
+        guard = q.body.premise if q.kind == "All" else q.body
+        hit = (q, _make_plan(_conjuncts(guard)))
+        _PLANS[id(q)] = hit
+    return hit[1]
+
+
 def solutions(conjuncts: Sequence[Formula], facts: Facts, env: Env) -> Iterator[Env]:
     """Every extension of ``env`` under which all ``conjuncts`` hold: atoms bind, in the order given,
     by matching the facts of their name; any other conjunct is checked as soon as its variables are
     bound (an equality with one unbound side binds it)."""
-    atoms = [c for c in conjuncts if isinstance(c, Atom)]
-    rest = [c for c in conjuncts if not isinstance(c, Atom)]
-    yield from _solve(atoms, rest, facts, env)
+    plan = _make_plan(conjuncts)
+    yield from _solve(plan.atoms, plan.rest, facts, env)
 
 
-def _ready(rest: list[Formula], facts: Facts, env: Env) -> tuple[Optional[Env], list[Formula]]:
+def _ready(rest: Sequence[tuple[Formula, frozenset[str]]], facts: Facts,
+           env: Env) -> tuple[Optional[Env], list[tuple[Formula, frozenset[str]]]]:
     """Check the non-atom conjuncts whose variables are bound; None when one fails."""
     waiting = []
-    for c in rest:
-        if isinstance(c, Eq) and not term_vars(c.left) | term_vars(c.right) <= env.keys():
-            for a, b in ((c.left, c.right), (c.right, c.left)):
-                if isinstance(a, Var) and a.name not in env and term_vars(b) <= env.keys():
-                    env = dict(env)
-                    env[a.name] = _value(b, env)
-                    break
-            else:
-                waiting.append(c)
+    for c, names in rest:
+        if not names <= env.keys():
+            if isinstance(c, Eq):
+                for x, y in ((c.left, c.right), (c.right, c.left)):
+                    if isinstance(x, Var) and x.name not in env and term_vars(y) <= env.keys():
+                        env = {**env, x.name: _value(y, env)}
+                        break
+            if not names <= env.keys():
+                waiting.append((c, names))
                 continue
-        if free_vars(c) <= env.keys():
-            if not holds(c, facts, env):
-                return None, []
-        else:
-            waiting.append(c)
+        if not holds(c, facts, env):
+            return None, []
     return env, waiting
 
 
-def _solve(atoms: list[Atom], rest: list[Formula], facts: Facts, env: Env) -> Iterator[Env]:
-    got, waiting = _ready(rest, facts, env)
-    if got is None:
-        return
-    env = got
+def _solve(atoms: Sequence[Atom], rest: Sequence[tuple[Formula, frozenset[str]]], facts: Facts,
+           env: Env) -> Iterator[Env]:
+    if rest:
+        got, waiting = _ready(rest, facts, env)
+        if got is None:
+            return
+        env = got
+    else:
+        waiting = []
     if not atoms:
         if waiting:
-            raise Unguarded("conjuncts whose variables no atom binds: " + "; ".join(show(c) for c in waiting))
+            raise Unguarded("conjuncts whose variables no atom binds: " + "; ".join(show(c) for c, _ in waiting))
         yield env
         return
     atom, later = atoms[0], atoms[1:]
     pinned = env.get(atom.at)
-    for pos, args in facts.of(atom.fact):
-        if pinned is not None and pos != pinned:
+    first = atom.args[0] if atom.args else None
+    if isinstance(first, Const):
+        rows = facts.by_first.get((atom.fact, first.value), ())
+    elif isinstance(first, Var) and first.name in env:
+        rows = facts.by_first.get((atom.fact, env[first.name]), ())
+    else:
+        rows = facts.of(atom.fact)
+    n = len(atom.args)
+    for pos, args in rows:
+        if (pinned is not None and pos != pinned) or len(args) != n:
             continue
-        e = env if atom.at in env else {**env, atom.at: pos}
+        e: Optional[Env] = env if pinned is not None else {**env, atom.at: pos}
         for p, v in zip(atom.args, args):
             e = _match(p, v, e)
             if e is None:
                 break
-        if e is not None and len(args) == len(atom.args):
+        if e is not None:
             yield from _solve(later, waiting, facts, e)
 
 
@@ -488,7 +528,7 @@ def holds(f: Formula, facts: Facts, env: Env) -> bool:
     if isinstance(f, Truth):
         return f.value
     if isinstance(f, Atom):
-        return any(True for _ in _solve([f], [], facts, env))
+        return any(True for _ in _solve((f,), (), facts, env))
     if isinstance(f, Less):
         return env[f.left] < env[f.right]
     if isinstance(f, TimeEq):
@@ -506,14 +546,22 @@ def holds(f: Formula, facts: Facts, env: Env) -> bool:
     if isinstance(f, Implies):
         return not holds(f.premise, facts, env) or holds(f.conclusion, facts, env)
     if f.kind == "Ex":
-        return any(True for _ in solutions(_conjuncts(f.body), facts, env))
+        plan = _plan(f)
+        return any(True for _ in _solve(plan.atoms, plan.rest, facts, env))
     return not any(True for _ in counterexamples(f, facts, env))
+
+
+def guard_solutions(f: Quant, facts: Facts, env: Optional[Env] = None) -> Iterator[Env]:
+    """For ``All xs. A ==> B``: every binding of the guard ``A`` (the cases ``B`` must cover)."""
+    plan = _plan(f)
+    return _solve(plan.atoms, plan.rest, facts, dict(env or {}))
 
 
 def counterexamples(f: Formula, facts: Facts, env: Optional[Env] = None) -> Iterator[Env]:
     """For ``All xs. A ==> B``: every binding of the guard ``A`` under which ``B`` fails."""
     assert isinstance(f, Quant) and f.kind == "All" and isinstance(f.body, Implies), show(f)
-    for e in solutions(_conjuncts(f.body.premise), facts, dict(env or {})):
+    plan = _plan(f)
+    for e in _solve(plan.atoms, plan.rest, facts, dict(env or {})):
         if not holds(f.body.conclusion, facts, e):
             yield e
 

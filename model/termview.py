@@ -88,8 +88,8 @@ class TermView:
     """The terms of one trace's values (built once per trace)."""
 
     def __init__(self, trace: Trace):
-        self.events = [e for e in trace.events if not (e.agent in trace.adversaries and e.name in SUBJECT)]
-        self.adversaries = trace.adversaries
+        self.adversaries = adversaries = trace.adversaries
+        self.events = [e for e in trace.events if not (e.agent in adversaries and e.name in SUBJECT)]
         self.produced: dict[str, Event] = {}
         self.appraised: dict[str, Event] = {}
         self.kind: dict[str, str] = {}
