@@ -16,8 +16,9 @@ import functools
 from dataclasses import dataclass
 
 from expat.model.formulas import PROPERTY_LEMMAS
-from expat.model.logic import (Atom, Compiled, Facts, Implies, Quant, _conjuncts, compile_formula, guard_solutions,
-                                holds, show)
+from expat.model.compiled import Guard, Test, guarded, predicate
+from expat.model.logic import (Atom, Compiled, Facts, Implies, Quant, _conjuncts, compile_formula, counterexamples,
+                               show)
 from expat.model.termview import trace_facts
 from expat.model.trace import Trace
 from expat.model.verdicts import Violation
@@ -50,30 +51,46 @@ def branches() -> tuple[Branch, ...]:
 
 
 @functools.lru_cache(maxsize=None)
-def _by_premise() -> tuple[tuple[Branch, ...], ...]:
-    """Branches grouped by their premise (most properties share the acceptance premise): each group's
-    premise is matched once per trace, and each branch's conclusion checked on its bindings."""
+def _by_premise() -> tuple[tuple[Guard, tuple[tuple[Branch, Test], ...]], ...]:
+    """Branches grouped by their premise (most properties share the acceptance premise), compiled once
+    (:mod:`expat.model.compiled`): each group's premise is matched once per trace, and each branch's
+    conclusion checked on its bindings."""
     groups: dict[str, list[Branch]] = {}
     for b in branches():
         groups.setdefault(show(b.compiled.formula.body.premise), []).append(b)
-    return tuple(tuple(g) for g in groups.values())
+    out = []
+    for group in groups.values():
+        bound: set[str] = set()
+        premise = guarded(_conjuncts(group[0].compiled.formula.body.premise), bound)
+        out.append((premise, tuple((b, predicate(b.compiled.formula.body.conclusion, set(bound))) for b in group)))
+    return tuple(out)
 
 
 def modelled() -> frozenset[str]:
     return frozenset(PROPERTY_LEMMAS)
 
 
-def judge_facts(facts: Facts) -> list[Violation]:
+def judge_facts(facts: Facts, *, interpreted: bool = False) -> list[Violation]:
+    """Every formula counterexample on ``facts``; ``interpreted``: by the reference interpreter of
+    :mod:`expat.model.logic` instead of the compiled closures (same result, slower; for tests)."""
     found: dict[tuple[str, int], Violation] = {}
-    for group in _by_premise():
-        for env in guard_solutions(group[0].compiled.formula, facts):
-            for b in group:
-                at = max(env[t] for t in b.times)
-                if (b.property, at) in found or holds(b.compiled.formula.body.conclusion, facts, env):
-                    continue  # one violation per property and event, as the monitors report
-                found[(b.property, at)] = Violation(
-                    "property", b.property, at, f"formula ({b.name} branch) fails: " + ", ".join(
-                        f"{k}={_short(v)}" for k, v in sorted(env.items()) if k not in b.times and len(k) <= 3))
+
+    def report(b: Branch, env: dict) -> None:
+        found[(b.property, max(env[t] for t in b.times))] = Violation(
+            "property", b.property, max(env[t] for t in b.times), f"formula ({b.name} branch) fails: " + ", ".join(
+                f"{k}={_short(v)}" for k, v in sorted(env.items()) if k not in b.times and len(k) <= 3))
+
+    if interpreted:
+        for b in branches():
+            for env in counterexamples(b.compiled.formula, facts):
+                if (b.property, max(env[t] for t in b.times)) not in found:
+                    report(b, env)
+    else:
+        for premise, group in _by_premise():
+            for env in premise(facts, {}):
+                for b, conclusion in group:
+                    if (b.property, max(env[t] for t in b.times)) not in found and not conclusion(facts, env):
+                        report(b, env)  # one violation per property and event, as the monitors report
     order = {b.property: n for n, b in enumerate(branches())}
     return sorted(found.values(), key=lambda v: (order[v.id], v.event_index))
 

@@ -545,6 +545,9 @@ def holds(f: Formula, facts: Facts, env: Env) -> bool:
         return any(holds(x, facts, env) for x in f.items)
     if isinstance(f, Implies):
         return not holds(f.premise, facts, env) or holds(f.conclusion, facts, env)
+    names = {v.lstrip("#") for v in f.variables}
+    if names & env.keys():  # a quantifier shadows outer names
+        env = {k: v for k, v in env.items() if k not in names}
     if f.kind == "Ex":
         plan = _plan(f)
         return any(True for _ in _solve(plan.atoms, plan.rest, facts, env))

@@ -245,3 +245,22 @@ def test_expat_check_formulas_reports_counterexamples_under_the_property(capsys)
                                                 "aik_in_tee", "no_diversion"}
     assert not any(v.get("detail", "").startswith("formula") for v in plain["violations"])
     assert set(plain["broken"]) < set(both["broken"])
+
+
+def test_compiled_judge_equals_the_interpreter_on_every_committed_trace():
+    n = 0
+    for corpus in CORPORA:
+        for p in sorted((ROOT / corpus).glob("*.jsonl")):
+            facts = trace_facts(load_trace(p))
+            fast, slow = J.judge_facts(facts), J.judge_facts(facts, interpreted=True)
+            assert [(v.id, v.event_index, v.detail) for v in fast] == [(v.id, v.event_index, v.detail) for v in slow], p
+            n += len(fast)
+    assert n > 50  # the corpora have counterexamples to compare, not only silence
+
+
+def test_an_inner_quantifier_shadows_an_outer_variable():
+    from expat.model.compiled import predicate
+    f = L.compile_formula("All x #i. A(x) @ i ==> (Ex #i. B(x) @ i)").formula
+    facts = _facts((0, "A", "u"), (1, "B", "u"))
+    assert L.evaluate(f, facts) and predicate(f, set())(facts, {})
+    assert not L.evaluate(f, _facts((0, "A", "u"), (1, "B", "v")))
