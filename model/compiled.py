@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Callable, Iterator, Optional
 
-from expat.model.logic import (Atom, Const, Env, Eq, Facts, Formula, Implies, Less, Not, Or, And, Paren, Term,
-                               TimeEq, Truth, Unguarded, Var, _conjuncts, free_vars, show, term_vars)
+from expat.model.logic import (And, Atom, Const, Env, Eq, Facts, Formula, Implies, Less, Not, Or, Paren, Term,
+                               TimeEq, Truth, Unguarded, Var, conjuncts_of, free_vars, show, term_vars)
 
 Test = Callable[[Facts, Env], bool]
 Guard = Callable[[Facts, Env], Iterator[Env]]
@@ -136,9 +136,9 @@ def predicate(f: Formula, bound: set[str]) -> Test:
         return lambda facts, e: next(g(facts, e), None) is not None
     inner = set(bound) - {v.lstrip("#") for v in f.variables}  # a quantifier shadows outer names
     if f.kind == "Ex":
-        g = guarded(_conjuncts(f.body), inner)
+        g = guarded(conjuncts_of(f.body), inner)
         return lambda facts, e: next(g(facts, e), None) is not None
-    g = guarded(_conjuncts(f.body.premise), inner)
+    g = guarded(conjuncts_of(f.body.premise), inner)
     concl = predicate(f.body.conclusion, inner)
     return lambda facts, e: all(concl(facts, x) for x in g(facts, e))
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from expat.model.formulas import PROPERTY_LEMMAS
 from expat.model.compiled import Guard, Test, guarded, predicate
-from expat.model.logic import (Atom, Compiled, Facts, Implies, Quant, _conjuncts, compile_formula, counterexamples,
+from expat.model.formulas import PROPERTY_LEMMAS
+from expat.model.logic import (Atom, Compiled, Facts, Implies, Quant, conjuncts_of, compile_formula, counterexamples,
                                show)
 from expat.model.termview import trace_facts
 from expat.model.trace import Trace
@@ -45,7 +45,7 @@ def branches() -> tuple[Branch, ...]:
         for name, variables, premise, conclusion, unless in rows:
             c = compile_formula(branch_text(premise, variables, conclusion, unless))
             assert isinstance(c.formula, Quant) and isinstance(c.formula.body, Implies)
-            times = tuple(a.at for a in _conjuncts(c.formula.body.premise) if isinstance(a, Atom))
+            times = tuple(a.at for a in conjuncts_of(c.formula.body.premise) if isinstance(a, Atom))
             out.append(Branch(pid, name, c, times))
     return tuple(out)
 
@@ -61,7 +61,7 @@ def _by_premise() -> tuple[tuple[Guard, tuple[tuple[Branch, Test], ...]], ...]:
     out = []
     for group in groups.values():
         bound: set[str] = set()
-        premise = guarded(_conjuncts(group[0].compiled.formula.body.premise), bound)
+        premise = guarded(conjuncts_of(group[0].compiled.formula.body.premise), bound)
         out.append((premise, tuple((b, predicate(b.compiled.formula.body.conclusion, set(bound))) for b in group)))
     return tuple(out)
 

@@ -384,11 +384,11 @@ def _value(t: Term, env: Env) -> Value:
     return tuple(_value(x, env) for x in t.items)
 
 
-def _conjuncts(f: Formula) -> list[Formula]:
+def conjuncts_of(f: Formula) -> list[Formula]:
     if isinstance(f, Paren):
-        return _conjuncts(f.body)
+        return conjuncts_of(f.body)
     if isinstance(f, And):
-        return [c for x in f.items for c in _conjuncts(x)]
+        return [c for x in f.items for c in conjuncts_of(x)]
     return [f]
 
 
@@ -413,17 +413,17 @@ def _check_guarded(f: Formula, bound: frozenset[str] = frozenset()) -> None:
         guard = f.body.premise if f.kind == "All" and isinstance(f.body, Implies) else f.body
         if f.kind == "All" and not isinstance(f.body, Implies):
             raise Unguarded(f"All {' '.join(f.variables)}: the body is not an implication")
-        atoms = [c for c in _conjuncts(guard) if isinstance(c, Atom)]
+        atoms = [c for c in conjuncts_of(guard) if isinstance(c, Atom)]
         covered = set().union(*(free_vars(a) for a in atoms)) if atoms else set()
         if names - covered:
             raise Unguarded(f"{f.kind}: {sorted(names - covered)} not bound by an atom of the guard")
         inner = bound | names
         if isinstance(f.body, Implies):
-            for c in _conjuncts(f.body.premise):
+            for c in conjuncts_of(f.body.premise):
                 _check_guarded(c, inner)
             _check_guarded(f.body.conclusion, inner)
         else:
-            for c in _conjuncts(f.body):
+            for c in conjuncts_of(f.body):
                 _check_guarded(c, inner)
     elif isinstance(f, (Not, Paren)):
         _check_guarded(f.body, bound)
@@ -455,7 +455,7 @@ def _plan(q: Quant) -> _Plan:
     hit = _PLANS.get(id(q))
     if hit is None or hit[0] is not q:
         guard = q.body.premise if q.kind == "All" else q.body
-        hit = (q, _make_plan(_conjuncts(guard)))
+        hit = (q, _make_plan(conjuncts_of(guard)))
         _PLANS[id(q)] = hit
     return hit[1]
 

@@ -58,7 +58,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from expat.model.events import EVENTS, RELYING_PARTY
 from expat.model.facts import ACTIONS
 from expat.model.logic import Facts
 from expat.model.trace import Event, Trace

@@ -4,7 +4,6 @@ the monitor's differ, the difference is one of the documented classes (model/jud
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
