@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Callable, Iterator, Optional
 
-from expat.model.logic import (And, Atom, Const, Env, Eq, Facts, Formula, Implies, Less, Not, Or, Paren, Term,
-                               TimeEq, Truth, Unguarded, Var, conjuncts_of, free_vars, show, term_vars)
+from expat.model.logic import (And, Atom, Const, Env, Eq, Facts, Formula, Implies, Not, Or, Paren, Term, Time,
+                               Truth, Unguarded, Var, conjuncts_of, free_vars, show, term_vars)
 
 Test = Callable[[Facts, Env], bool]
 Guard = Callable[[Facts, Env], Iterator[Env]]
@@ -110,11 +110,10 @@ def predicate(f: Formula, bound: set[str]) -> Test:
         return lambda facts, e: v
     if isinstance(f, Paren):
         return predicate(f.body, bound)
-    if isinstance(f, Less):
+    if isinstance(f, Time):
         a, b = f.left, f.right
-        return lambda facts, e: e[a] < e[b]
-    if isinstance(f, TimeEq):
-        a, b = f.left, f.right
+        if f.op == "<":
+            return lambda facts, e: e[a] < e[b]
         return lambda facts, e: e[a] == e[b]
     if isinstance(f, Eq):
         left, right = _value_fn(f.left), _value_fn(f.right)

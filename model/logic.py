@@ -59,13 +59,9 @@ class Atom:
 
 
 @dataclass(frozen=True)
-class Less:
-    left: str
-    right: str
-
-
-@dataclass(frozen=True)
-class TimeEq:
+class Time:
+    """``#left < #right`` or ``#left = #right``."""
+    op: str  # "<" or "="
     left: str
     right: str
 
@@ -114,7 +110,7 @@ class Truth:
     value: bool
 
 
-Formula = Union[Atom, Less, TimeEq, Eq, Not, And, Or, Implies, Quant, Paren, Truth]
+Formula = Union[Atom, Time, Eq, Not, And, Or, Implies, Quant, Paren, Truth]
 
 
 class SyntaxErr(ValueError):
@@ -174,18 +170,18 @@ class _Parser:
         return left
 
     def disjunction(self) -> Formula:
-        items = [self.conjunction()]
-        while self.peek() == "|":
-            self.take()
-            items.append(self.conjunction())
-        return items[0] if len(items) == 1 else Or(tuple(items))
+        return self._joined("|", self.conjunction, Or)
 
     def conjunction(self) -> Formula:
-        items = [self.negation()]
-        while self.peek() == "&":
+        return self._joined("&", self.negation, And)
+
+    def _joined(self, sep: str, item, node) -> Formula:
+        """``item (sep item)*``: one item alone, or the ``node`` of all of them."""
+        items = [item()]
+        while self.peek() == sep:
             self.take()
-            items.append(self.negation())
-        return items[0] if len(items) == 1 else And(tuple(items))
+            items.append(item())
+        return items[0] if len(items) == 1 else node(tuple(items))
 
     def negation(self) -> Formula:
         if self.peek() == "not":
@@ -211,7 +207,7 @@ class _Parser:
             right = self.take()
             if not right.startswith("#") or op not in ("<", "="):
                 raise SyntaxErr(f"bad temporal comparison at {left}")
-            return Less(left, right[1:]) if op == "<" else TimeEq(left, right[1:])
+            return Time(op, left, right[1:])
         if tok is not None and tok[0].isupper() and self.peek(1) == "(":
             name = self.take()
             args = self.arguments()
@@ -267,10 +263,8 @@ def show(f: Formula) -> str:
     """The formula as text (the parentheses of the source, single spaces)."""
     if isinstance(f, Atom):
         return f"{f.fact}(" + ", ".join(show_term(a) for a in f.args) + f") @ {f.at}"
-    if isinstance(f, Less):
-        return f"#{f.left} < #{f.right}"
-    if isinstance(f, TimeEq):
-        return f"#{f.left} = #{f.right}"
+    if isinstance(f, Time):
+        return f"#{f.left} {f.op} #{f.right}"
     if isinstance(f, Eq):
         return f"{show_term(f.left)} = {show_term(f.right)}"
     if isinstance(f, Not):
@@ -319,7 +313,7 @@ def free_vars(f: Formula) -> frozenset[str]:
     """Free variables (temporal ones without '#': variable names are unique across sorts here)."""
     if isinstance(f, Atom):
         return frozenset(set().union(*(term_vars(a) for a in f.args)) | {f.at})
-    if isinstance(f, (Less, TimeEq)):
+    if isinstance(f, Time):
         return frozenset({f.left, f.right})
     if isinstance(f, Eq):
         return frozenset(term_vars(f.left) | term_vars(f.right))
@@ -529,10 +523,8 @@ def holds(f: Formula, facts: Facts, env: Env) -> bool:
         return f.value
     if isinstance(f, Atom):
         return any(True for _ in _solve((f,), (), facts, env))
-    if isinstance(f, Less):
-        return env[f.left] < env[f.right]
-    if isinstance(f, TimeEq):
-        return env[f.left] == env[f.right]
+    if isinstance(f, Time):
+        return env[f.left] < env[f.right] if f.op == "<" else env[f.left] == env[f.right]
     if isinstance(f, Eq):
         return _value(f.left, env) == _value(f.right, env)
     if isinstance(f, Not):
