@@ -19,7 +19,8 @@ For each event, in order:
 
 At the end every connection id must have one client and one server endpoint (``connection-peers``),
 every property monitor (:mod:`expat.model.monitors`) runs on the whole trace, and so does every judge
-added with :func:`register_judge`. Each rule violation names the properties it puts at risk
+added with :func:`register_judge`; on request the property formulas too (:mod:`expat.model.judge`,
+``expat check --formulas``). Each rule violation names the properties it puts at risk
 (:mod:`expat.model.breaks`).
 
 Speed (docs/performance.md): the tables are compiled once per profile into (role, state, event) ->
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
+from expat.model import judge as formula_judge
 from expat.model import monitors as mon
 from expat.model import relations as rel
 from expat.model.events import (ADVERSARY, ENDPOINT, EVENTS, RELYING_PARTY, TARGET_ENVIRONMENT, VocabularyError,
@@ -384,28 +386,11 @@ def _connections(w: World) -> list[Violation]:
     return out
 
 
-# A judge reads the World after the whole trace has been replayed and returns violations. The checker
-# runs, in order: the connection rule, the property monitors (skipped with monitors=False), then every
-# judge registered here (e.g. a formula evaluator); a judge that raises is reported as malformed input.
-Judge = Callable[[World], list[Violation]]
-JUDGES: dict[str, Judge] = {}
-
-
-def register_judge(name: str, judge: Judge) -> None:
-    """Add a per-trace judge that ``check_trace`` runs after the monitors (replaces one of the same name)."""
-    JUDGES[name] = judge
-
-
-def _judge(w: World, name: str, judge: Judge, out: list[Violation]) -> None:
-    try:
-        out += judge(w)
-    except Exception as e:  # never crash on a trace
-        out.append(Violation("rule", "malformed-value", None, f"{type(e).__name__}: {e}"))
-
-
-def check_trace(trace: Trace, *, monitors: bool = True, judges: Iterable[str] | None = None) -> Result:
+def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
+                judges: Iterable[str] | None = None) -> Result:
     """Replay ``trace``; return every rule and property violation found. ``judges``: the registered
-    judges to run (default: all of them)."""
+    judges to run (default: all of them). With ``formulas``, also every counterexample of the property
+    formulas (:mod:`expat.model.judge`), reported under the same property ids."""
     w = World(trace)
     result = Result(trace.source)
     out = result.violations
@@ -437,6 +422,8 @@ def check_trace(trace: Trace, *, monitors: bool = True, judges: Iterable[str] | 
         _judge(w, "monitors", mon.run_all, out)
     for name in (JUDGES if judges is None else judges):
         _judge(w, name, JUDGES[name], out)
+    if formulas:
+        _judge(w, "formulas", lambda _w: formula_judge.judge(trace), out)
     return result
 
 

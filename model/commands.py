@@ -57,7 +57,7 @@ def _check(args: argparse.Namespace) -> int:
         print("expat check: --jobs must be at least 1", file=sys.stderr)
         return 2
     mode = "json" if args.json else "jsonl" if args.jsonl else "text"
-    return run(args.traces, jobs=args.jobs, mode=mode, labels=args.labels, quiet=args.quiet)
+    return run(args.traces, jobs=args.jobs, mode=mode, labels=args.labels, quiet=args.quiet, formulas=args.formulas)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -99,4 +99,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="judge synthetic traces (expat traces synth) by their label: the expected property "
                           "flagged, or conformant for a benign rewrite")
     chk.add_argument("--quiet", "-q", action="store_true", help="text mode: print only traces that fail")
+    chk.add_argument("--formulas", action="store_true",
+                     help="also judge every modelled property by its formula (model/formulas.py, the text the "
+                          "Tamarin lemmas state); counterexamples are reported under the property's id")
     chk.set_defaults(handler=_check)

@@ -11,6 +11,7 @@ its label); 2 usage error (no trace files found); 3 some file is not a well-form
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -36,9 +37,10 @@ def trace_files(paths: Iterable[str]) -> list[str]:
     return out
 
 
-def check_file(path: str) -> dict[str, Any]:
+def check_file(path: str, formulas: bool = False) -> dict[str, Any]:
     """The verdict on one trace file, as the JSON object `expat check --json` prints, plus ``events``
-    and ``label`` (a synthetic trace's header label, traces/synth.py) for the summary."""
+    and ``label`` (a synthetic trace's header label, traces/synth.py) for the summary. ``formulas``:
+    the property formulas judge too (``--formulas``)."""
     from expat.model.checker import check_trace
     from expat.model.trace import TraceFormatError, load_trace
 
@@ -47,7 +49,7 @@ def check_file(path: str) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, TraceFormatError) as e:
         return {"trace": path, "conformant": False, "broken": [], "format_error": True, "events": 0,
                 "violations": [{"rule": "format", "event_index": None, "detail": str(e), "breaks": []}]}
-    result = check_trace(trace)
+    result = check_trace(trace, formulas=formulas)
     result.source = path
     out = result.to_json()
     out["events"] = len(trace.events)
@@ -157,20 +159,22 @@ class Progress:
             self.stream.flush()
 
 
-def verdicts(files: list[str], jobs: int) -> Iterator[dict[str, Any]]:
+def verdicts(files: list[str], jobs: int, formulas: bool = False) -> Iterator[dict[str, Any]]:
     """Verdicts in input order, from ``jobs`` worker processes (1: in this process)."""
+    one = functools.partial(check_file, formulas=formulas) if formulas else check_file
     if jobs <= 1 or len(files) < 2:
-        yield from map(check_file, files)
+        yield from map(one, files)
         return
     import multiprocessing
 
     chunk = max(1, min(64, len(files) // (jobs * 8)))
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        yield from pool.imap(check_file, files, chunksize=chunk)
+        yield from pool.imap(one, files, chunksize=chunk)
 
 
 def run(paths: list[str], *, jobs: Optional[int] = None, mode: str = "text", labels: bool = False,
-        quiet: bool = False, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+        quiet: bool = False, out: Optional[TextIO] = None, err: Optional[TextIO] = None,
+        formulas: bool = False) -> int:
     """`expat check`: check every trace under ``paths``, print per ``mode``, summarise; the exit code."""
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
@@ -181,7 +185,7 @@ def run(paths: list[str], *, jobs: Optional[int] = None, mode: str = "text", lab
     summary = Summary(jobs=max(1, jobs or os.cpu_count() or 1))
     progress = Progress(len(files), err)
     t0 = time.perf_counter()
-    for n, v in enumerate(verdicts(files, summary.jobs), 1):
+    for n, v in enumerate(verdicts(files, summary.jobs, formulas), 1):
         summary.add(v)
         public = {k: x for k, x in v.items() if k not in ("events", "format_error")}
         if mode in ("json", "jsonl"):

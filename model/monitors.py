@@ -281,9 +281,11 @@ def no_diversion(w: "World") -> list[Finding]:
     out: list[Finding] = []
     for a in acceptances(w):
         peers = {e.agent for e in w.keyed("ChannelEstablished", "conn", a.conn) if e.agent != a.rp}
-        if a.produced is None or not peers:
+        if a.produced is None:
             continue
-        if a.produced.args["te"] not in peers:
+        if not peers:  # the trace never shows the other endpoint: whose Evidence crossed is unknown
+            out.append((a.index, f"no peer of {a.rp} is recorded on {a.conn}"))
+        elif a.produced.args["te"] not in peers:
             out.append((a.index, f"Evidence produced for {a.produced.args['te']} accepted from {sorted(peers)}"))
     return out
 

@@ -1,35 +1,15 @@
 """The refinement mapping: every event of :mod:`expat.model.events` is an action fact of the theory, or
 is declared not modelled with the reason (``expat tamarin check`` checks both directions).
 
-An action fact's arguments are the event's agent and a projection of its arguments, in the order given
-here; a name starting with ``+`` is a theory-only argument (what the abstraction makes explicit, e.g.
-the peer of a connection). Event arguments left out are refinements the abstraction does not need
-(cipher suite, extension lists, Attestation Result status: none of the property formulas reads them).
+The projection of each event onto its action fact (:data:`ACTIONS`) is model data, in
+:mod:`expat.model.facts`: the formula judge reads traces through the same table.
 """
 
 from __future__ import annotations
 
-ACTIONS: dict[str, tuple[str, ...]] = {
-    "ChannelEstablished": ("agent", "conn", "side", "+peer"),
-    "ApplicationDataSent": ("agent", "conn"),
-    "AttestationCompleted": ("agent", "conn", "ctx", "attester", "cmw"),
-    "RequestSent": ("agent", "conn", "ctx"),
-    "AuthenticatorAccepted": ("agent", "conn", "ctx", "aik", "kind", "cmw"),
-    "BindingChecked": ("agent", "conn", "ctx", "expected_binding", "cmw_binding"),
-    "EvidenceForwarded": ("agent", "conn", "ctx", "verifier", "cmw"),
-    "AttestationResultReceived": ("agent", "conn", "ctx", "result"),
-    "RequestReceived": ("agent", "conn", "ctx"),
-    "EvidenceRequested": ("agent", "conn", "ctx", "ae", "binding", "aik"),
-    "EvidenceSubmitted": ("agent", "conn", "ctx", "verifier", "cmw"),
-    "AttestationResultObtained": ("agent", "conn", "ctx", "result"),
-    "AuthenticatorSent": ("agent", "conn", "ctx", "aik", "kind", "cmw"),
-    "AikGenerated": ("agent", "aik"),
-    "EvidenceProduced": ("agent", "cmw", "te", "binding", "aik_hash"),
-    "NonceIssued": ("agent", "nonce", "to"),
-    "EvidenceAppraised": ("agent", "cmw", "result", "nonce", "to"),
-    "KeyRevealed": ("+owner", "key"),
-    "SecretRevealed": ("conn",),
-}
+from expat.model.facts import ACTIONS
+
+__all__ = ["ACTIONS", "AUXILIARY", "FLAGS_NOT_MODELLED", "NOT_MODELLED"]
 
 NOT_MODELLED: dict[str, str] = {
     "BindingConfirmed": "the delegated comparison (-04 §5.1) is not in the theory yet: the Relying Party always "
