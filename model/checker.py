@@ -386,6 +386,25 @@ def _connections(w: World) -> list[Violation]:
     return out
 
 
+# A judge reads the World after the whole trace has been replayed and returns violations. The checker
+# runs, in order: the connection rule, the property monitors (skipped with monitors=False), then every
+# judge registered here; a judge that raises is reported as malformed input.
+Judge = Callable[[World], list[Violation]]
+JUDGES: dict[str, Judge] = {}
+
+
+def register_judge(name: str, judge: Judge) -> None:
+    """Add a per-trace judge that ``check_trace`` runs after the monitors (replaces one of the same name)."""
+    JUDGES[name] = judge
+
+
+def _judge(w: World, name: str, judge: Judge, out: list[Violation]) -> None:
+    try:
+        out += judge(w)
+    except Exception as e:  # never crash on a trace
+        out.append(Violation("rule", "malformed-value", None, f"{type(e).__name__}: {e}"))
+
+
 def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
                 judges: Iterable[str] | None = None) -> Result:
     """Replay ``trace``; return every rule and property violation found. ``judges``: the registered

@@ -146,11 +146,14 @@ DIFFERENCES: dict[str, Difference] = {
         "the binding was requested on this connection for another AIK than the accepted one: the "
         "formula leaves the binding's AIK free (aik2; the AIK is aik_in_tee's concern); the monitor "
         "recomputes the binding with the accepted AIK."),
-    "own-aik-revealed": Difference(
-        ("no_reflection",), "monitor",
-        "the requester's own AIK was revealed (KeyRevealed): the formula excuses it (unless "
-        "KeyRevealed(R, aik)); the monitor has no exclusion. The bounded search's no_reflection "
-        "counterexamples rely on that reveal."),
+    "adversary-chosen-binding": Difference(
+        ("channel_binding", "request_binding"), "monitor",
+        "Evidence of the adversary's own platform, whose TEE the adversary asked on this connection with "
+        "a binding of its choosing: the trace records that request as an EvidenceRequested on the "
+        "connection, which the formula reads as agreement (the theory's honest TE computes the binding "
+        "itself, and a compromised host's TEE oracle records no request and is excluded by the lemma); "
+        "the monitor recomputes the binding the requester should have compared. Either way the "
+        "adversary's own platform is no honest party the formula protects."),
     "tee-for-another-endpoint": Difference(
         ("aik_in_tee",), "both",
         "an Attesting Environment serves an endpoint it did not generate the AIK for (a foreign host "

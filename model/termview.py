@@ -23,6 +23,8 @@ at ``n``; every value becomes a term as the theory (:mod:`expat.tamarin.rules`) 
   (``V`` the Verifier, ``<ev>`` the appraised Evidence's term). A result no Verifier issued in the
   trace: ``V`` and its Evidence's producer and signature are unknowns, the Evidence's claims are those
   the requester read (the echoed binding and the AIK_pub_hash it compared).
+* **no nonce.** An appraisal against no Verifier nonce records an empty ``nonce``; the theory writes
+  the constant ``'none'`` there (the passport Verifier), and so does the term view.
 * an id that is neither produced, appraised, nor carried with a kind stays an opaque constant.
   Equal ids give equal terms, different ids different terms (the id is the signature component).
 * **theory-only arguments**: ``+peer`` of ChannelEstablished is the agent of the connection's other
@@ -33,6 +35,15 @@ at ``n``; every value becomes a term as the theory (:mod:`expat.tamarin.rules`) 
   the authenticator's validation first. An AuthenticatorAccepted is a fact only when the same
   requester completed that request (AttestationCompleted on the same connection and context): a
   refused attestation is a rule that does not fire (:mod:`expat.tamarin.mapping`).
+* **one step.** Where the theory makes several actions in one rule, their facts share its instant, the
+  position of the trace event that completes the step: a requester's AuthenticatorAccepted and
+  AttestationResultReceived sit at its AttestationCompleted for that request, a background-check
+  Verifier's EvidenceAppraised of the Evidence a requester accepted at that requester's completion
+  (the theory's relying party rule appraises and accepts at once), and an attester's first
+  ApplicationDataSent after its first AttestationCompleted on a connection at that completion (the
+  theory's attester completes and sends its first data together). The acceptance facts move later,
+  as the theory has them; the data moves earlier, which can only make attest_before_data (the one
+  formula over ApplicationDataSent, whose conclusion is something before it) harder to satisfy.
 * **the adversary.** Agents in the header's ``adversaries`` are never the subject of a property (as for
   the monitors): their AuthenticatorAccepted, AttestationResultReceived and ApplicationDataSent are not
   facts. What they do as a peer (their channel, requests, authenticators) stays in the trace's facts.
@@ -78,6 +89,7 @@ _CMW_ARGS = {("AttestationCompleted", "cmw"), ("AuthenticatorAccepted", "cmw"), 
              ("AttestationResultReceived", "result"), ("AttestationResultObtained", "result")}
 # an Attesting Environment's events, read as acts of the platform (endpoint) they name
 _PLATFORM = {"AikGenerated": "owner", "EvidenceProduced": "te"}
+NO_NONCE = "none"  # the theory's constant for an appraisal checked against no Verifier nonce
 BEFORE = -1  # position of the compromise facts read from the header
 # the events that make their agent the subject of a property (a requester's, and sending data)
 SUBJECT = frozenset({"AuthenticatorAccepted", "AttestationResultReceived", "ApplicationDataSent"})
@@ -173,6 +185,8 @@ class TermView:
                 v = self.term(e.args[n])
             elif (e.name, n) == ("EvidenceRequested", "ae"):
                 v = e.agent  # the theory's TE asks the TEE of its own platform
+            elif (e.name, n) == ("EvidenceAppraised", "nonce") and e.args[n] == "":
+                v = NO_NONCE  # an appraisal against no nonce (passport) is the theory's 'none'
             else:
                 v = e.args[n]
             out.append(v)
@@ -191,13 +205,51 @@ class TermView:
         return out
 
 
+def instants(trace: Trace) -> dict[int, int]:
+    """Positions moved to the instant of the theory's rule that makes them (see "one step" above)."""
+    events = trace.events
+    accepted = {(e.agent, e.args["conn"], e.args["ctx"]): e.args["cmw"]
+                for e in events if e.name == "AuthenticatorAccepted"}
+    sent = {(e.args["conn"], e.args["ctx"]): e.agent for e in events if e.name == "AuthenticatorSent"}
+    completion: dict[tuple[str, str, str], int] = {}  # requester's (agent, conn, ctx) -> its completion
+    attester_done: dict[tuple[str, str], int] = {}    # attester's (agent, conn) -> its first completion
+    for pos, e in enumerate(events):
+        if e.name != "AttestationCompleted":
+            continue
+        key = (e.agent, e.args["conn"], e.args["ctx"])
+        if key in accepted:
+            completion.setdefault(key, pos)
+        elif sent.get(key[1:]) == e.agent:
+            attester_done.setdefault((e.agent, e.args["conn"]), pos)
+    # the appraisal inside a requester's acceptance: of the Evidence it accepted, against its context
+    by_cmw = {(key[0], accepted[key], key[2]): pos for key, pos in completion.items()}
+    out: dict[int, int] = {}
+    for pos, e in enumerate(events):
+        a = e.args
+        if e.name in ("AuthenticatorAccepted", "AttestationResultReceived"):
+            at = completion.get((e.agent, a["conn"], a["ctx"]))
+        elif e.name == "EvidenceAppraised":  # background check: appraised inside the requester's acceptance
+            at = by_cmw.get((a["to"], a["cmw"], a["nonce"]))
+        elif e.name == "ApplicationDataSent" and (e.agent, a["conn"]) in attester_done:
+            done = attester_done[(e.agent, a["conn"])]
+            first = next((q for q in range(done + 1, len(events)) if events[q].name == "ApplicationDataSent"
+                          and events[q].agent == e.agent and events[q].args["conn"] == a["conn"]), None)
+            at = done if pos == first else None
+        else:
+            at = None
+        if at is not None and (at >= pos or e.name == "ApplicationDataSent"):
+            out[pos] = at
+    return out
+
+
 def trace_facts(trace: Trace) -> Facts:
-    """The action facts of ``trace`` (see the module text), indexed by name."""
+    """The action facts of ``trace`` (see the module text), indexed by name, each at its instant."""
     view = TermView(trace)
     facts: dict[str, list[tuple[int, tuple]]] = {}
     for name, rows in view.compromise().items():
         facts.setdefault(name, []).extend((BEFORE, args) for args in rows)
     completed = {(e.agent, e.args["conn"], e.args["ctx"]) for e in trace.events if e.name == "AttestationCompleted"}
+    moved = instants(trace)
     for pos, e in enumerate(trace.events):
         if e.agent in view.adversaries and e.name in SUBJECT:
             continue
@@ -205,5 +257,5 @@ def trace_facts(trace: Trace) -> Facts:
             continue  # the theory's acceptance rule: the authenticator and its attestation accepted together
         args = view.fact(e)
         if args is not None:
-            facts.setdefault(e.name, []).append((pos, args))
+            facts.setdefault(e.name, []).append((moved.get(pos, pos), args))
     return Facts(facts)

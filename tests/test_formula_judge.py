@@ -165,7 +165,7 @@ KNOWN = {
     **{("traces/examples/synthetic-attack-forged-evidence.jsonl", pid, "formula"): "unproduced-evidence"
        for pid in ("channel_binding", "request_binding", "no_diversion")},
     **{(CE + f"{v}--reattestation_fresh.jsonl", "request_binding", "formula"): "pre-played-request"
-       for v in ("default", "any-exporter-label", "evidence-signature-unchecked", "no-aik-hash-check",
+       for v in ("default", "delegated", "delegated-no-verifier-compare", "any-exporter-label", "evidence-signature-unchecked", "no-aik-hash-check",
                  "no-binding-check", "no-context-unique", "no-key-in-binding", "passport-literal", "reflection",
                  "resumption", "spontaneous-attestation", "verifier-nonce-unchecked")},
     **{(path, pid, "monitor"): "exporter-label"
@@ -173,14 +173,12 @@ KNOWN = {
                     "traces/examples/synthetic-attack-other-label-secrets.jsonl",
                     CE + "any-exporter-label--channel_binding.jsonl", CE + "any-exporter-label--request_binding.jsonl")
        for pid in ("channel_binding", "request_binding")},
-    **{(CE + f"passport-literal--{x}.jsonl", "channel_binding", "monitor"): "binding-for-another-aik"
-       for x in ("channel_binding", "no_diversion", "request_binding")},
-    **{(CE + f"{x}.jsonl", "no_reflection", "monitor"): "own-aik-revealed"
-       for x in ("evidence-signature-unchecked--no_reflection", "no-aik-hash-check--no_reflection",
-                 "no-binding-check--channel_binding", "no-binding-check--no_diversion",
-                 "no-binding-check--no_reflection", "no-binding-check--request_binding",
-                 "no-context-unique--no_diversion", "no-context-unique--no_reflection",
-                 "passport-literal--no_reflection", "reflection--no_reflection")},
+    (CE + "passport-literal--no_diversion.jsonl", "channel_binding", "monitor"): "binding-for-another-aik",
+    **{(CE + f"{x}.jsonl", pid, "monitor"): "adversary-chosen-binding"
+       for x in ("no-binding-check--channel_binding", "no-binding-check--request_binding",
+                 "delegated-no-verifier-compare--channel_binding", "delegated-no-verifier-compare--request_binding",
+                 "passport-literal--channel_binding", "passport-literal--request_binding")
+       for pid in ("channel_binding", "request_binding")},
     **{(CE + f"{v}--aik_in_tee.jsonl", "aik_in_tee", "monitor"): "tee-for-another-endpoint"
        for v in ("no-aik-hash-check", "passport-literal", "reflection")},
     ("traces/examples/synthetic-attack-aik-misuse.jsonl", "aik_in_tee", "formula"): "tee-for-another-endpoint",
