@@ -3,6 +3,11 @@
 "holds" for (property, variant) means: no run of the bounded search (:mod:`expat.proofs.search`)
 violates the property's monitor (:mod:`expat.model.monitors`). "violated" comes with the shortest
 violating run found, written as an expat trace that ``expat check`` flags with the same property.
+
+With ``formulas`` the same runs are also judged by the property formulas (:mod:`expat.model.judge`,
+the text the Tamarin lemmas are generated from): a second verdict per cell, from the same runs, that
+``expat proofs run --formulas`` prints beside the monitors' (issue 13). Opt-in: it costs about a fifth
+more processor time at the CI bound.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import z3
 
 import expat
 from expat.model import checker, monitors
+from expat.model import judge as formula_judge
 from expat.model.checker import World
 from expat.model.expectations import VARIANTS, Variant
 from expat.model.properties import PROPERTY_IDS
@@ -29,6 +35,7 @@ from expat.proofs.search import MODELLED_FLAGS, Bound, Explorer, State
 
 CI_BOUND = Bound(connections=2, requests=2, reveals=1, secrets=1)
 NOT_MODELLED = "not modelled"
+NO_FORMULA = "no formula"
 
 
 def variant_flags(variant: Variant) -> dict[str, bool]:
@@ -74,11 +81,24 @@ class VariantReport:
     z3_queries: int = 0
     unmodelled: Optional[str] = None  # why the search cannot judge this variant
     cpu_s: float = 0.0                # processor time of the worker (wall time depends on the load)
+    # with formulas=True: the shortest run each property formula fails on (None: not judged by formulas)
+    formula_counterexamples: Optional[dict[str, Trace]] = None
 
     def verdict(self, prop: str) -> str:
         if self.unmodelled:
             return NOT_MODELLED
         return "violated" if prop in self.counterexamples else "holds"
+
+    def formula_verdict(self, prop: str) -> Optional[str]:
+        """The formula's verdict on the same runs; None when not judged, NO_FORMULA for a property the
+        formulas do not state (the theory does not model it)."""
+        if self.formula_counterexamples is None:
+            return None
+        if self.unmodelled:
+            return NOT_MODELLED
+        if prop not in formula_judge.modelled():
+            return NO_FORMULA
+        return "violated" if prop in self.formula_counterexamples else "holds"
 
 
 def _extend(base: Optional[World], trace: Trace, start: int, stop: int) -> tuple[World, list]:
@@ -107,9 +127,18 @@ def unmodelled(variant: Variant) -> Optional[str]:
     return None
 
 
-def analyse_variant(variant: Variant, bound: Bound) -> VariantReport:
+def _shortest(found: dict[str, Trace], props, trace: Trace) -> None:
+    for prop in props:
+        best = found.get(prop)
+        if best is None or len(trace.events) < len(best.events):
+            found[prop] = trace
+
+
+def analyse_variant(variant: Variant, bound: Bound, formulas: bool = False) -> VariantReport:
     t0, c0 = time.perf_counter(), time.process_time()
     report = VariantReport(variant.name)
+    if formulas:
+        report.formula_counterexamples = {}
     report.unmodelled = unmodelled(variant)
     if report.unmodelled:
         return report
@@ -136,10 +165,9 @@ def analyse_variant(variant: Variant, bound: Bound) -> VariantReport:
         st.world, st.world_len = _prefix_world(w_run, st, trace), n
         if st.quiet:
             continue  # its parent run has every violation it could show (docs/proofs.md)
-        for prop in {v.id for v in monitors.run_all(w)}:
-            best = report.counterexamples.get(prop)
-            if best is None or len(trace.events) < len(best.events):
-                report.counterexamples[prop] = trace
+        _shortest(report.counterexamples, {v.id for v in monitors.run_all(w)}, trace)
+        if report.formula_counterexamples is not None:
+            _shortest(report.formula_counterexamples, {v.id for v in formula_judge.judge(trace)}, trace)
     report.time_s = time.perf_counter() - t0
     report.cpu_s = time.process_time() - c0
     report.z3_queries = explorer.z.queries
@@ -171,8 +199,8 @@ def counterexample_name(variant: str, prop: str) -> str:
     return f"proofs/counterexamples/{variant}--{prop}.jsonl"
 
 
-def _analyse_named(args: tuple[str, Bound]) -> VariantReport:
-    return analyse_variant(VARIANTS[args[0]], args[1])
+def _analyse_named(args: tuple[str, Bound, bool]) -> VariantReport:
+    return analyse_variant(VARIANTS[args[0]], args[1], args[2])
 
 
 def _recorded_costs() -> dict[str, float]:
@@ -194,14 +222,15 @@ def default_jobs() -> int:
 
 
 def analyse(bound: Bound = CI_BOUND, variants: Optional[list[str]] = None, jobs: int = 1,
-            progress: Optional[Callable[[VariantReport, int, int], None]] = None
+            progress: Optional[Callable[[VariantReport, int, int], None]] = None, formulas: bool = False
             ) -> tuple[list[Row], list[VariantReport]]:
     """Every variant's report (in ``jobs`` processes, variants as tasks; the result does not depend on
-    ``jobs``), and one row per (property, variant). ``progress`` is called as each variant ends."""
+    ``jobs``), and one row per (property, variant). ``progress`` is called as each variant ends.
+    ``formulas``: also judge every run by the property formulas (VariantReport.formula_verdict)."""
     names = list(variants or VARIANTS)
     done: dict[str, VariantReport] = {}
     hint = _recorded_costs()  # longest first, so that two workers end together (order only)
-    tasks = sorted(((name, bound) for name in names), key=lambda t: -hint.get(t[0], 0.0))
+    tasks = sorted(((name, bound, formulas) for name in names), key=lambda t: -hint.get(t[0], 0.0))
     if jobs > 1 and len(names) > 1:
         with multiprocessing.get_context("fork").Pool(min(jobs, len(names))) as pool:
             for rep in pool.imap_unordered(_analyse_named, tasks):

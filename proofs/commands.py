@@ -48,7 +48,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     jobs = args.jobs or default_jobs()
     t0 = time.perf_counter()
-    rows, reports = analyse(bound, variants, jobs=jobs, progress=_progress)
+    rows, reports = analyse(bound, variants, jobs=jobs, progress=_progress, formulas=args.formulas)
     wall = time.perf_counter() - t0
     ci_load = record.load_average()
     cells, unmatched = compare.compare(rows, bound, variants)
@@ -64,13 +64,18 @@ def _run(args: argparse.Namespace) -> int:
                           "all_agree": not unexplained and not encoding,
                           "not_modelled": {rep.variant: rep.unmodelled for rep in reports if rep.unmodelled},
                           "violating_runs": {f"{rep.variant}/{p}": t.header["description"]
-                                             for rep in reports for p, t in sorted(rep.counterexamples.items())}},
+                                             for rep in reports for p, t in sorted(rep.counterexamples.items())},
+                          **({"formulas": record.formula_cells(reports)} if args.formulas else {})},
                          sort_keys=True))
     else:
         _table(cells, reports, bound, wall, jobs, unmatched, stale)
+        if args.formulas:
+            _formula_table(reports)
     if args.record:  # the artefacts first, then each timing run (timings.json rewritten after each)
         for path in record.write_verdicts(bound, rows, reports):
             print(f"wrote {display(path)}", file=sys.stderr)
+        if args.formulas:
+            print(f"wrote {display(record.write_formula_verdicts(bound, reports))}", file=sys.stderr)
         growth: dict = {}
         print(f"wrote {display(record.write_timings(bound, reports, wall, growth, jobs=jobs, ci_load=ci_load))}",
               file=sys.stderr)
@@ -145,6 +150,20 @@ def _table(cells, reports, bound, wall: float, jobs: int, unmatched: list[str], 
           + ", ".join(f"{c.property}/{c.variant}" for c in bad))
 
 
+def _formula_table(reports) -> None:
+    """The formulas' verdicts on the same runs, where they differ from the monitors' (issue 13)."""
+    from expat.proofs.record import formula_cells
+
+    cells = formula_cells(reports)
+    differ = [c for c in cells if c["differs"]]
+    judged = [c for c in cells if c["formulas"] in ("holds", "violated")]
+    print(f"\nproperty formulas (model/formulas.py, the text of the Tamarin lemmas) on the same runs: "
+          f"{len(judged) - len(differ)} of {len(judged)} judged cells agree with the monitors")
+    for c in differ:
+        print(f"  {c['variant']}/{c['property']}: monitors {c['monitors']}, formulas {c['formulas']}"
+              + (f"  (shortest failing run: {c['formula_run']})" if c["formula_run"] else ""))
+
+
 def register(sub) -> None:
     proofs = sub.add_parser("proofs", help="bounded proofs of the security properties (z3; docs/proofs.md)")
     psub = proofs.add_subparsers(dest="proofs_command", metavar="SUBCOMMAND")
@@ -161,6 +180,9 @@ def register(sub) -> None:
     run.add_argument("--jobs", type=int, help="worker processes, variants as tasks (default: cores, at most 2)")
     run.add_argument("--variant", action="append", help="only this variant (repeatable; default: all)")
     run.add_argument("--json", action="store_true", help="one JSON document instead of the table")
+    run.add_argument("--formulas", action="store_true",
+                     help="also judge every run by the property formulas (the Tamarin lemmas' text) and show "
+                          "where they differ from the monitors; with --record, write proofs/formula-verdicts.json")
     run.add_argument("--record", action="store_true",
                      help="write proofs/verdicts.json, proofs/counterexamples/ and proofs/timings.json")
     run.add_argument("--timings", type=int, action="append", metavar="CONNECTIONS",

@@ -15,6 +15,7 @@ from typing import Optional
 
 import expat
 from expat.layout import locate
+from expat.model.properties import PROPERTY_IDS
 from expat.proofs.analysis import Row, VariantReport, counterexample_name, z3_version
 from expat.proofs.search import Bound
 
@@ -58,6 +59,27 @@ def write_verdicts(bound: Bound, rows: list[Row], reports: list[VariantReport], 
     path.write_text(dumps(verdicts_document(bound, rows)), encoding="ascii")
     written.insert(0, path)
     return written
+
+
+def formula_cells(reports: list[VariantReport]) -> list[dict]:
+    """Per (variant, property): the monitors' and the formulas' verdicts on the same runs (byte-stable)."""
+    out = []
+    for rep in reports:
+        for prop in PROPERTY_IDS:
+            mon, form = rep.verdict(prop), rep.formula_verdict(prop)
+            judged = form in ("holds", "violated")
+            run = rep.formula_counterexamples.get(prop) if rep.formula_counterexamples else None
+            out.append({"variant": rep.variant, "property": prop, "monitors": mon, "formulas": form,
+                        "differs": judged and form != mon,
+                        "formula_run": run.header["description"] if run is not None and form != mon else None})
+    return out
+
+
+def write_formula_verdicts(bound: Bound, reports: list[VariantReport], root: Optional[Path] = None) -> Path:
+    path = locate("proofs/formula-verdicts.json", root)
+    path.write_text(dumps({"bound": bound.to_json(), "generated_by": f"{GENERATED_BY} --formulas "
+                           f"(expat {expat.__version__})", "cells": formula_cells(reports)}), encoding="ascii")
+    return path
 
 
 def load_average() -> Optional[float]:

@@ -25,7 +25,7 @@ EXAMPLES = ROOT / "traces" / "examples"
 
 @pytest.fixture(scope="module")
 def ci_run():
-    return analyse(CI_BOUND, jobs=default_jobs())
+    return analyse(CI_BOUND, jobs=default_jobs(), formulas=True)
 
 
 @pytest.mark.slow
@@ -116,3 +116,50 @@ def test_synthetic_attack_traces_fail_only_properties_their_variant_expects_viol
         seen += 1
         assert check_trace(trace).properties() <= set(by_off[off].violated), path.name
     assert seen >= 8
+
+
+@pytest.mark.slow
+def test_committed_formula_verdicts_are_what_the_analysis_gives_byte_for_byte(ci_run):
+    _, reports = ci_run
+    committed = (PROOFS / "formula-verdicts.json").read_text(encoding="ascii")
+    assert json.loads(committed)["cells"] == record.formula_cells(reports)
+
+
+# where the formulas and the monitors read the same runs differently (model/judge.py DIFFERENCES)
+FORMULA_DIFFERENCES = {
+    **{(v, "request_binding"): "pre-played-request"
+       for v in ("default", "no-aik-hash-check", "no-key-in-binding", "resumption", "verifier-nonce-unchecked",
+                 "no-context-unique", "reflection", "delegated")},
+    ("any-exporter-label", "channel_binding"): "exporter-label",
+    **{("evidence-signature-unchecked", p): "unproduced-evidence"
+       for p in ("channel_binding", "request_binding", "no_diversion")},
+}
+
+
+def test_formula_verdicts_differ_from_the_monitors_only_in_the_known_classes():
+    from expat.model.judge import DIFFERENCES
+
+    cells = json.loads((PROOFS / "formula-verdicts.json").read_text(encoding="ascii"))["cells"]
+    differ = {(c["variant"], c["property"]): c for c in cells if c["differs"]}
+    assert set(differ) == set(FORMULA_DIFFERENCES)
+    for key, cls in FORMULA_DIFFERENCES.items():
+        d = DIFFERENCES[cls]
+        flagged = "formula" if differ[key]["formulas"] == "violated" else "monitor"
+        assert key[1] in d.properties and d.flagged_by in (flagged, "both"), (key, cls)
+
+
+def test_every_tamarin_verdict_is_the_bounded_search_s_under_the_same_formula():
+    """Three-way agreement (issue 13): wherever Tamarin has a verdict on a property lemma, the bounded
+    search judged by the same formula gives it; where Tamarin timed out, the search's verdict is shown."""
+    cells = json.loads((PROOFS / "formula-verdicts.json").read_text(encoding="ascii"))["cells"]
+    formula = {(c["variant"], c["property"]): c["formulas"] for c in cells}
+    compared = 0
+    for path in sorted((ROOT / "tamarin" / "results").glob("expat__*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for lemma in doc["lemmas"]:
+            key = (doc["variant"], lemma["name"])
+            tamarin = {"verified": "holds", "falsified": "violated"}.get(lemma["verdict"])
+            if key in formula and tamarin is not None:
+                assert formula[key] == tamarin, (key, tamarin, formula[key])
+                compared += 1
+    assert compared >= 30

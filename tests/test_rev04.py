@@ -284,11 +284,17 @@ def test_model_flags_and_variants_for_the_delegated_mode():
     assert failed == {"binding-before-acceptance"}
 
 
-def test_bounded_search_says_it_does_not_encode_the_delegated_variants(capsys):
-    assert main(["proofs", "run", "--variant", "delegated", "--connections", "1", "--requests", "1"]) == 0
-    out = capsys.readouterr()
-    assert "z3 not modelled" in out.out and "z3 holds" not in out.out
-    assert "binding_check=delegated" in out.out and "not in the search" in out.out
+def test_bounded_search_encodes_the_delegated_comparison(capsys):
+    """-04 §5.1 in the search: with the Verifier comparing, one connection and one request show no
+    binding attack; with the Verifier not comparing, the adversary's own binding is accepted there."""
+    main(["proofs", "run", "--variant", "delegated", "--variant", "delegated-no-verifier-compare",
+          "--connections", "1", "--requests", "1", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    z3 = {(c["variant"], c["property"]): c["z3"] for c in doc["cells"]}
+    assert doc["not_modelled"] == {}
+    assert {p for (v, p), verdict in z3.items() if v == "delegated" and verdict != "holds"} == set()
+    assert {p for (v, p), verdict in z3.items() if v == "delegated-no-verifier-compare" and verdict == "violated"} \
+        == {"channel_binding", "request_binding"}
 
 
 def test_monitors_take_the_binding_of_a_delegated_acceptance_from_the_verifiers_confirmation():
