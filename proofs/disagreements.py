@@ -91,9 +91,10 @@ REASONS: tuple[Reason, ...] = tuple(
            "by the accepted Evidence was asked for it on this connection. With Evidence signatures "
            "unchecked the adversary, as the peer of an honest relying party, forges Evidence naming an "
            "honest TEE with the correct binding for its own connection; the binding matches (the reading "
-           "of model/expectations.py, the monitors and the bounded search, whose adversary signs only under "
-           "keys it holds) but no TEE made it. It is evidence_integrity's attack seen through channel "
-           "binding's agreement; the expectation keeps the binding reading."),
+           "of model/expectations.py and the monitors) but no TEE made it. The bounded search judged by the "
+           "same formula (expat proofs run --formulas) finds it too, at one connection. It is "
+           "evidence_integrity's attack seen through channel binding's agreement; the expectation keeps the "
+           "binding reading."),
 )
 
 
