@@ -31,6 +31,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "EvidenceProduced": ("agent", "cmw", "te", "binding", "aik_hash"),
     "NonceIssued": ("agent", "nonce", "to"),
     "EvidenceAppraised": ("agent", "cmw", "result", "nonce", "to"),
+    "BindingConfirmed": ("agent", "binding", "cmw", "to"),
     "KeyRevealed": ("+owner", "key"),
     "SecretRevealed": ("conn",),
 }

@@ -13,18 +13,24 @@ DEFAULT_DIR = locate("tamarin")
 
 
 def _export(args: argparse.Namespace) -> int:
-    from expat.tamarin import generate
+    """The theory and the attack theory (tamarin/attacks.py: the same theory with the attack lemmas)."""
+    from expat.tamarin import attacks, generate
 
-    path = Path(args.out) / generate.THEORY_FILE
-    if args.check:
-        if not path.exists() or path.read_text(encoding="ascii") != generate.theory_text():
-            print(f"{path} is stale or missing: run `expat tamarin export`", file=sys.stderr)
-            return 1
-        print(f"{path} is up to date")
-        return 0
-    path = generate.export(Path(args.out))
-    print(f"wrote {path} (sha256 {generate.theory_hash(path.read_text(encoding='ascii'))[:16]})")
-    return 0
+    theories = ((generate.THEORY_FILE, generate.theory_text), (attacks.THEORY_FILE, attacks.theory_text))
+    stale = 0
+    for name, text in theories:
+        path = Path(args.out) / name
+        if args.check:
+            if not path.exists() or path.read_text(encoding="ascii") != text():
+                print(f"{path} is stale or missing: run `expat tamarin export`", file=sys.stderr)
+                stale += 1
+            else:
+                print(f"{path} is up to date")
+            continue
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        path.write_text(text(), encoding="ascii")
+        print(f"wrote {path} (sha256 {generate.theory_hash(path.read_text(encoding='ascii'))[:16]})")
+    return 1 if stale else 0
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -98,7 +104,8 @@ def _prove(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     t = sub.add_parser("tamarin", help="Tamarin theory generated from the model: export, check")
     tsub = t.add_subparsers(dest="tamarin_command", metavar="SUBCOMMAND")
-    e = tsub.add_parser("export", help="write tamarin/expat.spthy from tamarin/rules.py and tamarin/lemmas.py (byte-stable)")
+    e = tsub.add_parser("export", help="write tamarin/expat.spthy from tamarin/rules.py and tamarin/lemmas.py, and "
+                                         "tamarin/attacks.spthy with the attack lemmas (byte-stable)")
     e.add_argument("--out", default=str(DEFAULT_DIR), help="output directory (default: tamarin/)")
     e.add_argument("--check", action="store_true", help="write nothing; exit 1 if the file differs from a fresh export")
     e.set_defaults(handler=_export)

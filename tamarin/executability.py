@@ -143,8 +143,8 @@ def _var(names: dict[tuple[str, str], str], kind: str, value: str) -> str:
     return names[key]
 
 
-def lemma_text(trace: str) -> str:
-    facts = project(read_events(golden_path(trace)))
+def run_lemma(name: str, facts: list[tuple[str, list[str], tuple]], extra: list[str]) -> str:
+    """``exists-trace`` lemma: the projected facts at strictly ordered instants, and ``extra`` conjuncts."""
     variables: list[str] = []
     for _, terms, _ in facts:
         variables += [t for t in terms if not t.startswith("'") and t not in variables]
@@ -154,8 +154,12 @@ def lemma_text(trace: str) -> str:
     stamps = list(steps.values())
     body = [f"{n}({', '.join(t)}) @ {steps[step]}" for n, t, step in facts]
     order = [f"{a} < {b}" for a, b in zip(stamps, stamps[1:])]
-    return (f"lemma {lemma_name(trace)}: exists-trace\n  \"Ex {' '.join(variables + stamps)}.\n     "
-            + "\n   & ".join(body + order + [NO_REVEAL]) + "\"\n")
+    return (f"lemma {name}: exists-trace\n  \"Ex {' '.join(variables + stamps)}.\n     "
+            + "\n   & ".join(body + order + extra) + "\"\n")
+
+
+def lemma_text(trace: str) -> str:
+    return run_lemma(lemma_name(trace), project(read_events(golden_path(trace))), [NO_REVEAL])
 
 
 def lemmas() -> dict[str, str]:

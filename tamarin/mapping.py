@@ -12,8 +12,6 @@ from expat.model.facts import ACTIONS
 __all__ = ["ACTIONS", "AUXILIARY", "FLAGS_NOT_MODELLED", "NOT_MODELLED"]
 
 NOT_MODELLED: dict[str, str] = {
-    "BindingConfirmed": "the delegated comparison (-04 §5.1) is not in the theory yet: the Relying Party always "
-                        "compares the binding itself (see FLAGS_NOT_MODELLED)",
     "ApplicationDataReceived": "the attester's sending side carries attest_before_data; a receiver's check "
                                "is its own guard, not an agreement",
     "NewSessionTicketSent": "no session tickets in the abstract channel (no_resumption is not modelled)",
@@ -31,6 +29,8 @@ AUXILIARY: dict[str, str] = {
     "HostCompromised": "a platform's host is compromised: it leaks its connections and AIKs and uses its TEE "
                        "as an oracle (draft -02 Sec. 5.2 split deployment)",
     "CheckBinding": "restriction check_binding (draft Sec. 5.1)",
+    "VerifierChecksBinding": "restriction verifier_compares_binding: the delegated comparison at the Verifier "
+                             "(draft -04 Sec. 5.1)",
     "CheckAikPubHash": "restriction check_aik_pub_hash (draft Sec. 5.2)",
     "CheckEcho": "restriction passport_binding_echo (passport: the result's Evidence claims)",
     "NonceUsed": "restriction check_verifier_nonce",
@@ -47,6 +47,4 @@ FLAGS_NOT_MODELLED: dict[str, str] = {
     "reject_spontaneous_attestation": "no spontaneous server authenticators in the abstract theory",
     "reject_resumption": "no session tickets or resumption in the abstract channel",
     "check_exporter_label": "one exporter label in the theory; other labels are other applications' exporters",
-    "verifier_compares_binding": "the delegated comparison (-04 §5.1) is not in the theory yet",
-    "local_binding_check": "the delegated comparison (-04 §5.1) is not in the theory yet",
 }

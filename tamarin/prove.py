@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import tempfile
 import re
 import shutil
 import signal
@@ -34,6 +35,7 @@ from typing import Callable, Optional, Sequence
 from expat.model.roles import FLAGS
 from expat.tamarin import lemmas as L
 from expat.tamarin.generate import FLAG_PREFIX, theory_hash
+from expat.tamarin.preprocess import variant_hash
 from expat.tamarin.rules import INTENDED_PATTERN_MATCHING
 
 PROVER = "tamarin-prover"
@@ -254,14 +256,26 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
                 raise ValueError(f"no lemma {x!r} in {theory}")
         names = wanted
     started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with tempfile.TemporaryDirectory(prefix="expat-prove-") as private:
+        # the prover reads a private copy: the record is about ``text``, whatever happens to the file meanwhile
+        copy = Path(private) / theory.name
+        copy.write_text(text, encoding="ascii")
+        return _prove_text(theory, copy, text, names, flags, timeout, out_dir, progress, prover,
+                           derivcheck_timeout, memory_mb, batch, save_output, merge, started)
+
+
+def _prove_text(theory: Path, copy: Path, text: str, names: list[str], flags: list[str], timeout: float,
+                out_dir: Optional[Path], progress: Callable[[str], None], prover: str, derivcheck_timeout: int,
+                memory_mb: int, batch: bool, save_output: Optional[Path], merge: bool,
+                started: str) -> tuple[dict, Path]:
     progress(f"loading {theory.name} with derivation checks ({derivcheck_timeout} s) ...")
-    warning, first_output = preflight(prover, theory, flags, derivcheck_timeout, timeout, memory_mb)
+    warning, first_output = preflight(prover, copy, flags, derivcheck_timeout, timeout, memory_mb)
     results: list[LemmaResult] = []
     if warning:
         progress(f"tamarin-prover warned; no lemma is run:\n{warning}")
     if batch and not warning:
         progress(f"all {len(names)} lemmas in one process (timeout {timeout:.0f} s) ...")
-        got, wall, peak, output = run_batch(prover, theory, flags, timeout, memory_mb, names)
+        got, wall, peak, output = run_batch(prover, copy, flags, timeout, memory_mb, names)
         if save_output is not None:
             save_output.write_text(output, encoding="utf-8")
         if QUIT_MARK in output:
@@ -276,7 +290,7 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
         names = []
     for k, name in enumerate(names if not warning else [], 1):
         progress(f"[{k}/{len(names)}] {name} ...")
-        verdict, wall, peak, output = run_lemma(prover, theory, name, flags, timeout, memory_mb)
+        verdict, wall, peak, output = run_lemma(prover, copy, name, flags, timeout, memory_mb)
         expected = L.expected_verdict(name, flags)
         steps = parse_summary(output).get(name, (None, None, None))[2]
         note = error_note(output) if verdict == "error" else ""
@@ -289,6 +303,7 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
         progress(f"[{k}/{len(names)}] {name}: {verdict} (expected {expected}, {wall:.1f} s, {peak:.0f} MB) {mark}")
     tamarin_version, maude_version = versions(prover, first_output)
     record = {"theory": theory.name, "theory_sha256": theory_hash(text), "variant": variant_name(flags),
+              "variant_sha256": variant_hash(text, [FLAG_PREFIX + f for f in flags]),
               "flags": [FLAG_PREFIX + f for f in flags], "derivcheck_timeout": derivcheck_timeout,
               "warning": warning, "tamarin_version": tamarin_version, "maude_version": maude_version,
               "host": platform.node(), "started": started, "not_modelled": sorted(L.NOT_MODELLED),
@@ -299,7 +314,8 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
     path = out_dir / result_name(theory, flags)
     if merge and path.exists():  # keep earlier verdicts on the same theory text for lemmas not rerun
         old = json.loads(path.read_text(encoding="utf-8"))
-        if old.get("theory_sha256") == record["theory_sha256"] and old.get("flags") == record["flags"]:
+        if old.get("flags") == record["flags"] and (old.get("theory_sha256") == record["theory_sha256"] or
+                                                    old.get("variant_sha256") == record["variant_sha256"]):
             rerun = {r["name"] for r in record["lemmas"]}
             kept = [r for r in old.get("lemmas", []) if r["name"] not in rerun]
             order = {n: i for i, n in enumerate(lemma_names(text))}
@@ -315,6 +331,7 @@ RESULT_SCHEMA = {
                  "started", "lemmas"],
     "properties": {
         "theory": {"type": "string"}, "theory_sha256": {"type": "string"}, "variant": {"type": "string"},
+        "variant_sha256": {"type": "string"},
         "flags": {"type": "array", "items": {"type": "string"}},
         "tamarin_version": {"type": "string"}, "maude_version": {"type": "string"},
         "host": {"type": "string"}, "started": {"type": "string"},

@@ -9,6 +9,7 @@ from typing import Optional
 
 from expat.layout import locate
 from expat.tamarin.generate import THEORY_FILE, theory_hash
+from expat.tamarin.preprocess import variant_hash
 
 RESULTS_DIR = "tamarin/results"
 
@@ -17,7 +18,7 @@ def read_results(root: Optional[Path] = None) -> dict[str, dict]:
     """variant name -> record, for every results file (``root``: a checkout; default: this package's)."""
     folder = (root / RESULTS_DIR) if root is not None else locate(RESULTS_DIR)
     out: dict[str, dict] = {}
-    for path in sorted(Path(folder).glob("*.json")):
+    for path in sorted(Path(folder).glob(f"{Path(THEORY_FILE).stem}__*.json")):  # not attacks__*.json
         record = json.loads(path.read_text(encoding="utf-8"))
         out[record.get("variant") or path.stem.split("__", 1)[-1]] = record
     return out
@@ -28,8 +29,25 @@ def verdicts(record: dict) -> dict[str, str]:
 
 
 def belongs_to(record: dict, theory: Path) -> bool:
-    """The record was made on this very theory text."""
-    return record.get("theory_sha256") == theory_hash(theory.read_text(encoding="ascii"))
+    """The record was made on this theory: on this very text, or on a text that preprocesses to the same
+    theory under the record's flags (``variant_sha256``, :mod:`expat.tamarin.preprocess`)."""
+    text = theory.read_text(encoding="ascii")
+    if record.get("theory_sha256") == theory_hash(text):
+        return True
+    return record.get("variant_sha256") == variant_hash(text, record.get("flags") or [])
+
+
+def with_variant_hash(record: dict, text_it_was_made_on: str) -> dict:
+    """``record`` with ``variant_sha256`` added, from the theory text whose sha256 it records (a record
+    written before the field existed; the text comes from the repository's history)."""
+    if theory_hash(text_it_was_made_on) != record.get("theory_sha256"):
+        raise ValueError("that is not the theory text the record was made on")
+    out = {}
+    for key, value in record.items():
+        out[key] = value
+        if key == "variant":
+            out["variant_sha256"] = variant_hash(text_it_was_made_on, record.get("flags") or [])
+    return out
 
 
 def committed_theory() -> Path:

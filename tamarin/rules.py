@@ -25,6 +25,45 @@ Private by construction, with the rules that break it:
 
 from __future__ import annotations
 
+def _rp_background(signed: bool, delegated: bool) -> str:
+    """The requester's background-check acceptance: Evidence signature checked by the Verifier or not
+    (OFF_check_evidence_signature), binding compared by the requester or delegated (-04 5.1)."""
+    ev = "<'ev', P, b, ah, sign(<'ev', P, b, ah>, ak)>" if signed else "<'ev', P, b, ah, es>"
+    ak = ", !AK(P, ak)" if signed else ""
+    if delegated:
+        checks = ("  --[ VerifierChecksBinding(b, bind(k, ctx, aikpub)), CheckAikPubHash(ah, h(aikpub)), NonceUsed(V, ctx),\n"
+                  "      AuthenticatorAccepted(R, k, ctx, aikpub, 'evidence', ev),\n"
+                  "      EvidenceForwarded(R, k, ctx, V, ev),\n"
+                  "      BindingConfirmed(V, bind(k, ctx, aikpub), ev, R),\n")
+    else:
+        checks = ("  --[ CheckBinding(b, bind(k, ctx, aikpub)), CheckAikPubHash(ah, h(aikpub)), NonceUsed(V, ctx),\n"
+                  "      AuthenticatorAccepted(R, k, ctx, aikpub, 'evidence', ev),\n"
+                  "      BindingChecked(R, k, ctx, bind(k, ctx, aikpub), b),\n"
+                  "      EvidenceForwarded(R, k, ctx, V, ev),\n")
+    return ("rule RP_AttestationCompleted_background:\n"
+            f"  let ev = {ev}\n"
+            "      aikpub = pk(aik)\n"
+            "      ar = <'ar', V, ev, sign(<'ar', V, ev>, vk)>\n"
+            "  in\n"
+            "  [ RPWaitBackground(R, k, os, ctx, V), In(<'ea', aikpub, ev, sign(h(<'cv', k, os, ctx, ev>), aik)>), "
+            f"!VKey(V, vk){ak} ]\n"
+            + checks +
+            "      EvidenceAppraised(V, ev, ar, ctx, R),\n"
+            "      AttestationResultReceived(R, k, ctx, ar),\n"
+            "      AttestationCompleted(R, k, ctx, os, ev) ]->\n"
+            "  [ Out(<'accepted', ctx, h(<k, 'accepted', ctx>)>) ]\n")
+
+
+def _when(signed: bool, delegated: bool) -> str:
+    """The flag formula selecting one combination (Tamarin's #ifdef does not nest: flat conjunctions)."""
+    return (("not " if signed else "") + "OFF_check_evidence_signature & "
+            + ("" if delegated else "not ") + "OFF_local_binding_check")
+
+
+_RP_BACKGROUND = "".join(f"#ifdef {_when(signed, delegated)}\n{_rp_background(signed, delegated)}#endif\n"
+                         for signed in (False, True) for delegated in (True, False))
+
+
 RULES = """\
 builtins: hashing, signing
 
@@ -133,39 +172,11 @@ rule ApplicationDataSent:
   [ !Attested(A, k) ] --[ ApplicationDataSent(A, k) ]-> [ Out(<'data', h(<k, 'data'>)>) ]
 
 /* background check: the requester checks binding and AIK_pub_hash and has its Verifier appraise the Evidence
-   over a private, authenticated channel (one step: the Verifier is honest and the channel private) */
-#ifdef OFF_check_evidence_signature
-rule RP_AttestationCompleted_background:
-  let ev = <'ev', P, b, ah, es>
-      aikpub = pk(aik)
-      ar = <'ar', V, ev, sign(<'ar', V, ev>, vk)>
-  in
-  [ RPWaitBackground(R, k, os, ctx, V), In(<'ea', aikpub, ev, sign(h(<'cv', k, os, ctx, ev>), aik)>), !VKey(V, vk) ]
-  --[ CheckBinding(b, bind(k, ctx, aikpub)), CheckAikPubHash(ah, h(aikpub)), NonceUsed(V, ctx),
-      AuthenticatorAccepted(R, k, ctx, aikpub, 'evidence', ev),
-      BindingChecked(R, k, ctx, bind(k, ctx, aikpub), b),
-      EvidenceForwarded(R, k, ctx, V, ev),
-      EvidenceAppraised(V, ev, ar, ctx, R),
-      AttestationResultReceived(R, k, ctx, ar),
-      AttestationCompleted(R, k, ctx, os, ev) ]->
-  [ Out(<'accepted', ctx, h(<k, 'accepted', ctx>)>) ]
-#else
-rule RP_AttestationCompleted_background:
-  let ev = <'ev', P, b, ah, sign(<'ev', P, b, ah>, ak)>
-      aikpub = pk(aik)
-      ar = <'ar', V, ev, sign(<'ar', V, ev>, vk)>
-  in
-  [ RPWaitBackground(R, k, os, ctx, V), In(<'ea', aikpub, ev, sign(h(<'cv', k, os, ctx, ev>), aik)>), !VKey(V, vk), !AK(P, ak) ]
-  --[ CheckBinding(b, bind(k, ctx, aikpub)), CheckAikPubHash(ah, h(aikpub)), NonceUsed(V, ctx),
-      AuthenticatorAccepted(R, k, ctx, aikpub, 'evidence', ev),
-      BindingChecked(R, k, ctx, bind(k, ctx, aikpub), b),
-      EvidenceForwarded(R, k, ctx, V, ev),
-      EvidenceAppraised(V, ev, ar, ctx, R),
-      AttestationResultReceived(R, k, ctx, ar),
-      AttestationCompleted(R, k, ctx, os, ev) ]->
-  [ Out(<'accepted', ctx, h(<k, 'accepted', ctx>)>) ]
-#endif
-
+   over a private, authenticated channel (one step: the Verifier is honest and the channel private).
+   Delegated comparison (-04 5.1, profile binding_check=delegated, -D=OFF_local_binding_check): the
+   requester conveys the binding it computed with the Evidence and the Verifier compares it
+   (VerifierChecksBinding, a restriction unless the Verifier does not compare) and confirms it */
+"""  + _RP_BACKGROUND + """
 /* passport: the attester submits its Evidence over the network; the Verifier answers over the network */
 #ifdef OFF_check_evidence_signature
 rule V_EvidenceAppraised_passport:
@@ -202,6 +213,9 @@ restriction one_verifier_key: "All V #i #j. VerifierKey(V) @ i & VerifierKey(V) 
 #ifdef OFF_check_binding
 #else
 restriction check_binding: "All x y #i. CheckBinding(x, y) @ i ==> x = y"
+#endif
+#ifdef OFF_local_binding_check & not OFF_verifier_compares_binding & not OFF_check_binding
+restriction verifier_compares_binding: "All x y #i. VerifierChecksBinding(x, y) @ i ==> x = y"
 #endif
 #ifdef OFF_check_aik_pub_hash
 #else

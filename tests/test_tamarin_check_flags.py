@@ -28,5 +28,5 @@ def test_prove_refuses_a_variant_with_an_unmodelled_flag(tmp_path):
     from expat.tamarin import prove
 
     with pytest.raises(ValueError, match="not modelled"):
-        prove.prove(locate("tamarin/expat.spthy"), flags=["verifier_compares_binding"], prover="/bin/false",
+        prove.prove(locate("tamarin/expat.spthy"), flags=["reject_resumption"], prover="/bin/false",
                     out_dir=tmp_path)

@@ -1,0 +1,127 @@
+"""Attack round trip (issue 12): the bounded search's counterexample of a property that Tamarin
+falsified, projected onto the theory's action facts, is an ``exists-trace`` lemma together with the
+property's own counterexample condition (its premise, not its conclusion, not its exclusion).
+
+Tamarin proving such a lemma shows that the abstract theory runs that very attack, event for event,
+and that the run violates the lemma Tamarin falsified; ``expat check --formulas`` flags the same trace
+with the same property (tests). Tamarin 1.8 prints its own counterexample only as the proof path of
+the constraint solver, not as a sequence of actions, so the round trip goes this way: from the
+vocabulary into the theory, with the verdict checked at both ends.
+
+The lemmas live in their own theory, ``tamarin/attacks.spthy`` (the committed theory plus these
+lemmas), so that records of ``tamarin/expat.spthy`` stay valid when an attack is added.
+
+The projection is that of the executability lemmas (:mod:`expat.tamarin.executability`) with the
+adversary's own acts left out: in the theory the adversary only sends messages, so what it does in a
+trace (a request injected with a known connection secret) is no action fact. What it learns stays:
+``SecretRevealed`` and ``KeyRevealed`` are the theory's reveal rules. An attack in which the adversary
+is an endpoint of a connection is not expressible this way (the theory's adversary is never a TLS
+endpoint: it knows an honest connection's secret instead), so none is listed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from expat.layout import locate
+from expat.model.formulas import NO_REVEAL, PROPERTY_LEMMAS
+from expat.tamarin import executability as X
+from expat.tamarin import generate
+
+THEORY_FILE = "attacks.spthy"
+PREFIX = "attack_"
+REVEALS = ("SecretRevealed", "KeyRevealed")
+
+
+@dataclass(frozen=True)
+class Attack:
+    variant: str
+    property: str
+    branch: str          # the lemma's branch the run violates ("evidence" / "result" / "any")
+    counterexample: str  # repository path of the bounded search's trace
+    why: str
+
+    @property
+    def lemma(self) -> str:
+        return f"{PREFIX}{self.variant.replace('-', '_')}_{self.property}"
+
+
+PRE_PLAY = ("Finding 1 (docs/findings.md): with the connection secret revealed, the adversary sends the "
+            "request first and hands the requester the authenticator made for it")
+# Tamarin falsified these lemmas (tamarin/results/expat__<variant>.json); the search's run of each
+ATTACKS: tuple[Attack, ...] = (
+    Attack("default", "reattestation_fresh", "evidence",
+           "proofs/counterexamples/default--reattestation_fresh.jsonl", PRE_PLAY),
+    Attack("default", "request_binding", "evidence",
+           "proofs/counterexamples/default--reattestation_fresh.jsonl", PRE_PLAY),
+)
+
+
+def read_events(path: str) -> list[dict]:
+    return X.read_events(Path(locate(path)))
+
+
+def adversaries(path: str) -> frozenset[str]:
+    header = json.loads(Path(locate(path)).read_text(encoding="utf-8").splitlines()[0])
+    return frozenset(header.get("adversaries") or ())
+
+
+def honest_events(path: str) -> list[dict]:
+    """The trace's events the theory has actions for: the honest parties' and the adversary's reveals."""
+    bad = adversaries(path)
+    ae_of = {e["agent"]: e["args"]["owner"] for e in read_events(path) if e["event"] == "AikGenerated"}
+    return [e for e in read_events(path)
+            if e["event"] in REVEALS or (e["agent"] not in bad and ae_of.get(e["agent"]) not in bad)]
+
+
+def branch(attack: Attack) -> tuple[str, str, str, str, str]:
+    for b in PROPERTY_LEMMAS[attack.property]:
+        if b[0] == attack.branch:
+            return b
+    raise KeyError(f"{attack.property} has no branch {attack.branch!r}")
+
+
+CONTROL_SUFFIX = "_without_reveal"
+
+
+def control_name(attack: Attack) -> str:
+    return attack.lemma + CONTROL_SUFFIX
+
+
+def lemma_text(attack: Attack, control: bool = False) -> str:
+    """The attack lemma; with ``control``, the same run with its reveals taken out and none allowed (no
+    SecretRevealed, KeyRevealed, HostCompromised or AttestationKeyRevealed at all): expected falsified,
+    so the lemma pair shows that the attack needs what the adversary learned, and that the attack lemma
+    can fail."""
+    events = honest_events(attack.counterexample)
+    if control:
+        events = [e for e in events if e["event"] not in REVEALS]
+    _, bvars, premise, conclusion, unless = branch(attack)
+    violation = f"(Ex {bvars}. {premise} & not ({conclusion})" + \
+        ("" if unless == "F" else f" & not ({unless})") + ")"
+    facts = X.project(events)
+    if control:
+        return (f"/* control of {attack.lemma}: the same run without its reveals (expected falsified) */\n"
+                + X.run_lemma(control_name(attack), facts, [violation, NO_REVEAL]))
+    return (f"/* {attack.variant}, {attack.property} ({attack.branch} branch): the run of "
+            f"{attack.counterexample}.\n   {attack.why}. */\n" + X.run_lemma(attack.lemma, facts, [violation]))
+
+
+def expected(lemma: str) -> str:
+    """verified for an attack lemma, falsified for its control."""
+    return "falsified" if lemma.endswith(CONTROL_SUFFIX) else "verified"
+
+
+def lemma_names() -> list[str]:
+    return [n for a in ATTACKS for n in (a.lemma, control_name(a))]
+
+
+def theory_text() -> str:
+    """The committed theory with the attack lemmas added before its end."""
+    base = generate.theory_text()
+    assert base.endswith("\nend\n")
+    return base[:-len("end\n")] + "\n".join(lemma_text(a, control) for a in ATTACKS for control in (False, True)) \
+        + "\nend\n"
+

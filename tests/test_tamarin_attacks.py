@@ -1,0 +1,76 @@
+"""Attack round trip (issue 12): each attack lemma is a bounded-search counterexample of a lemma Tamarin
+falsified, projected onto the theory's facts; ``expat check --formulas`` flags the trace with the same
+property, and the recorded Tamarin run proves the attack lemma and refutes its reveal-free control."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+
+from expat.model import judge as J
+from expat.model.trace import load_trace
+from expat.tamarin import attacks as A
+from expat.tamarin import lemmas, prove
+from expat.tamarin.generate import theory_hash, theory_text
+
+ROOT = Path(__file__).resolve().parents[1]
+THEORY = ROOT / "tamarin" / A.THEORY_FILE
+RECORD = ROOT / "tamarin" / "results" / "attacks__default.json"
+
+
+def test_attack_theory_is_committed_and_is_the_theory_plus_the_attack_lemmas():
+    text = THEORY.read_text(encoding="ascii")
+    assert text == A.theory_text()
+    base = theory_text()
+    assert text.startswith(base[:-len("end\n")])  # every rule, restriction and lemma of expat.spthy unchanged
+    for name in A.lemma_names():
+        assert f"lemma {name}: exists-trace" in text
+
+
+def test_each_attack_is_a_counterexample_the_formula_judge_flags_and_tamarin_falsified():
+    records = {json.loads(p.read_text())["variant"]: json.loads(p.read_text())
+               for p in (ROOT / "tamarin" / "results").glob("expat__*.json")}
+    for attack in A.ATTACKS:
+        trace = load_trace(ROOT / attack.counterexample)
+        flagged = {(v.id, v.detail.split(" ")[1].strip("()")) for v in J.judge(trace)}
+        assert (attack.property, attack.branch) in flagged, attack
+        tamarin = {x["name"]: x["verdict"] for x in records[attack.variant]["lemmas"]}
+        assert tamarin[attack.property] == "falsified", attack
+
+
+def test_the_projection_drops_the_adversary_s_acts_but_keeps_what_it_learned():
+    for attack in A.ATTACKS:
+        bad = A.adversaries(attack.counterexample)
+        assert bad
+        every = A.read_events(attack.counterexample)
+        kept = A.honest_events(attack.counterexample)
+        dropped = [e for e in every if e not in kept]
+        assert dropped and all(e["agent"] in bad or e["agent"].startswith("m-") for e in dropped)
+        assert all(e["agent"] not in bad for e in kept if e["event"] not in A.REVEALS)
+        reveals = [e for e in kept if e["event"] in A.REVEALS]
+        assert reveals, "the pre-play needs the connection secret: the reveal must stay"
+        text = A.lemma_text(attack)
+        assert "SecretRevealed(" in text and "not (Ex x #r. SecretRevealed(x) @ r)" not in text
+        control = A.lemma_text(attack, control=True)
+        assert "SecretRevealed(k" not in control.split("& (Ex R")[0]  # no reveal fact in the run ...
+        assert "not (Ex x #r. SecretRevealed(x) @ r)" in control      # ... and none allowed
+
+
+def test_expected_verdicts_of_the_attack_lemmas():
+    for attack in A.ATTACKS:
+        assert lemmas.expected_verdict(attack.lemma, []) == "verified"
+        assert lemmas.expected_verdict(A.control_name(attack), []) == "falsified"
+
+
+def test_the_recorded_tamarin_run_proves_each_attack_and_refutes_its_control():
+    record = json.loads(RECORD.read_text(encoding="utf-8"))
+    jsonschema.validate(record, prove.RESULT_SCHEMA)
+    assert record["theory"] == A.THEORY_FILE
+    assert record["theory_sha256"] == theory_hash(THEORY.read_text(encoding="ascii")), \
+        "attacks__default.json was made on another attack theory: rerun expat prove --theory tamarin/attacks.spthy"
+    got = {x["name"]: x["verdict"] for x in record["lemmas"]}
+    assert set(got) == set(A.lemma_names())
+    for name, verdict in got.items():
+        assert verdict == A.expected(name), (name, verdict)
