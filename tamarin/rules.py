@@ -210,8 +210,7 @@ RESTRICTIONS = """\
 restriction Neq: "All x y #i. Neq(x, y) @ i ==> not (x = y)"
 restriction one_platform: "All P #i #j. Platform(P) @ i & Platform(P) @ j ==> #i = #j"
 restriction one_verifier_key: "All V #i #j. VerifierKey(V) @ i & VerifierKey(V) @ j ==> #i = #j"
-#ifdef OFF_check_binding
-#else
+#ifdef not OFF_check_binding & not OFF_local_binding_check
 restriction check_binding: "All x y #i. CheckBinding(x, y) @ i ==> x = y"
 #endif
 #ifdef OFF_local_binding_check & not OFF_verifier_compares_binding & not OFF_check_binding
