@@ -75,7 +75,8 @@ def _run(args: argparse.Namespace) -> int:
         for path in record.write_verdicts(bound, rows, reports):
             print(f"wrote {display(path)}", file=sys.stderr)
         if args.formulas:
-            print(f"wrote {display(record.write_formula_verdicts(bound, reports))}", file=sys.stderr)
+            for path in record.write_formula_verdicts(bound, reports):
+                print(f"wrote {display(path)}", file=sys.stderr)
         growth: dict = {}
         print(f"wrote {display(record.write_timings(bound, reports, wall, growth, jobs=jobs, ci_load=ci_load))}",
               file=sys.stderr)

@@ -75,11 +75,33 @@ def formula_cells(reports: list[VariantReport]) -> list[dict]:
     return out
 
 
-def write_formula_verdicts(bound: Bound, reports: list[VariantReport], root: Optional[Path] = None) -> Path:
+FORMULA_COUNTEREXAMPLES = "proofs/counterexamples/formulas"
+
+
+def formula_counterexample_name(variant: str, prop: str) -> str:
+    return f"{FORMULA_COUNTEREXAMPLES}/{variant}--{prop}.jsonl"
+
+
+def write_formula_verdicts(bound: Bound, reports: list[VariantReport], root: Optional[Path] = None) -> list[Path]:
+    """proofs/formula-verdicts.json and, per formula-violated cell, the shortest run the formula fails on
+    (proofs/counterexamples/formulas/; the attack lemmas of tamarin/attacks.py read them)."""
+    out_dir = locate(FORMULA_COUNTEREXAMPLES, root)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keep, written = set(), []
+    for rep in reports:
+        for prop, trace in sorted((rep.formula_counterexamples or {}).items()):
+            path = locate(formula_counterexample_name(rep.variant, prop), root)
+            path.write_text(trace.text(), encoding="ascii")
+            keep.add(path.name)
+            written.append(path)
+    names = {rep.variant for rep in reports}
+    for old in out_dir.glob("*.jsonl"):
+        if old.name.split("--")[0] in names and old.name not in keep:
+            old.unlink()
     path = locate("proofs/formula-verdicts.json", root)
     path.write_text(dumps({"bound": bound.to_json(), "generated_by": f"{GENERATED_BY} --formulas "
                            f"(expat {expat.__version__})", "cells": formula_cells(reports)}), encoding="ascii")
-    return path
+    return [path] + written
 
 
 def load_average() -> Optional[float]:

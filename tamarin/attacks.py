@@ -14,9 +14,10 @@ lemmas), so that records of ``tamarin/expat.spthy`` stay valid when an attack is
 The projection is that of the executability lemmas (:mod:`expat.tamarin.executability`) with the
 adversary's own acts left out: in the theory the adversary only sends messages, so what it does in a
 trace (a request injected with a known connection secret) is no action fact. What it learns stays:
-``SecretRevealed`` and ``KeyRevealed`` are the theory's reveal rules. An attack in which the adversary
-is an endpoint of a connection is not expressible this way (the theory's adversary is never a TLS
-endpoint: it knows an honest connection's secret instead), so none is listed.
+``SecretRevealed`` and ``KeyRevealed`` are the theory's reveal rules. A connection the adversary is an
+endpoint of is the theory's channel between the honest endpoint and a platform named after the
+adversary, whose secret is revealed. An attack that needs the adversary's own TEE (a compromised
+host's oracle in the theory) is not translated yet.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from expat.layout import locate
+from expat.model.expectations import VARIANTS
 from expat.model.formulas import NO_REVEAL, PROPERTY_LEMMAS
 from expat.tamarin import executability as X
 from expat.tamarin import generate
@@ -50,12 +52,19 @@ class Attack:
 
 PRE_PLAY = ("Finding 1 (docs/findings.md): with the connection secret revealed, the adversary sends the "
             "request first and hands the requester the authenticator made for it")
-# Tamarin falsified these lemmas (tamarin/results/expat__<variant>.json); the search's run of each
+# Lemmas Tamarin falsified, or on which its all-traces search timed out (tamarin/results/
+# expat__<variant>.json), and the bounded search's run of each (judged by the formula)
 ATTACKS: tuple[Attack, ...] = (
     Attack("default", "reattestation_fresh", "evidence",
            "proofs/counterexamples/default--reattestation_fresh.jsonl", PRE_PLAY),
     Attack("default", "request_binding", "evidence",
            "proofs/counterexamples/default--reattestation_fresh.jsonl", PRE_PLAY),
+    Attack("delegated-no-verifier-compare", "channel_binding", "evidence",
+           "proofs/counterexamples/formulas/delegated-no-verifier-compare--channel_binding.jsonl",
+           "draft -04 5.1 delegated, the Verifier not comparing: mallory, the client's peer on two "
+           "connections, asks the client for Evidence on the second with the context of the client's request "
+           "on the first, and answers that request with it under the client's revealed AIK; nobody compares "
+           "the binding"),
 )
 
 
@@ -69,11 +78,21 @@ def adversaries(path: str) -> frozenset[str]:
 
 
 def honest_events(path: str) -> list[dict]:
-    """The trace's events the theory has actions for: the honest parties' and the adversary's reveals."""
+    """The trace's events the theory has actions for: the honest parties' acts, the adversary's reveals,
+    and a channel the adversary is an endpoint of: the theory's channel between the honest endpoint and
+    a platform named after the adversary, whose secret the adversary knows (a SecretRevealed is added)."""
     bad = adversaries(path)
-    ae_of = {e["agent"]: e["args"]["owner"] for e in read_events(path) if e["event"] == "AikGenerated"}
-    return [e for e in read_events(path)
-            if e["event"] in REVEALS or (e["agent"] not in bad and ae_of.get(e["agent"]) not in bad)]
+    every = read_events(path)
+    ae_of = {e["agent"]: e["args"]["owner"] for e in every if e["event"] == "AikGenerated"}
+    out: list[dict] = []
+    for e in every:
+        if e["event"] in REVEALS or (e["agent"] not in bad and ae_of.get(e["agent"]) not in bad):
+            out.append(e)
+        elif e["event"] == "ChannelEstablished":
+            out.append(e)
+            out.append({"seq": e["seq"], "agent": e["agent"], "event": "SecretRevealed",
+                        "args": {"conn": e["args"]["conn"]}})
+    return out
 
 
 def branch(attack: Attack) -> tuple[str, str, str, str, str]:
@@ -118,10 +137,19 @@ def lemma_names() -> list[str]:
     return [n for a in ATTACKS for n in (a.lemma, control_name(a))]
 
 
+def variant_block(attack: Attack) -> str:
+    """The attack lemma and its control; a variant's lemmas only where its flags are set (so adding one
+    leaves the theory other variants' records were made on unchanged, tamarin/preprocess.py)."""
+    text = lemma_text(attack) + "\n" + lemma_text(attack, control=True)
+    off = VARIANTS[attack.variant].off
+    if not off:
+        return text
+    return f"#ifdef {' & '.join(generate.FLAG_PREFIX + f for f in off)}\n{text}#endif\n"
+
+
 def theory_text() -> str:
     """The committed theory with the attack lemmas added before its end."""
     base = generate.theory_text()
     assert base.endswith("\nend\n")
-    return base[:-len("end\n")] + "\n".join(lemma_text(a, control) for a in ATTACKS for control in (False, True)) \
-        + "\nend\n"
+    return base[:-len("end\n")] + "\n".join(variant_block(a) for a in ATTACKS) + "\nend\n"
 

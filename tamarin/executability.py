@@ -13,8 +13,9 @@ The projection, written once here and tested against the golden corpus:
   owns it (the theory's platform is the TEE and its host); other values (connections, contexts, keys,
   bindings, cmws, results) become one variable per distinct value, so equal values stay equal;
 * ``side`` and ``kind`` are the theory's constants; the empty Verifier nonce of a passport appraisal is
-  ``'none'``; an ``attester`` (of ``AttestationCompleted``) is that agent's side on the connection;
-* ``+peer`` of ``ChannelEstablished`` is the other endpoint of the connection;
+  ``'none'``; the ``attester`` of ``AttestationCompleted`` is a side, the theory's constant;
+* ``+peer`` of ``ChannelEstablished`` is the other endpoint of the connection; ``+owner`` of
+  ``KeyRevealed`` the endpoint the AIK was generated for;
 * events the theory does not model (``mapping.NOT_MODELLED``) are left out, and so is application data
   sent by an endpoint that attests nothing on the connection: the theory's data rule is the attester's,
   the one ``attest_before_data`` is about (draft §7.3).
@@ -63,6 +64,7 @@ def read_events(path: Path) -> list[dict]:
 def project(events: list[dict]) -> list[tuple[str, list[str], tuple]]:
     """(action, Tamarin argument terms, step) per projected event, in trace order."""
     owner = {e["agent"]: e["args"]["owner"] for e in events if e["event"] == "AikGenerated"}
+    aik_owner = {e["args"]["aik"]: e["args"]["owner"] for e in events if e["event"] == "AikGenerated"}
     ends: dict[str, dict[str, str]] = {}  # conn -> agent -> side
     attests: dict[str, set[str]] = {}  # conn -> agents that attest on it
     for e in events:
@@ -87,12 +89,14 @@ def project(events: list[dict]) -> list[tuple[str, list[str], tuple]]:
                 terms.append(agent(e["agent"]))
             elif field == "+peer":
                 terms.append(agent(next(a for a in ends[args["conn"]] if a != e["agent"])))
+            elif field == "+owner":  # a revealed AIK's platform: the endpoint it was generated for
+                terms.append(agent(aik_owner[args["key"]]))
             elif field in ("te", "ae", "owner", "to", "verifier"):
                 terms.append(agent(args[field]))
             elif field in CONSTANT_ARGS:
                 terms.append(f"'{args[field]}'")
-            elif field == "attester":
-                terms.append(f"'{ends[args['conn']][args['attester']]}'")
+            elif field == "attester":  # already a side (model/events.py), the theory's constant
+                terms.append(f"'{args['attester']}'")
             elif field == "nonce" and args[field] == "":
                 terms.append("'none'")
             else:
@@ -106,24 +110,30 @@ def _attest(value) -> list[str]:
 
 
 def step_of(events: list[dict], k: int, owner: dict[str, str]) -> tuple:
-    """Which rule instance of the theory carries event ``k`` (events with equal steps share an instant)."""
+    """Which rule instance of the theory carries event ``k`` (events with equal steps share an instant).
+    Steps are per connection: one agent may be requester on one connection and attester on another
+    with the same context."""
     e = events[k]
     name, a, who = e["event"], e["args"], owner.get(e["agent"], e["agent"])
-    requested = {(x["args"]["binding"]): x["args"]["ctx"] for x in events if x["event"] == "EvidenceRequested"}
-    requesters = {(x["agent"], x["args"]["ctx"]) for x in events if x["event"] == "RequestSent"}
+    requested = {x["args"]["binding"]: (x["args"]["conn"], x["args"]["ctx"]) for x in events
+                 if x["event"] == "EvidenceRequested"}
+    requesters = {(x["agent"], x["args"]["conn"], x["args"]["ctx"]) for x in events if x["event"] == "RequestSent"}
+    accepted = {(x["agent"], x["args"]["cmw"]): (x["args"]["conn"], x["args"]["ctx"]) for x in events
+                if x["event"] == "AuthenticatorAccepted"}
     if name == "ChannelEstablished":
         return ("channel", a["conn"])
     if name in ("RequestReceived", "EvidenceRequested"):
-        return ("tee", who, a["ctx"])
+        return ("tee", who, a["conn"], a["ctx"])
     if name == "EvidenceProduced":
-        return ("tee", who, requested.get(a["binding"], k))
+        return ("tee", who, *requested.get(a["binding"], (k,)))
     if name == "AttestationResultObtained" or (name == "AuthenticatorSent" and a["kind"] == "result"):
-        return ("result", who, a["ctx"])
+        return ("result", who, a["conn"], a["ctx"])
     if name in ("AuthenticatorAccepted", "BindingChecked", "EvidenceForwarded", "AttestationResultReceived") or (
-            name == "AttestationCompleted" and (e["agent"], a["ctx"]) in requesters):
-        return ("accept", who, a["ctx"])
-    if name == "EvidenceAppraised" and a["nonce"]:
-        return ("accept", a["to"], a["nonce"])
+            name == "AttestationCompleted" and (e["agent"], a["conn"], a["ctx"]) in requesters):
+        return ("accept", who, a["conn"], a["ctx"])
+    if name in ("EvidenceAppraised", "BindingConfirmed") and (a["to"], a["cmw"]) in accepted and (
+            name == "BindingConfirmed" or a["nonce"]):  # background check: inside the requester's acceptance
+        return ("accept", a["to"], *accepted[(a["to"], a["cmw"])])
     if name == "AttestationCompleted":  # the attester's own: it may send data in the same step
         return ("complete", who, a["conn"])
     if name == "ApplicationDataSent":  # an attester's first data after its completion
