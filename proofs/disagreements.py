@@ -60,7 +60,18 @@ FINDING_1_AGAIN = (
     ("verifier-nonce-unchecked", "request_binding"),
     ("no-key-in-binding", "request_binding"), ("no-key-in-binding", "reattestation_fresh"),
     ("delegated", "request_binding"), ("delegated", "reattestation_fresh"),
+    ("no-context-unique", "request_binding"), ("no-context-unique", "reattestation_fresh"),
+    ("reflection", "request_binding"), ("reflection", "reattestation_fresh"),
 )
+
+UNDIRECTED_CHANNEL = (
+    "An artefact of the theory's abstract channel (docs/tamarin.md): its messages on a connection are "
+    "not bound to a direction, so with contexts allowed to repeat across the two directions the network "
+    "can hand an endpoint its own 'accepted' message: an attester then completes on its own acceptance "
+    "and sends data while its peer completed nothing. TLS 1.3 protects each direction under its own "
+    "traffic keys (RFC 8446 §7.1), so no such reflection exists in a real run; the bounded search, whose "
+    "channel has directions, finds none. The next theory revision binds the direction into the channel "
+    "terms (every record would then be rerun).")
 
 REASONS: tuple[Reason, ...] = tuple(
     Reason(v, "reattestation_fresh", "z3", "violated", PRE_PLAY,
@@ -94,6 +105,8 @@ REASONS: tuple[Reason, ...] = tuple(
            "uses no check this variant switches off, so it is still there. " + PRE_PLAY_DECISION)
     for v, prop in FINDING_1_AGAIN
 ) + (
+    Reason("no-context-unique", "attest_before_data", "tamarin", "violated", UNDIRECTED_CHANNEL),
+    Reason("reflection", "attest_before_data", "tamarin", "violated", UNDIRECTED_CHANNEL),
     Reason("evidence-signature-unchecked", "channel_binding", "tamarin", "violated",
            "Two readings of channel binding. The formula (model/formulas.py) asks agreement: the TEE named "
            "by the accepted Evidence was asked for it on this connection. With Evidence signatures "
