@@ -38,27 +38,33 @@ def verdicts_document(bound: Bound, rows: list[Row]) -> dict:
     }
 
 
-def write_verdicts(bound: Bound, rows: list[Row], reports: list[VariantReport], root: Optional[Path] = None) -> list[Path]:
-    """verdicts.json and one counterexample trace per violated (variant, property); stale
-    counterexamples of the recorded variants are removed."""
-    out_dir = locate("proofs/counterexamples", root)
+def _write_traces(out_dir_name: str, found: list[tuple[str, dict]], name_of, root: Optional[Path]) -> list[Path]:
+    """One trace file per (variant, property) of ``found`` [(variant, {property: trace})] in
+    ``out_dir_name``; stale files of those variants removed."""
+    out_dir = locate(out_dir_name, root)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    keep = set()
-    for rep in reports:
-        for prop, trace in sorted(rep.counterexamples.items()):
-            path = locate(counterexample_name(rep.variant, prop), root)
+    written, keep = [], set()
+    for variant, traces in found:
+        for prop, trace in sorted(traces.items()):
+            path = locate(name_of(variant, prop), root)
             path.write_text(trace.text(), encoding="ascii")
             keep.add(path.name)
             written.append(path)
-    names = {rep.variant for rep in reports}
+    names = {variant for variant, _ in found}
     for old in out_dir.glob("*.jsonl"):
         if old.name.split("--")[0] in names and old.name not in keep:
             old.unlink()
+    return written
+
+
+def write_verdicts(bound: Bound, rows: list[Row], reports: list[VariantReport], root: Optional[Path] = None) -> list[Path]:
+    """verdicts.json and one counterexample trace per violated (variant, property); stale
+    counterexamples of the recorded variants are removed."""
+    written = _write_traces("proofs/counterexamples", [(rep.variant, rep.counterexamples) for rep in reports],
+                            counterexample_name, root)
     path = locate("proofs/verdicts.json", root)
     path.write_text(dumps(verdicts_document(bound, rows)), encoding="ascii")
-    written.insert(0, path)
-    return written
+    return [path] + written
 
 
 def formula_cells(reports: list[VariantReport]) -> list[dict]:
@@ -85,19 +91,9 @@ def formula_counterexample_name(variant: str, prop: str) -> str:
 def write_formula_verdicts(bound: Bound, reports: list[VariantReport], root: Optional[Path] = None) -> list[Path]:
     """proofs/formula-verdicts.json and, per formula-violated cell, the shortest run the formula fails on
     (proofs/counterexamples/formulas/; the attack lemmas of tamarin/attacks.py read them)."""
-    out_dir = locate(FORMULA_COUNTEREXAMPLES, root)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    keep, written = set(), []
-    for rep in reports:
-        for prop, trace in sorted((rep.formula_counterexamples or {}).items()):
-            path = locate(formula_counterexample_name(rep.variant, prop), root)
-            path.write_text(trace.text(), encoding="ascii")
-            keep.add(path.name)
-            written.append(path)
-    names = {rep.variant for rep in reports}
-    for old in out_dir.glob("*.jsonl"):
-        if old.name.split("--")[0] in names and old.name not in keep:
-            old.unlink()
+    written = _write_traces(FORMULA_COUNTEREXAMPLES,
+                            [(rep.variant, rep.formula_counterexamples or {}) for rep in reports],
+                            formula_counterexample_name, root)
     path = locate("proofs/formula-verdicts.json", root)
     path.write_text(dumps({"bound": bound.to_json(), "generated_by": f"{GENERATED_BY} --formulas "
                            f"(expat {expat.__version__})", "cells": formula_cells(reports)}), encoding="ascii")
