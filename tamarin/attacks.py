@@ -52,6 +52,8 @@ class Attack:
 
 PRE_PLAY = ("Finding 1 (docs/findings.md): with the connection secret revealed, the adversary sends the "
             "request first and hands the requester the authenticator made for it")
+REFLECTED = ("nobody compares the binding: mallory, the client's peer, asks the client for Evidence on the "
+             "same connection and hands it back to the client as its own answer, under the client's revealed AIK")
 # Lemmas Tamarin falsified, or on which its all-traces search timed out (tamarin/results/
 # expat__<variant>.json), and the bounded search's run of each (judged by the formula)
 ATTACKS: tuple[Attack, ...] = (
@@ -65,6 +67,13 @@ ATTACKS: tuple[Attack, ...] = (
            "connections, asks the client for Evidence on the second with the context of the client's request "
            "on the first, and answers that request with it under the client's revealed AIK; nobody compares "
            "the binding"),
+    Attack("delegated-no-verifier-compare", "no_diversion", "evidence",
+           "proofs/counterexamples/formulas/delegated-no-verifier-compare--no_diversion.jsonl", REFLECTED),
+    Attack("no-binding-check", "channel_binding", "evidence",
+           "proofs/counterexamples/formulas/no-binding-check--channel_binding.jsonl",
+           "no binding comparison: the delegated-no-verifier-compare run, with the requester not comparing"),
+    Attack("no-binding-check", "no_diversion", "evidence",
+           "proofs/counterexamples/formulas/no-binding-check--no_diversion.jsonl", REFLECTED),
 )
 
 
