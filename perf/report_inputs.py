@@ -133,6 +133,9 @@ def tamarin_variant(flags: Any) -> Optional[str]:
     return None
 
 
+THEORY_FILE = "expat.spthy"  # expat.tamarin.generate.THEORY_FILE
+
+
 def lemma_property(name: Any) -> Optional[str]:
     """Lemmas are named by property id (docs/model.md); a longer name containing one id also maps."""
     if not isinstance(name, str):
@@ -158,8 +161,8 @@ def read_tamarin(root: Optional[Path]) -> Tamarin:
         lemmas = [lm for lm in data["lemmas"] if isinstance(lm, dict)]
         run = TamarinRun(rel, data, tamarin_variant(data.get("flags")), lemmas)
         out.runs.append(run)
-        if run.variant is None:
-            continue
+        if run.variant is None or data.get("theory", THEORY_FILE) != THEORY_FILE:
+            continue  # the property cells come from the committed theory's runs (not tamarin/attacks.spthy)
         for lm in lemmas:
             prop = lemma_property(lm.get("name"))
             if prop is not None:

@@ -295,3 +295,18 @@ def test_cli_writes_the_report(root, tmp_path, capsys):
     blocker.write_text("x")
     assert main(["report", "--out", str(blocker), "--root", str(root)]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_tamarin_cells_come_from_the_committed_theory_s_records_only():
+    """tamarin/results/ also holds the attack theory's runs (attacks__*.json): their lemma names contain
+    property ids, but they are not the property lemmas and never fill a property cell."""
+    from pathlib import Path
+
+    from expat.perf.report_inputs import read_tamarin
+
+    root = Path(__file__).resolve().parents[1]
+    tam = read_tamarin(root)
+    assert any("attacks__" in run.file for run in tam.runs)
+    assert tam.by_key and all("expat__" in src for _, src in tam.by_key.values())
+    lemma, _ = tam.by_key[("request_binding", "default")]
+    assert lemma["name"] == "request_binding"
