@@ -223,6 +223,7 @@ def instants(trace: Trace) -> dict[int, int]:
             attester_done.setdefault((e.agent, e.args["conn"]), pos)
     # the appraisal inside a requester's acceptance: of the Evidence it accepted, against its context
     by_cmw = {(key[0], accepted[key], key[2]): pos for key, pos in completion.items()}
+    first_data: set[tuple[str, str]] = set()  # attesters whose first data after completing was placed
     out: dict[int, int] = {}
     for pos, e in enumerate(events):
         a = e.args
@@ -230,11 +231,10 @@ def instants(trace: Trace) -> dict[int, int]:
             at = completion.get((e.agent, a["conn"], a["ctx"]))
         elif e.name == "EvidenceAppraised":  # background check: appraised inside the requester's acceptance
             at = by_cmw.get((a["to"], a["cmw"], a["nonce"]))
-        elif e.name == "ApplicationDataSent" and (e.agent, a["conn"]) in attester_done:
-            done = attester_done[(e.agent, a["conn"])]
-            first = next((q for q in range(done + 1, len(events)) if events[q].name == "ApplicationDataSent"
-                          and events[q].agent == e.agent and events[q].args["conn"] == a["conn"]), None)
-            at = done if pos == first else None
+        elif e.name == "ApplicationDataSent" and attester_done.get(key := (e.agent, a["conn"]), pos) < pos \
+                and key not in first_data:
+            first_data.add(key)
+            at = attester_done[key]
         else:
             at = None
         if at is not None and (at >= pos or e.name == "ApplicationDataSent"):

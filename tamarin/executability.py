@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Optional
 
 from expat.layout import locate
 from expat.model.formulas import NO_REVEAL
@@ -76,6 +77,7 @@ def project(events: list[dict]) -> list[tuple[str, list[str], tuple]]:
     def agent(a: str) -> str:
         return _var(names, "agent", owner.get(a, a))
 
+    index = step_index(events)
     out: list[tuple[str, list[str], tuple]] = []
     for k, e in enumerate(events):
         name, args = e["event"], e["args"]
@@ -101,7 +103,7 @@ def project(events: list[dict]) -> list[tuple[str, list[str], tuple]]:
                 terms.append("'none'")
             else:
                 terms.append(_var(names, field, str(args[field])))
-        out.append((name, terms, step_of(events, k, owner)))
+        out.append((name, terms, step_of(events, k, owner, index)))
     return out
 
 
@@ -109,17 +111,24 @@ def _attest(value) -> list[str]:
     return json.loads(value.replace("'", '"')) if isinstance(value, str) else list(value)
 
 
-def step_of(events: list[dict], k: int, owner: dict[str, str]) -> tuple:
-    """Which rule instance of the theory carries event ``k`` (events with equal steps share an instant).
-    Steps are per connection: one agent may be requester on one connection and attester on another
-    with the same context."""
-    e = events[k]
-    name, a, who = e["event"], e["args"], owner.get(e["agent"], e["agent"])
+def step_index(events: list[dict]) -> tuple[dict, set, dict]:
+    """What :func:`step_of` looks up, built once per trace: the (conn, ctx) a binding was requested for,
+    the requests sent, and where each requester accepted each cmw."""
     requested = {x["args"]["binding"]: (x["args"]["conn"], x["args"]["ctx"]) for x in events
                  if x["event"] == "EvidenceRequested"}
     requesters = {(x["agent"], x["args"]["conn"], x["args"]["ctx"]) for x in events if x["event"] == "RequestSent"}
     accepted = {(x["agent"], x["args"]["cmw"]): (x["args"]["conn"], x["args"]["ctx"]) for x in events
                 if x["event"] == "AuthenticatorAccepted"}
+    return requested, requesters, accepted
+
+
+def step_of(events: list[dict], k: int, owner: dict[str, str], index: Optional[tuple] = None) -> tuple:
+    """Which rule instance of the theory carries event ``k`` (events with equal steps share an instant).
+    Steps are per connection: one agent may be requester on one connection and attester on another
+    with the same context. ``index``: :func:`step_index` of ``events`` (built here when not given)."""
+    e = events[k]
+    name, a, who = e["event"], e["args"], owner.get(e["agent"], e["agent"])
+    requested, requesters, accepted = index or step_index(events)
     if name == "ChannelEstablished":
         return ("channel", a["conn"])
     if name in ("RequestReceived", "EvidenceRequested"):

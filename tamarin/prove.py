@@ -260,47 +260,39 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
         # the prover reads a private copy: the record is about ``text``, whatever happens to the file meanwhile
         copy = Path(private) / theory.name
         copy.write_text(text, encoding="ascii")
-        return _prove_text(theory, copy, text, names, flags, timeout, out_dir, progress, prover,
-                           derivcheck_timeout, memory_mb, batch, save_output, merge, started)
-
-
-def _prove_text(theory: Path, copy: Path, text: str, names: list[str], flags: list[str], timeout: float,
-                out_dir: Optional[Path], progress: Callable[[str], None], prover: str, derivcheck_timeout: int,
-                memory_mb: int, batch: bool, save_output: Optional[Path], merge: bool,
-                started: str) -> tuple[dict, Path]:
-    progress(f"loading {theory.name} with derivation checks ({derivcheck_timeout} s) ...")
-    warning, first_output = preflight(prover, copy, flags, derivcheck_timeout, timeout, memory_mb)
-    results: list[LemmaResult] = []
-    if warning:
-        progress(f"tamarin-prover warned; no lemma is run:\n{warning}")
-    if batch and not warning:
-        progress(f"all {len(names)} lemmas in one process (timeout {timeout:.0f} s) ...")
-        got, wall, peak, output = run_batch(prover, copy, flags, timeout, memory_mb, names)
-        if save_output is not None:
-            save_output.write_text(output, encoding="utf-8")
-        if QUIT_MARK in output:
-            progress(f"tamarin-prover stopped on a warning:\n{warnings_of(output) or output[-2000:]}")
-        for k, name in enumerate(names, 1):
-            verdict, steps = got[name]
+        progress(f"loading {theory.name} with derivation checks ({derivcheck_timeout} s) ...")
+        warning, first_output = preflight(prover, copy, flags, derivcheck_timeout, timeout, memory_mb)
+        results: list[LemmaResult] = []
+        if warning:
+            progress(f"tamarin-prover warned; no lemma is run:\n{warning}")
+        if batch and not warning:
+            progress(f"all {len(names)} lemmas in one process (timeout {timeout:.0f} s) ...")
+            got, wall, peak, output = run_batch(prover, copy, flags, timeout, memory_mb, names)
+            if save_output is not None:
+                save_output.write_text(output, encoding="utf-8")
+            if QUIT_MARK in output:
+                progress(f"tamarin-prover stopped on a warning:\n{warnings_of(output) or output[-2000:]}")
+            for k, name in enumerate(names, 1):
+                verdict, steps = got[name]
+                expected = L.expected_verdict(name, flags)
+                note = error_note(output) if verdict == "error" else ""
+                results.append(LemmaResult(name, verdict, expected, round(wall, 3), round(peak, 1), steps, note))
+                mark = "ok" if verdict == expected else "UNEXPECTED"
+                progress(f"[{k}/{len(names)}] {name}: {verdict} (expected {expected}, {steps} steps) {mark}")
+            names = []
+        for k, name in enumerate(names if not warning else [], 1):
+            progress(f"[{k}/{len(names)}] {name} ...")
+            verdict, wall, peak, output = run_lemma(prover, copy, name, flags, timeout, memory_mb)
             expected = L.expected_verdict(name, flags)
+            steps = parse_summary(output).get(name, (None, None, None))[2]
             note = error_note(output) if verdict == "error" else ""
             results.append(LemmaResult(name, verdict, expected, round(wall, 3), round(peak, 1), steps, note))
+            if note:
+                progress(f"tamarin-prover gave no verdict for {name}: {note}")
+            if QUIT_MARK in output:
+                progress(f"tamarin-prover stopped on a warning:\n{warnings_of(output) or output[-2000:]}")
             mark = "ok" if verdict == expected else "UNEXPECTED"
-            progress(f"[{k}/{len(names)}] {name}: {verdict} (expected {expected}, {steps} steps) {mark}")
-        names = []
-    for k, name in enumerate(names if not warning else [], 1):
-        progress(f"[{k}/{len(names)}] {name} ...")
-        verdict, wall, peak, output = run_lemma(prover, copy, name, flags, timeout, memory_mb)
-        expected = L.expected_verdict(name, flags)
-        steps = parse_summary(output).get(name, (None, None, None))[2]
-        note = error_note(output) if verdict == "error" else ""
-        results.append(LemmaResult(name, verdict, expected, round(wall, 3), round(peak, 1), steps, note))
-        if note:
-            progress(f"tamarin-prover gave no verdict for {name}: {note}")
-        if QUIT_MARK in output:
-            progress(f"tamarin-prover stopped on a warning:\n{warnings_of(output) or output[-2000:]}")
-        mark = "ok" if verdict == expected else "UNEXPECTED"
-        progress(f"[{k}/{len(names)}] {name}: {verdict} (expected {expected}, {wall:.1f} s, {peak:.0f} MB) {mark}")
+            progress(f"[{k}/{len(names)}] {name}: {verdict} (expected {expected}, {wall:.1f} s, {peak:.0f} MB) {mark}")
     tamarin_version, maude_version = versions(prover, first_output)
     record = {"theory": theory.name, "theory_sha256": theory_hash(text), "variant": variant_name(flags),
               "variant_sha256": variant_hash(text, [FLAG_PREFIX + f for f in flags]),

@@ -37,18 +37,5 @@ def belongs_to(record: dict, theory: Path) -> bool:
     return record.get("variant_sha256") == variant_hash(text, record.get("flags") or [])
 
 
-def with_variant_hash(record: dict, text_it_was_made_on: str) -> dict:
-    """``record`` with ``variant_sha256`` added, from the theory text whose sha256 it records (a record
-    written before the field existed; the text comes from the repository's history)."""
-    if theory_hash(text_it_was_made_on) != record.get("theory_sha256"):
-        raise ValueError("that is not the theory text the record was made on")
-    out = {}
-    for key, value in record.items():
-        out[key] = value
-        if key == "variant":
-            out["variant_sha256"] = variant_hash(text_it_was_made_on, record.get("flags") or [])
-    return out
-
-
 def committed_theory() -> Path:
     return Path(locate("tamarin")) / THEORY_FILE
