@@ -16,8 +16,11 @@ adversary's own acts left out: in the theory the adversary only sends messages, 
 trace (a request injected with a known connection secret) is no action fact. What it learns stays:
 ``SecretRevealed`` and ``KeyRevealed`` are the theory's reveal rules. A connection the adversary is an
 endpoint of is the theory's channel between the honest endpoint and a platform named after the
-adversary, whose secret is revealed. An attack that needs the adversary's own TEE (a compromised
-host's oracle in the theory) is not translated yet.
+adversary, whose secret is revealed. The adversary's own TEE (the bounded search's ``m-ae``, a genuine
+TEE on the adversary's platform) is the theory's compromised host: when the run has that TEE produce
+Evidence, the platform named after the adversary is ``HostCompromised`` right before, and the TEE's
+AIK generation and Evidence stay in the run as the theory's ``AikGenerated`` and the oracle's
+``EvidenceProduced`` (``Compromised_TeeOracle``: any binder, the AIK_pub_hash of one of its own AIKs).
 """
 
 from __future__ import annotations
@@ -34,7 +37,10 @@ from expat.tamarin import generate
 
 THEORY_FILE = "attacks.spthy"
 PREFIX = "attack_"
-REVEALS = ("SecretRevealed", "KeyRevealed")
+REVEALS = ("SecretRevealed", "KeyRevealed", "HostCompromised")
+# the theory's facts of a compromised host's TEE used as an oracle (rules.Compromised_TeeOracle)
+ORACLE_EVENTS = ("AikGenerated", "EvidenceProduced")
+ATTACK_ACTIONS = {**X.ACTIONS, "HostCompromised": ("agent",)}
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,26 @@ ATTACKS: tuple[Attack, ...] = (
            "no binding comparison: the delegated-no-verifier-compare run, with the requester not comparing"),
     Attack("no-binding-check", "no_diversion", "evidence",
            "proofs/counterexamples/formulas/no-binding-check--no_diversion.jsonl", REFLECTED),
+    Attack("evidence-signature-unchecked", "evidence_integrity", "evidence",
+           "proofs/counterexamples/formulas/evidence-signature-unchecked--evidence_integrity.jsonl",
+           "the Verifier does not check Evidence signatures: mallory, the client's peer, answers the client's "
+           "request with Evidence it made itself, naming a platform, with the right binding for its own AIK; "
+           "no TEE produced it"),
+    Attack("passport-literal", "no_diversion", "result",
+           "proofs/counterexamples/formulas/passport-literal--no_diversion.jsonl",
+           "passport without the echoed binding compared: mallory, the client's peer, asks the client for a "
+           "passport result on the same connection and hands the client's own Attestation Result back to it "
+           "as its answer, under its own AIK"),
+    Attack("reflection", "aik_in_tee", "evidence",
+           "proofs/counterexamples/formulas/reflection--aik_in_tee.jsonl",
+           "AIK_pub_hash not compared: mallory's own TEE (a compromised host's oracle) signs the binding of the "
+           "client's request for a key that TEE never generated, and mallory authenticates with that key"),
 )
+# Tried and taken out again (no verdict either way, so the lemma pair showed nothing): verifier-nonce-
+# unchecked's verifier_nonce_fresh run (proofs/counterexamples/formulas/verifier-nonce-unchecked--
+# verifier_nonce_fresh.jsonl: one Verifier nonce as context on two connections with mallory, whose own
+# TEE answers both): the attack lemma and its control both spent a 300 s processor-time budget
+# (3.5 GB and 2.5 GB; 3 Dec 2026).
 
 
 def read_events(path: str) -> list[dict]:
@@ -88,14 +113,34 @@ def adversaries(path: str) -> frozenset[str]:
 
 def honest_events(path: str) -> list[dict]:
     """The trace's events the theory has actions for: the honest parties' acts, the adversary's reveals,
-    and a channel the adversary is an endpoint of: the theory's channel between the honest endpoint and
-    a platform named after the adversary, whose secret the adversary knows (a SecretRevealed is added)."""
+    a channel the adversary is an endpoint of: the theory's channel between the honest endpoint and
+    a platform named after the adversary, whose secret the adversary knows (a SecretRevealed is added),
+    and, when the adversary's own TEE produces Evidence in the run, that TEE as the theory's compromised
+    host's oracle (a HostCompromised of the adversary's platform is added before its first Evidence).
+    A Verifier nonce that serves only as the context of requests answered with an Attestation Result is
+    not issued: in the theory such a request is the passport request, with a fresh context."""
     bad = adversaries(path)
     every = read_events(path)
     ae_of = {e["agent"]: e["args"]["owner"] for e in every if e["event"] == "AikGenerated"}
+    oracle = {ae_of[e["agent"]] for e in every if e["event"] == "EvidenceProduced" and ae_of.get(e["agent"]) in bad}
+    # a request answered with an Attestation Result is the theory's passport request, whose context is a
+    # fresh value of the requester (rules.RP_RequestSent_passport); the bounded search's requester takes a
+    # Verifier nonce as context either way, so a nonce used only so (never appraised against) is not issued
+    passport_ctx = {e["args"]["ctx"] for e in every if e["event"] == "AuthenticatorAccepted"
+                    and e["args"]["kind"] == "result"}
+    appraised = {e["args"]["nonce"] for e in every if e["event"] == "EvidenceAppraised"}
+    unissued = passport_ctx - appraised
     out: list[dict] = []
     for e in every:
-        if e["event"] in REVEALS or (e["agent"] not in bad and ae_of.get(e["agent"]) not in bad):
+        if e["event"] == "NonceIssued" and e["args"]["nonce"] in unissued:
+            continue
+        owner = ae_of.get(e["agent"])
+        if e["event"] in REVEALS or (e["agent"] not in bad and owner not in bad):
+            out.append(e)
+        elif owner in oracle and e["event"] in ORACLE_EVENTS:
+            if e["event"] == "EvidenceProduced" and owner in oracle - {x["agent"] for x in out
+                                                                      if x["event"] == "HostCompromised"}:
+                out.append({"seq": e["seq"], "agent": owner, "event": "HostCompromised", "args": {}})
             out.append(e)
         elif e["event"] == "ChannelEstablished":
             out.append(e)
@@ -129,7 +174,7 @@ def lemma_text(attack: Attack, control: bool = False) -> str:
     _, bvars, premise, conclusion, unless = branch(attack)
     violation = f"(Ex {bvars}. {premise} & not ({conclusion})" + \
         ("" if unless == "F" else f" & not ({unless})") + ")"
-    facts = X.project(events)
+    facts = X.project(events, ATTACK_ACTIONS)
     if control:
         return (f"/* control of {attack.lemma}: the same run without its reveals (expected falsified) */\n"
                 + X.run_lemma(control_name(attack), facts, [violation, NO_REVEAL]))
@@ -137,13 +182,17 @@ def lemma_text(attack: Attack, control: bool = False) -> str:
             f"{attack.counterexample}.\n   {attack.why}. */\n" + X.run_lemma(attack.lemma, facts, [violation]))
 
 
-# Attack lemmas Tamarin has not settled yet, with what was measured (2 cores shared, 3 Dec 2026). Each
+# Attack lemmas Tamarin has not settled yet, with what was measured (2 cores shared, 3 Dec 2026; the last
+# two with `expat prove --cpu-limit 300`, the others with a 300 s wall-clock limit). Each
 # still states a run the bounded search found; the record shows the attempt (timeout or out of memory).
 UNRESOLVED: dict[str, str] = {
     "attack_delegated_no_verifier_compare_no_diversion": "timeout at 300 s",
     "attack_no_binding_check_channel_binding": "out of memory: 5.5 GB at the 8 GB address-space cap "
                                                "(220 s), 9.3 GB at a 14 GB cap (523 s)",
     "attack_no_binding_check_no_diversion": "out of memory: 5.5 GB at the 8 GB address-space cap (284 s)",
+    "attack_evidence_signature_unchecked_evidence_integrity": "out of memory: 5.5 GB at the 8 GB address-space "
+                                                              "cap after 243 s of processor time",
+    "attack_passport_literal_no_diversion": "its 300 s processor-time budget spent (3.1 GB)",
 }
 
 

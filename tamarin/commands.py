@@ -86,7 +86,7 @@ def _prove(args: argparse.Namespace) -> int:
                                    progress=lambda s: print(s, file=sys.stderr, flush=True),
                                    derivcheck_timeout=args.derivcheck_timeout, memory_mb=args.memory_mb,
                                    batch=args.batch, save_output=Path(args.save_output) if args.save_output else None,
-                                   merge=args.merge)
+                                   merge=args.merge, cpu_limit=args.cpu_limit, jobs=args.jobs)
     except ValueError as e:
         print(str(e), file=sys.stderr)
         return 2
@@ -126,6 +126,11 @@ def register(sub) -> None:
                    help="mitigations switched off (check_binding or OFF_check_binding ...)")
     p.add_argument("--variant", help="the flags of a named variant (model/expectations.py)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per lemma (default 600)")
+    p.add_argument("--cpu-limit", type=float, metavar="SECONDS",
+                   help="processor seconds per lemma (the prover and its Maude processes; a verdict that does not "
+                        "depend on the machine's load); --timeout then only guards the wall clock")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="lemma processes at once (default 1; each lemma still has its own process)")
     p.add_argument("--derivcheck-timeout", type=int, default=120,
                    help="seconds for Tamarin's message-derivation checks in the load before the lemmas (default 120)")
     p.add_argument("--batch", action="store_true",

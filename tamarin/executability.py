@@ -62,8 +62,9 @@ def read_events(path: Path) -> list[dict]:
     return out
 
 
-def project(events: list[dict]) -> list[tuple[str, list[str], tuple]]:
-    """(action, Tamarin argument terms, step) per projected event, in trace order."""
+def project(events: list[dict], actions: dict[str, tuple[str, ...]] = ACTIONS) -> list[tuple[str, list[str], tuple]]:
+    """(action, Tamarin argument terms, step) per projected event, in trace order. ``actions``: the
+    projection table (the vocabulary's, :data:`ACTIONS`; the attack lemmas add theory-only facts)."""
     owner = {e["agent"]: e["args"]["owner"] for e in events if e["event"] == "AikGenerated"}
     aik_owner = {e["args"]["aik"]: e["args"]["owner"] for e in events if e["event"] == "AikGenerated"}
     ends: dict[str, dict[str, str]] = {}  # conn -> agent -> side
@@ -81,12 +82,12 @@ def project(events: list[dict]) -> list[tuple[str, list[str], tuple]]:
     out: list[tuple[str, list[str], tuple]] = []
     for k, e in enumerate(events):
         name, args = e["event"], e["args"]
-        if name not in ACTIONS:
+        if name not in actions:
             continue
         if name == "ApplicationDataSent" and e["agent"] not in attests.get(args["conn"], set()):
             continue
         terms = []
-        for field in ACTIONS[name]:
+        for field in actions[name]:
             if field == "agent":
                 terms.append(agent(e["agent"]))
             elif field == "+peer":
@@ -166,7 +167,9 @@ def run_lemma(name: str, facts: list[tuple[str, list[str], tuple]], extra: list[
     """``exists-trace`` lemma: the projected facts at strictly ordered instants, and ``extra`` conjuncts."""
     variables: list[str] = []
     for _, terms, _ in facts:
-        variables += [t for t in terms if not t.startswith("'") and t not in variables]
+        for t in terms:  # each once, in order of first use (a fact may name one value twice)
+            if not t.startswith("'") and t not in variables:
+                variables.append(t)
     steps: dict[tuple, str] = {}
     for _, _, step in facts:
         steps.setdefault(step, f"#t{len(steps) + 1}")

@@ -8,7 +8,9 @@ Maude version notice (Maude 3.2 is not in Tamarin 1.8's list; it is not a wellfo
 Then each lemma is proved by its own ``tamarin-prover --prove=LEMMA [-D=FLAG ...] --derivcheck-timeout=0
 --quit-on-warning THEORY`` (derivation checks were done once; every other wellformedness check still
 aborts the run)
-process with a wall-clock timeout; the verdict is read from Tamarin's "summary of summaries" line for that lemma
+process with a wall-clock timeout, and with ``--cpu-limit`` a processor-time budget (the prover and its
+Maude processes together, read from ``/proc``: on a shared machine a wall-clock limit makes the verdict
+depend on the load, a processor-time budget does not); the verdict is read from Tamarin's "summary of summaries" line for that lemma
 (``NAME (all-traces): verified (N steps)``, ``falsified - found trace``, ``analysis incomplete`` ...;
 for exists-trace lemmas "verified" means a trace was found). Wall time and the child's peak resident
 memory (``wait4`` rusage) are measured per lemma. Results go to ``tamarin/results/<theory>__<variant>.json``
@@ -27,6 +29,7 @@ import signal
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -66,6 +69,7 @@ class LemmaResult:
     peak_rss_mb: float
     steps: Optional[int] = None
     note: str = ""  # for an error: the end of Tamarin's output (e.g. the runtime's out-of-memory message)
+    cpu_s: Optional[float] = None  # processor time of the prover and its Maude processes
 
 
 def find_prover() -> Optional[str]:
@@ -144,9 +148,38 @@ def _limit_memory(mb: int) -> Callable[[], None]:
     return apply
 
 
-def _run(cmd: list[str], timeout: float, memory_mb: int) -> tuple[bool, float, float, str]:
-    """(timed_out, wall_s, peak_rss_mb, output) of one prover process (own process group, killed on timeout)."""
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def group_cpu(pgid: int) -> Optional[float]:
+    """Processor seconds used so far by the processes of group ``pgid`` (their own time and that of the
+    children they waited for), from ``/proc``; None where there is no ``/proc``."""
+    total = 0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    for pid in entries:
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        if int(fields[2]) == pgid:  # fields after the name: state ppid pgrp ... utime(11) stime cutime cstime
+            total += sum(int(x) for x in fields[11:15])
+    return total / _TICK
+
+
+def _run(cmd: list[str], timeout: float, memory_mb: int,
+         cpu_limit: Optional[float] = None) -> tuple[bool, float, float, str, Optional[float]]:
+    """(timed_out, wall_s, peak_rss_mb, output, cpu_s) of one prover process (own process group, killed when
+    it runs longer than ``timeout`` seconds of wall-clock time or, with ``cpu_limit``, uses more processor
+    time than that)."""
     start = time.monotonic()
+    cpu: Optional[float] = None
+    next_poll = start
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
                             preexec_fn=_limit_memory(memory_mb))
     chunks: list[bytes] = []
@@ -157,7 +190,11 @@ def _run(cmd: list[str], timeout: float, memory_mb: int) -> tuple[bool, float, f
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
-        if time.monotonic() - start > timeout:
+        now = time.monotonic()
+        if now >= next_poll:
+            cpu = group_cpu(proc.pid) if cpu_limit is not None else None
+            next_poll = now + 0.5
+        if now - start > timeout or (cpu is not None and cpu > cpu_limit):
             timed_out = True
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -169,7 +206,10 @@ def _run(cmd: list[str], timeout: float, memory_mb: int) -> tuple[bool, float, f
     wall = time.monotonic() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     reader.join(timeout=5)
-    return timed_out, wall, usage.ru_maxrss / 1024.0, b"".join(chunks).decode("utf-8", "replace")
+    # wait4's usage is the leader's with the children it reaped (Maude); a kill may leave children unreaped,
+    # whose time the last poll counted
+    cpu = max(usage.ru_utime + usage.ru_stime, cpu or 0.0)
+    return timed_out, wall, usage.ru_maxrss / 1024.0, b"".join(chunks).decode("utf-8", "replace"), cpu
 
 
 def preflight(prover: str, theory: Path, flags: Sequence[str], derivcheck_timeout: int = DERIVCHECK_TIMEOUT,
@@ -177,21 +217,22 @@ def preflight(prover: str, theory: Path, flags: Sequence[str], derivcheck_timeou
     """Load the theory once with the derivation checks on: ('', output) when Tamarin has no warning left
     after the intended ones, else (Tamarin's warning text, output)."""
     cmd = [prover, *[f"-D={FLAG_PREFIX}{f}" for f in flags], f"--derivcheck-timeout={derivcheck_timeout}", str(theory)]
-    timed_out, _wall, _peak, output = _run(cmd, timeout, memory_mb)
+    timed_out, _wall, _peak, output, _cpu = _run(cmd, timeout, memory_mb)
     if timed_out:
         return f"loading the theory took more than {timeout:.0f} s", output
     return unexpected_warnings(warnings_of(output)), output
 
 
 def run_lemma(prover: str, theory: Path, lemma: str, flags: Sequence[str], timeout: float,
-              memory_mb: int = MEMORY_LIMIT_MB) -> tuple[str, float, float, str]:
-    """(verdict, wall_s, peak_rss_mb, output) of one ``--prove=lemma`` run."""
+              memory_mb: int = MEMORY_LIMIT_MB,
+              cpu_limit: Optional[float] = None) -> tuple[str, float, float, str, Optional[float]]:
+    """(verdict, wall_s, peak_rss_mb, output, cpu_s) of one ``--prove=lemma`` run."""
     cmd = [prover, f"--prove={lemma}", *[f"-D={FLAG_PREFIX}{f}" for f in flags], "--derivcheck-timeout=0",
            "--quit-on-warning", str(theory)]
-    timed_out, wall, peak, output = _run(cmd, timeout, memory_mb)
+    timed_out, wall, peak, output, cpu = _run(cmd, timeout, memory_mb, cpu_limit)
     if timed_out:
-        return "timeout", wall, peak, output
-    return verdict_of(parse_summary(output).get(lemma, (None, None, None))[1]), wall, peak, output
+        return "timeout", wall, peak, output, cpu
+    return verdict_of(parse_summary(output).get(lemma, (None, None, None))[1]), wall, peak, output, cpu
 
 
 def run_batch(prover: str, theory: Path, flags: Sequence[str], timeout: float,
@@ -204,7 +245,7 @@ def run_batch(prover: str, theory: Path, flags: Sequence[str], timeout: float,
     proves = ["--prove"] if names == every else [f"--prove={n}" for n in names]
     cmd = [prover, *proves, *[f"-D={FLAG_PREFIX}{f}" for f in flags], "--derivcheck-timeout=0",
            "--quit-on-warning", str(theory)]
-    timed_out, wall, peak, output = _run(cmd, timeout, memory_mb)
+    timed_out, wall, peak, output, _cpu = _run(cmd, timeout, memory_mb)
     summary = parse_summary(output)
     out = {name: (verdict_of(s[1]), s[2]) for name, s in summary.items()}
     # Tamarin lists unselected lemmas as "analysis incomplete": only the selected ones count
@@ -234,10 +275,13 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
           out_dir: Optional[Path] = None, progress: Callable[[str], None] = lambda s: None,
           prover: Optional[str] = None, derivcheck_timeout: int = DERIVCHECK_TIMEOUT,
           memory_mb: int = MEMORY_LIMIT_MB, batch: bool = False,
-          save_output: Optional[Path] = None, merge: bool = False) -> tuple[dict, Path]:
+          save_output: Optional[Path] = None, merge: bool = False,
+          cpu_limit: Optional[float] = None, jobs: int = 1) -> tuple[dict, Path]:
     """Prove every lemma (or ``lemma``) under ``flags``; write the results record. ``batch``: one prover
     process for all lemmas (precomputation shared; each lemma's ``wall_s`` and ``peak_rss_mb`` are then
-    the whole process's, and the record says ``"batch": true``)."""
+    the whole process's, and the record says ``"batch": true``). ``cpu_limit``: processor seconds per
+    lemma (``timeout`` then only guards the wall clock); the record says ``"cpu_limit_s"``. ``jobs``: that
+    many lemma processes at once (each lemma keeps its own process, time and memory)."""
     prover = prover or find_prover()
     if prover is None:
         raise ProverMissing(f"{PROVER} is not on PATH")
@@ -256,6 +300,7 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
                 raise ValueError(f"no lemma {x!r} in {theory}")
         names = wanted
     started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    run_start, load = time.monotonic(), _load()
     with tempfile.TemporaryDirectory(prefix="expat-prove-") as private:
         # the prover reads a private copy: the record is about ``text``, whatever happens to the file meanwhile
         copy = Path(private) / theory.name
@@ -280,26 +325,36 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
                 mark = "ok" if verdict == expected else "UNEXPECTED"
                 progress(f"[{k}/{len(names)}] {name}: {verdict} (expected {expected}, {steps} steps) {mark}")
             names = []
-        for k, name in enumerate(names if not warning else [], 1):
+        def one(k: int, name: str) -> LemmaResult:
             progress(f"[{k}/{len(names)}] {name} ...")
-            verdict, wall, peak, output = run_lemma(prover, copy, name, flags, timeout, memory_mb)
+            verdict, wall, peak, output, cpu = run_lemma(prover, copy, name, flags, timeout, memory_mb, cpu_limit)
             expected = L.expected_verdict(name, flags)
             steps = parse_summary(output).get(name, (None, None, None))[2]
             note = error_note(output) if verdict == "error" else ""
-            results.append(LemmaResult(name, verdict, expected, round(wall, 3), round(peak, 1), steps, note))
             if note:
                 progress(f"tamarin-prover gave no verdict for {name}: {note}")
             if QUIT_MARK in output:
                 progress(f"tamarin-prover stopped on a warning:\n{warnings_of(output) or output[-2000:]}")
             mark = "ok" if verdict == expected else "UNEXPECTED"
-            progress(f"[{k}/{len(names)}] {name}: {verdict} (expected {expected}, {wall:.1f} s, {peak:.0f} MB) {mark}")
+            used = "" if cpu is None else f", {cpu:.0f} s processor"
+            progress(f"[{k}/{len(names)}] {name}: {verdict} (expected {expected}, {wall:.1f} s{used}, {peak:.0f} MB) {mark}")
+            return LemmaResult(name, verdict, expected, round(wall, 3), round(peak, 1), steps, note,
+                               None if cpu is None else round(cpu, 1))
+
+        todo = list(enumerate(names if not warning else [], 1))
+        if jobs > 1:  # lemma processes side by side; the record keeps the theory's lemma order
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                results += list(pool.map(lambda item: one(*item), todo))
+        else:
+            results += [one(k, name) for k, name in todo]
     tamarin_version, maude_version = versions(prover, first_output)
     record = {"theory": theory.name, "theory_sha256": theory_hash(text), "variant": variant_name(flags),
               "variant_sha256": variant_hash(text, [FLAG_PREFIX + f for f in flags]),
               "flags": [FLAG_PREFIX + f for f in flags], "derivcheck_timeout": derivcheck_timeout,
               "warning": warning, "tamarin_version": tamarin_version, "maude_version": maude_version,
               "host": platform.node(), "started": started, "not_modelled": sorted(L.NOT_MODELLED),
-              "batch": batch, "memory_limit_mb": memory_mb, "timeout_s": timeout,
+              "batch": batch, "memory_limit_mb": memory_mb, "timeout_s": timeout, "cpu_limit_s": cpu_limit,
+              "load_at_start": load, "jobs": jobs, "run_wall_s": round(time.monotonic() - run_start, 1),
               "lemmas": [asdict(r) for r in results]}
     out_dir = out_dir or theory.parent / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -315,6 +370,13 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
             record["batch"] = bool(old.get("batch")) or batch
     path.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return record, path
+
+
+def _load() -> Optional[float]:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 RESULT_SCHEMA = {

@@ -47,7 +47,11 @@ def test_the_projection_drops_the_adversary_s_acts_but_keeps_what_it_learned():
         every = A.read_events(attack.counterexample)
         kept = A.honest_events(attack.counterexample)
         dropped = [e for e in every if e not in kept]
-        assert dropped and all(e["agent"] in bad or e["agent"].startswith("m-") for e in dropped)
+        # the adversary's acts, and a Verifier nonce that was only ever a passport request's context
+        passport = {e["args"]["ctx"] for e in every if e["event"] == "AuthenticatorAccepted"
+                    and e["args"]["kind"] == "result"}
+        assert dropped and all(e["agent"] in bad or e["agent"].startswith("m-") or
+                               (e["event"] == "NonceIssued" and e["args"]["nonce"] in passport) for e in dropped)
         # the adversary's only kept acts: reveals, and the channels it is an endpoint of
         assert all(e["agent"] not in bad for e in kept if e["event"] not in A.REVEALS + ("ChannelEstablished",))
         reveals = [e for e in kept if e["event"] in A.REVEALS]
@@ -85,3 +89,34 @@ def test_the_recorded_tamarin_runs_prove_each_attack_and_refute_its_control():
             assert verdict == A.expected(name), (name, verdict)
     # every attack has its control refuted, and some attack of each kind is proved
     assert set(A.UNRESOLVED) < {a.lemma for a in A.ATTACKS}
+
+
+def test_the_adversary_s_own_tee_becomes_the_compromised_host_s_oracle():
+    """A run in which mallory's own TEE produces Evidence (the bounded search's m-ae) is translated with
+    the theory's compromised host: HostCompromised of mallory's platform right before that TEE's first
+    Evidence, whose EvidenceProduced stays (Compromised_TeeOracle); the control drops the compromise."""
+    path = "proofs/counterexamples/formulas/reflection--aik_in_tee.jsonl"
+    every = A.read_events(path)
+    assert any(e["event"] == "EvidenceProduced" and e["agent"] == "m-ae" for e in every)
+    kept = A.honest_events(path)
+    names = [(e["event"], e["agent"]) for e in kept]
+    first_oracle = names.index(("EvidenceProduced", "m-ae"))
+    assert names[first_oracle - 1] == ("HostCompromised", "mallory")
+    assert names.count(("HostCompromised", "mallory")) == 1
+    assert ("AikGenerated", "m-ae") in names
+    # mallory's own acts as a TLS peer stay out (requests, authenticators, its request to its TEE)
+    assert not any(a == "mallory" and n not in A.REVEALS + ("ChannelEstablished",) for n, a in names)
+    attack = A.Attack("reflection", "aik_in_tee", "evidence", path, "test")
+    text = A.lemma_text(attack)
+    lines = [x.strip() for x in text.splitlines()]
+    compromised = next(x for x in lines if x.startswith("& HostCompromised("))
+    platform = compromised.split("(")[1].split(")")[0]
+    assert any(x.startswith(f"& EvidenceProduced({platform}, ") for x in lines)
+    control = A.lemma_text(attack, control=True)
+    assert "& HostCompromised(" not in control and "not (Ex x #r. HostCompromised(x) @ r)" in control
+
+
+def test_a_run_without_the_adversary_s_tee_keeps_it_out():
+    path = "proofs/counterexamples/formulas/evidence-signature-unchecked--evidence_integrity.jsonl"
+    kept = A.honest_events(path)
+    assert not any(e["agent"] == "m-ae" or e["event"] == "HostCompromised" for e in kept)

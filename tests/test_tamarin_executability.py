@@ -92,3 +92,16 @@ def test_verifier_nonce_fresh_speaks_of_the_verifier_not_the_restriction():
 def test_sanity_lemmas_pin_an_honest_run():
     for pid, text in formulas.SANITY.items():
         assert "AuthenticatorAccepted(" in text and "RequestSent(R, k, ctx)" in text, pid
+
+
+def test_a_run_lemma_binds_each_variable_once_even_when_one_fact_names_it_twice():
+    """A requester's BindingChecked names the binding twice when it matched; if that is the value's first
+    use, the quantifier must still list it once (Tamarin renames a repeated variable and refuses the
+    lemma as unguarded)."""
+    from expat.tamarin.executability import run_lemma
+
+    facts = [("RequestSent", ["A1", "k2", "x3"], ("a",)),
+             ("BindingChecked", ["A1", "k2", "x3", "x4", "x4"], ("b",))]
+    text = run_lemma("t", facts, [])
+    quantified = text.split('"Ex ', 1)[1].split(".", 1)[0].split()
+    assert quantified == ["A1", "k2", "x3", "x4", "#t1", "#t2"]

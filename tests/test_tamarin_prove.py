@@ -74,6 +74,9 @@ FAKE = textwrap.dedent('''\
     statuses = json.loads(os.environ.get("FAKE_STATUS", "{{}}"))
     if lemma in os.environ.get("FAKE_SLEEP", "").split(","):
         time.sleep(60)
+    if lemma in os.environ.get("FAKE_SPIN", "").split(","):  # busy in a child process, as Tamarin in Maude
+        import subprocess
+        subprocess.run([sys.executable, "-c", "import time\\nt = time.time()\\nwhile time.time() - t < 60: pass"])
     ballast = bytearray(int(os.environ.get("FAKE_ALLOC_MB", "0")) * 1024 * 1024)
     for i in range(0, len(ballast), 4096):
         ballast[i] = 1
@@ -111,7 +114,7 @@ def fake_prover(tmp_path, monkeypatch):
     log = tmp_path / "calls.jsonl"
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("FAKE_LOG", str(log))
-    for k in ("FAKE_STATUS", "FAKE_SLEEP", "FAKE_ALLOC_MB", "FAKE_DERIV", "FAKE_WF_WARNING", "FAKE_OOM"):
+    for k in ("FAKE_STATUS", "FAKE_SLEEP", "FAKE_SPIN", "FAKE_ALLOC_MB", "FAKE_DERIV", "FAKE_WF_WARNING", "FAKE_OOM"):
         monkeypatch.delenv(k, raising=False)
     return log
 
@@ -206,6 +209,40 @@ def test_timeout_kills_the_prover(fake_prover, tmp_path):
     assert done.returncode == 1
     lem = json.loads((tmp_path / "expat__default.json").read_text())["lemmas"][0]
     assert lem["verdict"] == "timeout" and 1 <= lem["wall_s"] < 30
+
+
+def test_processor_time_budget_counts_the_prover_s_children_and_stops_it(fake_prover, tmp_path):
+    """--cpu-limit: the verdict depends on the work done, not on the machine's load. The fake prover
+    spins in a child process (Tamarin's time in Maude counts too); a sleeping one is stopped by the wall
+    guard with almost no processor time used."""
+    env = {**os.environ, "FAKE_SPIN": "no_reflection", "FAKE_SLEEP": "aik_in_tee"}
+    done = expat("prove", "--lemma", "no_reflection,aik_in_tee,channel_binding", "--cpu-limit", "1.5",
+                 "--timeout", "8", "--out", str(tmp_path), env=env)
+    assert done.returncode == 1, done.stderr
+    record = json.loads((tmp_path / "expat__default.json").read_text())
+    jsonschema.validate(record, prove.RESULT_SCHEMA)
+    assert record["cpu_limit_s"] == 1.5 and record["timeout_s"] == 8
+    got = {x["name"]: x for x in record["lemmas"]}
+    spin, sleep, quick = got["no_reflection"], got["aik_in_tee"], got["channel_binding"]
+    assert spin["verdict"] == "timeout" and 1.5 <= spin["cpu_s"] < 8 and spin["wall_s"] < 8
+    assert sleep["verdict"] == "timeout" and sleep["wall_s"] >= 8 and sleep["cpu_s"] < 1.5
+    assert quick["verdict"] == "verified" and quick["cpu_s"] < 1.5
+    assert "processor" in done.stderr
+
+
+def test_jobs_run_lemma_processes_side_by_side_and_keep_the_theory_s_order(fake_prover, tmp_path):
+    env = {**os.environ, "FAKE_SPIN": "no_reflection,aik_in_tee"}
+    names = ["aik_in_tee", "channel_binding", "no_reflection"]
+    done = expat("prove", "--lemma", ",".join(names), "--jobs", "2", "--cpu-limit", "1", "--timeout", "30",
+                 "--out", str(tmp_path), env=env)
+    record = json.loads((tmp_path / "expat__default.json").read_text())
+    assert record["jobs"] == 2 and [x["name"] for x in record["lemmas"]] == names, done.stderr
+    proves = [c for c in map(json.loads, fake_prover.read_text().splitlines()) if any(a.startswith("--prove=") for a in c)]
+    assert sorted(a for c in proves for a in c if a.startswith("--prove=")) == sorted(f"--prove={n}" for n in names)
+    spun = [x for x in record["lemmas"] if x["name"] != "channel_binding"]
+    # two spinning lemmas of at least 1 s processor each, side by side: the run took less than their sum
+    assert all(x["verdict"] == "timeout" and x["cpu_s"] >= 1 for x in spun)
+    assert record["run_wall_s"] < sum(x["wall_s"] for x in record["lemmas"])
 
 
 def test_incomplete_analysis_is_an_error(fake_prover, tmp_path):
