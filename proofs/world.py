@@ -7,7 +7,8 @@ client         honest TLS client (requester and/or attester), Attesting Environm
 server         honest TLS server (requester and/or attester), Attesting Environment server-ae (AIK kB)
 mallory        the adversary: a TLS endpoint of its own connections, with a genuine TEE m-ae (AIK kM)
                and a key kX that no TEE generated; may use any AE as a signing oracle (split
-               deployment, draft §5.2) and learns every Evidence and Attestation Result
+               deployment, draft §5.2) and learns every Evidence and Attestation Result; within the
+               bound's ``hosts``, controls the host of client or server (HostCompromised)
 verifier       the honest Verifier
 =============  ==========================================================================
 
