@@ -280,6 +280,16 @@ _event("SecretRevealed", (ADVERSARY,), (
     CONN,
 ), "the adversary learned a connection's exporter_master_secret", "threat model")
 
+_event("HostCompromised", (ADVERSARY,), (
+    _a("platform", "id", "the endpoint whose host (everything outside its TEE) the adversary now controls"),
+), "the adversary controls a platform's host: it drives the platform's TEE over any binding (split "
+   "deployment), and may learn its connections' secrets and its AIKs (each use recorded as SecretRevealed / "
+   "KeyRevealed)", "threat model; draft §5.2")
+
+_event("AttestationKeyRevealed", (ADVERSARY,), (
+    _a("platform", "id", "the endpoint whose TEE's attestation key (the key Evidence is signed with) leaked"),
+), "the adversary learned the attestation key of a platform's TEE", "threat model")
+
 
 EVENT_NAMES = tuple(EVENTS)
 

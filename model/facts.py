@@ -34,4 +34,6 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "BindingConfirmed": ("agent", "binding", "cmw", "to"),
     "KeyRevealed": ("+owner", "key"),
     "SecretRevealed": ("conn",),
+    "HostCompromised": ("platform",),
+    "AttestationKeyRevealed": ("platform",),
 }

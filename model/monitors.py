@@ -3,7 +3,10 @@
 A monitor gets the checker's :class:`~expat.model.world.World` after replay (``w.done`` is every
 event in order) and returns (event_index, detail) pairs, one per counterexample. "Accepted" means an
 honest requester's AttestationCompleted for its peer's attestation (:func:`acceptances`). Agents in
-the header's ``adversaries`` are never the subject of a property: they are the attacker.
+the header's ``adversaries`` are never the subject of a property: they are the attacker. A reveal
+excuses an acceptance exactly where the property's formula (:mod:`expat.model.formulas`, ``unless``)
+excuses it: KeyRevealed in aik_ownership, HostCompromised / AttestationKeyRevealed of the Evidence's
+platform or of the requester as each formula names them.
 """
 
 from __future__ import annotations
@@ -133,6 +136,24 @@ def _position(found: tuple[int, "Event"]) -> int:
     return found[0]
 
 
+# The reveals the property formulas excuse (model/formulas.py ``unless``), besides KeyRevealed: a
+# platform's host compromised, its TEE's attestation key revealed. As in the formulas (``Ex #r``), a
+# reveal anywhere in the trace excuses; only the bounded search records them (docs/proofs.md).
+def _revealed(w: "World", name: str, platform: Optional[str]) -> bool:
+    return platform is not None and any(e.args["platform"] == platform for _, e in w.positions(name))
+
+
+def _platform(a: Acceptance) -> Optional[str]:
+    """The formulas' P: the endpoint the accepted Evidence was produced for (None: no AE produced it)."""
+    return a.produced.args["te"] if a.produced is not None else None
+
+
+def _tee_compromised(w: "World", a: Acceptance) -> bool:
+    """The formulas' ``TEE_P``: P's host compromised or P's attestation key revealed."""
+    p = _platform(a)
+    return _revealed(w, "HostCompromised", p) or _revealed(w, "AttestationKeyRevealed", p)
+
+
 MONITORS: dict[str, Callable[["World"], list[Finding]]] = {}
 
 
@@ -155,7 +176,7 @@ def evidence_integrity(w: "World") -> list[Finding]:
         if a.produced is None:
             out.append((a.index, f"Evidence {a.evidence} was produced by no Attesting Environment"))
             continue
-        if a.kind == "evidence":
+        if a.kind == "evidence" and not _revealed(w, "AttestationKeyRevealed", _platform(a)):
             for _, c in _before(w, a.index, "BindingChecked", a.rp, conn=a.conn, ctx=a.ctx):
                 if c.args["cmw_binding"] != a.produced.args["binding"] or (
                         c.args["cmw_aik_hash"] and c.args["cmw_aik_hash"] != a.produced.args["aik_hash"]):
@@ -170,7 +191,7 @@ def evidence_freshness(w: "World") -> list[Finding]:
     first: dict[str, Acceptance] = {}
     for a in acceptances(w):
         key = a.evidence or a.cmw
-        if key in first:
+        if key in first and not _tee_compromised(w, a):
             f = first[key]
             out.append((a.index, f"Evidence {key} accepted again (first by {f.rp} on {f.conn} at event {f.index})"))
         else:
@@ -185,6 +206,8 @@ def channel_binding(w: "World") -> list[Finding]:
     requested on this connection."""
     out: list[Finding] = []
     for a in acceptances(w):
+        if _tee_compromised(w, a):
+            continue
         if a.binding is None:
             out.append((a.index, "the accepted attestation carries no binding"))
             continue
@@ -214,6 +237,8 @@ def request_binding(w: "World") -> list[Finding]:
     this context on this connection, and the Evidence's binding is the one for that context."""
     out: list[Finding] = []
     for a in acceptances(w):
+        if _tee_compromised(w, a):
+            continue
         sent = [e for _, e in _before(w, a.index, "RequestSent", a.rp, conn=a.conn, ctx=a.ctx)]
         if not sent:
             out.append((a.index, "accepted without having sent a request with this context"))
@@ -269,7 +294,8 @@ def aik_in_tee(w: "World") -> list[Finding]:
         if a.produced is None or a.aik is None:
             out.append((a.index, "no Evidence producer or no AIK to relate"))
             continue
-        if not _before(w, a.index, "AikGenerated", a.produced.agent, aik=a.aik.hex()):
+        if (not _before(w, a.index, "AikGenerated", a.produced.agent, aik=a.aik.hex())
+                and not _revealed(w, "AttestationKeyRevealed", _platform(a))):
             out.append((a.index, f"AIK is not a key of {a.produced.agent}, which produced the Evidence"))
     return out
 
@@ -281,7 +307,7 @@ def no_diversion(w: "World") -> list[Finding]:
     out: list[Finding] = []
     for a in acceptances(w):
         peers = {e.agent for e in w.keyed("ChannelEstablished", "conn", a.conn) if e.agent != a.rp}
-        if a.produced is None:
+        if a.produced is None or _tee_compromised(w, a):
             continue
         if not peers:  # the trace never shows the other endpoint: whose Evidence crossed is unknown
             out.append((a.index, f"no peer of {a.rp} is recorded on {a.conn}"))
@@ -296,6 +322,9 @@ def no_reflection(w: "World") -> list[Finding]:
     generated for itself."""
     out: list[Finding] = []
     for a in acceptances(w):
+        if (_revealed(w, "AttestationKeyRevealed", _platform(a)) or _revealed(w, "AttestationKeyRevealed", a.rp)
+                or _revealed(w, "HostCompromised", a.rp)):
+            continue
         if a.produced is not None and a.produced.args["te"] == a.rp:
             out.append((a.index, f"{a.rp} accepted its own Evidence {a.evidence}"))
         elif a.aik is not None and w.aik_owner(a.aik) == a.rp:
@@ -327,7 +356,7 @@ def reattestation_fresh(w: "World") -> list[Finding]:
     out: list[Finding] = []
     for a in acceptances(w):
         sent = [i for i, _ in _before(w, a.index, "RequestSent", a.rp, conn=a.conn, ctx=a.ctx)]
-        if sent and a.produced is not None and w.index_of(a.produced) < sent[-1]:
+        if sent and a.produced is not None and w.index_of(a.produced) < sent[-1] and not _tee_compromised(w, a):
             out.append((a.index, f"Evidence {a.evidence} predates the request it answers"))
     return out
 

@@ -51,9 +51,11 @@ at ``n``; every value becomes a term as the theory (:mod:`expat.tamarin.rules`) 
   each connection they are an endpoint of and ``KeyRevealed(x, aik)`` for each AIK generated for them.
   They are not read as ``HostCompromised``: a trace shows every use of a TEE (EvidenceRequested,
   EvidenceProduced), so no oracle needs to be assumed.
-* ``HostCompromised`` and ``AttestationKeyRevealed`` have no event in the vocabulary: the reference never
-  records them, so they never occur in a trace, and an exclusion naming them never excuses a violation
-  on a trace.
+* ``HostCompromised`` and ``AttestationKeyRevealed`` are adversary events (``platform``: the endpoint),
+  read as the facts of the same name at their position, like ``KeyRevealed`` and ``SecretRevealed``.
+  The reference never records them; the bounded search does (``expat proofs run --hosts N``), and
+  records each use of a compromised host's connection secrets and AIKs as ``SecretRevealed`` /
+  ``KeyRevealed``, as the theory's ``Compromised_LeaksConnection`` / ``Compromised_LeaksAik`` do.
 
 An **unknown** is a value the trace does not record. It is a fresh name, equal only to itself (the
 same unknown for the same missing component of the same id): it matches no recorded value. So a

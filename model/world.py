@@ -311,7 +311,18 @@ class World:
     def open_evidence_request(self, ae: str, te: str, binding: str) -> Optional[Event]:
         asked = self._all("EvidenceRequested", te, ae=ae, binding=binding)
         answered = self._all("EvidenceProduced", ae, te=te, binding=binding)
-        return asked[-1] if len(asked) > len(answered) else None
+        if len(asked) > len(answered):
+            return asked[-1]
+        if self._positions.get("HostCompromised") and any(
+                e.args["platform"] == te for _, e in self._positions["HostCompromised"]):
+            # te's host is the adversary's (HostCompromised): its TEE takes the adversary's requests for
+            # Evidence made for te (draft §5.2 split deployment; the theory's Compromised_TeeOracle)
+            for adv in sorted(self.adversaries):
+                by_adv = self._all("EvidenceRequested", adv, ae=ae, binding=binding)
+                if by_adv and len(asked) + len(by_adv) > len(answered) + len(
+                        self._all("EvidenceProduced", ae, te=adv, binding=binding)):
+                    return by_adv[-1]
+        return None
 
     def nonce_issue(self, verifier: str, nonce: str) -> Optional[Event]:
         return self._keyed_last("NonceIssued", "nonce", nonce, verifier)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -20,7 +21,8 @@ def _bound(args: argparse.Namespace):
         given = getattr(args, name)
         return given if given is not None else getattr(CI_BOUND, name)
     return Bound(connections=pick("connections"), requests=pick("requests"), reveals=pick("reveals"),
-                 secrets=pick("secrets"), one_way=bool(args.one_way) or CI_BOUND.one_way)
+                 secrets=pick("secrets"), one_way=bool(args.one_way) or CI_BOUND.one_way, hosts=pick("hosts"),
+                 honest=pick("honest"))
 
 
 def _progress(rep, done: int, total: int) -> None:
@@ -35,8 +37,10 @@ def _run(args: argparse.Namespace) -> int:
     from expat.proofs.analysis import analyse, default_jobs
 
     bound = _bound(args)
-    if min(bound.connections, bound.requests) < 1 or min(bound.reveals, bound.secrets) < 0:
-        print("bounds: --connections and --requests at least 1, --reveals and --secrets at least 0", file=sys.stderr)
+    if (min(bound.connections, bound.requests) < 1 or min(bound.reveals, bound.secrets, bound.hosts) < 0
+            or bound.honest < 2):
+        print("bounds: --connections and --requests at least 1, --reveals, --secrets and --hosts at least 0, "
+              "--honest at least 2", file=sys.stderr)
         return 2
     variants = args.variant or list(VARIANTS)
     unknown = [v for v in variants if v not in VARIANTS]
@@ -82,7 +86,7 @@ def _run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         for conns in args.timings or []:
             from expat.proofs.search import Bound
-            b = Bound(conns, bound.requests, bound.reveals, bound.secrets, bound.one_way)
+            b = dataclasses.replace(bound, connections=conns)
             t1 = time.perf_counter()
             more, reps = analyse(b, variants, jobs=jobs, progress=_progress)
             growth[conns] = (time.perf_counter() - t1, sum(r.runs for r in reps), sum(r.cpu_s for r in reps),
@@ -176,6 +180,10 @@ def register(sub) -> None:
     run.add_argument("--reveals", type=int, help="honest AIKs the adversary may learn (CI bound: 1)")
     run.add_argument("--secrets", type=int,
                      help="honest connections whose secrets the adversary learns (CI bound: 1)")
+    run.add_argument("--hosts", type=int,
+                     help="honest hosts the adversary controls (HostCompromised; CI bound: 0)")
+    run.add_argument("--honest", type=int,
+                     help="honest endpoints in the cast: client, server, client2, server2, ... (CI bound: 2)")
     run.add_argument("--one-way", action="store_true",
                      help="connections may also require only one side's attestation (not in the CI bound)")
     run.add_argument("--jobs", type=int, help="worker processes, variants as tasks (default: cores, at most 2)")

@@ -7,6 +7,8 @@ that ``expat check`` flags with the property they are filed under.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import platform
@@ -126,7 +128,7 @@ def write_timings(ci: Bound, ci_reports: list[VariantReport], ci_seconds: float,
                                    "cpu_s": round(sum(r.cpu_s for r in ci_reports), 3), "jobs": jobs,
                                    "load_average_at_end": load, "bound": ci.to_json()}
     for conns, (secs, runs, cpu, at_end) in (growth or {}).items():
-        b = Bound(conns, ci.requests, ci.reveals, ci.secrets, ci.one_way)
+        b = dataclasses.replace(ci, connections=conns)
         bounds[str(conns)] = {"seconds": round(secs, 3), "runs": runs, "cpu_s": round(cpu, 3), "jobs": jobs,
                               "load_average_at_end": at_end, "bound": b.to_json()}
     doc = {

@@ -1,6 +1,8 @@
 """Bounded unrolling of the role tables against the adversary: every run up to the bound, as traces.
 
-A run starts with the AIKs generated, the adversary's key reveals and the connections opened, then
+A run starts with the AIKs generated, the connections opened and, within the bound, the honest
+connection secrets mallory learns (SecretRevealed) or the honest hosts it controls (HostCompromised:
+their connections' secrets, their AIKs, their TEEs making Evidence for them; docs/proofs.md), then
 takes up to ``requests`` attestation exchanges, in any order, each one of (docs/proofs.md):
 
 ``honest``     an honest requester asks its honest peer (background check or passport; fresh Verifier
@@ -18,7 +20,8 @@ takes up to ``requests`` attestation exchanges, in any order, each one of (docs/
                name, possibly with the nonce the Verifier is issuing to that peer
 ``intercept``  on a leaked connection: an endpoint's request reaches mallory instead of its peer
 ``deliver``    mallory answers an intercepted request with the peer's authenticator for the same
-               connection and context (made before: a pre-play)
+               connection and context (made before: a pre-play); when it controls the peer's host,
+               also in the peer's name (the peer's AIK, Evidence the peer's TEE makes for the peer)
 
 The honest parties follow the rows of :mod:`expat.model.roles` that exist under the variant; whether a
 requester's comparison (binding, AIK_pub_hash, label) or a Verifier's appraisal succeeds is decided by
@@ -57,22 +60,29 @@ class Bound:
     reveals: int = 1
     secrets: int = 1
     one_way: bool = False  # connections may also require only the client's or only the server's attestation
+    hosts: int = 0  # honest hosts mallory controls (HostCompromised); 0 (the CI bound): none
+    honest: int = W.DEFAULT_HONEST  # honest endpoints in the cast (world.Cast); 2 (the CI bound): client, server
 
     def to_json(self) -> dict:
         doc = {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
-               "secrets": self.secrets, "term_depth": TERM_DEPTH, "cast": W.cast(self.one_way)}
+               "secrets": self.secrets, "term_depth": TERM_DEPTH, "cast": W.cast(self.one_way, self.honest)}
         if self.one_way:
             doc["one_way"] = True
+        if self.hosts:
+            doc["hosts"] = self.hosts
         return doc
 
     def statement(self) -> str:
         """The bound in words, printed next to every z3 verdict."""
         return (f"<= {self.connections} connection(s), <= {self.requests} request(s), <= {self.reveals} AIK "
-                f"reveal(s), <= {self.secrets} connection-secret reveal(s), term depth <= {TERM_DEPTH}; "
-                + W.cast_statement(self.one_way))
+                f"reveal(s), <= {self.secrets} connection-secret reveal(s), "
+                + (f"<= {self.hosts} host compromise(s), " if self.hosts else "")
+                + f"term depth <= {TERM_DEPTH}; " + W.cast_statement(self.one_way, self.honest))
 
     def tag(self) -> str:
-        return f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s" + ("w" if self.one_way else "")
+        return (f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s"
+                + (f"{self.hosts}h" if self.hosts else "") + ("w" if self.one_way else "")
+                + (f"{self.honest}e" if self.honest != W.DEFAULT_HONEST else ""))
 
 
 # The mitigation flags the explorer models (model/roles.py FLAGS as of this search); a variant that
@@ -126,12 +136,13 @@ class State:
     final: bool = False  # a refused answer ends the run (docs/proofs.md: what a refusal adds)
     world: object = None  # the checker's World after replaying events[:world_len] (set by the analysis)
     world_len: int = 0
+    hosts: tuple = ()  # honest endpoints whose host mallory controls (HostCompromised)
 
     def clone(self) -> "State":
         s = State(list(self.events), dict(self.conns), {k: dict(v) for k, v in self.used.items()}, dict(self.nonces),
                   self.nonces_used, dict(self.evidence), dict(self.results), dict(self.completed), self.inherited,
                   self.pending, dict(self.sent), self.leaked, dict(self.attest), self.revealed, self.oracles,
-                  self.requests, self.counter, self.steps, False, False, self.world, self.world_len)
+                  self.requests, self.counter, self.steps, False, False, self.world, self.world_len, self.hosts)
         return s
 
     def e(self, agent: str, event: str, **args) -> None:
@@ -164,6 +175,9 @@ class Explorer:
     def __init__(self, flags: dict[str, bool], bound: Bound, algebra: Optional[Algebra] = None):
         self.f = flags
         self.bound = bound
+        cast = W.Cast(bound.honest)  # who exists: its names, computed once
+        self.honest, self.pairs, self.aes = cast.honest_endpoints, cast.pairs, cast.aes
+        self.key_ae, self.own_key, self.own_ae, self.revealable = cast.key_ae, cast.own_key, cast.own_ae, cast.revealable
         self.z = algebra or Algebra()
 
     # -- helpers ---------------------------------------------------------------------------
@@ -211,10 +225,10 @@ class Explorer:
 
     def starts(self) -> Iterator[State]:
         for n in range(1, self.bound.connections + 1):
-            for pairs, attests in ((p, a) for p in itertools.combinations_with_replacement(W.PAIRS, n)
+            for pairs, attests in ((p, a) for p in itertools.combinations_with_replacement(self.pairs, n)
                                    for a in self.attest_options(n)):
                 st = State()
-                for ae, (key, owner) in W.AES.items():
+                for ae, (key, owner) in self.aes.items():
                     st.e(ae, "AikGenerated", aik=W.key_bytes(key), owner=owner)
                 for pair, attest in zip(pairs, attests):
                     self.open(st, pair, "-", attest)
@@ -223,15 +237,17 @@ class Explorer:
                     st.steps += (f"attesting {' '.join('+'.join(sorted(a)) for a in attests)}",)
                 yield st
                 yield from self.leaks(st)
+                yield from self.compromises(st)
 
     def leaks(self, st: State) -> Iterator[State]:
         """The start ``st`` with the secrets of 1..``secrets`` honest connections learnt by mallory, at
         the start (no monitor excuses a reveal, so an earlier one only gives mallory more). Connections
-        opened alike are interchangeable, so then only the first k; with one-way attestation, every
-        choice."""
-        honest = [c for c, pair in st.conns.items() if pair == (W.CLIENT, W.SERVER)]
+        opened alike are interchangeable, so then only the first k; with one-way attestation or honest
+        connections between different endpoints (a larger cast), every choice."""
+        honest = [c for c, pair in st.conns.items() if W.MALLORY not in pair]
+        alike = not self.bound.one_way and len({st.conns[c] for c in honest}) <= 1
         for k in range(1, min(self.bound.secrets, len(honest)) + 1):
-            choices = itertools.combinations(honest, k) if self.bound.one_way else [tuple(honest[:k])]
+            choices = [tuple(honest[:k])] if alike else itertools.combinations(honest, k)
             for chosen in choices:
                 leaky = st.clone()
                 for conn in chosen:
@@ -239,6 +255,27 @@ class Explorer:
                 leaky.leaked = chosen
                 leaky.steps = st.steps + (f"mallory learns the secrets of {', '.join(chosen)}",)
                 yield leaky
+
+    def compromises(self, st: State) -> Iterator[State]:
+        """The start ``st`` with the hosts of 1..``hosts`` honest endpoints controlled by mallory
+        (HostCompromised, at the start: the formulas excuse a compromise wherever it happens). Mallory
+        then holds the secrets of every connection of those hosts (SecretRevealed each, as the theory's
+        Compromised_LeaksConnection), uses each one's AIK (KeyRevealed right before first use, as
+        Compromised_LeaksAik; not counted in ``reveals``) and has its TEE produce Evidence *for it* over
+        any derivable binding (Compromised_TeeOracle), and answers requests to it on its leaked connections
+        (:meth:`deliver`). The honest endpoint itself still follows the tables."""
+        for k in range(1, min(self.bound.hosts, len(self.honest)) + 1):
+            for hosts in itertools.combinations(self.honest, k):
+                bad = st.clone()
+                for host in hosts:
+                    bad.e(W.MALLORY, "HostCompromised", platform=host)
+                bad.hosts = hosts
+                for conn, pair in st.conns.items():
+                    if set(pair) & set(hosts) and W.MALLORY not in pair:
+                        bad.e(W.MALLORY, "SecretRevealed", conn=conn)
+                        bad.leaked = bad.leaked + (conn,)
+                bad.steps = st.steps + (f"mallory controls the host of {', '.join(hosts)}",)
+                yield bad
 
     def open(self, st: State, pair: tuple[str, str], resumed: str,
              attest: frozenset = frozenset({"client", "server"})) -> str:
@@ -289,7 +326,7 @@ class Explorer:
                       ) -> tuple[str, str]:
         """An honest attester: binding over its own key and connection (draft §5.1), Evidence from its AE
         with AIK_pub_hash (§5.2); passport: the Verifier's result first. Returns (kind, cmw)."""
-        key, ae = W.OWN_KEY[te], W.OWN_AE[te]
+        key, ae = self.own_key[te], self.own_ae[te]
         b = self.binding_for(key, W.LABEL, conn, ctx)
         common = dict(conn=conn, ctx=W.ctx_bytes(ctx))
         st.e(te, "EvidenceRequested", **common, ae=ae, binding=W.render(b), aik=W.key_bytes(key),
@@ -401,27 +438,33 @@ class Explorer:
 
     # -- the adversary's answers --------------------------------------------------------------
 
-    def answers(self, st: State, conn: str, ctx: str) -> Iterator[tuple[str, Callable[[State], tuple]]]:
+    def answers(self, st: State, conn: str, ctx: str, only_key: Optional[str] = None
+                ) -> Iterator[tuple[str, Callable[[State], tuple]]]:
         """(label, apply) for every answer of mallory to (conn, ctx); ``apply`` emits mallory's and the
         AEs'/Verifier's events and returns (key, kind, cmw). An honest AIK is revealed (KeyRevealed)
         right before its first use: revealing it earlier only excuses more (aik_ownership)."""
-        keys = list(W.ADVERSARY_KEYS) + list(st.revealed)
-        if len(st.revealed) < self.bound.reveals:
-            keys += [k for k in W.REVEALABLE if k not in st.revealed and W.KEY_AE[k] not in st.oracles]
+        host_keys = [self.own_key[h] for h in st.hosts]
+        if only_key is not None:
+            keys = [only_key]
+        else:
+            keys = list(W.ADVERSARY_KEYS) + list(st.revealed)
+            if sum(k not in host_keys for k in st.revealed) < self.bound.reveals:
+                keys += [k for k in self.revealable if k not in st.revealed and self.key_ae[k] not in st.oracles]
+            keys += [k for k in host_keys if k not in keys]  # a compromised host's AIK (Compromised_LeaksAik)
         kn = self.knowledge(st)
         for key in keys:
             def reveal(s: State, key: str = key) -> None:
-                if key in W.REVEALABLE and key not in s.revealed:
+                if key in self.revealable and key not in s.revealed:
                     s.e(W.MALLORY, "KeyRevealed", key=W.key_bytes(key))
                     s.revealed = s.revealed + (key,)
             reps = kn.bindings(conn, ctx, key)
-            for ae in self.oracle_aes(st, key):
+            for ae, te in self.oracle_aes(st, key, only_key is not None):
                 for cls, b in reps:
                     # passport: the request's own binding under each label only (the menu's; docs/proofs.md)
                     for model in ("background", "passport") if cls in ("own", "label") else ("background",):
-                        yield (f"oracle {ae} {key} {cls}-binding {model}",
-                               lambda s, key=key, ae=ae, b=b, model=model, reveal=reveal: (
-                                   reveal(s), self._oracle(s, conn, ctx, key, ae, b, model))[1])
+                        yield (f"oracle {ae}{'' if te == W.MALLORY else ' for ' + te} {key} {cls}-binding {model}",
+                               lambda s, key=key, ae=ae, te=te, b=b, model=model, reveal=reveal: (
+                                   reveal(s), self._oracle(s, conn, ctx, key, ae, b, model, te))[1])
             for cmw in st.evidence:
                 yield f"replay {cmw} {key}", lambda s, key=key, cmw=cmw, reveal=reveal: (
                     reveal(s), (key, "evidence", cmw))[1]
@@ -430,35 +473,41 @@ class Explorer:
                     reveal(s), (key, "result", cmw))[1]
             yield f"forge {key}", lambda s, key=key, reveal=reveal: (reveal(s), self._forge(s, conn, ctx, key))[1]
 
-    def oracle_aes(self, st: State, key: str) -> list[str]:
+    def oracle_aes(self, st: State, key: str, hosts_only: bool = False) -> list[tuple[str, str]]:
         """The AEs mallory may use as signing oracle: its own (m-ae), and one honest AE (split deployment,
         draft §5.2), never the AE of an AIK it holds (a leaked AIK and a hijacked TEE of one platform
         make a fully corrupted attester, against which nothing is claimed). Which honest AE is
         immaterial to every monitor (the Evidence names mallory as its TE either way), so only the
-        first eligible one is explored (symmetry reduction)."""
-        out = ["m-ae"]
-        held = set(st.revealed) | ({key} if key in W.REVEALABLE else set())
-        honest = [ae for ae in W.AES if ae != "m-ae" and W.AES[ae][0] not in held]
+        first eligible one is explored (symmetry reduction). Returns (AE, the TE the Evidence is made for):
+        mallory for these; and for each compromised host, its AE making Evidence for that host (the
+        theory's Compromised_TeeOracle), the only ones with ``hosts_only``."""
+        for_hosts = [(self.own_ae[h], h) for h in st.hosts]
+        if hosts_only:
+            return for_hosts
+        held = set(st.revealed) | ({key} if key in self.revealable else set())
+        honest = [ae for ae in self.aes if ae != "m-ae" and self.aes[ae][0] not in held]
         used = [ae for ae in honest if ae in st.oracles]
-        return out + (used or honest)[:1]
+        return [(ae, W.MALLORY) for ae in ["m-ae"] + (used or honest)[:1]] + for_hosts
 
     def knowledge(self, st: State) -> Knowledge:
         """The adversary's knowledge in ``st`` (:mod:`expat.proofs.knowledge`): every public key, label,
         context and nonce of the run, the secrets of its own and of the leaked connections, its own and
         the revealed AIKs, and the bindings projected from every Evidence and result echo it saw."""
         seen = [ev.binding for ev in st.evidence.values()] + [r.echo for r in st.results.values() if r.echo]
-        return Knowledge(self.z, tuple(W.KEY_AE) + ("kX",), tuple(W.ADVERSARY_KEYS) + tuple(st.revealed),
+        return Knowledge(self.z, tuple(self.key_ae) + ("kX",), tuple(W.ADVERSARY_KEYS) + tuple(st.revealed),
                          tuple(c for c, pair in st.conns.items() if W.MALLORY in pair) + tuple(st.leaked),
                          tuple(dict.fromkeys(st.ctx_names() + list(st.nonces))), (W.LABEL, W.OTHER_LABEL),
                          tuple(dict.fromkeys(seen)), self.f["include_public_key_in_binding"])
 
-    def _oracle(self, st: State, conn: str, ctx: str, key: str, ae: str, b: tuple, model: str) -> tuple:
+    def _oracle(self, st: State, conn: str, ctx: str, key: str, ae: str, b: tuple, model: str,
+                te: str = W.MALLORY) -> tuple:
         st.e(W.MALLORY, "EvidenceRequested", conn=conn, ctx=W.ctx_bytes(ctx), ae=ae, binding=W.render(b),
              aik=W.key_bytes(key), spontaneous=False)
-        st.oracles = st.oracles | {ae}
-        ev = Evidence(st.fresh("ev-"), ae, W.MALLORY, b, W.AES[ae][0])
+        if te == W.MALLORY:
+            st.oracles = st.oracles | {ae}
+        ev = Evidence(st.fresh("ev-"), ae, te, b, self.aes[ae][0])
         st.evidence[ev.id] = ev
-        st.e(ae, "EvidenceProduced", cmw=ev.id, te=W.MALLORY, binding=W.render(b),
+        st.e(ae, "EvidenceProduced", cmw=ev.id, te=te, binding=W.render(b),
              aik_hash=W.render(("aikhash", ev.hash_key)), attestation_key="ak-" + ae)
         if model == "background":
             return key, "evidence", ev.id
@@ -472,11 +521,13 @@ class Explorer:
         st.evidence[ev.id] = ev
         return key, "evidence", ev.id
 
-    def adversary_answer(self, st: State, conn: str, rp: str, ctx: str, spontaneous: bool) -> Iterator[State]:
+    def adversary_answer(self, st: State, conn: str, rp: str, ctx: str, spontaneous: bool,
+                         only_key: Optional[str] = None) -> Iterator[State]:
         """Every answer the requester accepts, each a run that goes on; and the first answer it refuses,
-        as a run ending in AuthenticatorRejected (a refusal adds no acceptance: docs/proofs.md)."""
+        as a run ending in AuthenticatorRejected (a refusal adds no acceptance: docs/proofs.md).
+        ``only_key``: mallory answers as a compromised host, under that host's AIK only."""
         refused = False
-        for label, apply in self.answers(st, conn, ctx):
+        for label, apply in self.answers(st, conn, ctx, only_key):
             child = st.clone()
             key, kind, cmw = apply(child)
             verdict = self.decide(child, conn, ctx, key, kind, cmw)
@@ -522,11 +573,11 @@ class Explorer:
         if st.requests < self.bound.requests:
             for conn, (a, b) in st.conns.items():
                 for rp, te in ((a, b), (b, a)):
-                    if rp in W.HONEST_ENDPOINTS and not self.expects(st, conn, te):
+                    if rp in self.honest and not self.expects(st, conn, te):
                         continue  # the requester accepts no attestation from this side (peer_is_attester)
-                    if rp in W.HONEST_ENDPOINTS and te in W.HONEST_ENDPOINTS:
+                    if rp in self.honest and te in self.honest:
                         yield from self._honest(st, conn, rp, te)
-                    elif rp in W.HONEST_ENDPOINTS:
+                    elif rp in self.honest:
                         for ctx in self.honest_contexts(st, conn, rp, te):
                             child = st.clone()
                             child.requests += 1
@@ -535,9 +586,9 @@ class Explorer:
                             child.steps = child.steps + (f"{rp} asks mallory on {conn} with context {ctx}",)
                             child.quiet = True
                             yield child
-                    elif te in W.HONEST_ENDPOINTS:
+                    elif te in self.honest:
                         yield from self._adversary_asks(st, conn, te)
-                if (not f["reject_spontaneous_attestation"] and a in W.HONEST_ENDPOINTS and b == W.MALLORY
+                if (not f["reject_spontaneous_attestation"] and a in self.honest and b == W.MALLORY
                         and self.expects(st, conn, b)):
                     child = st.clone()
                     child.requests += 1
@@ -557,13 +608,16 @@ class Explorer:
                 yield from self._leaked(st, conn)
         if not f["reject_resumption"] and len(st.conns) < self.bound.connections:
             for conn, pair in st.conns.items():
-                if pair != (W.CLIENT, W.SERVER):
+                if W.MALLORY in pair:
                     continue
                 child = st.clone()
                 ticket = child.fresh("t-")
-                child.e(W.SERVER, "NewSessionTicketSent", conn=conn, ticket=ticket)
-                child.e(W.CLIENT, "NewSessionTicketReceived", conn=conn, ticket=ticket, kept=True)
+                child.e(pair[1], "NewSessionTicketSent", conn=conn, ticket=ticket)
+                child.e(pair[0], "NewSessionTicketReceived", conn=conn, ticket=ticket, kept=True)
                 new = self.open(child, pair, ticket, st.attest[conn])
+                if set(pair) & set(st.hosts):  # a compromised host leaks its new connection too
+                    child.e(W.MALLORY, "SecretRevealed", conn=new)
+                    child.leaked = child.leaked + (new,)
                 for agent in pair:
                     if self.data_enabled(child, agent, conn):  # draft §7.2: the resumed state is inherited
                         child.inherited = child.inherited | {(agent, new)}
@@ -584,11 +638,11 @@ class Explorer:
                 else:
                     self.request(child, conn, rp, te, ctx)
                 kind, cmw = self.honest_answer(child, conn, te, ctx, model, spontaneous)
-                label = self.decide(child, conn, ctx, W.OWN_KEY[te], kind, cmw)
+                label = self.decide(child, conn, ctx, self.own_key[te], kind, cmw)
                 assert label is not None, "an honest answer is always accepted"
                 child.steps = child.steps + (f"{te} attests to {rp} on {conn} ({model}, context {ctx}"
                                              f"{', spontaneous' if spontaneous else ''})",)
-                if self.accept(child, conn, rp, ctx, W.OWN_KEY[te], kind, cmw, spontaneous, label or W.LABEL):
+                if self.accept(child, conn, rp, ctx, self.own_key[te], kind, cmw, spontaneous, label or W.LABEL):
                     self.te_completes(child, conn, te, ctx, cmw)
                 yield child
 
@@ -643,8 +697,13 @@ class Explorer:
 
     def deliver(self, st: State, conn: str, rp: str, ctx: str) -> Iterator[State]:
         """mallory answers an intercepted request with the peer's authenticator for this connection and
-        context, made earlier (pre-play) or now; nothing else passes RFC 9261 §5.2.2."""
+        context, made earlier (pre-play) or now; nothing else passes RFC 9261 §5.2.2. When mallory
+        controls the peer's host, it also answers in the peer's name: under the peer's AIK (it signs the
+        CertificateVerify with the connection's secrets), with Evidence the peer's TEE makes for the peer
+        over any derivable binding, or any Evidence or result it saw (:meth:`adversary_answer`)."""
         te = self.peer(st, rp, conn)
+        if te in st.hosts:
+            yield from self.adversary_answer(st, conn, rp, ctx, False, only_key=self.own_key[te])
         made = st.sent.get((conn, ctx, te))
         if made is None:
             return
@@ -675,9 +734,9 @@ class Explorer:
         out = []
         for conn, pair in st.conns.items():
             for agent in pair:
-                if agent in W.HONEST_ENDPOINTS and self.data_enabled(st, agent, conn):
+                if agent in self.honest and self.data_enabled(st, agent, conn):
                     out.append((agent, "ApplicationDataSent", {"conn": conn, "length": 64}))
                     peer = self.peer(st, agent, conn)
-                    if peer in W.HONEST_ENDPOINTS and self.data_enabled(st, peer, conn):
+                    if peer in self.honest and self.data_enabled(st, peer, conn):
                         out.append((peer, "ApplicationDataReceived", {"conn": conn, "length": 64}))
         return out
