@@ -40,7 +40,6 @@ PREFIX = "attack_"
 REVEALS = ("SecretRevealed", "KeyRevealed", "HostCompromised")
 # the theory's facts of a compromised host's TEE used as an oracle (rules.Compromised_TeeOracle)
 ORACLE_EVENTS = ("AikGenerated", "EvidenceProduced")
-ATTACK_ACTIONS = {**X.ACTIONS, "HostCompromised": ("agent",)}
 
 
 @dataclass(frozen=True)
@@ -140,7 +139,8 @@ def honest_events(path: str) -> list[dict]:
         elif owner in oracle and e["event"] in ORACLE_EVENTS:
             if e["event"] == "EvidenceProduced" and owner in oracle - {x["agent"] for x in out
                                                                       if x["event"] == "HostCompromised"}:
-                out.append({"seq": e["seq"], "agent": owner, "event": "HostCompromised", "args": {}})
+                out.append({"seq": e["seq"], "agent": next(iter(bad)), "event": "HostCompromised",
+                            "args": {"platform": owner}})
             out.append(e)
         elif e["event"] == "ChannelEstablished":
             out.append(e)
@@ -174,7 +174,7 @@ def lemma_text(attack: Attack, control: bool = False) -> str:
     _, bvars, premise, conclusion, unless = branch(attack)
     violation = f"(Ex {bvars}. {premise} & not ({conclusion})" + \
         ("" if unless == "F" else f" & not ({unless})") + ")"
-    facts = X.project(events, ATTACK_ACTIONS)
+    facts = X.project(events)
     if control:
         return (f"/* control of {attack.lemma}: the same run without its reveals (expected falsified) */\n"
                 + X.run_lemma(control_name(attack), facts, [violation, NO_REVEAL]))

@@ -62,9 +62,8 @@ def read_events(path: Path) -> list[dict]:
     return out
 
 
-def project(events: list[dict], actions: dict[str, tuple[str, ...]] = ACTIONS) -> list[tuple[str, list[str], tuple]]:
-    """(action, Tamarin argument terms, step) per projected event, in trace order. ``actions``: the
-    projection table (the vocabulary's, :data:`ACTIONS`; the attack lemmas add theory-only facts)."""
+def project(events: list[dict]) -> list[tuple[str, list[str], tuple]]:
+    """(action, Tamarin argument terms, step) per projected event, in trace order."""
     owner = {e["agent"]: e["args"]["owner"] for e in events if e["event"] == "AikGenerated"}
     aik_owner = {e["args"]["aik"]: e["args"]["owner"] for e in events if e["event"] == "AikGenerated"}
     ends: dict[str, dict[str, str]] = {}  # conn -> agent -> side
@@ -82,19 +81,19 @@ def project(events: list[dict], actions: dict[str, tuple[str, ...]] = ACTIONS) -
     out: list[tuple[str, list[str], tuple]] = []
     for k, e in enumerate(events):
         name, args = e["event"], e["args"]
-        if name not in actions:
+        if name not in ACTIONS:
             continue
         if name == "ApplicationDataSent" and e["agent"] not in attests.get(args["conn"], set()):
             continue
         terms = []
-        for field in actions[name]:
+        for field in ACTIONS[name]:
             if field == "agent":
                 terms.append(agent(e["agent"]))
             elif field == "+peer":
                 terms.append(agent(next(a for a in ends[args["conn"]] if a != e["agent"])))
             elif field == "+owner":  # a revealed AIK's platform: the endpoint it was generated for
                 terms.append(agent(aik_owner[args["key"]]))
-            elif field in ("te", "ae", "owner", "to", "verifier"):
+            elif field in ("te", "ae", "owner", "to", "verifier", "platform"):
                 terms.append(agent(args[field]))
             elif field in CONSTANT_ARGS:
                 terms.append(f"'{args[field]}'")

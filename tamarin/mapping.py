@@ -20,14 +20,11 @@ NOT_MODELLED: dict[str, str] = {
     "AuthenticatorRejected": "a refused message is a rule that does not fire; failures are not transitions",
 }
 
-# theory-only actions: setup uniqueness, reveals the vocabulary has no event for, and the checks that
+# theory-only actions: setup uniqueness, and the checks that
 # the restrictions turn into the receivers' checks
 AUXILIARY: dict[str, str] = {
     "Platform": "one attestation key per platform (restriction one_platform)",
     "VerifierKey": "one signing key per Verifier (restriction one_verifier_key)",
-    "AttestationKeyRevealed": "a TEE's attestation key leaked (threat model)",
-    "HostCompromised": "a platform's host is compromised: it leaks its connections and AIKs and uses its TEE "
-                       "as an oracle (draft -02 Sec. 5.2 split deployment)",
     "CheckBinding": "restriction check_binding (draft Sec. 5.1)",
     "VerifierChecksBinding": "restriction verifier_compares_binding: the delegated comparison at the Verifier "
                              "(draft -04 Sec. 5.1)",
