@@ -86,22 +86,22 @@ _SINGLE_MACHINE = {name: (roles[0], _state_key(roles[0])) for name, roles in _MA
                    if len(roles) == 1 and name != "AttestationCompleted"}
 
 
-# The tables of one profile compiled for replay: (role, from-state, event) -> (row, guard functions)
-# pairs, built once per dispatch table (roles.dispatch builds one per combination of flags).
-CompiledRows = dict[tuple[str, str, str], tuple[tuple[Row, tuple[Guard, ...]], ...]]
+# The tables of one profile compiled for replay: (role, from-state, event) -> (row, guard functions,
+# {row.dst}) triples, built once per dispatch table (roles.dispatch builds one per combination of flags).
+CompiledRows = dict[tuple[str, str, str], tuple[tuple[Row, tuple[Guard, ...], frozenset[str]], ...]]
 _COMPILED: dict[int, tuple[Dispatch, CompiledRows]] = {}
+_STATES: dict[str, frozenset[str]] = {}  # one frozenset per single state (most instances are in one)
 
 
 def compiled_rows(w: World) -> CompiledRows:
     table = w.rows
     hit = _COMPILED.get(id(table))
     if hit is None or hit[0] is not table:
-        hit = _COMPILED[id(table)] = (table, {k: tuple((r, tuple(GUARDS[g] for g in r.guard)) for r in rows)
-                                              for k, rows in table.items()})
+        hit = _COMPILED[id(table)] = (table, {
+            k: tuple((r, tuple(GUARDS[g] for g in r.guard), _STATES.setdefault(r.dst, frozenset((r.dst,))))
+                     for r in rows)
+            for k, rows in table.items()})
     return hit[1]
-
-
-_STATES: dict[str, frozenset[str]] = {}  # one frozenset per single state (most instances are in one)
 
 
 def _step(w: World, i: int, ev: Event) -> list[Violation]:
@@ -130,28 +130,17 @@ def _advance(w: World, i: int, ev: Event, rows: CompiledRows, role: str, skey: t
     that came closest (:func:`_not_enabled`)."""
     current = w.state.get(skey) or _START[role]
     name = ev.name
-    dst = None
-    nxt: set[str] | None = None
+    dst: frozenset[str] | None = None
     for state in (current if len(current) == 1 else sorted(current)):
-        for row, guards in rows.get((role, state, name), ()):
+        for _row, guards, to in rows.get((role, state, name), ()):
             for g in guards:
                 if g(w, ev) is not None:
                     break
             else:
-                if dst is None:
-                    dst = row.dst
-                elif row.dst != dst:
-                    nxt = nxt or {dst}
-                    nxt.add(row.dst)
-    if nxt is not None:
-        w.state[skey] = frozenset(nxt)
-    elif dst is not None:
-        one = _STATES.get(dst)
-        if one is None:
-            one = _STATES[dst] = frozenset((dst,))
-        w.state[skey] = one
-    else:
+                dst = to if dst is None else dst | to
+    if dst is None:
         return _not_enabled(w, i, ev, role, skey[1:], current, rows)
+    w.state[skey] = dst
     return None
 
 
@@ -162,7 +151,7 @@ def _not_enabled(w: World, i: int, ev: Event, role: str, key: tuple, current: fr
     best: tuple[int, str, str] | None = None
     any_row = False
     for state in (current if len(current) == 1 else sorted(current)):
-        for row, guards in rows.get((role, state, ev.name), ()):
+        for row, guards, _dst in rows.get((role, state, ev.name), ()):
             any_row = True
             failures = [(g, r) for g, fn in zip(row.guard, guards) if (r := fn(w, ev)) is not None]
             if best is None or len(failures) < best[0]:
@@ -325,7 +314,7 @@ def _authenticator_relation(w: World, ev: Event, bad) -> None:
     if "authenticator" not in a:
         return
     try:
-        auth = rel.parse_authenticator(ev.get_bytes("authenticator") or b"")
+        auth = w.parsed_authenticator(a["authenticator"])
     except rel.Malformed as e:
         bad("ea-encoding", f"authenticator does not parse: {e}")
         return
