@@ -55,6 +55,18 @@ def flag(profile: dict, name: str) -> bool:
     return bool((profile.get("mitigations") or {}).get(name, True))
 
 
+_MITIGATION_FLAGS = tuple(f for f in FLAGS if f not in ("passport_binding_echo", "local_binding_check"))
+
+
+def flags_of(profile: dict) -> dict[str, bool]:
+    """Every flag of FLAGS, in that order, as :func:`flag` reads it (the mitigations looked up once)."""
+    mitigations = profile.get("mitigations") or {}
+    out = {f: bool(mitigations.get(f, True)) for f in _MITIGATION_FLAGS}
+    out["passport_binding_echo"] = bool(profile.get("passport_binding_echo", True))
+    out["local_binding_check"] = profile.get("binding_check", "local") == "local"
+    return {f: out[f] for f in FLAGS}
+
+
 def when_holds(when: str, profile: dict) -> bool:
     """``when`` is "" (always) or flags joined by "&", each optionally negated with "!"."""
     for term in filter(None, (t.strip() for t in when.split("&"))):

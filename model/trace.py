@@ -274,26 +274,28 @@ _PLAIN_TYPES: dict[str, Callable[[Any], bool]] = {
     "ints": lambda v: type(v) is list and all(_nat(x, 0xFFFF) for x in v),
 }
 
-# The same tests as Python statements over ``v``, inlined into each event type's compiled line validator
-# (one function call per line); each returns None (not plainly valid) when its test fails. Types not
-# listed call their _PLAIN_TYPES entry. ``ok_hex`` / ``ok_ids``: strings of one trace already found valid
-# (connection ids, contexts, agents recur on most lines); a string is added only after passing the full
-# test. Hex longer than 256 characters (authenticators, certificates) is tested each time: hashing it for
-# the set costs as much. Hex is tested with ``bytes.translate`` (C, a 256-entry table deletes the digits).
-_HEX_TEST = "not v.isascii() or len(v) & 1 or v.encode('ascii').translate(None, _HEX_BYTES)"
+# The same tests as Python statements over a value ``$V`` (an argument read into a local), inlined into
+# each event type's compiled line validator (one function call per line); each returns None (not plainly
+# valid) when its test fails. Types not listed call their _PLAIN_TYPES entry. ``ok_hex`` / ``ok_ids``:
+# strings of one trace already found valid (connection ids, contexts, agents recur on most lines); a
+# string is added only after passing the full test, so membership alone proves a value valid, and it is
+# asked first (an unhashable value raises TypeError there, which the validator answers with None). Hex
+# longer than 256 characters (authenticators, certificates) is tested each time: hashing it for the set
+# costs as much. Hex is tested with ``bytes.translate`` (C, a 256-entry table deletes the digits).
+_HEX_TEST = "type($V) is not str or not $V.isascii() or len($V) & 1 or $V.encode('ascii').translate(None, _HEX_BYTES)"
 _INLINE_TESTS = {
-    "bytes": ["if type(v) is not str:", "    return None",
-              "if len(v) > 256:", f"    if {_HEX_TEST}:", "        return None",
-              "elif v not in ok_hex:", f"    if {_HEX_TEST}:", "        return None", "    ok_hex.add(v)"],
-    "id": ["if type(v) is not str:", "    return None",
-           "if v not in ok_ids:", "    if _ID_FULL(v) is None:", "        return None", "    ok_ids.add(v)"],
-    "label": ["if type(v) is not str or _LABEL_FULL(v) is None:", "    return None"],
-    "int": ["if type(v) is not int or v < 0:", "    return None"],
-    "bool": ["if type(v) is not bool:", "    return None"],
-    "side": ["if v not in _SIDES:", "    return None"],
-    "suite": ["if v not in _SUITES:", "    return None"],
-    "kind": ["if v not in _KINDS:", "    return None"],
-    "status": ["if v not in _STATUSES:", "    return None"],
+    "bytes": ["if len($V) > 256:", f"    if {_HEX_TEST}:", "        return None",
+              "elif $V not in ok_hex:", f"    if {_HEX_TEST}:", "        return None", "    ok_hex.add($V)"],
+    "id": ["if $V not in ok_ids:", "    if type($V) is not str or _ID_FULL($V) is None:", "        return None",
+           "    ok_ids.add($V)"],
+    "label": ["if type($V) is not str or _LABEL_FULL($V) is None:", "    return None"],
+    "int": ["if type($V) is not int or $V < 0:", "    return None"],
+    "bool": ["if type($V) is not bool:", "    return None"],
+    "side": ["if $V not in _SIDES:", "    return None"],
+    "suite": ["if $V not in _SUITES:", "    return None"],
+    "kind": ["if $V not in _KINDS:", "    return None"],
+    "status": ["if $V not in _STATUSES:", "    return None"],
+    "sides": ["if type($V) is not list or not _SIDE_SET.issuperset($V) or len(set($V)) != len($V):", "    return None"],
 }
 
 
@@ -309,33 +311,25 @@ def _validator_source(spec: Any) -> str:
             "        return None",
             "    try:",
             "        seq, agent, args, kind = obj['seq'], obj['agent'], obj['args'], obj['type']",
-            "    except KeyError:",
-            "        return None",
-            "    if kind != 'event' or type(seq) is not int or seq < 0 or type(args) is not dict "
-            "or type(agent) is not str:",
-            "        return None",
-            "    if agent not in ok_ids:",
-            "        if _ID_FULL(agent) is None:",
-            "            return None",
-            "        ok_ids.add(agent)",
-            f"    present = {len(required)}"]
+            "        if kind != 'event' or type(seq) is not int or seq < 0 or type(args) is not dict:",
+            "            return None"]
+    body += ["        " + line.replace("$V", "agent") for line in _INLINE_TESTS["id"]]
     if required:
-        body += ["    try:",
-                 f"        {', '.join(f'a_{a.name}' for a in required)}, = "
-                 f"{', '.join(f'args[{a.name!r}]' for a in required)},",
-                 "    except KeyError:",
-                 "        return None"]
+        body.append(f"        {', '.join(f'a_{a.name}' for a in required)}, = "
+                    f"{', '.join(f'args[{a.name!r}]' for a in required)},")
+    body.append(f"        present = {len(required)}")
     for a in spec.args:
-        test = _INLINE_TESTS.get(a.type, [f"if not _PLAIN_TYPES[{a.type!r}](v):", "    return None"])
+        test = _INLINE_TESTS.get(a.type, ["if not _PLAIN_TYPES[%r]($V):" % a.type, "    return None"])
         if a.optional:
-            body += [f"    v = args.get({a.name!r}, _ABSENT)",
-                     "    if v is not _ABSENT:",
-                     "        present += 1"]
-            body += ["        " + line for line in test]
+            body += [f"        a_{a.name} = args.get({a.name!r}, _ABSENT)",
+                     f"        if a_{a.name} is not _ABSENT:",
+                     "            present += 1"]
+            body += ["            " + line.replace("$V", f"a_{a.name}") for line in test]
         else:
-            body.append(f"    v = a_{a.name}")
-            body += ["    " + line for line in test]
-    body += ["    if len(args) != present:",
+            body += ["        " + line.replace("$V", f"a_{a.name}") for line in test]
+    body += ["    except (KeyError, TypeError):  # a key missing, an unhashable value",
+             "        return None",
+             "    if len(args) != present:",
              "        return None",
              "    ev = _new_event(_Event)",
              "    d = ev.__dict__",
@@ -358,7 +352,8 @@ def _compile_line_validators() -> dict[str, LineValidator]:
         ns: dict[str, Any] = {
             "_ABSENT": absent, "_HEX_BYTES": _HEX_BYTES, "_ID_FULL": _ID_RE.fullmatch,
             "_LABEL_FULL": _LABEL_RE.fullmatch, "_PLAIN_TYPES": _PLAIN_TYPES, "_SIDES": SIDES,
-            "_SUITES": CIPHER_SUITES, "_KINDS": CMW_KINDS, "_STATUSES": AR_STATUSES, "_new_event": _new_event,
+            "_SUITES": CIPHER_SUITES, "_KINDS": CMW_KINDS, "_STATUSES": AR_STATUSES, "_SIDE_SET": frozenset(SIDES),
+            "_new_event": _new_event,
             "_Event": Event}
         exec(compile(_validator_source(spec), f"<line validator of {spec.name}>", "exec"), ns)
         out[spec.name] = ns["valid"]
@@ -383,6 +378,7 @@ def _plainly_valid_event(obj: dict[str, Any], ok_ids: set[str] | None = None, ok
                                        set() if ok_hex is None else ok_hex) is not None
 
 
+_STR_ONLY = frozenset((str,))  # _STR_ONLY.issuperset(map(type, xs)): every x is exactly a str (in C)
 _HEADER_PLAIN: dict[str, Callable[[Any], bool]] = {
     "type": lambda v: v == "header",
     "format": lambda v: v == TRACE_FORMAT,
@@ -398,10 +394,10 @@ _HEADER_PLAIN: dict[str, Callable[[Any], bool]] = {
     "attack": lambda v: type(v) is str,
     "synthetic": lambda v: type(v) is dict and {"mutation", "expect", "base"} <= v.keys()
     and all(type(v[k]) is str for k in ("mutation", "expect", "base")),
-    "mitigations_off": lambda v: type(v) is list and all(type(x) is str for x in v),
+    "mitigations_off": lambda v: type(v) is list and _STR_ONLY.issuperset(map(type, v)),
     "normalised": lambda v: type(v) is dict and v.keys() == {"scheme", "renamed", "rewritten", "dropped"}
     and v["scheme"] == "expat-golden/1"
-    and all(type(v[k]) is list and all(type(x) is str for x in v[k]) for k in ("renamed", "rewritten", "dropped")),
+    and all(type(v[k]) is list and _STR_ONLY.issuperset(map(type, v[k])) for k in ("renamed", "rewritten", "dropped")),
 }
 _HEADER_REQUIRED = frozenset(("type", "format", "expat_version", "profile", "revision", "seed", "cipher_suite",
                               "with_secrets"))

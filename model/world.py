@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from expat.model import relations as rel
 from expat.model.events import ENDPOINT, EVENTS
-from expat.model.roles import FLAGS, INITIAL, dispatch, flag
+from expat.model.roles import INITIAL, dispatch, flag, flags_of
 from expat.model.tlskdf import SuiteHash
 from expat.model.trace import Event, Trace
 
@@ -48,7 +48,7 @@ class World:
         self._index: dict[int, int] = {}
         self.state: dict[tuple, frozenset[str]] = {}
         self.failed: set[tuple] = set()  # machine instances a rule violation has already stopped
-        self.flags = {f: flag(self.profile, f) for f in FLAGS}  # read once per trace
+        self.flags = flags_of(self.profile)  # read once per trace
         key = tuple(self.flags.values())
         rows = _DISPATCH_BY_FLAGS.get(key)
         if rows is None:
@@ -59,6 +59,7 @@ class World:
         self._by_arg: dict[tuple, list[Event]] = {}  # (event, argument, value) -> events, for _KEYED
         self._ctx_used: set[tuple] = set()  # (agent, conn, ctx) whose context is used (ctx_used_before)
         self._secrets: dict[str, Optional[bytes]] = {}
+        self._secret_events: tuple[Optional[Trace], dict] = (None, {})  # (trace, conn -> its first secret)
         # pure functions of bytes the trace repeats (an AIK in several events, a certificate in the
         # authenticator and its acceptance): computed once per trace, shared with forks
         self._spki_of: dict[bytes, Optional[bytes]] = {}
@@ -119,6 +120,7 @@ class World:
         w._by_arg = {k: list(v) for k, v in self._by_arg.items()}
         w._ctx_used = set(self._ctx_used)
         w._secrets = {}
+        w._secret_events = (None, {})
         w.state = dict(self.state)
         w.failed = set(self.failed)
         w.memo = {}
@@ -279,13 +281,23 @@ class World:
         return self._aik_hash_of[key]
 
     def exporter_secret(self, conn: str) -> Optional[bytes]:
+        """The exporter_master_secret of ``conn``: the first ChannelEstablished of the whole trace that records
+        one (secrets are connection facts, not steps); None in traces without secrets."""
         if conn not in self._secrets:
-            self._secrets[conn] = None
-            for e in self.trace.events:  # the whole trace: secrets are connection facts, not steps
-                if e.name == "ChannelEstablished" and e.args.get("conn") == conn \
-                        and "exporter_master_secret" in e.args:
-                    self._secrets[conn] = e.get_bytes("exporter_master_secret")
-                    break
+            self._secrets[conn] = None  # (a secret that is not hex raises here once, then reads as None)
+            trace = self.trace
+            if self._secret_events[0] is not trace:  # one pass over the trace finds every connection's
+                first: dict[Any, Event] = {}
+                for e in trace.events:
+                    if e.name == "ChannelEstablished" and "exporter_master_secret" in e.args:
+                        try:
+                            first.setdefault(e.args.get("conn"), e)
+                        except TypeError:  # an unhashable conn equals no connection id
+                            pass
+                self._secret_events = (trace, first)
+            e = self._secret_events[1].get(conn)
+            if e is not None:
+                self._secrets[conn] = e.get_bytes("exporter_master_secret")
         return self._secrets[conn]
 
     # -- per-request facts ---------------------------------------------------------------------
