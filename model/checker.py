@@ -31,6 +31,7 @@ costs a few dictionary look-ups rather than scans of the trace.
 
 from __future__ import annotations
 
+import operator
 from typing import Callable, Iterable
 
 from expat.model import judge as formula_judge
@@ -51,7 +52,14 @@ __all__ = ["JUDGES", "Result", "Violation", "World", "check_trace", "check_trace
 # --- replay ----------------------------------------------------------------------------------
 
 
-_START = {role: frozenset({state}) for role, state in INITIAL.items()}
+_STATES: dict[str, frozenset[str]] = {}  # one frozenset per single state (most instances are in one)
+
+
+def _one(state: str) -> frozenset[str]:
+    return _STATES.setdefault(state, frozenset((state,)))
+
+
+_START = {role: _one(state) for role, state in INITIAL.items()}
 _MACHINE_ROLES = {name: tuple(r for r in spec.roles if r != ADVERSARY) for name, spec in EVENTS.items()}
 
 
@@ -72,48 +80,97 @@ def machines_for(w: World, ev: Event) -> list[tuple[str, tuple]]:
     return out
 
 
-def _state_key(role: str) -> Callable[[Event], tuple]:
-    """(role, *instance key) of ``role``'s machine for an event, as ``w.state`` is keyed."""
+def _key_source(role: str) -> str:
+    """(role, *instance key) of ``role``'s machine for an event ``ev`` with arguments ``a``, as ``w.state``
+    is keyed (machines_for's keys), as an expression."""
     if role == ENDPOINT:
-        return lambda ev: (role, ev.agent, ev.args["conn"])
+        return f"({role!r}, ev.agent, a['conn'])"
     if role in (RELYING_PARTY, TARGET_ENVIRONMENT):
-        return lambda ev: (role, ev.agent, ev.args["conn"], ev.args["ctx"])
-    return lambda ev: (role, ev.agent)
+        return f"({role!r}, ev.agent, a['conn'], a['ctx'])"
+    return f"({role!r}, ev.agent)"
 
 
-# events that move one machine, whose instance key needs no look-up: machines_for without the loop
-_SINGLE_MACHINE = {name: (roles[0], _state_key(roles[0])) for name, roles in _MACHINE_ROLES.items()
-                   if len(roles) == 1 and name != "AttestationCompleted"}
-
-
-# The tables of one profile compiled for replay: (role, from-state, event) -> (row, guard functions,
-# {row.dst}) triples, built once per dispatch table (roles.dispatch builds one per combination of flags).
+# The tables of one profile compiled for replay, once per dispatch table (roles.dispatch builds one per
+# combination of flags): (role, from-state, event) -> (row, guard functions, {row.dst}) triples, and per
+# event a step function (:func:`_stepper_source`).
 CompiledRows = dict[tuple[str, str, str], tuple[tuple[Row, tuple[Guard, ...], frozenset[str]], ...]]
-_COMPILED: dict[int, tuple[Dispatch, CompiledRows]] = {}
-_STATES: dict[str, frozenset[str]] = {}  # one frozenset per single state (most instances are in one)
+Stepper = Callable[[World, int, Event], list[Violation]]
+_COMPILED: dict[int, tuple[Dispatch, CompiledRows, dict[str, Stepper]]] = {}
 
 
-def compiled_rows(w: World) -> CompiledRows:
+def _compiled(w: World) -> tuple[Dispatch, CompiledRows, dict[str, Stepper]]:
     table = w.rows
     hit = _COMPILED.get(id(table))
     if hit is None or hit[0] is not table:
-        hit = _COMPILED[id(table)] = (table, {
-            k: tuple((r, tuple(GUARDS[g] for g in r.guard), _STATES.setdefault(r.dst, frozenset((r.dst,))))
-                     for r in rows)
-            for k, rows in table.items()})
-    return hit[1]
+        rows = {k: tuple((r, tuple(GUARDS[g] for g in r.guard), _one(r.dst)) for r in found)
+                for k, found in table.items()}
+        hit = _COMPILED[id(table)] = (table, rows, _steppers(rows))
+    return hit
+
+
+def compiled_rows(w: World) -> CompiledRows:
+    return _compiled(w)[1]
+
+
+def _stepper_source(name: str, role: str, rows: CompiledRows) -> tuple[str, dict]:
+    """Source and globals of the step function of ``name``, an event that moves one ``role`` machine.
+
+    From every state with exactly one row for ``name``, the row's guards are called inline and the machine
+    moves to the row's state when they all hold; every other case (a failing guard, no row, several rows,
+    an instance in several states) goes to :func:`_advance`, which decides the same way and words the
+    violation."""
+    ns: dict = {"_advance": _advance, "ROWS": rows, "ROLE": role, "START": _START[role]}
+    body = ["def step(w, i, ev):",
+            "    a = ev.args",
+            f"    skey = {_key_source(role)}",
+            "    current = w.state.get(skey) or START"]
+    n = 0
+    for (r, state, event), found in rows.items():
+        if r != role or event != name or len(found) != 1:
+            continue
+        _row, guards, dst = found[0]
+        ns[f"S{n}"], ns[f"D{n}"] = _one(state), dst
+        test = " and ".join(f"G{n}_{j}(w, ev) is None" for j in range(len(guards))) or "True"
+        ns.update({f"G{n}_{j}": g for j, g in enumerate(guards)})
+        body += [f"    {'if' if n == 0 else 'elif'} current is S{n}:  # {state}",
+                 f"        if {test}:",
+                 f"            w.state[skey] = D{n}",
+                 "            return []"]
+        n += 1
+    body += ["    bad = _advance(w, i, ev, ROWS, ROLE, skey)",
+             "    return [] if bad is None else [bad]"]
+    return "\n".join(body) + "\n", ns
+
+
+def _steppers(rows: CompiledRows) -> dict[str, Stepper]:
+    """Per event name, the function that advances its machines: compiled for events that move one machine
+    (all but AttestationCompleted, whose requester or attester machine depends on the side), the
+    general :func:`_step_machines` for the others."""
+    out: dict[str, Stepper] = {}
+    for name, roles in _MACHINE_ROLES.items():
+        if len(roles) == 1 and name != "AttestationCompleted":
+            source, ns = _stepper_source(name, roles[0], rows)
+            exec(compile(source, f"<step of {name}>", "exec"), ns)
+            out[name] = ns["step"]
+        else:
+            out[name] = _step_machines
+    return out
 
 
 def _step(w: World, i: int, ev: Event) -> list[Violation]:
     """Advance every machine ``ev`` belongs to (:func:`_advance`); the violations of those it cannot move."""
     try:
+        steppers = w.steppers
+    except AttributeError:
+        steppers = w.steppers = _compiled(w)[2]
+    return steppers.get(ev.name, _step_machines)(w, i, ev)
+
+
+def _step_machines(w: World, i: int, ev: Event) -> list[Violation]:
+    try:
         rows = w.compiled_rows
     except AttributeError:
-        rows = w.compiled_rows = compiled_rows(w)
-    single = _SINGLE_MACHINE.get(ev.name)
-    if single is not None:
-        bad = _advance(w, i, ev, rows, single[0], single[1](ev))
-        return [] if bad is None else [bad]
+        rows = w.compiled_rows = _compiled(w)[1]
     out: list[Violation] = []
     for role, key in machines_for(w, ev):
         bad = _advance(w, i, ev, rows, role, (role, *key))
@@ -402,14 +459,18 @@ def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
     w = World(trace)
     result = Result(trace.source)
     out = result.violations
+    events = trace.events
     validated = trace.validated
     n_validated = len(validated)
+    # parse_lines already held its events to the schema; checked again: events put in or replaced since
+    all_validated = n_validated == len(events) and all(map(operator.is_, validated, events))
     adversaries = w.adversaries
     relations = _RELATIONS
-    for i, ev in enumerate(trace.events):
+    step, record = _step, w.record
+    for i, ev in enumerate(events):
         if ev.seq != i:
             out.append(Violation("rule", "seq", i, f"seq {ev.seq} at position {i}"))
-        if i >= n_validated or validated[i] is not ev:  # parse_lines already held it to the schema
+        if not all_validated and (i >= n_validated or validated[i] is not ev):
             try:
                 normalize_args(ev.name, ev.args, with_secrets=True)
             except VocabularyError as e:
@@ -417,14 +478,14 @@ def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
                 continue
         try:
             if ev.agent not in adversaries:
-                found = _step(w, i, ev)
+                found = step(w, i, ev)
                 if found:
                     out += found
             if ev.name in relations:
                 out += _relations(w, i, ev)
         except Exception as e:  # a value no relation anticipated (e.g. undecodable key): malformed input
             out.append(Violation("rule", "malformed-value", i, f"{type(e).__name__}: {e}"))
-        w.record(ev)
+        record(ev)
     out += _connections(w)
     if monitors:
         _judge(w, "monitors", mon.run_all, out)

@@ -156,6 +156,7 @@ def parse_lines(lines: Iterable[str], source: str = "") -> Trace:
     validate = _line_validator()
     header: dict[str, Any] | None = None
     events: list[Event] = []
+    append = events.append
     decode = _DECODER.decode
     scan = _SCAN
     line_validators = _LINE_VALIDATORS
@@ -173,14 +174,14 @@ def parse_lines(lines: Iterable[str], source: str = "") -> Trace:
                 obj = decode(line)
             except json.JSONDecodeError as e:
                 raise TraceFormatError(f"{source}:{n}: not JSON: {e}") from None
-        if header is not None and type(obj) is dict:  # the common line
-            name = obj.get("event")
-            valid = line_validators.get(name) if type(name) is str else None
-            if valid is not None:
-                ev = valid(obj, ok_ids, ok_hex)
-                if ev is not None:
-                    events.append(ev)
-                    continue
+        if header is not None:  # the common line: an event its type's validator accepts
+            try:
+                ev = line_validators[obj["event"]](obj, ok_ids, ok_hex)
+            except (KeyError, TypeError):  # not an object, no or an unknown event name
+                ev = None
+            if ev is not None:
+                append(ev)
+                continue
         error = validate(obj)
         if error:
             raise TraceFormatError(f"{source}:{n}: {error}")
@@ -307,9 +308,9 @@ def _validator_source(spec: Any) -> str:
     optional ones present, no other key."""
     required = [a for a in spec.args if not a.optional]
     body = ["def valid(obj, ok_ids, ok_hex):",
-            "    if len(obj) != 5:",
-            "        return None",
             "    try:",
+            "        if len(obj) != 5:",
+            "            return None",
             "        seq, agent, args, kind = obj['seq'], obj['agent'], obj['args'], obj['type']",
             "        if kind != 'event' or type(seq) is not int or seq < 0 or type(args) is not dict:",
             "            return None"]
@@ -372,10 +373,11 @@ def _plainly_valid_event(obj: dict[str, Any], ok_ids: set[str] | None = None, ok
     this never says True where jsonschema says no. ``ok_ids`` / ``ok_hex``: ids and hex strings of the
     same trace already found valid (parse_lines keeps them per trace).
     """
-    name = obj.get("event")
-    valid = _LINE_VALIDATORS.get(name) if type(name) is str else None
-    return valid is not None and valid(obj, set() if ok_ids is None else ok_ids,
-                                       set() if ok_hex is None else ok_hex) is not None
+    try:
+        valid = _LINE_VALIDATORS[obj["event"]]
+    except (KeyError, TypeError):
+        return False
+    return valid(obj, set() if ok_ids is None else ok_ids, set() if ok_hex is None else ok_hex) is not None
 
 
 _STR_ONLY = frozenset((str,))  # _STR_ONLY.issuperset(map(type, xs)): every x is exactly a str (in C)
