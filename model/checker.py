@@ -112,48 +112,90 @@ def compiled_rows(w: World) -> CompiledRows:
     return _compiled(w)[1]
 
 
-def _stepper_source(name: str, role: str, rows: CompiledRows) -> tuple[str, dict]:
-    """Source and globals of the step function of ``name``, an event that moves one ``role`` machine.
-
-    From every state with exactly one row for ``name``, the row's guards are called inline and the machine
-    moves to the row's state when they all hold; every other case (a failing guard, no row, several rows,
-    an instance in several states) goes to :func:`_advance`, which decides the same way and words the
-    violation."""
-    ns: dict = {"_advance": _advance, "ROWS": rows, "ROLE": role, "START": _START[role]}
-    body = ["def step(w, i, ev):",
-            "    a = ev.args",
-            f"    skey = {_key_source(role)}",
-            "    current = w.state.get(skey) or START"]
-    n = 0
+def _machine_source(name: str, role: str, rows: CompiledRows, ns: dict, m: int, key: str, done: str) -> list[str]:
+    """Lines that advance ``ev``'s ``role`` machine (number ``m`` of the event's machines, its state key in
+    the variable ``key``) as :func:`_advance` does: from a state with rows for ``name``, each row's guards
+    called inline in table order, the machine moved to the union of the states of the rows whose guards
+    all hold. ``done`` is the statement that ends a move; whatever the inline code does not move (no row,
+    no row enabled, an instance in several states) goes on after these lines, to :func:`_advance`, which
+    decides the same way and words the violation."""
+    ns[f"START{m}"] = _START[role]
+    out = [f"current = w.state.get({key}) or START{m}"]
+    q = 0
     for (r, state, event), found in rows.items():
-        if r != role or event != name or len(found) != 1:
+        if r != role or event != name:
             continue
-        _row, guards, dst = found[0]
-        ns[f"S{n}"], ns[f"D{n}"] = _one(state), dst
-        test = " and ".join(f"G{n}_{j}(w, ev) is None" for j in range(len(guards))) or "True"
-        ns.update({f"G{n}_{j}": g for j, g in enumerate(guards)})
-        body += [f"    {'if' if n == 0 else 'elif'} current is S{n}:  # {state}",
-                 f"        if {test}:",
-                 f"            w.state[skey] = D{n}",
-                 "            return []"]
-        n += 1
-    body += ["    bad = _advance(w, i, ev, ROWS, ROLE, skey)",
-             "    return [] if bad is None else [bad]"]
+        ns[f"S{m}_{q}"] = _one(state)
+        out.append(f"{'if' if q == 0 else 'elif'} current is S{m}_{q}:  # {state}")
+        tests = []
+        for j, (_row, guards, dst) in enumerate(found):
+            ns[f"D{m}_{q}_{j}"] = dst
+            ns.update({f"G{m}_{q}_{j}_{k}": g for k, g in enumerate(guards)})
+            tests.append(" and ".join(f"G{m}_{q}_{j}_{k}(w, ev) is None" for k in range(len(guards))) or "True")
+        if len(found) == 1:
+            out += [f"    if {tests[0]}:",
+                    f"        w.state[{key}] = D{m}_{q}_0",
+                    f"        {done}"]
+        else:  # several rows (a nondeterministic table): the union of the enabled rows' states
+            out.append("    dst = None")
+            for j, test in enumerate(tests):
+                out += [f"    if {test}:",
+                        f"        dst = D{m}_{q}_{j} if dst is None else dst | D{m}_{q}_{j}"]
+            out += ["    if dst is not None:",
+                    f"        w.state[{key}] = dst",
+                    f"        {done}"]
+        q += 1
+    return out
+
+
+def _stepper_source(name: str, rows: CompiledRows) -> tuple[str, dict]:
+    """Source and globals of the step function of event ``name``: its machines (machines_for's, keyed
+    and in that order) advanced by :func:`_machine_source`'s inline code."""
+    roles = _MACHINE_ROLES[name]
+    ns: dict = {"_advance": _advance, "ROWS": rows}
+    body = ["def step(w, i, ev):",
+            "    a = ev.args"]
+    if len(roles) == 1:
+        ns["ROLE0"] = roles[0]
+        body.append(f"    skey = {_key_source(roles[0])}")
+        body += ["    " + line for line in _machine_source(name, roles[0], rows, ns, 0, "skey", "return []")]
+        body += ["    bad = _advance(w, i, ev, ROWS, ROLE0, skey)",
+                 "    return [] if bad is None else [bad]"]
+        return "\n".join(body) + "\n", ns
+    moves: list[tuple[int, str, str]] = []  # (machine number, role, condition)
+    for m, role in enumerate(roles):
+        ns[f"ROLE{m}"] = role
+        when = ""
+        if name == "AttestationCompleted" and role in (RELYING_PARTY, TARGET_ENVIRONMENT):
+            # requester or attester, by the side that attested
+            if not any(c for _, _, c in moves):
+                body.append("    mine = a['attester'] == w.side(ev.agent, a['conn'])")
+            when = "mine" if role == TARGET_ENVIRONMENT else "not mine"
+        body.append(f"    k{m} = {_key_source(role)}" + (f" if {when} else None" if when else ""))
+        moves.append((m, role, when))
+    body.append("    out = []")
+    for m, role, when in moves:
+        indent = "    "
+        if when:
+            body.append(f"    if {when}:")
+            indent = "        "
+        body.append(f"{indent}while True:  # machine {m}: {role}")
+        body += [indent + "    " + line for line in _machine_source(name, role, rows, ns, m, f"k{m}", "break")]
+        body += [f"{indent}    bad = _advance(w, i, ev, ROWS, ROLE{m}, k{m})",
+                 f"{indent}    if bad is not None:",
+                 f"{indent}        out.append(bad)",
+                 f"{indent}    break"]
+    body.append("    return out")
     return "\n".join(body) + "\n", ns
 
 
 def _steppers(rows: CompiledRows) -> dict[str, Stepper]:
-    """Per event name, the function that advances its machines: compiled for events that move one machine
-    (all but AttestationCompleted, whose requester or attester machine depends on the side), the
-    general :func:`_step_machines` for the others."""
+    """Per event name, the compiled function that advances its machines (:func:`_stepper_source`)."""
     out: dict[str, Stepper] = {}
-    for name, roles in _MACHINE_ROLES.items():
-        if len(roles) == 1 and name != "AttestationCompleted":
-            source, ns = _stepper_source(name, roles[0], rows)
-            exec(compile(source, f"<step of {name}>", "exec"), ns)
-            out[name] = ns["step"]
-        else:
-            out[name] = _step_machines
+    for name in _MACHINE_ROLES:
+        source, ns = _stepper_source(name, rows)
+        exec(compile(source, f"<step of {name}>", "exec"), ns)
+        out[name] = ns["step"]
     return out
 
 
@@ -163,20 +205,7 @@ def _step(w: World, i: int, ev: Event) -> list[Violation]:
         steppers = w.steppers
     except AttributeError:
         steppers = w.steppers = _compiled(w)[2]
-    return steppers.get(ev.name, _step_machines)(w, i, ev)
-
-
-def _step_machines(w: World, i: int, ev: Event) -> list[Violation]:
-    try:
-        rows = w.compiled_rows
-    except AttributeError:
-        rows = w.compiled_rows = _compiled(w)[1]
-    out: list[Violation] = []
-    for role, key in machines_for(w, ev):
-        bad = _advance(w, i, ev, rows, role, (role, *key))
-        if bad is not None:
-            out.append(bad)
-    return out
+    return steppers[ev.name](w, i, ev)
 
 
 def _advance(w: World, i: int, ev: Event, rows: CompiledRows, role: str, skey: tuple) -> Violation | None:

@@ -326,14 +326,22 @@ def attest_before_data(w: "World") -> list[Finding]:
     """On a connection that requires attestation, an endpoint sends or accepts application data only
     after every required direction has completed on that same connection (draft §7.3)."""
     out: list[Finding] = []
+    # per (agent, conn): (index, attest) of its ChannelEstablished, (index, attester) of its completions
+    seen: dict[tuple[str, str], tuple[list, list]] = {}
     for i, e in sorted(w.positions("ApplicationDataSent") + w.positions("ApplicationDataReceived"),
                        key=_position):
-        if not w.honest(e.agent):
+        if e.agent in w.adversaries:
             continue
         conn = e.args["conn"]
-        chans = w.keyed_before(i, "ChannelEstablished", "conn", conn, e.agent)
-        required = set(chans[-1][1].args["attest"]) if chans else set()
-        done = {c.args["attester"] for _, c in w.keyed_before(i, "AttestationCompleted", "conn", conn, e.agent)}
+        facts = seen.get((e.agent, conn))
+        if facts is None:
+            end = len(w.done)
+            facts = seen[e.agent, conn] = (
+                [(j, c.args["attest"]) for j, c in w.keyed_before(end, "ChannelEstablished", "conn", conn, e.agent)],
+                [(j, c.args["attester"]) for j, c in w.keyed_before(end, "AttestationCompleted", "conn", conn, e.agent)])
+        chans = [attest for j, attest in facts[0] if j < i]
+        required = set(chans[-1]) if chans else set()
+        done = {attester for j, attester in facts[1] if j < i}
         if required - done:
             out.append((i, f"{e.agent}: {e.name} on {e.args['conn']} before attestation of "
                            f"{sorted(required - done)} completed"))

@@ -7,6 +7,7 @@ Guards (:mod:`expat.model.roles`) and monitors (:mod:`expat.model.monitors`) ask
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
 from typing import Any, Optional
 
 from expat.model import relations as rel
@@ -44,7 +45,8 @@ class World:
         self.adversaries = trace.adversaries
         self.exporter_label = rel.exporter_label(self.profile)
         self.done: list[Event] = []
-        self._positions: dict[str, list[tuple[int, Event]]] = {}
+        # the indexes are defaultdicts for record(); every query reads them with .get (no entry made)
+        self._positions: defaultdict[str, list[tuple[int, Event]]] = defaultdict(list)
         self._index: dict[int, int] = {}
         self.state: dict[tuple, frozenset[str]] = {}
         self.failed: set[tuple] = set()  # machine instances a rule violation has already stopped
@@ -55,8 +57,9 @@ class World:
             rows = _DISPATCH_BY_FLAGS[key] = dispatch(self.profile)
         self.rows = rows  # the tables compiled for this profile
         # events by (name, agent, conn, ctx): the instance index most queries hit
-        self._by_instance: dict[tuple, list[Event]] = {}
-        self._by_arg: dict[tuple, list[Event]] = {}  # (event, argument, value) -> events, for _KEYED
+        self._by_instance: defaultdict[tuple, list[Event]] = defaultdict(list)
+        # (event, argument, value) -> events, for _KEYED
+        self._by_arg: defaultdict[tuple, list[Event]] = defaultdict(list)
         self._ctx_used: set[tuple] = set()  # (agent, conn, ctx) whose context is used (ctx_used_before)
         self._secrets: dict[str, Optional[bytes]] = {}
         self._secret_events: tuple[Optional[Trace], dict] = (None, {})  # (trace, conn -> its first secret)
@@ -82,28 +85,13 @@ class World:
         done.append(ev)
         a = ev.args
         name = ev.name
-        found = self._positions.get(name)
-        if found is None:
-            self._positions[name] = [(i, ev)]
-        else:
-            found.append((i, ev))
-        key = (name, ev.agent, a.get("conn"), a.get("ctx"))
-        found = self._by_instance.get(key)
-        if found is None:
-            self._by_instance[key] = [ev]
-        else:
-            found.append(ev)
+        self._positions[name].append((i, ev))
+        self._by_instance[name, ev.agent, a.get("conn"), a.get("ctx")].append(ev)
         plan = _RECORD.get(name)
         if plan is not None:
             keyed, if_spontaneous = plan
-            by_arg = self._by_arg
             for arg in keyed:
-                k = (name, arg, a[arg])
-                found = by_arg.get(k)
-                if found is None:
-                    by_arg[k] = [ev]
-                else:
-                    found.append(ev)
+                self._by_arg[name, arg, a[arg]].append(ev)
             if if_spontaneous is not None and (not if_spontaneous or a["spontaneous"]):
                 self._ctx_used.add((ev.agent, a["conn"], a["ctx"]))
         if self.memo:
@@ -115,9 +103,9 @@ class World:
         w.trace = trace
         w.done = list(self.done)
         w._index = dict(self._index)
-        w._positions = {k: list(v) for k, v in self._positions.items()}
-        w._by_instance = {k: list(v) for k, v in self._by_instance.items()}
-        w._by_arg = {k: list(v) for k, v in self._by_arg.items()}
+        w._positions = defaultdict(list, {k: list(v) for k, v in self._positions.items()})
+        w._by_instance = defaultdict(list, {k: list(v) for k, v in self._by_instance.items()})
+        w._by_arg = defaultdict(list, {k: list(v) for k, v in self._by_arg.items()})
         w._ctx_used = set(self._ctx_used)
         w._secrets = {}
         w._secret_events = (None, {})
