@@ -201,9 +201,8 @@ def _steppers(rows: CompiledRows) -> dict[str, Stepper]:
 
 def _step(w: World, i: int, ev: Event) -> list[Violation]:
     """Advance every machine ``ev`` belongs to (:func:`_advance`); the violations of those it cannot move."""
-    try:
-        steppers = w.steppers
-    except AttributeError:
+    steppers = w.steppers
+    if steppers is None:
         steppers = w.steppers = _compiled(w)[2]
     return steppers[ev.name](w, i, ev)
 

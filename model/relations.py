@@ -56,7 +56,7 @@ def public_key_bytes(spki_der: bytes, profile: dict) -> Optional[bytes]:
 def aik_hash(h: SuiteHash, spki_der: bytes, profile: dict) -> Optional[bytes]:
     """AIK_pub_hash = H(AIK public key) with the connection's suite hash (§5.2)."""
     pk = public_key_bytes(spki_der, profile)
-    return None if pk is None else SuiteHash(h.name).digest(pk)
+    return None if pk is None else tlskdf.own(h).digest(pk)
 
 
 def exported_value(h: SuiteHash, exporter_master_secret: bytes, profile: dict, ctx: bytes,
@@ -216,7 +216,7 @@ def check_authenticator(h: SuiteHash, ems: bytes, sender_side: str, request: byt
     import hmac as _hmac
 
     problems = []
-    h = SuiteHash(h.name)
+    h = tlskdf.own(h)
     hc, fk = ea_keys(h, ems, sender_side)
     content = b"\x20" * 64 + b"Exported Authenticator" + b"\x00" + h.digest(hc + request + auth.certificate)
     if not verify_signature(spki_der, auth.scheme, auth.signature, content):

@@ -318,7 +318,8 @@ def _validator_source(spec: Any) -> str:
     if required:
         body.append(f"        {', '.join(f'a_{a.name}' for a in required)}, = "
                     f"{', '.join(f'args[{a.name!r}]' for a in required)},")
-    body.append(f"        present = {len(required)}")
+    if len(required) < len(spec.args):
+        body.append(f"        present = {len(required)}")
     for a in spec.args:
         test = _INLINE_TESTS.get(a.type, ["if not _PLAIN_TYPES[%r]($V):" % a.type, "    return None"])
         if a.optional:
@@ -330,7 +331,7 @@ def _validator_source(spec: Any) -> str:
             body += ["        " + line.replace("$V", f"a_{a.name}") for line in test]
     body += ["    except (KeyError, TypeError):  # a key missing, an unhashable value",
              "        return None",
-             "    if len(args) != present:",
+             f"    if len(args) != {'present' if len(required) < len(spec.args) else len(required)}:",
              "        return None",
              "    ev = _new_event(_Event)",
              "    d = ev.__dict__",

@@ -56,6 +56,7 @@ class World:
         if rows is None:
             rows = _DISPATCH_BY_FLAGS[key] = dispatch(self.profile)
         self.rows = rows  # the tables compiled for this profile
+        self.steppers: Optional[dict] = None  # their step functions, set by the checker's first step
         # events by (name, agent, conn, ctx): the instance index most queries hit
         self._by_instance: defaultdict[tuple, list[Event]] = defaultdict(list)
         # (event, argument, value) -> events, for _KEYED
