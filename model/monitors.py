@@ -8,6 +8,7 @@ the header's ``adversaries`` are never the subject of a property: they are the a
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
@@ -147,8 +148,7 @@ def _other_label(w: "World", a: Acceptance) -> Optional[str]:
     return None
 
 
-def _position(found: tuple[int, "Event"]) -> int:
-    return found[0]
+_position = operator.itemgetter(0)  # sort key of (index, event) pairs
 
 
 MONITORS: dict[str, Callable[["World"], list[Finding]]] = {}

@@ -297,6 +297,8 @@ _INLINE_TESTS = {
     "kind": ["if $V not in _KINDS:", "    return None"],
     "status": ["if $V not in _STATUSES:", "    return None"],
     "sides": ["if type($V) is not list or not _SIDE_SET.issuperset($V) or len(set($V)) != len($V):", "    return None"],
+    "ints": ["if type($V) is not list or not _INT_ONLY.issuperset(map(type, $V)) or ($V and (min($V) < 0 "
+             "or max($V) > 0xFFFF)):", "    return None"],
 }
 
 
@@ -354,7 +356,7 @@ def _compile_line_validators() -> dict[str, LineValidator]:
         ns: dict[str, Any] = {
             "_ABSENT": absent, "_HEX_BYTES": _HEX_BYTES, "_ID_FULL": _ID_RE.fullmatch,
             "_LABEL_FULL": _LABEL_RE.fullmatch, "_PLAIN_TYPES": _PLAIN_TYPES, "_SIDES": SIDES,
-            "_SUITES": CIPHER_SUITES, "_KINDS": CMW_KINDS, "_STATUSES": AR_STATUSES, "_SIDE_SET": frozenset(SIDES),
+            "_SUITES": CIPHER_SUITES, "_KINDS": CMW_KINDS, "_STATUSES": AR_STATUSES, "_SIDE_SET": frozenset(SIDES), "_INT_ONLY": frozenset((int,)),
             "_new_event": _new_event,
             "_Event": Event}
         exec(compile(_validator_source(spec), f"<line validator of {spec.name}>", "exec"), ns)

@@ -256,7 +256,7 @@ class World:
     def hash_for_conn(self, conn: str) -> SuiteHash:
         channels = self._by_arg.get(("ChannelEstablished", "conn", conn))
         suite = channels[0].args["suite"] if channels else None
-        return rel.suite_hash(suite or self.trace.header.get("cipher_suite", "TLS_AES_128_GCM_SHA256"))
+        return rel.SUITE_HASH[suite or self.trace.header.get("cipher_suite", "TLS_AES_128_GCM_SHA256")]
 
     def aik_hash_on(self, conn: str, spki: bytes) -> Optional[bytes]:
         """AIK_pub_hash of ``spki`` under the suite hash of ``conn`` (draft §5.2)."""
