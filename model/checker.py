@@ -24,9 +24,11 @@ added with :func:`register_judge`; on request the property formulas too (:mod:`e
 (:mod:`expat.model.breaks`).
 
 Speed (docs/performance.md): the tables are compiled once per profile into (role, state, event) ->
-(row, guard functions) (:func:`compiled_rows`), relations are dispatched by event name
-(``_RELATIONS``), and the World indexes past events by instance and by key argument, so one event
-costs a few dictionary look-ups rather than scans of the trace.
+(row, guard functions) (:func:`compiled_rows`) and into one step function per event type
+(:func:`_stepper_source`: a machine's rows and guards called inline, :func:`_advance` for the rest and
+for wording violations), relations are dispatched by event name (``_RELATIONS``), and the World indexes
+past events by instance and by key argument, so one event costs a few dictionary look-ups rather than
+scans of the trace.
 """
 
 from __future__ import annotations
