@@ -24,13 +24,16 @@ added with :func:`register_judge`; on request the property formulas too (:mod:`e
 (:mod:`expat.model.breaks`).
 
 Speed (docs/performance.md): the tables are compiled once per profile into (role, state, event) ->
-(row, guard functions) (:func:`compiled_rows`), relations are dispatched by event name
-(``_RELATIONS``), and the World indexes past events by instance and by key argument, so one event
-costs a few dictionary look-ups rather than scans of the trace.
+(row, guard functions) (:func:`compiled_rows`) and into one step function per event type
+(:func:`_stepper_source`: a machine's rows and guards called inline, :func:`_advance` for the rest and
+for wording violations), relations are dispatched by event name (``_RELATIONS``), and the World indexes
+past events by instance and by key argument, so one event costs a few dictionary look-ups rather than
+scans of the trace.
 """
 
 from __future__ import annotations
 
+import operator
 from typing import Callable, Iterable
 
 from expat.model import judge as formula_judge
@@ -51,7 +54,14 @@ __all__ = ["JUDGES", "Result", "Violation", "World", "check_trace", "check_trace
 # --- replay ----------------------------------------------------------------------------------
 
 
-_START = {role: frozenset({state}) for role, state in INITIAL.items()}
+_STATES: dict[str, frozenset[str]] = {}  # one frozenset per single state (most instances are in one)
+
+
+def _one(state: str) -> frozenset[str]:
+    return _STATES.setdefault(state, frozenset((state,)))
+
+
+_START = {role: _one(state) for role, state in INITIAL.items()}
 _MACHINE_ROLES = {name: tuple(r for r in spec.roles if r != ADVERSARY) for name, spec in EVENTS.items()}
 
 
@@ -72,54 +82,131 @@ def machines_for(w: World, ev: Event) -> list[tuple[str, tuple]]:
     return out
 
 
-def _state_key(role: str) -> Callable[[Event], tuple]:
-    """(role, *instance key) of ``role``'s machine for an event, as ``w.state`` is keyed."""
+def _key_source(role: str) -> str:
+    """(role, *instance key) of ``role``'s machine for an event ``ev`` with arguments ``a``, as ``w.state``
+    is keyed (machines_for's keys), as an expression."""
     if role == ENDPOINT:
-        return lambda ev: (role, ev.agent, ev.args["conn"])
+        return f"({role!r}, ev.agent, a['conn'])"
     if role in (RELYING_PARTY, TARGET_ENVIRONMENT):
-        return lambda ev: (role, ev.agent, ev.args["conn"], ev.args["ctx"])
-    return lambda ev: (role, ev.agent)
+        return f"({role!r}, ev.agent, a['conn'], a['ctx'])"
+    return f"({role!r}, ev.agent)"
 
 
-# events that move one machine, whose instance key needs no look-up: machines_for without the loop
-_SINGLE_MACHINE = {name: (roles[0], _state_key(roles[0])) for name, roles in _MACHINE_ROLES.items()
-                   if len(roles) == 1 and name != "AttestationCompleted"}
+# The tables of one profile compiled for replay, once per dispatch table (roles.dispatch builds one per
+# combination of flags): (role, from-state, event) -> (row, guard functions, {row.dst}) triples, and per
+# event a step function (:func:`_stepper_source`).
+CompiledRows = dict[tuple[str, str, str], tuple[tuple[Row, tuple[Guard, ...], frozenset[str]], ...]]
+Stepper = Callable[[World, int, Event], list[Violation]]
+_COMPILED: dict[int, tuple[Dispatch, CompiledRows, dict[str, Stepper]]] = {}
 
 
-# The tables of one profile compiled for replay: (role, from-state, event) -> (row, guard functions)
-# pairs, built once per dispatch table (roles.dispatch builds one per combination of flags).
-CompiledRows = dict[tuple[str, str, str], tuple[tuple[Row, tuple[Guard, ...]], ...]]
-_COMPILED: dict[int, tuple[Dispatch, CompiledRows]] = {}
-
-
-def compiled_rows(w: World) -> CompiledRows:
+def _compiled(w: World) -> tuple[Dispatch, CompiledRows, dict[str, Stepper]]:
     table = w.rows
     hit = _COMPILED.get(id(table))
     if hit is None or hit[0] is not table:
-        hit = _COMPILED[id(table)] = (table, {k: tuple((r, tuple(GUARDS[g] for g in r.guard)) for r in rows)
-                                              for k, rows in table.items()})
-    return hit[1]
+        rows = {k: tuple((r, tuple(GUARDS[g] for g in r.guard), _one(r.dst)) for r in found)
+                for k, found in table.items()}
+        hit = _COMPILED[id(table)] = (table, rows, _steppers(rows))
+    return hit
 
 
-_STATES: dict[str, frozenset[str]] = {}  # one frozenset per single state (most instances are in one)
+def compiled_rows(w: World) -> CompiledRows:
+    return _compiled(w)[1]
+
+
+def _machine_source(name: str, role: str, rows: CompiledRows, ns: dict, m: int, key: str, done: str) -> list[str]:
+    """Lines that advance ``ev``'s ``role`` machine (number ``m`` of the event's machines, its state key in
+    the variable ``key``) as :func:`_advance` does: from a state with rows for ``name``, each row's guards
+    called inline in table order, the machine moved to the union of the states of the rows whose guards
+    all hold. ``done`` is the statement that ends a move; whatever the inline code does not move (no row,
+    no row enabled, an instance in several states) goes on after these lines, to :func:`_advance`, which
+    decides the same way and words the violation."""
+    ns[f"START{m}"] = _START[role]
+    out = [f"current = w.state.get({key}) or START{m}"]
+    q = 0
+    for (r, state, event), found in rows.items():
+        if r != role or event != name:
+            continue
+        ns[f"S{m}_{q}"] = _one(state)
+        out.append(f"{'if' if q == 0 else 'elif'} current is S{m}_{q}:  # {state}")
+        tests = []
+        for j, (_row, guards, dst) in enumerate(found):
+            ns[f"D{m}_{q}_{j}"] = dst
+            ns.update({f"G{m}_{q}_{j}_{k}": g for k, g in enumerate(guards)})
+            tests.append(" and ".join(f"G{m}_{q}_{j}_{k}(w, ev) is None" for k in range(len(guards))) or "True")
+        if len(found) == 1:
+            out += [f"    if {tests[0]}:",
+                    f"        w.state[{key}] = D{m}_{q}_0",
+                    f"        {done}"]
+        else:  # several rows (a nondeterministic table): the union of the enabled rows' states
+            out.append("    dst = None")
+            for j, test in enumerate(tests):
+                out += [f"    if {test}:",
+                        f"        dst = D{m}_{q}_{j} if dst is None else dst | D{m}_{q}_{j}"]
+            out += ["    if dst is not None:",
+                    f"        w.state[{key}] = dst",
+                    f"        {done}"]
+        q += 1
+    return out
+
+
+def _stepper_source(name: str, rows: CompiledRows) -> tuple[str, dict]:
+    """Source and globals of the step function of event ``name``: its machines (machines_for's, keyed
+    and in that order) advanced by :func:`_machine_source`'s inline code."""
+    roles = _MACHINE_ROLES[name]
+    ns: dict = {"_advance": _advance, "ROWS": rows}
+    body = ["def step(w, i, ev):",
+            "    a = ev.args"]
+    if len(roles) == 1:
+        ns["ROLE0"] = roles[0]
+        body.append(f"    skey = {_key_source(roles[0])}")
+        body += ["    " + line for line in _machine_source(name, roles[0], rows, ns, 0, "skey", "return []")]
+        body += ["    bad = _advance(w, i, ev, ROWS, ROLE0, skey)",
+                 "    return [] if bad is None else [bad]"]
+        return "\n".join(body) + "\n", ns
+    moves: list[tuple[int, str, str]] = []  # (machine number, role, condition)
+    for m, role in enumerate(roles):
+        ns[f"ROLE{m}"] = role
+        when = ""
+        if name == "AttestationCompleted" and role in (RELYING_PARTY, TARGET_ENVIRONMENT):
+            # requester or attester, by the side that attested
+            if not any(c for _, _, c in moves):
+                body.append("    mine = a['attester'] == w.side(ev.agent, a['conn'])")
+            when = "mine" if role == TARGET_ENVIRONMENT else "not mine"
+        body.append(f"    k{m} = {_key_source(role)}" + (f" if {when} else None" if when else ""))
+        moves.append((m, role, when))
+    body.append("    out = []")
+    for m, role, when in moves:
+        indent = "    "
+        if when:
+            body.append(f"    if {when}:")
+            indent = "        "
+        body.append(f"{indent}while True:  # machine {m}: {role}")
+        body += [indent + "    " + line for line in _machine_source(name, role, rows, ns, m, f"k{m}", "break")]
+        body += [f"{indent}    bad = _advance(w, i, ev, ROWS, ROLE{m}, k{m})",
+                 f"{indent}    if bad is not None:",
+                 f"{indent}        out.append(bad)",
+                 f"{indent}    break"]
+    body.append("    return out")
+    return "\n".join(body) + "\n", ns
+
+
+def _steppers(rows: CompiledRows) -> dict[str, Stepper]:
+    """Per event name, the compiled function that advances its machines (:func:`_stepper_source`)."""
+    out: dict[str, Stepper] = {}
+    for name in _MACHINE_ROLES:
+        source, ns = _stepper_source(name, rows)
+        exec(compile(source, f"<step of {name}>", "exec"), ns)
+        out[name] = ns["step"]
+    return out
 
 
 def _step(w: World, i: int, ev: Event) -> list[Violation]:
     """Advance every machine ``ev`` belongs to (:func:`_advance`); the violations of those it cannot move."""
-    try:
-        rows = w.compiled_rows
-    except AttributeError:
-        rows = w.compiled_rows = compiled_rows(w)
-    single = _SINGLE_MACHINE.get(ev.name)
-    if single is not None:
-        bad = _advance(w, i, ev, rows, single[0], single[1](ev))
-        return [] if bad is None else [bad]
-    out: list[Violation] = []
-    for role, key in machines_for(w, ev):
-        bad = _advance(w, i, ev, rows, role, (role, *key))
-        if bad is not None:
-            out.append(bad)
-    return out
+    steppers = w.steppers
+    if steppers is None:
+        steppers = w.steppers = _compiled(w)[2]
+    return steppers[ev.name](w, i, ev)
 
 
 def _advance(w: World, i: int, ev: Event, rows: CompiledRows, role: str, skey: tuple) -> Violation | None:
@@ -130,28 +217,17 @@ def _advance(w: World, i: int, ev: Event, rows: CompiledRows, role: str, skey: t
     that came closest (:func:`_not_enabled`)."""
     current = w.state.get(skey) or _START[role]
     name = ev.name
-    dst = None
-    nxt: set[str] | None = None
+    dst: frozenset[str] | None = None
     for state in (current if len(current) == 1 else sorted(current)):
-        for row, guards in rows.get((role, state, name), ()):
+        for _row, guards, to in rows.get((role, state, name), ()):
             for g in guards:
                 if g(w, ev) is not None:
                     break
             else:
-                if dst is None:
-                    dst = row.dst
-                elif row.dst != dst:
-                    nxt = nxt or {dst}
-                    nxt.add(row.dst)
-    if nxt is not None:
-        w.state[skey] = frozenset(nxt)
-    elif dst is not None:
-        one = _STATES.get(dst)
-        if one is None:
-            one = _STATES[dst] = frozenset((dst,))
-        w.state[skey] = one
-    else:
+                dst = to if dst is None else dst | to
+    if dst is None:
         return _not_enabled(w, i, ev, role, skey[1:], current, rows)
+    w.state[skey] = dst
     return None
 
 
@@ -162,7 +238,7 @@ def _not_enabled(w: World, i: int, ev: Event, role: str, key: tuple, current: fr
     best: tuple[int, str, str] | None = None
     any_row = False
     for state in (current if len(current) == 1 else sorted(current)):
-        for row, guards in rows.get((role, state, ev.name), ()):
+        for row, guards, _dst in rows.get((role, state, ev.name), ()):
             any_row = True
             failures = [(g, r) for g, fn in zip(row.guard, guards) if (r := fn(w, ev)) is not None]
             if best is None or len(failures) < best[0]:
@@ -325,7 +401,7 @@ def _authenticator_relation(w: World, ev: Event, bad) -> None:
     if "authenticator" not in a:
         return
     try:
-        auth = rel.parse_authenticator(ev.get_bytes("authenticator") or b"")
+        auth = w.parsed_authenticator(a["authenticator"])
     except rel.Malformed as e:
         bad("ea-encoding", f"authenticator does not parse: {e}")
         return
@@ -413,14 +489,18 @@ def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
     w = World(trace)
     result = Result(trace.source)
     out = result.violations
+    events = trace.events
     validated = trace.validated
     n_validated = len(validated)
+    # parse_lines already held its events to the schema; checked again: events put in or replaced since
+    all_validated = n_validated == len(events) and all(map(operator.is_, validated, events))
     adversaries = w.adversaries
     relations = _RELATIONS
-    for i, ev in enumerate(trace.events):
+    step, record = _step, w.record
+    for i, ev in enumerate(events):
         if ev.seq != i:
             out.append(Violation("rule", "seq", i, f"seq {ev.seq} at position {i}"))
-        if i >= n_validated or validated[i] is not ev:  # parse_lines already held it to the schema
+        if not all_validated and (i >= n_validated or validated[i] is not ev):
             try:
                 normalize_args(ev.name, ev.args, with_secrets=True)
             except VocabularyError as e:
@@ -428,14 +508,14 @@ def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
                 continue
         try:
             if ev.agent not in adversaries:
-                found = _step(w, i, ev)
+                found = step(w, i, ev)
                 if found:
                     out += found
             if ev.name in relations:
                 out += _relations(w, i, ev)
         except Exception as e:  # a value no relation anticipated (e.g. undecodable key): malformed input
             out.append(Violation("rule", "malformed-value", i, f"{type(e).__name__}: {e}"))
-        w.record(ev)
+        record(ev)
     out += _connections(w)
     if monitors:
         _judge(w, "monitors", mon.run_all, out)

@@ -11,6 +11,7 @@ platform or of the requester as each formula names them.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
@@ -40,13 +41,9 @@ class Acceptance:
     binding: Optional[bytes]  # the binding the acceptance rests on
 
 
-def _before(w: "World", index: int, name: str, agent: Optional[str] = None, **match) -> list[tuple[int, "Event"]]:
-    """(index, event) of the ``name`` events before ``index``, by ``agent`` when given, whose arguments match."""
-    return w.events_before(index, name, agent, **match)
-
-
-def _first(w: "World", name: str, **match) -> Optional[tuple[int, "Event"]]:
-    found = _before(w, len(w.done), name, **match)
+def _first_keyed(w: "World", name: str, arg: str, value: str) -> Optional["Event"]:
+    """The first recorded ``name`` event whose ``arg`` is ``value`` (a pair the World indexes)."""
+    found = w.keyed(name, arg, value)
     return found[0] if found else None
 
 
@@ -58,38 +55,47 @@ def acceptances(w: "World") -> list[Acceptance]:
 
 def _acceptances(w: "World") -> list[Acceptance]:
     out = []
+    adversaries = w.adversaries
+    index_of = w.index_of
     for i, e in w.positions("AttestationCompleted"):
-        if not w.honest(e.agent):
+        if e.agent in adversaries:
             continue
-        conn, ctx = e.args["conn"], e.args["ctx"]
-        if e.args["attester"] == w.side(e.agent, conn):
+        a = e.args
+        conn, ctx = a["conn"], a["ctx"]
+        if a["attester"] == w.side(e.agent, conn):
             continue  # the attester learning its own outcome
-        accs = [x for _, x in _before(w, i, "AuthenticatorAccepted", e.agent, conn=conn, ctx=ctx)]
+        accs = w.instance_before(i, "AuthenticatorAccepted", e.agent, conn, ctx)
         acc = accs[-1] if accs else None
         kind = acc.args["kind"] if acc else None
         aik = acc.get_bytes("aik") if acc else None
         appraisal = None
-        evidence: Optional[str] = e.args["cmw"]
+        evidence: Optional[str] = a["cmw"]
         if kind == "result":
-            found = _first(w, "EvidenceAppraised", result=e.args["cmw"])
-            appraisal = found[1] if found else None
+            appraisal = _first_keyed(w, "EvidenceAppraised", "result", a["cmw"])
             evidence = appraisal.args["cmw"] if appraisal else None
-        produced_at = _first(w, "EvidenceProduced", cmw=evidence) if evidence else None
-        produced = produced_at[1] if produced_at and produced_at[0] < i else None
+        produced = _first_keyed(w, "EvidenceProduced", "cmw", evidence) if evidence else None
+        if produced is not None and index_of(produced) >= i:
+            produced = None
         binding: Optional[bytes] = None
         if kind == "result" and appraisal is not None and appraisal.args["binding_echo"]:
             binding = appraisal.get_bytes("binding_echo")
         elif produced is not None:
             binding = produced.get_bytes("binding")
         else:
-            checked = [x for _, x in _before(w, i, "BindingChecked", e.agent, conn=conn, ctx=ctx)]
+            checked = w.instance_before(i, "BindingChecked", e.agent, conn, ctx)
             # delegated comparison (-04 §5.1): the binding the Verifier confirmed to this requester
-            checked = checked or [x for _, x in _before(w, i, "BindingConfirmed", to=e.agent, cmw=e.args["cmw"])]
+            checked = checked or [x for _, x in w.keyed_before(i, "BindingConfirmed", "cmw", a["cmw"])
+                                  if x.args["to"] == e.agent]
             binding = checked[-1].get_bytes("cmw_binding" if checked[-1].name == "BindingChecked" else "binding") \
                 if checked else None
-        out.append(Acceptance(i, e.agent, conn, ctx, e.args["cmw"], acc, kind, aik, evidence, appraisal,
+        out.append(Acceptance(i, e.agent, conn, ctx, a["cmw"], acc, kind, aik, evidence, appraisal,
                               produced, binding))
     return out
+
+
+def _checked(w: "World", a: Acceptance) -> list["Event"]:
+    """The requester's BindingChecked of the accepted request, before the acceptance."""
+    return w.instance_before(a.index, "BindingChecked", a.rp, a.conn, a.ctx)
 
 
 def _origin(w: "World", a: Acceptance) -> Optional["Event"]:
@@ -97,8 +103,9 @@ def _origin(w: "World", a: Acceptance) -> Optional["Event"]:
     if a.produced is None:
         return None
     p = w.index_of(a.produced)
-    asks = [e for _, e in _before(w, p, "EvidenceRequested", a.produced.args["te"], ae=a.produced.agent,
-                                  binding=a.produced.args["binding"])]
+    te, ae = a.produced.args["te"], a.produced.agent
+    asks = [e for _, e in w.keyed_before(p, "EvidenceRequested", "binding", a.produced.args["binding"], te)
+            if e.args["ae"] == ae]
     return asks[-1] if asks else None
 
 
@@ -114,10 +121,22 @@ def _contexts_on(w: "World", conn: str) -> list[str]:
     return memo[conn]
 
 
+def _references(w: "World", a: Acceptance) -> list[bytes]:
+    """This connection's bindings for the accepted AIK, one per context used on it (traces with secrets;
+    none without, when reference_binding has nothing to recompute from)."""
+    if a.aik is None or w.exporter_secret(a.conn) is None:
+        return []
+    return [r for ctx in _contexts_on(w, a.conn) if (r := w.reference_binding(a.conn, ctx, a.aik)) is not None]
+
+
+def _agent_conn_before(w: "World", index: int, name: str, agent: str, conn: str) -> list["Event"]:
+    return [e for j, e in w.positions(name) if j < index and e.agent == agent and e.args.get("conn") == conn]
+
+
 def _recorded_expected(w: "World", a: Acceptance, ctx: Optional[str]) -> list[bytes]:
     out = []
-    for _, e in _before(w, a.index, "BindingChecked", a.rp, conn=a.conn) + _before(w, a.index, "EvidenceForwarded",
-                                                                                   a.rp, conn=a.conn):
+    for e in _agent_conn_before(w, a.index, "BindingChecked", a.rp, a.conn) \
+            + _agent_conn_before(w, a.index, "EvidenceForwarded", a.rp, a.conn):
         if ctx is None or e.args["ctx"] == ctx:
             out.append(e.get_bytes("expected_binding"))
     return out
@@ -126,14 +145,13 @@ def _recorded_expected(w: "World", a: Acceptance, ctx: Optional[str]) -> list[by
 def _other_label(w: "World", a: Acceptance) -> Optional[str]:
     """Without secrets: the label under which the requester's binding comparison matched, when it is
     not the profile's exporter label (the binding is then not this connection's binding, §5.1)."""
-    checked = [e for _, e in _before(w, a.index, "BindingChecked", a.rp, conn=a.conn, ctx=a.ctx)]
+    checked = _checked(w, a)
     if checked and checked[-1].args["label"] != w.exporter_label:
         return checked[-1].args["label"]
     return None
 
 
-def _position(found: tuple[int, "Event"]) -> int:
-    return found[0]
+_position = operator.itemgetter(0)  # sort key of (index, event) pairs
 
 
 # The reveals the property formulas excuse (model/formulas.py ``unless``), besides KeyRevealed: a
@@ -177,7 +195,7 @@ def evidence_integrity(w: "World") -> list[Finding]:
             out.append((a.index, f"Evidence {a.evidence} was produced by no Attesting Environment"))
             continue
         if a.kind == "evidence" and not _revealed(w, "AttestationKeyRevealed", _platform(a)):
-            for _, c in _before(w, a.index, "BindingChecked", a.rp, conn=a.conn, ctx=a.ctx):
+            for c in _checked(w, a):
                 if c.args["cmw_binding"] != a.produced.args["binding"] or (
                         c.args["cmw_aik_hash"] and c.args["cmw_aik_hash"] != a.produced.args["aik_hash"]):
                     out.append((a.index, f"claims read from {a.evidence} differ from those the AE signed"))
@@ -211,8 +229,7 @@ def channel_binding(w: "World") -> list[Finding]:
         if a.binding is None:
             out.append((a.index, "the accepted attestation carries no binding"))
             continue
-        refs = [r for ctx in _contexts_on(w, a.conn) if a.aik is not None
-                and (r := w.reference_binding(a.conn, ctx, a.aik)) is not None]
+        refs = _references(w, a)
         if refs:
             if a.binding not in refs:
                 out.append((a.index, f"binding is not a binding of connection {a.conn}"))
@@ -239,7 +256,7 @@ def request_binding(w: "World") -> list[Finding]:
     for a in acceptances(w):
         if _tee_compromised(w, a):
             continue
-        sent = [e for _, e in _before(w, a.index, "RequestSent", a.rp, conn=a.conn, ctx=a.ctx)]
+        sent = w.instance_before(a.index, "RequestSent", a.rp, a.conn, a.ctx)
         if not sent:
             out.append((a.index, "accepted without having sent a request with this context"))
             continue
@@ -273,12 +290,13 @@ def aik_ownership(w: "World") -> list[Finding]:
         if a.aik is None or a.accepted is None:
             out.append((a.index, "no authenticator was accepted"))
             continue
-        if _before(w, w.index_of(a.accepted), "KeyRevealed", key=a.aik.hex()):
+        aik, at = a.aik.hex(), w.index_of(a.accepted)
+        if any(j < at and e.args.get("key") == aik for j, e in w.positions("KeyRevealed")):
             continue
-        gen = _first(w, "AikGenerated", aik=a.aik.hex())
-        owner = gen[1].args["owner"] if gen else None
-        senders = {e.agent for _, e in _before(w, w.index_of(a.accepted), "AuthenticatorSent", conn=a.conn,
-                                               ctx=a.ctx, aik=a.aik.hex())}
+        gen = _first_keyed(w, "AikGenerated", "aik", aik)
+        owner = gen.args["owner"] if gen else None
+        senders = {e.agent for j, e in w.positions("AuthenticatorSent") if j < at and e.args.get("conn") == a.conn
+                   and e.args.get("ctx") == a.ctx and e.args.get("aik") == aik}
         ok = owner in senders if owner is not None else bool(senders & w.adversaries)
         if not ok:
             out.append((a.index, f"AIK accepted on {a.conn} was not used there by its holder ({owner or 'adversary'})"))
@@ -294,7 +312,7 @@ def aik_in_tee(w: "World") -> list[Finding]:
         if a.produced is None or a.aik is None:
             out.append((a.index, "no Evidence producer or no AIK to relate"))
             continue
-        if (not _before(w, a.index, "AikGenerated", a.produced.agent, aik=a.aik.hex())
+        if (not w.keyed_before(a.index, "AikGenerated", "aik", a.aik.hex(), a.produced.agent)
                 and not _revealed(w, "AttestationKeyRevealed", _platform(a))):
             out.append((a.index, f"AIK is not a key of {a.produced.agent}, which produced the Evidence"))
     return out
@@ -337,13 +355,22 @@ def attest_before_data(w: "World") -> list[Finding]:
     """On a connection that requires attestation, an endpoint sends or accepts application data only
     after every required direction has completed on that same connection (draft §7.3)."""
     out: list[Finding] = []
+    # per (agent, conn): (index, attest) of its ChannelEstablished, (index, attester) of its completions
+    seen: dict[tuple[str, str], tuple[list, list]] = {}
     for i, e in sorted(w.positions("ApplicationDataSent") + w.positions("ApplicationDataReceived"),
                        key=_position):
-        if not w.honest(e.agent):
+        if e.agent in w.adversaries:
             continue
-        chans = [c for _, c in _before(w, i, "ChannelEstablished", e.agent, conn=e.args["conn"])]
-        required = set(chans[-1].args["attest"]) if chans else set()
-        done = {c.args["attester"] for _, c in _before(w, i, "AttestationCompleted", e.agent, conn=e.args["conn"])}
+        conn = e.args["conn"]
+        facts = seen.get((e.agent, conn))
+        if facts is None:
+            end = len(w.done)
+            facts = seen[e.agent, conn] = (
+                [(j, c.args["attest"]) for j, c in w.keyed_before(end, "ChannelEstablished", "conn", conn, e.agent)],
+                [(j, c.args["attester"]) for j, c in w.keyed_before(end, "AttestationCompleted", "conn", conn, e.agent)])
+        chans = [attest for j, attest in facts[0] if j < i]
+        required = set(chans[-1]) if chans else set()
+        done = {attester for j, attester in facts[1] if j < i}
         if required - done:
             out.append((i, f"{e.agent}: {e.name} on {e.args['conn']} before attestation of "
                            f"{sorted(required - done)} completed"))
@@ -355,8 +382,9 @@ def reattestation_fresh(w: "World") -> list[Finding]:
     """Evidence accepted for a request was generated after the requester sent that request."""
     out: list[Finding] = []
     for a in acceptances(w):
-        sent = [i for i, _ in _before(w, a.index, "RequestSent", a.rp, conn=a.conn, ctx=a.ctx)]
-        if sent and a.produced is not None and w.index_of(a.produced) < sent[-1] and not _tee_compromised(w, a):
+        sent = w.instance_before(a.index, "RequestSent", a.rp, a.conn, a.ctx)
+        if sent and a.produced is not None and w.index_of(a.produced) < w.index_of(sent[-1]) \
+                and not _tee_compromised(w, a):
             out.append((a.index, f"Evidence {a.evidence} predates the request it answers"))
     return out
 
@@ -368,8 +396,8 @@ def verifier_nonce_fresh(w: "World") -> list[Finding]:
     for i, e in w.positions("EvidenceAppraised"):
         if not e.args["nonce"] or not w.honest(e.agent):
             continue
-        issued = _before(w, i, "NonceIssued", e.agent, nonce=e.args["nonce"])
-        used = _before(w, i, "EvidenceAppraised", e.agent, nonce=e.args["nonce"])
+        issued = w.keyed_before(i, "NonceIssued", "nonce", e.args["nonce"], e.agent)
+        used = w.keyed_before(i, "EvidenceAppraised", "nonce", e.args["nonce"], e.agent)
         if not issued:
             out.append((i, "nonce was not issued by this Verifier"))
         elif used:

@@ -56,7 +56,7 @@ def public_key_bytes(spki_der: bytes, profile: dict) -> Optional[bytes]:
 def aik_hash(h: SuiteHash, spki_der: bytes, profile: dict) -> Optional[bytes]:
     """AIK_pub_hash = H(AIK public key) with the connection's suite hash (§5.2)."""
     pk = public_key_bytes(spki_der, profile)
-    return None if pk is None else SuiteHash(h.name).digest(pk)
+    return None if pk is None else tlskdf.own(h).digest(pk)
 
 
 def exported_value(h: SuiteHash, exporter_master_secret: bytes, profile: dict, ctx: bytes,
@@ -100,11 +100,15 @@ def _take(buf: bytes, off: int, n: int) -> tuple[bytes, int]:
 
 def split_handshake(buf: bytes) -> list[tuple[int, bytes, bytes]]:
     """Handshake messages (type, body, full encoding) of a concatenation (RFC 8446 §4)."""
-    out, off = [], 0
-    while off < len(buf):
-        head, off = _take(buf, off, 4)
-        body, off = _take(buf, off, int.from_bytes(head[1:], "big"))
-        out.append((head[0], body, head + body))
+    out, off, end = [], 0, len(buf)
+    while off < end:
+        if off + 4 > end:  # (the bounds of _take, checked in line: one request per trace is split)
+            raise Malformed("truncated")
+        stop = off + 4 + int.from_bytes(buf[off + 1:off + 4], "big")
+        if stop > end:
+            raise Malformed("truncated")
+        out.append((buf[off], buf[off + 4:stop], buf[off:stop]))
+        off = stop
     return out
 
 
@@ -115,18 +119,26 @@ def parse_request(msg: bytes) -> tuple[int, bytes, list[tuple[int, bytes]]]:
     if len(msgs) != 1 or msgs[0][0] not in (13, 17):
         raise Malformed("not a single (Client)CertificateRequest")
     body = msgs[0][1]
-    n, off = _take(body, 0, 1)
-    ctx, off = _take(body, off, n[0])
-    ln, off = _take(body, off, 2)
-    block, off = _take(body, off, int.from_bytes(ln, "big"))
-    if off != len(body):
+    end = len(body)
+    if end < 1 or 1 + body[0] + 2 > end:  # context<0..255>, then the extensions' length
+        raise Malformed("truncated")
+    off = 1 + body[0]
+    ctx = body[1:off]
+    stop = off + 2 + int.from_bytes(body[off:off + 2], "big")
+    if stop > end:
+        raise Malformed("truncated")
+    if stop != end:
         raise Malformed("trailing bytes")
-    exts, p = [], 0
-    while p < len(block):
-        t, p = _take(block, p, 2)
-        ln2, p = _take(block, p, 2)
-        data, p = _take(block, p, int.from_bytes(ln2, "big"))
-        exts.append((int.from_bytes(t, "big"), data))
+    block = body[off + 2:stop]
+    exts, p, end = [], 0, len(block)
+    while p < end:
+        if p + 4 > end:  # extension_type, then extension_data's length
+            raise Malformed("truncated")
+        stop = p + 4 + int.from_bytes(block[p + 2:p + 4], "big")
+        if stop > end:
+            raise Malformed("truncated")
+        exts.append((int.from_bytes(block[p:p + 2], "big"), block[p + 4:stop]))
+        p = stop
     return msgs[0][0], ctx, exts
 
 
@@ -204,7 +216,7 @@ def check_authenticator(h: SuiteHash, ems: bytes, sender_side: str, request: byt
     import hmac as _hmac
 
     problems = []
-    h = SuiteHash(h.name)
+    h = tlskdf.own(h)
     hc, fk = ea_keys(h, ems, sender_side)
     content = b"\x20" * 64 + b"Exported Authenticator" + b"\x00" + h.digest(hc + request + auth.certificate)
     if not verify_signature(spki_der, auth.scheme, auth.signature, content):

@@ -55,6 +55,18 @@ def flag(profile: dict, name: str) -> bool:
     return bool((profile.get("mitigations") or {}).get(name, True))
 
 
+_MITIGATION_FLAGS = tuple(f for f in FLAGS if f not in ("passport_binding_echo", "local_binding_check"))
+
+
+def flags_of(profile: dict) -> dict[str, bool]:
+    """Every flag of FLAGS, in that order, as :func:`flag` reads it (the mitigations looked up once)."""
+    mitigations = profile.get("mitigations") or {}
+    out = {f: bool(mitigations.get(f, True)) for f in _MITIGATION_FLAGS}
+    out["passport_binding_echo"] = bool(profile.get("passport_binding_echo", True))
+    out["local_binding_check"] = profile.get("binding_check", "local") == "local"
+    return {f: out[f] for f in FLAGS}
+
+
 def when_holds(when: str, profile: dict) -> bool:
     """``when`` is "" (always) or flags joined by "&", each optionally negated with "!"."""
     for term in filter(None, (t.strip() for t in when.split("&"))):
@@ -265,8 +277,8 @@ def guard(fn: Guard) -> Guard:
     return fn
 
 
-def _ok(cond: object, reason: str) -> Optional[str]:
-    return None if cond else reason
+# Each guard returns None when it holds, else its reason; a reason with values in it is formatted only
+# when the guard fails (the replay evaluates a few guards per event, expat check throughput).
 
 
 def _answers(appraisal: "Event", sent: "Event", ev: "Event") -> bool:
@@ -280,12 +292,12 @@ def _answers(appraisal: "Event", sent: "Event", ev: "Event") -> bool:
 
 @guard
 def attestation_needed(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(ev.args["attest"], "no side is required to attest")
+    return None if ev.args["attest"] else "no side is required to attest"
 
 
 @guard
 def no_attestation_needed(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(not ev.args["attest"], "attestation is required")
+    return "attestation is required" if ev.args["attest"] else None
 
 
 @guard
@@ -309,64 +321,69 @@ def resumes_attested_session(w: "World", ev: "Event") -> Optional[str]:
     origin = w.ticket_connection(ev.agent, ticket) if ticket != "-" else None
     if origin is None:
         return "not a resumption of a known ticket"
-    return _ok(w.endpoint_in(ev.agent, origin, ("Attested", "Closed"))
-               and w.conn_requires_attestation(ev.agent, origin), "ticket's connection was not attested")
+    if w.endpoint_in(ev.agent, origin, ("Attested", "Closed")) and w.conn_requires_attestation(ev.agent, origin):
+        return None
+    return "ticket's connection was not attested"
 
 
 @guard
 def directions_outstanding(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(w.missing_directions(ev.agent, ev.args["conn"], also=ev.args["attester"]),
-               "all required directions are now complete")
+    if w.missing_directions(ev.agent, ev.args["conn"], also=ev.args["attester"]):
+        return None
+    return "all required directions are now complete"
 
 
 @guard
 def all_directions_done(w: "World", ev: "Event") -> Optional[str]:
     missing = w.missing_directions(ev.agent, ev.args["conn"], also=ev.args["attester"])
-    return _ok(not missing, f"still waiting for {missing}")
+    return f"still waiting for {missing}" if missing else None
 
 
 @guard
 def is_server(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(w.side(ev.agent, ev.args["conn"]) == "server", "only a server sends NewSessionTicket")
+    return None if w.side(ev.agent, ev.args["conn"]) == "server" else "only a server sends NewSessionTicket"
 
 
 @guard
 def is_client(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(w.side(ev.agent, ev.args["conn"]) == "client", "only a client receives NewSessionTicket")
+    return None if w.side(ev.agent, ev.args["conn"]) == "client" else "only a client receives NewSessionTicket"
 
 
 @guard
 def ticket_discarded(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(not ev.args["kept"], "ticket kept on an attestation connection")
+    return "ticket kept on an attestation connection" if ev.args["kept"] else None
 
 
 # Requester and attester endpoint
 
+_UP = ("Pending", "Open", "Attested")
+
+
 @guard
 def connection_up(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(w.endpoint_in(ev.agent, ev.args["conn"], ("Pending", "Open", "Attested")),
-               "no established connection")
+    return None if w.endpoint_in(ev.agent, ev.args["conn"], _UP) else "no established connection"
 
 
 @guard
 def ctx_unused_on_conn(w: "World", ev: "Event") -> Optional[str]:
     """RFC 9261 §4: contexts are unique per connection, across both request kinds and both roles."""
-    if not w.flag("check_context_unique"):
+    if not w.flag("check_context_unique") or not w.ctx_used_before(ev.agent, ev.args["conn"], ev.args["ctx"]):
         return None
-    return _ok(not w.ctx_used_before(ev.agent, ev.args["conn"], ev.args["ctx"]),
-               "certificate_request_context already used on this connection")
+    return "certificate_request_context already used on this connection"
 
 
 @guard
 def request_type_matches_side(w: "World", ev: "Event") -> Optional[str]:
     """RFC 9261 §4: servers send CertificateRequest (13), clients ClientCertificateRequest (17)."""
     want = 13 if w.side(ev.agent, ev.args["conn"]) == "server" else 17
-    return _ok(ev.args["msg_type"] == want, f"msg_type {ev.args['msg_type']} from this side (expected {want})")
+    if ev.args["msg_type"] == want:
+        return None
+    return f"msg_type {ev.args['msg_type']} from this side (expected {want})"
 
 
 @guard
 def not_spontaneous(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(not ev.args["spontaneous"], "marked spontaneous but answers a request")
+    return "marked spontaneous but answers a request" if ev.args["spontaneous"] else None
 
 
 @guard
@@ -374,22 +391,24 @@ def spontaneous_from_server(w: "World", ev: "Event") -> Optional[str]:
     """RFC 9261 §3: only servers authenticate spontaneously."""
     # the requester side of a spontaneous authenticator is the client, the sending side the server
     want = "client" if ev.name == "AuthenticatorAccepted" else "server"
-    return _ok(ev.args["spontaneous"] and w.side(ev.agent, ev.args["conn"]) == want,
-               "spontaneous authenticators go from server to client only")
+    if ev.args["spontaneous"] and w.side(ev.agent, ev.args["conn"]) == want:
+        return None
+    return "spontaneous authenticators go from server to client only"
 
 
 @guard
 def attestation_was_offered(w: "World", ev: "Event") -> Optional[str]:
     """draft §3.1: cmw_attestation in a Certificate whose request did not offer it is refused."""
     req = w.rp_request(ev.agent, ev.args["conn"], ev.args["ctx"])
-    return _ok(req is not None and req.args["attestation_offered"], "request did not offer cmw_attestation")
+    return None if req is not None and req.args["attestation_offered"] else "request did not offer cmw_attestation"
 
 
 @guard
 def peer_is_attester(w: "World", ev: "Event") -> Optional[str]:
     attest = w.conn_attest(ev.agent, ev.args["conn"])
-    return _ok(w.peer_side(ev.agent, ev.args["conn"]) in attest or not attest,
-               "peer is not expected to attest on this connection")
+    if w.peer_side(ev.agent, ev.args["conn"]) in attest or not attest:
+        return None
+    return "peer is not expected to attest on this connection"
 
 
 @guard
@@ -398,7 +417,7 @@ def certificate_has_aik(w: "World", ev: "Event") -> Optional[str]:
     if cert is None:
         return None
     spki = w.certificate_spki(cert)
-    return _ok(spki == ev.get_bytes("aik"), "aik is not the end-entity certificate's key")
+    return None if spki == ev.get_bytes("aik") else "aik is not the end-entity certificate's key"
 
 
 @guard
@@ -416,26 +435,27 @@ def binding_matches(w: "World", ev: "Event") -> Optional[str]:
 def aik_hash_matches(w: "World", ev: "Event") -> Optional[str]:
     if not w.flag("check_aik_pub_hash"):
         return None
-    return _ok(ev.args["cmw_aik_hash"] != "" and ev.args["cmw_aik_hash"] == ev.args["expected_aik_hash"],
-               "AIK_pub_hash differs from the hash of the certificate key")
+    if ev.args["cmw_aik_hash"] != "" and ev.args["cmw_aik_hash"] == ev.args["expected_aik_hash"]:
+        return None
+    return "AIK_pub_hash differs from the hash of the certificate key"
 
 
 @guard
 def carries_evidence(w: "World", ev: "Event") -> Optional[str]:
     kind = w.carried_kind(ev)
-    return _ok(kind == "evidence", f"cmw_attestation carries {kind}, not Evidence")
+    return None if kind == "evidence" else f"cmw_attestation carries {kind}, not Evidence"
 
 
 @guard
 def carries_result(w: "World", ev: "Event") -> Optional[str]:
     kind = w.carried_kind(ev)
-    return _ok(kind == "result", f"cmw_attestation carries {kind}, not an Attestation Result")
+    return None if kind == "result" else f"cmw_attestation carries {kind}, not an Attestation Result"
 
 
 @guard
 def forwards_what_it_accepted(w: "World", ev: "Event") -> Optional[str]:
     acc = w.rp_accepted(ev.agent, ev.args["conn"], ev.args["ctx"])
-    return _ok(acc is not None and acc.args["cmw"] == ev.args["cmw"], "forwards other Evidence than it accepted")
+    return None if acc is not None and acc.args["cmw"] == ev.args["cmw"] else "forwards other Evidence than it accepted"
 
 
 @guard
@@ -444,7 +464,7 @@ def result_from_verifier(w: "World", ev: "Event") -> Optional[str]:
     appraisal = w.appraisal(ev.args["result"])
     if fwd is None or appraisal is None:
         return "no Verifier issued this result"
-    return _ok(_answers(appraisal, fwd, ev), "result is not the Verifier's answer for the forwarded Evidence")
+    return None if _answers(appraisal, fwd, ev) else "result is not the Verifier's answer for the forwarded Evidence"
 
 
 @guard
@@ -461,26 +481,27 @@ def result_is_carried(w: "World", ev: "Event") -> Optional[str]:
 @guard
 def status_affirming(w: "World", ev: "Event") -> Optional[str]:
     res = w.rp_result(ev.agent, ev.args["conn"], ev.args["ctx"])
-    return _ok(res is not None and res.args["status"] == "affirming", "Attestation Result is not affirming")
+    return None if res is not None and res.args["status"] == "affirming" else "Attestation Result is not affirming"
 
 
 @guard
 def completes_peer_direction(w: "World", ev: "Event") -> Optional[str]:
     acc = w.rp_accepted(ev.agent, ev.args["conn"], ev.args["ctx"])
-    return _ok(acc is not None and acc.args["cmw"] == ev.args["cmw"]
-               and ev.args["attester"] == w.peer_side(ev.agent, ev.args["conn"]),
-               "completion does not name the accepted attestation of the peer")
+    if acc is not None and acc.args["cmw"] == ev.args["cmw"] \
+            and ev.args["attester"] == w.peer_side(ev.agent, ev.args["conn"]):
+        return None
+    return "completion does not name the accepted attestation of the peer"
 
 
 @guard
 def request_offered_attestation(w: "World", ev: "Event") -> Optional[str]:
     req = w.te_request(ev.agent, ev.args["conn"], ev.args["ctx"])
-    return _ok(req is not None and req.args["attestation_offered"], "request did not offer cmw_attestation")
+    return None if req is not None and req.args["attestation_offered"] else "request did not offer cmw_attestation"
 
 
 @guard
 def aik_is_mine(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(w.aik_owner(ev.get_bytes("aik")) == ev.agent, "the AIK was not generated for this endpoint")
+    return None if w.aik_owner(ev.get_bytes("aik")) == ev.agent else "the AIK was not generated for this endpoint"
 
 
 @guard
@@ -489,62 +510,67 @@ def evidence_for_this_request(w: "World", ev: "Event") -> Optional[str]:
     produced = w.produced(ev.args["cmw"])
     if asked is None or produced is None:
         return "Evidence was not produced for this request"
-    return _ok(produced.agent == asked.args["ae"] and produced.args["te"] == ev.agent
-               and produced.args["binding"] == asked.args["binding"]
-               and w.index_of(produced) > w.index_of(asked), "Evidence was not produced for this request")
+    if produced.agent == asked.args["ae"] and produced.args["te"] == ev.agent \
+            and produced.args["binding"] == asked.args["binding"] and w.index_of(produced) > w.index_of(asked):
+        return None
+    return "Evidence was not produced for this request"
 
 
 @guard
 def same_aik(w: "World", ev: "Event") -> Optional[str]:
     asked = w.te_evidence_request(ev.agent, ev.args["conn"], ev.args["ctx"])
-    return _ok(asked is not None and asked.args["aik"] == ev.args["aik"], "authenticates with another AIK")
+    return None if asked is not None and asked.args["aik"] == ev.args["aik"] else "authenticates with another AIK"
 
 
 @guard
 def same_spontaneity(w: "World", ev: "Event") -> Optional[str]:
     asked = w.te_evidence_request(ev.agent, ev.args["conn"], ev.args["ctx"])
-    return _ok(asked is not None and asked.args["spontaneous"] == ev.args["spontaneous"],
-               "spontaneous flag differs from the Evidence request")
+    if asked is not None and asked.args["spontaneous"] == ev.args["spontaneous"]:
+        return None
+    return "spontaneous flag differs from the Evidence request"
 
 
 @guard
 def result_for_submitted_evidence(w: "World", ev: "Event") -> Optional[str]:
     sub = w.te_submitted(ev.agent, ev.args["conn"], ev.args["ctx"])
     appraisal = w.appraisal(ev.args["result"])
-    return _ok(sub is not None and appraisal is not None and _answers(appraisal, sub, ev),
-               "result is not for the submitted Evidence")
+    if sub is not None and appraisal is not None and _answers(appraisal, sub, ev):
+        return None
+    return "result is not for the submitted Evidence"
 
 
 @guard
 def result_obtained_here(w: "World", ev: "Event") -> Optional[str]:
     got = w.te_result(ev.agent, ev.args["conn"], ev.args["ctx"])
-    return _ok(got is not None and got.args["result"] == ev.args["cmw"], "sends another result than obtained")
+    return None if got is not None and got.args["result"] == ev.args["cmw"] else "sends another result than obtained"
 
 
 @guard
 def completes_own_direction(w: "World", ev: "Event") -> Optional[str]:
     sent = w.te_sent(ev.agent, ev.args["conn"], ev.args["ctx"])
-    return _ok(sent is not None and sent.args["cmw"] == ev.args["cmw"]
-               and ev.args["attester"] == w.side(ev.agent, ev.args["conn"]),
-               "completion does not name this endpoint's attestation")
+    if sent is not None and sent.args["cmw"] == ev.args["cmw"] \
+            and ev.args["attester"] == w.side(ev.agent, ev.args["conn"]):
+        return None
+    return "completion does not name this endpoint's attestation"
 
 
 # Attesting Environment
 
 @guard
 def aik_new(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(w.aik_owner(ev.get_bytes("aik")) is None, "AIK generated twice")
+    return None if w.aik_owner(ev.get_bytes("aik")) is None else "AIK generated twice"
 
 
 @guard
 def cmw_new(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(w.produced(ev.args["cmw"]) is None, "Evidence identifier produced twice")
+    return None if w.produced(ev.args["cmw"]) is None else "Evidence identifier produced twice"
 
 
 @guard
 def evidence_was_requested(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(w.open_evidence_request(ev.agent, ev.args["te"], ev.args["binding"]) is not None,
-               "no TE asked this AE for Evidence over this binding")
+    if w.open_evidence_request(ev.agent, ev.args["te"], ev.args["binding"]) is not None:
+        return None
+    return "no TE asked this AE for Evidence over this binding"
 
 
 @guard
@@ -555,28 +581,30 @@ def aik_hash_of_own_aik(w: "World", ev: "Event") -> Optional[str]:
         return None
     asked = w.open_evidence_request(ev.agent, ev.args["te"], ev.args["binding"])
     if asked is None:  # evidence_was_requested fails; any hash of an own AIK is the best reading here
-        return _ok(h in w.own_aik_hashes(ev.agent), "AIK_pub_hash is not the hash of an AIK this AE holds")
+        return None if h in w.own_aik_hashes(ev.agent) else "AIK_pub_hash is not the hash of an AIK this AE holds"
     suite_hash = w.hash_for_conn(asked.args["conn"])
-    return _ok(h in w.own_aik_hashes(ev.agent, (suite_hash,)),
-               f"AIK_pub_hash is not the {suite_hash.name} hash (the suite's, §5.2) of an AIK this AE holds")
+    if h in w.own_aik_hashes(ev.agent, (suite_hash,)):
+        return None
+    return f"AIK_pub_hash is not the {suite_hash.name} hash (the suite's, §5.2) of an AIK this AE holds"
 
 
 # Verifier
 
 @guard
 def nonce_new(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(w.nonce_issue(ev.agent, ev.args["nonce"]) is None, "nonce issued twice")
+    return None if w.nonce_issue(ev.agent, ev.args["nonce"]) is None else "nonce issued twice"
 
 
 @guard
 def evidence_sent_to_me(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(w.submission_to(ev.agent, ev.args["cmw"], ev.args["to"]) is not None,
-               "nobody sent this Evidence to this Verifier")
+    if w.submission_to(ev.agent, ev.args["cmw"], ev.args["to"]) is not None:
+        return None
+    return "nobody sent this Evidence to this Verifier"
 
 
 @guard
 def result_new(w: "World", ev: "Event") -> Optional[str]:
-    return _ok(w.appraisal(ev.args["result"]) is None, "result identifier issued twice")
+    return None if w.appraisal(ev.args["result"]) is None else "result identifier issued twice"
 
 
 @guard
@@ -587,7 +615,7 @@ def nonce_fresh(w: "World", ev: "Event") -> Optional[str]:
         return None
     if w.nonce_issue(ev.agent, nonce) is None:
         return "nonce not issued by this Verifier"
-    return _ok(not w.nonce_used(ev.agent, nonce), "nonce already used")
+    return "nonce already used" if w.nonce_used(ev.agent, nonce) else None
 
 
 @guard
@@ -595,7 +623,7 @@ def evidence_genuine(w: "World", ev: "Event") -> Optional[str]:
     """draft §7: Evidence is signed by an attestation key chaining to the manufacturer."""
     if not w.flag("check_evidence_signature") or ev.args["status"] != "affirming":
         return None
-    return _ok(w.produced(ev.args["cmw"]) is not None, "Evidence was not produced by an Attesting Environment")
+    return None if w.produced(ev.args["cmw"]) is not None else "Evidence was not produced by an Attesting Environment"
 
 
 @guard
@@ -608,8 +636,9 @@ def delegated_binding_matches(w: "World", ev: "Event") -> Optional[str]:
     produced = w.produced(ev.args["cmw"])
     if fwd is None or fwd.name != "EvidenceForwarded" or produced is None:
         return None
-    return _ok(fwd.args["expected_binding"] == produced.args["binding"],
-               "affirms Evidence whose binding differs from the one the requester computed")
+    if fwd.args["expected_binding"] == produced.args["binding"]:
+        return None
+    return "affirms Evidence whose binding differs from the one the requester computed"
 
 
 @guard
@@ -618,7 +647,7 @@ def echo_is_evidence_binding(w: "World", ev: "Event") -> Optional[str]:
     produced = w.produced(ev.args["cmw"])
     if not echo or produced is None:
         return None
-    return _ok(echo == produced.args["binding"], "echoed binding is not the Evidence's binding")
+    return None if echo == produced.args["binding"] else "echoed binding is not the Evidence's binding"
 
 
 @guard
@@ -632,7 +661,9 @@ def forwarded_aik_hash_matches(w: "World", ev: "Event") -> Optional[str]:
     if acc is None or produced is None:
         return None   # Evidence no AE produced: evidence_genuine judges its appraisal
     want = w.aik_hash_on(ev.args["conn"], acc.get_bytes("aik") or b"")
-    return _ok(produced.get_bytes("aik_hash") == want, "AIK_pub_hash differs from the hash of the certificate key")
+    if produced.get_bytes("aik_hash") == want:
+        return None
+    return "AIK_pub_hash differs from the hash of the certificate key"
 
 
 @guard
@@ -642,19 +673,20 @@ def binding_confirmed_to_me(w: "World", ev: "Event") -> Optional[str]:
     fwd = w.rp_forwarded(ev.agent, ev.args["conn"], ev.args["ctx"])
     if fwd is None:
         return "nothing was forwarded"
-    confirmed = [e for _, e in w.positions("BindingConfirmed") if e.agent == fwd.args["verifier"]
-                 and e.args["to"] == ev.agent and e.args["cmw"] == fwd.args["cmw"]
-                 and e.args["binding"] == fwd.args["expected_binding"]]
-    return _ok(confirmed, "the Verifier did not confirm the binding the requester conveyed")
+    verifier, cmw, binding = fwd.args["verifier"], fwd.args["cmw"], fwd.args["expected_binding"]
+    for e in w.keyed("BindingConfirmed", "cmw", cmw):
+        if e.agent == verifier and e.args["to"] == ev.agent and e.args["binding"] == binding:
+            return None
+    return "the Verifier did not confirm the binding the requester conveyed"
 
 
 @guard
 def confirms_conveyed_binding(w: "World", ev: "Event") -> Optional[str]:
     """The confirmed binding is the one the requester conveyed with this Evidence."""
     fwd = w.submission_to(ev.agent, ev.args["cmw"], ev.args["to"])
-    return _ok(fwd is not None and fwd.name == "EvidenceForwarded"
-               and fwd.args["expected_binding"] == ev.args["binding"],
-               "confirms a binding nobody conveyed with this Evidence")
+    if fwd is not None and fwd.name == "EvidenceForwarded" and fwd.args["expected_binding"] == ev.args["binding"]:
+        return None
+    return "confirms a binding nobody conveyed with this Evidence"
 
 
 @guard
@@ -665,8 +697,9 @@ def confirmed_binding_is_evidence_binding(w: "World", ev: "Event") -> Optional[s
     produced = w.produced(ev.args["cmw"])
     if produced is None:
         return None   # Evidence no AE produced: evidence_genuine judges the appraisal
-    return _ok(produced.args["binding"] == ev.args["binding"],
-               "confirms a binding that differs from the one in the Evidence")
+    if produced.args["binding"] == ev.args["binding"]:
+        return None
+    return "confirms a binding that differs from the one in the Evidence"
 
 
 def _check_guards() -> None:

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hmac as _hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
 _ALGORITHMS = {"sha256": hashes.SHA256, "sha384": hashes.SHA384}
+_ALGORITHM_OBJECTS = {name: cls() for name, cls in _ALGORITHMS.items()}  # stateless: one of each serves
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class SuiteHash:
     name: str  # "sha256" | "sha384"
 
     def algorithm(self) -> hashes.HashAlgorithm:
-        return _ALGORITHMS[self.name]()
+        return _ALGORITHM_OBJECTS[self.name]
 
     @property
     def length(self) -> int:  # Hlen
@@ -50,6 +51,13 @@ class SuiteHash:
 
 SHA256 = SuiteHash("sha256")
 SHA384 = SuiteHash("sha384")
+_OWN = {"sha256": SHA256, "sha384": SHA384}
+
+
+def own(h: SuiteHash) -> SuiteHash:
+    """This module's SuiteHash of ``h``'s name (``h`` may be any hash object with a name: only the name is
+    read); the module's instances are frozen, so one per name serves."""
+    return _OWN.get(h.name) or SuiteHash(h.name)
 
 # RFC 8446 §B.4: the suite names the hash of HKDF and of the transcript.
 SUITE_HASH: dict[str, SuiteHash] = {
@@ -79,27 +87,27 @@ def hkdf_expand_label(h: SuiteHash, secret: bytes, label: bytes, context: bytes,
 
 def derive_secret(h: SuiteHash, secret: bytes, label: bytes, messages: bytes) -> bytes:
     """Derive-Secret(Secret, Label, Messages) (RFC 8446 §7.1)."""
-    own = SuiteHash(h.name)
-    return hkdf_expand_label(own, secret, label, own.digest(messages), own.length)
+    mine = own(h)
+    return hkdf_expand_label(mine, secret, label, mine.digest(messages), mine.length)
 
 
 def tls_exporter(h: SuiteHash, exporter_master_secret: bytes, label: bytes, context: bytes, length: int) -> bytes:
     """TLS-Exporter(label, context_value, key_length) (RFC 8446 §7.5):
     HKDF-Expand-Label(Derive-Secret(Secret, label, ""), "exporter", Hash(context_value), key_length)."""
-    own = SuiteHash(h.name)
-    if len(exporter_master_secret) != own.length:
-        raise ValueError(f"exporter_master_secret must be {own.length} bytes for {own.name}")
-    return hkdf_expand_label(own, derive_secret(own, exporter_master_secret, label, b""), b"exporter",
-                             own.digest(context), length)
+    mine = own(h)
+    if len(exporter_master_secret) != mine.length:
+        raise ValueError(f"exporter_master_secret must be {mine.length} bytes for {mine.name}")
+    return hkdf_expand_label(mine, derive_secret(mine, exporter_master_secret, label, b""), b"exporter",
+                             mine.digest(context), length)
 
 
 def binding(h: SuiteHash, formula: str, public_key: bytes, exported_value: bytes, nonce: bytes = b"") -> bytes:
     """The binding by formula (draft §5.1; "01" is the -01 form with the Verifier nonce in front)."""
-    own = SuiteHash(h.name)
+    mine = own(h)
     if formula == "02":
-        return own.digest(public_key + exported_value)
+        return mine.digest(public_key + exported_value)
     if formula == "01":
-        return own.digest(nonce + public_key + exported_value)
+        return mine.digest(nonce + public_key + exported_value)
     if formula == "exporter":
         return exported_value
     raise ValueError(f"unknown binding formula {formula!r}")

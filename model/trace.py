@@ -143,26 +143,45 @@ class TraceFormatError(ValueError):
 
 
 _DECODER = json.JSONDecoder()
+_SCAN = _DECODER.scan_once  # the C scanner json.loads runs; decode() adds only the whitespace checks
 
 
 def parse_lines(lines: Iterable[str], source: str = "") -> Trace:
-    """Parse and schema-validate JSON Lines into a :class:`Trace`."""
+    """Parse and schema-validate JSON Lines into a :class:`Trace`.
+
+    The common line (one JSON object from its first character to its last, an event line the compiled
+    validator of its event type accepts) is decoded by the C scanner and becomes an :class:`Event`
+    in one call; every other line takes the strict path (``json.JSONDecoder.decode``, then
+    ``jsonschema``), which decides and words the error."""
     validate = _line_validator()
     header: dict[str, Any] | None = None
     events: list[Event] = []
+    append = events.append
     decode = _DECODER.decode
+    scan = _SCAN
+    line_validators = _LINE_VALIDATORS
     ok_ids: set[str] = set()   # strings of this trace the fast path found valid
     ok_hex: set[str] = set()
     for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
         try:
-            obj = decode(line)
-        except json.JSONDecodeError as e:
-            raise TraceFormatError(f"{source}:{n}: not JSON: {e}") from None
-        if header is not None and type(obj) is dict and _plainly_valid_event(obj, ok_ids, ok_hex):  # the common line
-            events.append(_event(obj["seq"], obj["agent"], obj["event"], obj["args"]))
-            continue
+            obj, end = scan(line, 0)
+        except (StopIteration, json.JSONDecodeError):
+            end = -1
+        if end != len(line):  # blank, padded or not JSON: decode() words the error as json.loads would
+            if not line.strip():
+                continue
+            try:
+                obj = decode(line)
+            except json.JSONDecodeError as e:
+                raise TraceFormatError(f"{source}:{n}: not JSON: {e}") from None
+        if header is not None:  # the common line: an event its type's validator accepts
+            try:
+                ev = line_validators[obj["event"]](obj, ok_ids, ok_hex)
+            except (KeyError, TypeError):  # not an object, no or an unknown event name
+                ev = None
+            if ev is not None:
+                append(ev)
+                continue
         error = validate(obj)
         if error:
             raise TraceFormatError(f"{source}:{n}: {error}")
@@ -227,7 +246,6 @@ def _line_validator() -> Callable[[Any], str | None]:
 
 _ID_RE = re.compile(r"-|[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}")
 _LABEL_RE = re.compile(r"[\x20-\x7e]{1,249}")
-_EVENT_KEYS = frozenset(("type", "seq", "agent", "event", "args"))
 
 
 def _nat(v: Any, top: int | None = None) -> bool:
@@ -257,89 +275,115 @@ _PLAIN_TYPES: dict[str, Callable[[Any], bool]] = {
     "ints": lambda v: type(v) is list and all(_nat(x, 0xFFFF) for x in v),
 }
 
-# The same tests as Python expressions over ``v``, inlined into each event's compiled validator (one
-# function call per line instead of one per argument); types not listed call their _PLAIN_TYPES entry.
-# ``ok_hex`` / ``ok_ids``: strings of one trace already found valid (connection ids, contexts, agents
-# recur on most lines); a string is added only after passing the full test. Hex longer than 256
-# characters (authenticators, certificates) is tested each time: hashing it for the set costs as much.
+# The same tests as Python statements over a value ``$V`` (an argument read into a local), inlined into
+# each event type's compiled line validator (one function call per line); each returns None (not plainly
+# valid) when its test fails. Types not listed call their _PLAIN_TYPES entry. ``ok_hex`` / ``ok_ids``:
+# strings of one trace already found valid (connection ids, contexts, agents recur on most lines); a
+# string is added only after passing the full test, so membership alone proves a value valid, and it is
+# asked first (an unhashable value raises TypeError there, which the validator answers with None). Hex
+# longer than 256 characters (authenticators, certificates) is tested each time: hashing it for the set
+# costs as much. Hex is tested with ``bytes.translate`` (C, a 256-entry table deletes the digits).
+_HEX_TEST = "type($V) is not str or not $V.isascii() or len($V) & 1 or $V.encode('ascii').translate(None, _HEX_BYTES)"
 _INLINE_TESTS = {
-    "bytes": "type(v) is str and ((len(v) <= 256 and v in ok_hex) or (v.isascii() and not len(v) & 1 "
-             "and not v.encode('ascii').translate(None, _HEX_BYTES) and (len(v) > 256 or _add(ok_hex, v))))",
-    "id": "type(v) is str and (v in ok_ids or (_ID_FULL(v) is not None and _add(ok_ids, v)))",
-    "label": "type(v) is str and _LABEL_FULL(v) is not None",
-    "int": "type(v) is int and v >= 0",
-    "bool": "type(v) is bool",
-    "side": "v in _SIDES",
-    "suite": "v in _SUITES",
-    "kind": "v in _KINDS",
-    "status": "v in _STATUSES",
+    "bytes": ["if len($V) > 256:", f"    if {_HEX_TEST}:", "        return None",
+              "elif $V not in ok_hex:", f"    if {_HEX_TEST}:", "        return None", "    ok_hex.add($V)"],
+    "id": ["if $V not in ok_ids:", "    if type($V) is not str or _ID_FULL($V) is None:", "        return None",
+           "    ok_ids.add($V)"],
+    "label": ["if type($V) is not str or _LABEL_FULL($V) is None:", "    return None"],
+    "int": ["if type($V) is not int or $V < 0:", "    return None"],
+    "bool": ["if type($V) is not bool:", "    return None"],
+    "side": ["if $V not in _SIDES:", "    return None"],
+    "suite": ["if $V not in _SUITES:", "    return None"],
+    "kind": ["if $V not in _KINDS:", "    return None"],
+    "status": ["if $V not in _STATUSES:", "    return None"],
+    "sides": ["if type($V) is not list or not _SIDE_SET.issuperset($V) or len(set($V)) != len($V):", "    return None"],
+    "ints": ["if type($V) is not list or not _INT_ONLY.issuperset(map(type, $V)) or ($V and (min($V) < 0 "
+             "or max($V) > 0xFFFF)):", "    return None"],
 }
 
 
 def _validator_source(spec: Any) -> str:
-    """Source of the compiled argument validator of one event type (see :func:`_compile_arg_validators`)."""
-    body = ["def valid(args, ok_ids, ok_hex):",
-            "    if not (_REQUIRED <= args.keys() <= _NAMES):",
-            "        return False"]
+    """Source of the compiled line validator of one event type (see :func:`_compile_line_validators`).
+
+    The line has exactly the keys type, seq, agent, event, args (five keys, four of them looked up; the
+    event's name selected this validator); ``args`` has every required argument and, counting the
+    optional ones present, no other key."""
+    required = [a for a in spec.args if not a.optional]
+    body = ["def valid(obj, ok_ids, ok_hex):",
+            "    try:",
+            "        if len(obj) != 5:",
+            "            return None",
+            "        seq, agent, args, kind = obj['seq'], obj['agent'], obj['args'], obj['type']",
+            "        if kind != 'event' or type(seq) is not int or seq < 0 or type(args) is not dict:",
+            "            return None"]
+    body += ["        " + line.replace("$V", "agent") for line in _INLINE_TESTS["id"]]
+    if required:
+        body.append(f"        {', '.join(f'a_{a.name}' for a in required)}, = "
+                    f"{', '.join(f'args[{a.name!r}]' for a in required)},")
+    if len(required) < len(spec.args):
+        body.append(f"        present = {len(required)}")
     for a in spec.args:
-        test = _INLINE_TESTS.get(a.type, f"_PLAIN_TYPES[{a.type!r}](v)")
+        test = _INLINE_TESTS.get(a.type, ["if not _PLAIN_TYPES[%r]($V):" % a.type, "    return None"])
         if a.optional:
-            body += [f"    v = args.get({a.name!r}, _ABSENT)",
-                     f"    if v is not _ABSENT and not ({test}):",
-                     "        return False"]
+            body += [f"        a_{a.name} = args.get({a.name!r}, _ABSENT)",
+                     f"        if a_{a.name} is not _ABSENT:",
+                     "            present += 1"]
+            body += ["            " + line.replace("$V", f"a_{a.name}") for line in test]
         else:
-            body += [f"    v = args[{a.name!r}]",
-                     f"    if not ({test}):",
-                     "        return False"]
-    body.append("    return True")
+            body += ["        " + line.replace("$V", f"a_{a.name}") for line in test]
+    body += ["    except (KeyError, TypeError):  # a key missing, an unhashable value",
+             "        return None",
+             f"    if len(args) != {'present' if len(required) < len(spec.args) else len(required)}:",
+             "        return None",
+             "    ev = _new_event(_Event)",
+             "    d = ev.__dict__",
+             f"    d['seq'], d['agent'], d['name'], d['args'] = seq, agent, {spec.name!r}, args",
+             "    return ev"]
     return "\n".join(body) + "\n"
 
 
-def _compile_arg_validators() -> dict[str, Callable[[dict[str, Any]], bool]]:
-    """One validator per event type, compiled once from :data:`EVENTS`: True only for argument dicts the
-    event's schema branch certainly accepts (every argument of the right literal type, the required
-    ones present, no others)."""
-    out: dict[str, Callable[[dict[str, Any]], bool]] = {}
+LineValidator = Callable[[dict[str, Any], set[str], set[str]], "Event | None"]
+
+
+def _compile_line_validators() -> dict[str, LineValidator]:
+    """One validator per event type, compiled once from :data:`EVENTS`: given a decoded line whose
+    ``event`` names that type, the :class:`Event` it records if the event branch of the schema certainly
+    accepts the line (every argument of the right literal type, the required ones present, no others),
+    else None."""
+    out: dict[str, LineValidator] = {}
     absent = object()
     for spec in EVENTS.values():
         ns: dict[str, Any] = {
-            "_REQUIRED": frozenset(a.name for a in spec.args if not a.optional),
-            "_NAMES": frozenset(a.name for a in spec.args), "_ABSENT": absent, "_HEX_BYTES": _HEX_BYTES,
-            "_ID_FULL": _ID_RE.fullmatch, "_LABEL_FULL": _LABEL_RE.fullmatch, "_PLAIN_TYPES": _PLAIN_TYPES,
-            "_add": _add, "_SIDES": SIDES, "_SUITES": CIPHER_SUITES, "_KINDS": CMW_KINDS, "_STATUSES": AR_STATUSES}
-        exec(compile(_validator_source(spec), f"<arg validator of {spec.name}>", "exec"), ns)
+            "_ABSENT": absent, "_HEX_BYTES": _HEX_BYTES, "_ID_FULL": _ID_RE.fullmatch,
+            "_LABEL_FULL": _LABEL_RE.fullmatch, "_PLAIN_TYPES": _PLAIN_TYPES, "_SIDES": SIDES,
+            "_SUITES": CIPHER_SUITES, "_KINDS": CMW_KINDS, "_STATUSES": AR_STATUSES, "_SIDE_SET": frozenset(SIDES), "_INT_ONLY": frozenset((int,)),
+            "_new_event": _new_event,
+            "_Event": Event}
+        exec(compile(_validator_source(spec), f"<line validator of {spec.name}>", "exec"), ns)
         out[spec.name] = ns["valid"]
     return out
 
 
-def _add(known: set[str], v: str) -> bool:
-    known.add(v)
-    return True
-
-
-_ARG_VALIDATORS = _compile_arg_validators()
+_LINE_VALIDATORS = _compile_line_validators()
 
 
 def _plainly_valid_event(obj: dict[str, Any], ok_ids: set[str] | None = None, ok_hex: set[str] | None = None) -> bool:
-    """A conservative, literal reading of the event branch of the schema, from the same vocabulary.
+    """A conservative, literal reading of the event branch of the schema, from the same vocabulary: the
+    compiled line validator parse_lines runs.
 
     True only for lines the schema certainly accepts (plain ints, no odd strings); anything else
     returns False and goes to jsonschema, which decides. tests/test_trace_validation.py checks that
     this never says True where jsonschema says no. ``ok_ids`` / ``ok_hex``: ids and hex strings of the
     same trace already found valid (parse_lines keeps them per trace).
     """
-    if obj.keys() != _EVENT_KEYS or obj["type"] != "event" or not _nat(obj["seq"]):
+    try:
+        valid = _LINE_VALIDATORS[obj["event"]]
+    except (KeyError, TypeError):
         return False
-    if ok_ids is None:
-        ok_ids = set()
-    agent, args = obj["agent"], obj["args"]
-    if type(agent) is not str or type(args) is not dict \
-            or (agent not in ok_ids and (_ID_RE.fullmatch(agent) is None or not _add(ok_ids, agent))):
-        return False
-    valid = _ARG_VALIDATORS.get(obj["event"]) if type(obj["event"]) is str else None
-    return valid is not None and valid(args, ok_ids, set() if ok_hex is None else ok_hex)
+    return valid(obj, set() if ok_ids is None else ok_ids, set() if ok_hex is None else ok_hex) is not None
 
 
+_STR_ONLY = frozenset((str,))  # _STR_ONLY.issuperset(map(type, xs)): every x is exactly a str (in C)
 _HEADER_PLAIN: dict[str, Callable[[Any], bool]] = {
     "type": lambda v: v == "header",
     "format": lambda v: v == TRACE_FORMAT,
@@ -355,10 +399,10 @@ _HEADER_PLAIN: dict[str, Callable[[Any], bool]] = {
     "attack": lambda v: type(v) is str,
     "synthetic": lambda v: type(v) is dict and {"mutation", "expect", "base"} <= v.keys()
     and all(type(v[k]) is str for k in ("mutation", "expect", "base")),
-    "mitigations_off": lambda v: type(v) is list and all(type(x) is str for x in v),
+    "mitigations_off": lambda v: type(v) is list and _STR_ONLY.issuperset(map(type, v)),
     "normalised": lambda v: type(v) is dict and v.keys() == {"scheme", "renamed", "rewritten", "dropped"}
     and v["scheme"] == "expat-golden/1"
-    and all(type(v[k]) is list and all(type(x) is str for x in v[k]) for k in ("renamed", "rewritten", "dropped")),
+    and all(type(v[k]) is list and _STR_ONLY.issuperset(map(type, v[k])) for k in ("renamed", "rewritten", "dropped")),
 }
 _HEADER_REQUIRED = frozenset(("type", "format", "expat_version", "profile", "revision", "seed", "cipher_suite",
                               "with_secrets"))
@@ -369,7 +413,12 @@ def _plainly_valid_header(obj: dict[str, Any]) -> bool:
     headers the schema certainly accepts; keys the schema does not name are allowed (as there)."""
     if not _HEADER_REQUIRED <= obj.keys():
         return False
-    return all(check(obj[k]) for k, check in _HEADER_PLAIN.items() if k in obj)
+    plain = _HEADER_PLAIN
+    for k, v in obj.items():
+        check = plain.get(k)
+        if check is not None and not check(v):
+            return False
+    return True
 
 
 def load_trace(path: str | Path) -> Trace:

@@ -7,11 +7,12 @@ Guards (:mod:`expat.model.roles`) and monitors (:mod:`expat.model.monitors`) ask
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
 from typing import Any, Optional
 
 from expat.model import relations as rel
 from expat.model.events import ENDPOINT, EVENTS
-from expat.model.roles import FLAGS, INITIAL, dispatch, flag
+from expat.model.roles import INITIAL, dispatch, flag, flags_of
 from expat.model.tlskdf import SuiteHash
 from expat.model.trace import Event, Trace
 
@@ -30,6 +31,9 @@ _DISPATCH_BY_FLAGS: dict[tuple[bool, ...], Any] = {}  # roles.dispatch per combi
 # event -> whether it uses its context only when spontaneous
 _USES_CTX = {"RequestSent": False, "RequestReceived": False, "EvidenceRequested": True,
              "AuthenticatorAccepted": True}
+# event -> (its _KEYED arguments, its _USES_CTX entry or None): what record() does beyond the three
+# indexes every event goes into
+_RECORD = {name: (_KEYED.get(name, ()), _USES_CTX.get(name)) for name in (*_KEYED, *_USES_CTX)}
 
 
 class World:
@@ -41,27 +45,33 @@ class World:
         self.adversaries = trace.adversaries
         self.exporter_label = rel.exporter_label(self.profile)
         self.done: list[Event] = []
-        self._positions: dict[str, list[tuple[int, Event]]] = {}
+        # the indexes are defaultdicts for record(); every query reads them with .get (no entry made)
+        self._positions: defaultdict[str, list[tuple[int, Event]]] = defaultdict(list)
         self._index: dict[int, int] = {}
         self.state: dict[tuple, frozenset[str]] = {}
         self.failed: set[tuple] = set()  # machine instances a rule violation has already stopped
-        self.flags = {f: flag(self.profile, f) for f in FLAGS}  # read once per trace
+        self.flags = flags_of(self.profile)  # read once per trace
         key = tuple(self.flags.values())
         rows = _DISPATCH_BY_FLAGS.get(key)
         if rows is None:
             rows = _DISPATCH_BY_FLAGS[key] = dispatch(self.profile)
         self.rows = rows  # the tables compiled for this profile
+        self.steppers: Optional[dict] = None  # their step functions, set by the checker's first step
         # events by (name, agent, conn, ctx): the instance index most queries hit
-        self._by_instance: dict[tuple, list[Event]] = {}
-        self._by_arg: dict[tuple, list[Event]] = {}  # (event, argument, value) -> events, for _KEYED
+        self._by_instance: defaultdict[tuple, list[Event]] = defaultdict(list)
+        # (event, argument, value) -> events, for _KEYED
+        self._by_arg: defaultdict[tuple, list[Event]] = defaultdict(list)
         self._ctx_used: set[tuple] = set()  # (agent, conn, ctx) whose context is used (ctx_used_before)
         self._secrets: dict[str, Optional[bytes]] = {}
+        self._secret_events: tuple[Optional[Trace], dict] = (None, {})  # (trace, conn -> its first secret)
         # pure functions of bytes the trace repeats (an AIK in several events, a certificate in the
         # authenticator and its acceptance): computed once per trace, shared with forks
         self._spki_of: dict[bytes, Optional[bytes]] = {}
         self._aik_hash_of: dict[tuple[str, bytes], Optional[bytes]] = {}
         self._requests: dict[str, tuple] = {}
-        self.memo: dict[str, Any] = {}  # derived views of ``done`` (monitors); cleared by record()
+        self._authenticators: dict[Optional[str], rel.Authenticator] = {}
+        # derived views of ``done`` (monitors) and queries several guards of one event share; cleared by record()
+        self.memo: dict[Any, Any] = {}
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -76,24 +86,15 @@ class World:
         done.append(ev)
         a = ev.args
         name = ev.name
-        found = self._positions.get(name)
-        if found is None:
-            self._positions[name] = [(i, ev)]
-        else:
-            found.append((i, ev))
-        key = (name, ev.agent, a.get("conn"), a.get("ctx"))
-        found = self._by_instance.get(key)
-        if found is None:
-            self._by_instance[key] = [ev]
-        else:
-            found.append(ev)
-        keyed = _KEYED.get(name)
-        if keyed is not None:
+        self._positions[name].append((i, ev))
+        self._by_instance[name, ev.agent, a.get("conn"), a.get("ctx")].append(ev)
+        plan = _RECORD.get(name)
+        if plan is not None:
+            keyed, if_spontaneous = plan
             for arg in keyed:
-                self._by_arg.setdefault((name, arg, a[arg]), []).append(ev)
-        if_spontaneous = _USES_CTX.get(name)
-        if if_spontaneous is not None and (not if_spontaneous or a["spontaneous"]):
-            self._ctx_used.add((ev.agent, a["conn"], a["ctx"]))
+                self._by_arg[name, arg, a[arg]].append(ev)
+            if if_spontaneous is not None and (not if_spontaneous or a["spontaneous"]):
+                self._ctx_used.add((ev.agent, a["conn"], a["ctx"]))
         if self.memo:
             self.memo.clear()
 
@@ -103,11 +104,12 @@ class World:
         w.trace = trace
         w.done = list(self.done)
         w._index = dict(self._index)
-        w._positions = {k: list(v) for k, v in self._positions.items()}
-        w._by_instance = {k: list(v) for k, v in self._by_instance.items()}
-        w._by_arg = {k: list(v) for k, v in self._by_arg.items()}
+        w._positions = defaultdict(list, {k: list(v) for k, v in self._positions.items()})
+        w._by_instance = defaultdict(list, {k: list(v) for k, v in self._by_instance.items()})
+        w._by_arg = defaultdict(list, {k: list(v) for k, v in self._by_arg.items()})
         w._ctx_used = set(self._ctx_used)
         w._secrets = {}
+        w._secret_events = (None, {})
         w.state = dict(self.state)
         w.failed = set(self.failed)
         w.memo = {}
@@ -157,6 +159,23 @@ class World:
         return [(j, e) for j, e in self._positions.get(name, ()) if j < index and (agent is None or e.agent == agent)
                 and all(e.args.get(k) == v for k, v in match.items())]
 
+    def instance_before(self, index: int, name: str, agent: str, conn: str, ctx: Optional[str] = None) -> list[Event]:
+        """The ``name`` events of one machine instance recorded before ``index``, in trace order (``ctx``
+        None for events without a context): ``events_before`` for that instance, without the positions."""
+        found = self._by_instance.get((name, agent, conn, ctx))
+        if not found:
+            return []
+        pos = self._index
+        return [e for e in found if pos[id(e)] < index]
+
+    def keyed_before(self, index: int, name: str, arg: str, value: Any,
+                     agent: Optional[str] = None) -> list[tuple[int, Event]]:
+        """(index, event) of the ``name`` events before ``index`` whose argument ``arg`` is ``value`` (a pair
+        of _KEYED), by ``agent`` when given, in trace order."""
+        pos = self._index
+        return [(j, e) for e in self._by_arg.get((name, arg, value), ())
+                if (j := pos[id(e)]) < index and (agent is None or e.agent == agent)]
+
     def _instance_last(self, name: str, agent: str, conn: str, ctx: Optional[str] = None) -> Optional[Event]:
         """The last ``name`` event of one machine instance (``ctx`` None for events without a context)."""
         found = self._by_instance.get((name, agent, conn, ctx))
@@ -174,20 +193,25 @@ class World:
 
     # -- connections ---------------------------------------------------------------------------
 
+    # The accessors below read the indexes directly (no call through _instance_last): guards ask them a
+    # few times per event.
+
     def channel(self, agent: str, conn: str) -> Optional[Event]:
-        return self._instance_last("ChannelEstablished", agent, conn)
+        found = self._by_instance.get(("ChannelEstablished", agent, conn, None))
+        return found[-1] if found else None
 
     def side(self, agent: str, conn: str) -> Optional[str]:
-        ch = self.channel(agent, conn)
-        return ch.args["side"] if ch else None
+        found = self._by_instance.get(("ChannelEstablished", agent, conn, None))
+        return found[-1].args["side"] if found else None
 
     def peer_side(self, agent: str, conn: str) -> str:
         """The other endpoint's side of ``conn`` as ``agent`` sees it."""
-        return "client" if self.side(agent, conn) == "server" else "server"
+        found = self._by_instance.get(("ChannelEstablished", agent, conn, None))
+        return "client" if found and found[-1].args["side"] == "server" else "server"
 
     def conn_attest(self, agent: str, conn: str) -> list[str]:
-        ch = self.channel(agent, conn)
-        return list(ch.args["attest"]) if ch else []
+        found = self._by_instance.get(("ChannelEstablished", agent, conn, None))
+        return list(found[-1].args["attest"]) if found else []
 
     def conn_requires_attestation(self, agent: str, conn: str) -> bool:
         return bool(self.conn_attest(agent, conn))
@@ -196,7 +220,8 @@ class World:
         return self.state.get((ENDPOINT, agent, conn), frozenset({INITIAL[ENDPOINT]}))
 
     def endpoint_in(self, agent: str, conn: str, states: tuple[str, ...]) -> bool:
-        return bool(self.endpoint_states(agent, conn) & set(states))
+        current = self.state.get((ENDPOINT, agent, conn))
+        return INITIAL[ENDPOINT] in states if current is None else not current.isdisjoint(states)
 
     def ticket_connection(self, agent: str, ticket: str) -> Optional[str]:
         for e in reversed(self.done):
@@ -206,10 +231,18 @@ class World:
         return None
 
     def missing_directions(self, agent: str, conn: str, also: str | None = None) -> list[str]:
-        done = {e.args["attester"] for e in self.keyed("AttestationCompleted", "conn", conn) if e.agent == agent}
-        if also:
-            done.add(also)
-        return [s for s in self.conn_attest(agent, conn) if s not in done]
+        """The sides ``conn`` requires to attest that ``agent`` has not seen complete (nor ``also``). Both
+        rows leaving Pending ask it for the same event: kept in ``memo`` until the next event is recorded."""
+        key = ("missing_directions", agent, conn, also)
+        found = self.memo.get(key)
+        if found is None:
+            done = {e.args["attester"] for e in self._by_arg.get(("AttestationCompleted", "conn", conn), ())
+                    if e.agent == agent}
+            if also:
+                done.add(also)
+            chan = self._by_instance.get(("ChannelEstablished", agent, conn, None))
+            found = self.memo[key] = [s for s in chan[-1].args["attest"] if s not in done] if chan else []
+        return found
 
     def ctx_used_before(self, agent: str, conn: str, ctx: str) -> bool:
         """``agent`` used ``ctx`` on ``conn`` already: a request sent or received with it, or a
@@ -217,11 +250,13 @@ class World:
         return (agent, conn, ctx) in self._ctx_used
 
     def suite(self, conn: str) -> Optional[str]:
-        channels = self.keyed("ChannelEstablished", "conn", conn)
+        channels = self._by_arg.get(("ChannelEstablished", "conn", conn))
         return channels[0].args["suite"] if channels else None
 
     def hash_for_conn(self, conn: str) -> SuiteHash:
-        return rel.suite_hash(self.suite(conn) or self.trace.header.get("cipher_suite", "TLS_AES_128_GCM_SHA256"))
+        channels = self._by_arg.get(("ChannelEstablished", "conn", conn))
+        suite = channels[0].args["suite"] if channels else None
+        return rel.SUITE_HASH[suite or self.trace.header.get("cipher_suite", "TLS_AES_128_GCM_SHA256")]
 
     def aik_hash_on(self, conn: str, spki: bytes) -> Optional[bytes]:
         """AIK_pub_hash of ``spki`` under the suite hash of ``conn`` (draft §5.2)."""
@@ -235,73 +270,93 @@ class World:
         return self._aik_hash_of[key]
 
     def exporter_secret(self, conn: str) -> Optional[bytes]:
+        """The exporter_master_secret of ``conn``: the first ChannelEstablished of the whole trace that records
+        one (secrets are connection facts, not steps); None in traces without secrets."""
         if conn not in self._secrets:
-            self._secrets[conn] = None
-            for e in self.trace.events:  # the whole trace: secrets are connection facts, not steps
-                if e.name == "ChannelEstablished" and e.args.get("conn") == conn \
-                        and "exporter_master_secret" in e.args:
-                    self._secrets[conn] = e.get_bytes("exporter_master_secret")
-                    break
+            self._secrets[conn] = None  # (a secret that is not hex raises here once, then reads as None)
+            trace = self.trace
+            if self._secret_events[0] is not trace:  # one pass over the trace finds every connection's
+                first: dict[Any, Event] = {}
+                for e in trace.events:
+                    if e.name == "ChannelEstablished" and "exporter_master_secret" in e.args:
+                        try:
+                            first.setdefault(e.args.get("conn"), e)
+                        except TypeError:  # an unhashable conn equals no connection id
+                            pass
+                self._secret_events = (trace, first)
+            e = self._secret_events[1].get(conn)
+            if e is not None:
+                self._secrets[conn] = e.get_bytes("exporter_master_secret")
         return self._secrets[conn]
 
     # -- per-request facts ---------------------------------------------------------------------
 
     def rp_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._instance_last("RequestSent", agent, conn, ctx)
+        found = self._by_instance.get(("RequestSent", agent, conn, ctx))
+        return found[-1] if found else None
 
     def rp_accepted(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._instance_last("AuthenticatorAccepted", agent, conn, ctx)
+        found = self._by_instance.get(("AuthenticatorAccepted", agent, conn, ctx))
+        return found[-1] if found else None
 
     def rp_forwarded(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._instance_last("EvidenceForwarded", agent, conn, ctx)
+        found = self._by_instance.get(("EvidenceForwarded", agent, conn, ctx))
+        return found[-1] if found else None
 
     def rp_checked(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._instance_last("BindingChecked", agent, conn, ctx)
+        found = self._by_instance.get(("BindingChecked", agent, conn, ctx))
+        return found[-1] if found else None
 
     def rp_result(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._instance_last("AttestationResultReceived", agent, conn, ctx)
+        found = self._by_instance.get(("AttestationResultReceived", agent, conn, ctx))
+        return found[-1] if found else None
 
     def te_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._instance_last("RequestReceived", agent, conn, ctx)
+        found = self._by_instance.get(("RequestReceived", agent, conn, ctx))
+        return found[-1] if found else None
 
     def te_evidence_request(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._instance_last("EvidenceRequested", agent, conn, ctx)
+        found = self._by_instance.get(("EvidenceRequested", agent, conn, ctx))
+        return found[-1] if found else None
 
     def te_submitted(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._instance_last("EvidenceSubmitted", agent, conn, ctx)
+        found = self._by_instance.get(("EvidenceSubmitted", agent, conn, ctx))
+        return found[-1] if found else None
 
     def te_result(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._instance_last("AttestationResultObtained", agent, conn, ctx)
+        found = self._by_instance.get(("AttestationResultObtained", agent, conn, ctx))
+        return found[-1] if found else None
 
     def te_sent(self, agent: str, conn: str, ctx: str) -> Optional[Event]:
-        return self._instance_last("AuthenticatorSent", agent, conn, ctx)
+        found = self._by_instance.get(("AuthenticatorSent", agent, conn, ctx))
+        return found[-1] if found else None
 
     def carried_kind(self, ev: Event) -> Optional[str]:
-        if "kind" in ev.args:
-            return ev.args["kind"]
-        acc = self.rp_accepted(ev.agent, ev.args["conn"], ev.args["ctx"])
-        return acc.args["kind"] if acc else None
+        a = ev.args
+        if "kind" in a:
+            return a["kind"]
+        found = self._by_instance.get(("AuthenticatorAccepted", ev.agent, a["conn"], a["ctx"]))
+        return found[-1].args["kind"] if found else None
 
     # -- AE and Verifier facts -----------------------------------------------------------------
 
     def produced(self, cmw: str) -> Optional[Event]:
-        found = self.keyed("EvidenceProduced", "cmw", cmw)
+        found = self._by_arg.get(("EvidenceProduced", "cmw", cmw))
         return found[-1] if found else None
 
     def appraisal(self, result: str) -> Optional[Event]:
-        found = self.keyed("EvidenceAppraised", "result", result)
+        found = self._by_arg.get(("EvidenceAppraised", "result", result))
         return found[-1] if found else None
 
     def aik_owner(self, spki: Optional[bytes]) -> Optional[str]:
         if spki is None:
             return None
-        found = self.keyed("AikGenerated", "aik", spki.hex())
-        e = found[-1] if found else None
-        return e.args["owner"] if e else None
+        found = self._by_arg.get(("AikGenerated", "aik", spki.hex()))
+        return found[-1].args["owner"] if found else None
 
     def own_aik_hashes(self, ae: str, hashes: tuple = rel.HASHES_FOR_AE) -> set[bytes]:
         out: set[bytes] = set()
-        for e in self._all("AikGenerated", ae):
+        for e in self._by_instance.get(("AikGenerated", ae, None, None), ()):  # AikGenerated has no conn, ctx
             for h in hashes:
                 d = self.aik_hash(h, e.get_bytes("aik") or b"")
                 if d is not None:
@@ -309,30 +364,45 @@ class World:
         return out
 
     def open_evidence_request(self, ae: str, te: str, binding: str) -> Optional[Event]:
-        asked = self._all("EvidenceRequested", te, ae=ae, binding=binding)
-        answered = self._all("EvidenceProduced", ae, te=te, binding=binding)
-        if len(asked) > len(answered):
-            return asked[-1]
-        if self._positions.get("HostCompromised") and any(
-                e.args["platform"] == te for _, e in self._positions["HostCompromised"]):
-            # te's host is the adversary's (HostCompromised): its TEE takes the adversary's requests for
-            # Evidence made for te (draft §5.2 split deployment; the theory's Compromised_TeeOracle)
+        """The last EvidenceRequested by ``te`` of ``ae`` over ``binding`` if more were asked than ``ae``
+        produced for ``te`` (two guards of EvidenceProduced ask; kept in ``memo`` like missing_directions).
+        When ``te``'s host is the adversary's (HostCompromised), its TEE also takes the adversary's requests
+        for Evidence made for ``te`` (draft Sec. 5.2 split deployment; the theory's Compromised_TeeOracle)."""
+        key = ("open_evidence_request", ae, te, binding)
+        memo = self.memo
+        if key in memo:
+            return memo[key]
+        requested = self._by_arg.get(("EvidenceRequested", "binding", binding), ())
+        produced = self._by_arg.get(("EvidenceProduced", "binding", binding), ())
+        asked = [e for e in requested if e.agent == te and e.args["ae"] == ae]
+        answered = sum(1 for e in produced if e.agent == ae and e.args["te"] == te) if asked else 0
+        found = asked[-1] if len(asked) > answered else None
+        if found is None and any(e.args["platform"] == te for _, e in self._positions.get("HostCompromised", ())):
+            answered = sum(1 for e in produced if e.agent == ae and e.args["te"] == te)
             for adv in sorted(self.adversaries):
-                by_adv = self._all("EvidenceRequested", adv, ae=ae, binding=binding)
-                if by_adv and len(asked) + len(by_adv) > len(answered) + len(
-                        self._all("EvidenceProduced", ae, te=adv, binding=binding)):
-                    return by_adv[-1]
-        return None
+                by_adv = [e for e in requested if e.agent == adv and e.args["ae"] == ae]
+                if by_adv and len(asked) + len(by_adv) > answered + sum(
+                        1 for e in produced if e.agent == ae and e.args["te"] == adv):
+                    found = by_adv[-1]
+                    break
+        memo[key] = found
+        return found
 
     def nonce_issue(self, verifier: str, nonce: str) -> Optional[Event]:
-        return self._keyed_last("NonceIssued", "nonce", nonce, verifier)
+        for e in reversed(self._by_arg.get(("NonceIssued", "nonce", nonce), ())):
+            if e.agent == verifier:
+                return e
+        return None
 
     def nonce_used(self, verifier: str, nonce: str) -> bool:
-        return self._keyed_last("EvidenceAppraised", "nonce", nonce, verifier) is not None
+        return any(e.agent == verifier for e in self._by_arg.get(("EvidenceAppraised", "nonce", nonce), ()))
 
     def submission_to(self, verifier: str, cmw: str, sender: str) -> Optional[Event]:
-        return (self._keyed_last("EvidenceForwarded", "cmw", cmw, sender, verifier=verifier)
-                or self._keyed_last("EvidenceSubmitted", "cmw", cmw, sender, verifier=verifier))
+        for name in ("EvidenceForwarded", "EvidenceSubmitted"):
+            for e in reversed(self._by_arg.get((name, "cmw", cmw), ())):
+                if e.agent == sender and e.args["verifier"] == verifier:
+                    return e
+        return None
 
     def parsed_request(self, request_hex: str) -> tuple:
         """rel.parse_request of a recorded request (sent and received events carry the same bytes);
@@ -340,6 +410,16 @@ class World:
         found = self._requests.get(request_hex)
         if found is None:
             found = self._requests[request_hex] = rel.parse_request(bytes.fromhex(request_hex))
+        return found
+
+    def parsed_authenticator(self, value: Any) -> rel.Authenticator:
+        """rel.parse_authenticator of a recorded authenticator argument (the sending and the accepting event
+        carry the same bytes), parsed once per trace; raises as it does, every time."""
+        key = value if isinstance(value, str) else None
+        found = self._authenticators.get(key)
+        if found is None:
+            found = self._authenticators[key] = rel.parse_authenticator(
+                (bytes.fromhex(value) if isinstance(value, str) else None) or b"")
         return found
 
     def certificate_spki(self, cert_der: bytes) -> Optional[bytes]:

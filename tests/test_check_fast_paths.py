@@ -1,0 +1,174 @@
+"""The fast paths of ``expat check`` (docs/performance.md, issue 16) decide exactly as the strict ones.
+
+* parse_lines (C scanner, one compiled validator per event type, per-trace sets of values already found
+  valid) against a strict parse: ``json.loads`` and the whole ``traces/schema.json`` on every line;
+* the compiled step functions of the checker (one per event type, a machine's rows inlined) against the
+  general replay (:func:`expat.model.checker.machines_for` and :func:`expat.model.checker._advance` for
+  every machine), on the committed traces and on mutated ones;
+* ``roles.flags_of`` against ``roles.flag``.
+"""
+
+from __future__ import annotations
+
+import copy
+import glob
+import json
+from pathlib import Path
+
+import expat  # noqa: F401
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from expat.model import checker
+from expat.model import trace as T
+from expat.model.events import EVENTS
+from expat.model.roles import FLAGS, flag, flags_of
+from test_trace_validation import ODD as VALIDATION_ODD
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = sorted(glob.glob(str(ROOT / "traces" / "*" / "*.jsonl")))
+CORPUS = {Path(f).name: Path(f).read_text().splitlines() for f in FILES}
+SCHEMA = jsonschema.Draft202012Validator(json.loads((ROOT / "traces" / "schema.json").read_text()))
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# the edge values of test_trace_validation.py, and a long non-hex string (past the 256 characters the
+# per-trace sets keep), non-ASCII and a quote
+ODD = st.one_of(VALIDATION_ODD, st.sampled_from(["a" * 300, "é", "ab\"c"]))
+
+
+def strict_parse(lines: list[str]) -> tuple:
+    """What parse_lines must give: (header, events as tuples) or the error text, from json.loads and the
+    whole schema alone."""
+    header = None
+    events = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            return ("error", f"src:{n}: not JSON: {e}")
+        errors = sorted(SCHEMA.iter_errors(obj), key=lambda e: list(e.path))
+        if errors:
+            return ("error", f"src:{n}: {errors[0].message}")
+        if header is None:
+            if obj.get("type") != "header":
+                return ("error", f"src:{n}: first line must be the header")
+            header = obj
+            continue
+        if obj.get("type") != "event":
+            return ("error", f"src:{n}: only one header allowed")
+        events.append((obj["seq"], obj["agent"], obj["event"], obj["args"]))
+    if header is None:
+        return ("error", "src: empty trace")
+    return ("trace", header, events)
+
+
+def fast_parse(lines: list[str]) -> tuple:
+    try:
+        t = T.parse_lines(lines, "src")
+    except T.TraceFormatError as e:
+        return ("error", str(e))
+    assert t.validated == tuple(t.events)
+    return ("trace", t.header, [(e.seq, e.agent, e.name, e.args) for e in t.events])
+
+
+def test_parse_lines_equals_the_strict_parse_on_the_committed_traces():
+    assert len(CORPUS) > 40
+    for name, lines in CORPUS.items():
+        assert fast_parse(lines) == strict_parse(lines), name
+
+
+@SETTINGS
+@given(name=st.sampled_from(sorted(CORPUS)), data=st.data())
+def test_parse_lines_equals_the_strict_parse_on_mutated_lines(name, data):
+    lines = list(CORPUS[name])
+    i = data.draw(st.integers(1, len(lines) - 1)) if len(lines) > 1 else 0
+    obj = json.loads(lines[i])
+    where = data.draw(st.sampled_from(["arg", "arg", "drop", "extra", "top", "text", "repeat"]))
+    if i == 0 or where == "top":
+        obj[data.draw(st.sampled_from(["seq", "agent", "event", "type", "args", "more", "profile", "format"]))] = \
+            data.draw(st.one_of(ODD, st.sampled_from(sorted(EVENTS))))
+    elif where == "arg" and obj["args"]:
+        obj["args"][data.draw(st.sampled_from(sorted(obj["args"])))] = data.draw(ODD)
+    elif where == "drop" and obj["args"]:
+        del obj["args"][data.draw(st.sampled_from(sorted(obj["args"])))]
+    elif where == "extra":
+        obj["args"][data.draw(st.sampled_from(["x", "conn", "ctx", "aik", "nonce"]))] = data.draw(ODD)
+    lines[i] = json.dumps(obj, sort_keys=data.draw(st.booleans()))
+    if where == "text":  # padding, a blank line, a cut line
+        lines[i] = data.draw(st.sampled_from([" " + lines[i], lines[i] + " ", lines[i][:-1], lines[i] + "x"]))
+        lines.insert(i, data.draw(st.sampled_from(["", "  "])))
+    elif where == "repeat":  # the same line twice
+        lines.insert(i, lines[i])
+    assert fast_parse(lines) == strict_parse(lines)
+
+
+def _general_step(w, i, ev):
+    """The replay without the compiled step functions: every machine of ``ev`` by _advance."""
+    rows = checker.compiled_rows(w)
+    out = []
+    for role, key in checker.machines_for(w, ev):
+        bad = checker._advance(w, i, ev, rows, role, (role, *key))
+        if bad is not None:
+            out.append(bad)
+    return out
+
+
+def _both(trace: T.Trace) -> tuple[dict, dict]:
+    fast = checker.check_trace(copy.deepcopy(trace)).to_json()
+    compiled = checker._step
+    checker._step = _general_step
+    try:
+        general = checker.check_trace(copy.deepcopy(trace)).to_json()
+    finally:
+        checker._step = compiled
+    return fast, general
+
+
+def test_compiled_steps_equal_the_general_replay_on_the_committed_traces():
+    for name, lines in CORPUS.items():
+        fast, general = _both(T.parse_lines(lines))
+        assert fast == general, name
+
+
+@SETTINGS
+@given(name=st.sampled_from(sorted(CORPUS)), data=st.data())
+def test_compiled_steps_equal_the_general_replay_on_mutated_traces(name, data):
+    trace = T.parse_lines(CORPUS[name])
+    events = list(trace.events)
+    header = copy.deepcopy(trace.header)
+    for _ in range(data.draw(st.integers(1, 3))):
+        if not events:
+            break
+        i = data.draw(st.integers(0, len(events) - 1))
+        how = data.draw(st.sampled_from(["drop", "duplicate", "move", "swap-agent", "flag"]))
+        if how == "drop":
+            del events[i]
+        elif how == "duplicate":
+            events.insert(data.draw(st.integers(0, len(events))), events[i])
+        elif how == "move":
+            events.insert(data.draw(st.integers(0, len(events))), events.pop(i))
+        elif how == "swap-agent":
+            other = data.draw(st.sampled_from(sorted({e.agent for e in events})))
+            events[i] = T.Event(events[i].seq, other, events[i].name, dict(events[i].args))
+        else:
+            mitigations = header.setdefault("profile", {}).setdefault("mitigations", {})
+            mitigations[data.draw(st.sampled_from(FLAGS))] = data.draw(st.booleans())
+    renumbered = [T.Event(n, e.agent, e.name, dict(e.args)) for n, e in enumerate(events)]
+    fast, general = _both(T.Trace(header, renumbered, trace.source))
+    assert fast == general
+
+
+@pytest.mark.parametrize("profile", [
+    {}, {"mitigations": {}}, {"mitigations": None},
+    {"mitigations": {"check_binding": False, "reject_resumption": 0, "passport_binding_echo": False}},
+    {"binding_check": "delegated", "passport_binding_echo": False},
+    {"binding_check": "local", "passport_binding_echo": 1, "mitigations": {f: False for f in FLAGS}},
+])
+def test_flags_of_reads_every_flag_as_flag_does(profile):
+    got = flags_of(profile)
+    assert list(got) == list(FLAGS)
+    assert got == {f: flag(profile, f) for f in FLAGS}
