@@ -384,11 +384,20 @@ def _plainly_valid_event(obj: dict[str, Any], ok_ids: set[str] | None = None, ok
 
 
 _STR_ONLY = frozenset((str,))  # _STR_ONLY.issuperset(map(type, xs)): every x is exactly a str (in C)
+BINDING_CHECKS = ("local", "delegated")  # profile binding_check (draft -04 Sec. 5.1)
+
+
+def _profile_typed(profile: dict) -> bool:
+    """The profile parameters the checker reads (model.roles.flag) have the types the schema gives them."""
+    m = profile.get("mitigations", {})
+    return (type(m) is dict and all(type(x) is bool for x in m.values())
+            and type(profile.get("passport_binding_echo", True)) is bool
+            and profile.get("binding_check", "local") in BINDING_CHECKS)
 _HEADER_PLAIN: dict[str, Callable[[Any], bool]] = {
     "type": lambda v: v == "header",
     "format": lambda v: v == TRACE_FORMAT,
     "expat_version": lambda v: type(v) is str,
-    "profile": lambda v: type(v) is dict,
+    "profile": lambda v: type(v) is dict and _profile_typed(v),
     "revision": lambda v: type(v) is str,
     "seed": lambda v: type(v) is str,
     "cipher_suite": lambda v: v in CIPHER_SUITES,
@@ -478,7 +487,14 @@ def json_schema() -> dict[str, Any]:
                     "format": {"const": TRACE_FORMAT},
                     "expat_version": {"type": "string"},
                     "profile": {"type": "object", "description": "every parameter of the profile "
-                                                                 "(expat.profile.Profile.to_dict())"},
+                                                                 "(expat.profile.Profile.to_dict()); the "
+                                                                 "ones the checker reads are typed",
+                                "properties": {
+                                    "mitigations": {"type": "object", "additionalProperties": {"type": "boolean"},
+                                                    "description": "mitigation flags (model.roles.FLAGS)"},
+                                    "passport_binding_echo": {"type": "boolean"},
+                                    "binding_check": {"enum": list(BINDING_CHECKS)},
+                                }},
                     "revision": {"type": "string"},
                     "seed": {"type": "string"},
                     "cipher_suite": {"enum": list(CIPHER_SUITES)},

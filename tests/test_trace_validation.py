@@ -91,3 +91,30 @@ def test_header_fast_path_never_accepts_what_the_schema_rejects(base, data):
     if T._plainly_valid_header(obj):
         assert SCHEMA.is_valid(obj), obj
     assert (T._line_validator()(obj) is None) == SCHEMA.is_valid(obj), obj
+
+
+@pytest.mark.parametrize("where,value", [
+    ("mitigations", "x"), ("mitigations", 5), ("mitigations", []), ("mitigations", None),
+    ("mitigations", {"check_binding": "yes"}), ("mitigations", {"check_binding": 1}),
+    ("passport_binding_echo", "true"), ("binding_check", "remote"), ("binding_check", None),
+])
+def test_profile_parameters_the_checker_reads_are_typed(where, value, tmp_path):
+    """model.roles.flag reads profile.mitigations, passport_binding_echo and binding_check: a header with
+    one of them mistyped is refused by the schema and by the fast path alike, and expat check reports a
+    format error instead of crashing (or reading "yes" as a mitigation switched on)."""
+    import subprocess
+    import sys
+
+    path = ROOT / "traces" / "golden" / "honest-client-passport.jsonl"
+    lines = path.read_text().splitlines()
+    header = json.loads(lines[0])
+    header["profile"][where] = value
+    assert not SCHEMA.is_valid(header)
+    assert not T._plainly_valid_header(header)
+    assert T._line_validator()(header) is not None
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([json.dumps(header)] + lines[1:]) + "\n")
+    done = subprocess.run([sys.executable, "-m", "expat", "check", "--json", str(bad)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+    assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+    assert json.loads(done.stdout.splitlines()[0])["violations"][0]["rule"] == "format"
