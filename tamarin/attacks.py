@@ -130,17 +130,21 @@ def honest_events(path: str) -> list[dict]:
     appraised = {e["args"]["nonce"] for e in every if e["event"] == "EvidenceAppraised"}
     unissued = passport_ctx - appraised
     out: list[dict] = []
+    compromised: set[str] = set()  # platforms whose HostCompromised is in ``out``
     for e in every:
         if e["event"] == "NonceIssued" and e["args"]["nonce"] in unissued:
             continue
         owner = ae_of.get(e["agent"])
         if e["event"] in REVEALS or (e["agent"] not in bad and owner not in bad):
             out.append(e)
+            if e["event"] == "HostCompromised":
+                compromised.add(e["args"]["platform"])
         elif owner in oracle and e["event"] in ORACLE_EVENTS:
-            if e["event"] == "EvidenceProduced" and owner in oracle - {x["agent"] for x in out
-                                                                      if x["event"] == "HostCompromised"}:
-                out.append({"seq": e["seq"], "agent": next(iter(bad)), "event": "HostCompromised",
+            if e["event"] == "EvidenceProduced" and owner not in compromised:
+                # the adversary compromises its own platform (owner is one of the adversaries)
+                out.append({"seq": e["seq"], "agent": owner, "event": "HostCompromised",
                             "args": {"platform": owner}})
+                compromised.add(owner)
             out.append(e)
         elif e["event"] == "ChannelEstablished":
             out.append(e)

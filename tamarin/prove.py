@@ -342,11 +342,9 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
                                None if cpu is None else round(cpu, 1))
 
         todo = list(enumerate(names if not warning else [], 1))
-        if jobs > 1:  # lemma processes side by side; the record keeps the theory's lemma order
-            with ThreadPoolExecutor(max_workers=jobs) as pool:
-                results += list(pool.map(lambda item: one(*item), todo))
-        else:
-            results += [one(k, name) for k, name in todo]
+        # ``jobs`` lemma processes side by side; the record keeps the theory's lemma order
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            results += list(pool.map(lambda item: one(*item), todo))
     tamarin_version, maude_version = versions(prover, first_output)
     record = {"theory": theory.name, "theory_sha256": theory_hash(text), "variant": variant_name(flags),
               "variant_sha256": variant_hash(text, [FLAG_PREFIX + f for f in flags]),
