@@ -9,8 +9,9 @@ takes up to ``requests`` attestation exchanges, in any order, each one of (docs/
                nonce or a nonce it used on another connection; or a spontaneous server authenticator)
 ``ask-adv``    an honest requester asks mallory (mallory answers later, with ``answer``)
 ``answer``     mallory answers a pending request: with Evidence it has an AE sign over a binding it can
-               derive, with any Evidence or Attestation Result seen so far, or with forged Evidence,
-               under any key it holds (kM, kX, revealed AIKs)
+               derive, with any Evidence or Attestation Result seen so far, with forged Evidence, or
+               (within the bound's ``attestation_keys``) with Evidence it signs with an honest
+               platform's revealed attestation key, under any key it holds (kM, kX, revealed AIKs)
 ``adv-asks``   mallory asks an honest attester, with a context of its choice (any context of the run or
                a fresh one: z3 enumerates them)
 ``adv-spont``  mallory, as server, attests in a spontaneous authenticator
@@ -62,6 +63,7 @@ class Bound:
     one_way: bool = False  # connections may also require only the client's or only the server's attestation
     hosts: int = 0  # honest hosts mallory controls (HostCompromised); 0 (the CI bound): none
     honest: int = W.DEFAULT_HONEST  # honest endpoints in the cast (world.Cast); 2 (the CI bound): client, server
+    attestation_keys: int = 0  # honest platforms whose attestation key mallory learns; 0 (the CI bound): none
 
     def to_json(self) -> dict:
         doc = {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
@@ -70,6 +72,8 @@ class Bound:
             doc["one_way"] = True
         if self.hosts:
             doc["hosts"] = self.hosts
+        if self.attestation_keys:
+            doc["attestation_keys"] = self.attestation_keys
         return doc
 
     def statement(self) -> str:
@@ -77,11 +81,13 @@ class Bound:
         return (f"<= {self.connections} connection(s), <= {self.requests} request(s), <= {self.reveals} AIK "
                 f"reveal(s), <= {self.secrets} connection-secret reveal(s), "
                 + (f"<= {self.hosts} host compromise(s), " if self.hosts else "")
+                + (f"<= {self.attestation_keys} attestation-key reveal(s), " if self.attestation_keys else "")
                 + f"term depth <= {TERM_DEPTH}; " + W.cast_statement(self.one_way, self.honest))
 
     def tag(self) -> str:
         return (f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s"
-                + (f"{self.hosts}h" if self.hosts else "") + ("w" if self.one_way else "")
+                + (f"{self.hosts}h" if self.hosts else "")
+                + (f"{self.attestation_keys}a" if self.attestation_keys else "") + ("w" if self.one_way else "")
                 + (f"{self.honest}e" if self.honest != W.DEFAULT_HONEST else ""))
 
 
@@ -137,12 +143,13 @@ class State:
     world: object = None  # the checker's World after replaying events[:world_len] (set by the analysis)
     world_len: int = 0
     hosts: tuple = ()  # honest endpoints whose host mallory controls (HostCompromised)
+    attestation_keys: tuple = ()  # platforms whose attestation key mallory learnt (AttestationKeyRevealed)
 
     def clone(self) -> "State":
         s = State(list(self.events), dict(self.conns), {k: dict(v) for k, v in self.used.items()}, dict(self.nonces),
                   self.nonces_used, dict(self.evidence), dict(self.results), dict(self.completed), self.inherited,
                   self.pending, dict(self.sent), self.leaked, dict(self.attest), self.revealed, self.oracles,
-                  self.requests, self.counter, self.steps, False, False, self.world, self.world_len, self.hosts)
+                  self.requests, self.counter, self.steps, False, False, self.world, self.world_len, self.hosts, self.attestation_keys)
         return s
 
     def e(self, agent: str, event: str, **args) -> None:
@@ -452,6 +459,9 @@ class Explorer:
                 keys += [k for k in self.revealable if k not in st.revealed and self.key_ae[k] not in st.oracles]
             keys += [k for k in host_keys if k not in keys]  # a compromised host's AIK (Compromised_LeaksAik)
         kn = self.knowledge(st)
+        signing = list(st.attestation_keys)  # attestation keys held, or learnable within the bound
+        if len(signing) < self.bound.attestation_keys:
+            signing += [p for p in self.honest if p not in signing]
         for key in keys:
             def reveal(s: State, key: str = key) -> None:
                 if key in self.revealable and key not in s.revealed:
@@ -472,6 +482,12 @@ class Explorer:
                 yield f"replay {cmw} {key}", lambda s, key=key, cmw=cmw, reveal=reveal: (
                     reveal(s), (key, "result", cmw))[1]
             yield f"forge {key}", lambda s, key=key, reveal=reveal: (reveal(s), self._forge(s, conn, ctx, key))[1]
+            for platform in signing:
+                for cls, b in reps:
+                    for model in ("background", "passport") if cls in ("own", "label") else ("background",):
+                        yield (f"sign with ak-{platform} {key} {cls}-binding {model}",
+                               lambda s, key=key, p=platform, b=b, model=model, reveal=reveal: (
+                                   reveal(s), self._signed(s, conn, ctx, key, p, b, model))[1])
 
     def oracle_aes(self, st: State, key: str, hosts_only: bool = False) -> list[tuple[str, str]]:
         """The AEs mallory may use as signing oracle: its own (m-ae), and one honest AE (split deployment,
@@ -509,12 +525,32 @@ class Explorer:
         st.evidence[ev.id] = ev
         st.e(ae, "EvidenceProduced", cmw=ev.id, te=te, binding=W.render(b),
              aik_hash=W.render(("aikhash", ev.hash_key)), attestation_key="ak-" + ae)
+        return self._present(st, conn, ctx, key, ev, model)
+
+    def _present(self, st: State, conn: str, ctx: str, key: str, ev: Evidence, model: str) -> tuple:
+        """mallory's answer with ``ev``: as Evidence (background check), or exchanged at the Verifier for
+        an Attestation Result (passport)."""
         if model == "background":
             return key, "evidence", ev.id
         st.e(W.MALLORY, "EvidenceSubmitted", conn=conn, ctx=W.ctx_bytes(ctx), verifier=W.VERIFIER, cmw=ev.id)
         res = self.appraise(st, ev, W.MALLORY, "", self.f["passport_binding_echo"])
         assert res is not None
         return key, "result", res.id
+
+    def _signed(self, st: State, conn: str, ctx: str, key: str, platform: str, b: tuple, model: str) -> tuple:
+        """Evidence mallory signs with ``platform``'s attestation key (the theory's AttestationKeyRevealed
+        outputs it): it names ``platform``, over binding ``b`` and AIK_pub_hash of ``key``, and the
+        Verifier affirms it (draft §7: the signature chains to that platform's key). Revealed right before
+        first use, like an AIK; recorded as mallory's EvidenceProduced (docs/proofs.md)."""
+        if platform not in st.attestation_keys:
+            st.e(W.MALLORY, "AttestationKeyRevealed", platform=platform)
+            st.attestation_keys = st.attestation_keys + (platform,)
+        ae = self.own_ae[platform]
+        ev = Evidence(st.fresh("ev-"), ae, platform, b, key)
+        st.evidence[ev.id] = ev
+        st.e(W.MALLORY, "EvidenceProduced", cmw=ev.id, te=platform, binding=W.render(b),
+             aik_hash=W.render(("aikhash", key)), attestation_key="ak-" + ae)
+        return self._present(st, conn, ctx, key, ev, model)
 
     def _forge(self, st: State, conn: str, ctx: str, key: str) -> tuple:
         ev = Evidence(st.fresh("forged-"), None, W.MALLORY, self.binding_for(key, W.LABEL, conn, ctx), key)
