@@ -22,7 +22,8 @@ def _bound(args: argparse.Namespace):
         return given if given is not None else getattr(CI_BOUND, name)
     return Bound(connections=pick("connections"), requests=pick("requests"), reveals=pick("reveals"),
                  secrets=pick("secrets"), one_way=bool(args.one_way) or CI_BOUND.one_way, hosts=pick("hosts"),
-                 honest=pick("honest"), attestation_keys=pick("attestation_keys"))
+                 honest=pick("honest"), attestation_keys=pick("attestation_keys"),
+                 own_aik=bool(args.own_aik) or CI_BOUND.own_aik)
 
 
 def _progress(rep, done: int, total: int) -> None:
@@ -188,6 +189,9 @@ def register(sub) -> None:
                           "with (AttestationKeyRevealed; CI bound: 0)")
     run.add_argument("--honest", type=int,
                      help="honest endpoints in the cast: client, server, client2, server2, ... (CI bound: 2)")
+    run.add_argument("--own-aik", action="store_true",
+                     help="the adversary presents its own AIK on honest connections whose secrets it holds, as a "
+                          "compromised host of its own (HostCompromised(mallory); not in the CI bound)")
     run.add_argument("--one-way", action="store_true",
                      help="connections may also require only one side's attestation (not in the CI bound)")
     run.add_argument("--jobs", type=int, help="worker processes, variants as tasks (default: cores, at most 2)")

@@ -22,7 +22,8 @@ takes up to ``requests`` attestation exchanges, in any order, each one of (docs/
 ``intercept``  on a leaked connection: an endpoint's request reaches mallory instead of its peer
 ``deliver``    mallory answers an intercepted request with the peer's authenticator for the same
                connection and context (made before: a pre-play); when it controls the peer's host,
-               also in the peer's name (the peer's AIK, Evidence the peer's TEE makes for the peer)
+               also in the peer's name (the peer's AIK, Evidence the peer's TEE makes for the peer);
+               with the bound's ``own_aik``, also as itself (its own keys, HostCompromised(mallory))
 
 The honest parties follow the rows of :mod:`expat.model.roles` that exist under the variant; whether a
 requester's comparison (binding, AIK_pub_hash, label) or a Verifier's appraisal succeeds is decided by
@@ -64,6 +65,7 @@ class Bound:
     hosts: int = 0  # honest hosts mallory controls (HostCompromised); 0 (the CI bound): none
     honest: int = W.DEFAULT_HONEST  # honest endpoints in the cast (world.Cast); 2 (the CI bound): client, server
     attestation_keys: int = 0  # honest platforms whose attestation key mallory learns; 0 (the CI bound): none
+    own_aik: bool = False  # mallory presents its own keys on honest connections it holds (HostCompromised(mallory))
 
     def to_json(self) -> dict:
         doc = {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
@@ -74,6 +76,8 @@ class Bound:
             doc["hosts"] = self.hosts
         if self.attestation_keys:
             doc["attestation_keys"] = self.attestation_keys
+        if self.own_aik:
+            doc["own_aik"] = True
         return doc
 
     def statement(self) -> str:
@@ -82,12 +86,14 @@ class Bound:
                 f"reveal(s), <= {self.secrets} connection-secret reveal(s), "
                 + (f"<= {self.hosts} host compromise(s), " if self.hosts else "")
                 + (f"<= {self.attestation_keys} attestation-key reveal(s), " if self.attestation_keys else "")
+                + ("mallory's own AIK on leaked connections, " if self.own_aik else "")
                 + f"term depth <= {TERM_DEPTH}; " + W.cast_statement(self.one_way, self.honest))
 
     def tag(self) -> str:
         return (f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s"
                 + (f"{self.hosts}h" if self.hosts else "")
-                + (f"{self.attestation_keys}a" if self.attestation_keys else "") + ("w" if self.one_way else "")
+                + (f"{self.attestation_keys}a" if self.attestation_keys else "") + ("o" if self.own_aik else "")
+                + ("w" if self.one_way else "")
                 + (f"{self.honest}e" if self.honest != W.DEFAULT_HONEST else ""))
 
 
@@ -445,7 +451,7 @@ class Explorer:
 
     # -- the adversary's answers --------------------------------------------------------------
 
-    def answers(self, st: State, conn: str, ctx: str, only_key: Optional[str] = None
+    def answers(self, st: State, conn: str, ctx: str, only_key: Optional[str] = None, own: bool = False
                 ) -> Iterator[tuple[str, Callable[[State], tuple]]]:
         """(label, apply) for every answer of mallory to (conn, ctx); ``apply`` emits mallory's and the
         AEs'/Verifier's events and returns (key, kind, cmw). An honest AIK is revealed (KeyRevealed)
@@ -453,6 +459,8 @@ class Explorer:
         host_keys = [self.own_key[h] for h in st.hosts]
         if only_key is not None:
             keys = [only_key]
+        elif own:
+            keys = list(W.ADVERSARY_KEYS)
         else:
             keys = list(W.ADVERSARY_KEYS) + list(st.revealed)
             if sum(k not in host_keys for k in st.revealed) < self.bound.reveals:
@@ -558,13 +566,17 @@ class Explorer:
         return key, "evidence", ev.id
 
     def adversary_answer(self, st: State, conn: str, rp: str, ctx: str, spontaneous: bool,
-                         only_key: Optional[str] = None) -> Iterator[State]:
+                         only_key: Optional[str] = None, own: bool = False) -> Iterator[State]:
         """Every answer the requester accepts, each a run that goes on; and the first answer it refuses,
         as a run ending in AuthenticatorRejected (a refusal adds no acceptance: docs/proofs.md).
-        ``only_key``: mallory answers as a compromised host, under that host's AIK only."""
+        ``only_key``: mallory answers as a compromised host, under that host's AIK only. ``own``: on an
+        honest connection whose secrets it holds, under its own keys, as a platform whose host the
+        adversary controls: HostCompromised(mallory) first, as the theory needs for that run."""
         refused = False
-        for label, apply in self.answers(st, conn, ctx, only_key):
+        for label, apply in self.answers(st, conn, ctx, only_key, own):
             child = st.clone()
+            if own and not any(e[1] == "HostCompromised" and e[2]["platform"] == W.MALLORY for e in child.events):
+                child.e(W.MALLORY, "HostCompromised", platform=W.MALLORY)
             key, kind, cmw = apply(child)
             verdict = self.decide(child, conn, ctx, key, kind, cmw)
             if verdict is None and refused:
@@ -740,6 +752,8 @@ class Explorer:
         te = self.peer(st, rp, conn)
         if te in st.hosts:
             yield from self.adversary_answer(st, conn, rp, ctx, False, only_key=self.own_key[te])
+        if self.bound.own_aik:  # its own platform, as the connection's peer (docs/proofs.md, --own-aik)
+            yield from self.adversary_answer(st, conn, rp, ctx, False, own=True)
         made = st.sent.get((conn, ctx, te))
         if made is None:
             return
