@@ -23,7 +23,7 @@ def _bound(args: argparse.Namespace):
     return Bound(connections=pick("connections"), requests=pick("requests"), reveals=pick("reveals"),
                  secrets=pick("secrets"), one_way=bool(args.one_way) or CI_BOUND.one_way, hosts=pick("hosts"),
                  honest=pick("honest"), attestation_keys=pick("attestation_keys"),
-                 own_aik=bool(args.own_aik) or CI_BOUND.own_aik)
+                 own_aik=bool(args.own_aik) or CI_BOUND.own_aik, aes=pick("aes"))
 
 
 def _progress(rep, done: int, total: int) -> None:
@@ -39,10 +39,11 @@ def _run(args: argparse.Namespace) -> int:
 
     bound = _bound(args)
     if (min(bound.connections, bound.requests) < 1
-            or min(bound.reveals, bound.secrets, bound.hosts, bound.attestation_keys) < 0 or bound.honest < 2):
+            or min(bound.reveals, bound.secrets, bound.hosts, bound.attestation_keys) < 0 or bound.honest < 2
+            or bound.aes < 1):
         print("bounds: --connections and --requests at least 1, --reveals, --secrets, --hosts and "
               "--attestation-keys at least 0, "
-              "--honest at least 2", file=sys.stderr)
+              "--honest at least 2, --aes at least 1", file=sys.stderr)
         return 2
     variants = args.variant or list(VARIANTS)
     unknown = [v for v in variants if v not in VARIANTS]
@@ -189,6 +190,8 @@ def register(sub) -> None:
                           "with (AttestationKeyRevealed; CI bound: 0)")
     run.add_argument("--honest", type=int,
                      help="honest endpoints in the cast: client, server, client2, server2, ... (CI bound: 2)")
+    run.add_argument("--aes", type=int,
+                     help="Attesting Environments per honest endpoint, each with its own AIK (CI bound: 1)")
     run.add_argument("--own-aik", action="store_true",
                      help="the adversary presents its own AIK on honest connections whose secrets it holds, as a "
                           "compromised host of its own (HostCompromised(mallory); not in the CI bound)")

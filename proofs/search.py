@@ -66,10 +66,12 @@ class Bound:
     honest: int = W.DEFAULT_HONEST  # honest endpoints in the cast (world.Cast); 2 (the CI bound): client, server
     attestation_keys: int = 0  # honest platforms whose attestation key mallory learns; 0 (the CI bound): none
     own_aik: bool = False  # mallory presents its own keys on honest connections it holds (HostCompromised(mallory))
+    aes: int = 1  # Attesting Environments per honest endpoint (world.Cast); 1 (the CI bound)
 
     def to_json(self) -> dict:
         doc = {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
-               "secrets": self.secrets, "term_depth": TERM_DEPTH, "cast": W.cast(self.one_way, self.honest)}
+               "secrets": self.secrets, "term_depth": TERM_DEPTH,
+               "cast": W.cast(self.one_way, self.honest, self.aes)}
         if self.one_way:
             doc["one_way"] = True
         if self.hosts:
@@ -87,14 +89,15 @@ class Bound:
                 + (f"<= {self.hosts} host compromise(s), " if self.hosts else "")
                 + (f"<= {self.attestation_keys} attestation-key reveal(s), " if self.attestation_keys else "")
                 + ("mallory's own AIK on leaked connections, " if self.own_aik else "")
-                + f"term depth <= {TERM_DEPTH}; " + W.cast_statement(self.one_way, self.honest))
+                + f"term depth <= {TERM_DEPTH}; " + W.cast_statement(self.one_way, self.honest, self.aes))
 
     def tag(self) -> str:
         return (f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s"
                 + (f"{self.hosts}h" if self.hosts else "")
                 + (f"{self.attestation_keys}a" if self.attestation_keys else "") + ("o" if self.own_aik else "")
                 + ("w" if self.one_way else "")
-                + (f"{self.honest}e" if self.honest != W.DEFAULT_HONEST else ""))
+                + (f"{self.honest}e" if self.honest != W.DEFAULT_HONEST else "")
+                + (f"{self.aes}t" if self.aes != 1 else ""))
 
 
 # The mitigation flags the explorer models (model/roles.py FLAGS as of this search); a variant that
@@ -188,8 +191,9 @@ class Explorer:
     def __init__(self, flags: dict[str, bool], bound: Bound, algebra: Optional[Algebra] = None):
         self.f = flags
         self.bound = bound
-        cast = W.Cast(bound.honest)  # who exists: its names, computed once
+        cast = W.Cast(bound.honest, bound.aes)  # who exists: its names, computed once
         self.honest, self.pairs, self.aes = cast.honest_endpoints, cast.pairs, cast.aes
+        self.endpoint_aes = cast.endpoint_aes
         self.key_ae, self.own_key, self.own_ae, self.revealable = cast.key_ae, cast.own_key, cast.own_ae, cast.revealable
         self.z = algebra or Algebra()
 
@@ -335,19 +339,26 @@ class Explorer:
         st.results[rid] = res
         return res
 
-    def honest_answer(self, st: State, conn: str, te: str, ctx: str, model: str, spontaneous: bool
-                      ) -> tuple[str, str]:
-        """An honest attester: binding over its own key and connection (draft §5.1), Evidence from its AE
-        with AIK_pub_hash (§5.2); passport: the Verifier's result first. Returns (kind, cmw)."""
-        key, ae = self.own_key[te], self.own_ae[te]
+    def te_choices(self, te: str) -> list[tuple[str, str]]:
+        """The (AE, AIK) an honest attester may use: any of its AEs with any AIK generated for it (the
+        tables tie the AIK to the endpoint, aik_is_mine, not to the AE asked; AIK_pub_hash is the check
+        that ties them, draft §5.2). One pair with one AE per endpoint."""
+        return [(ae, key) for ae, _ in self.endpoint_aes[te] for _, key in self.endpoint_aes[te]]
+
+    def honest_answer(self, st: State, conn: str, te: str, ctx: str, model: str, spontaneous: bool,
+                      ae: Optional[str] = None, key: Optional[str] = None) -> tuple[str, str]:
+        """An honest attester: binding over its key and connection (draft §5.1), Evidence from its AE
+        ``ae`` (default: its first) with AIK_pub_hash (§5.2); passport: the Verifier's result first.
+        Returns (kind, cmw)."""
+        ae, key = ae or self.own_ae[te], key or self.own_key[te]
         b = self.binding_for(key, W.LABEL, conn, ctx)
         common = dict(conn=conn, ctx=W.ctx_bytes(ctx))
         st.e(te, "EvidenceRequested", **common, ae=ae, binding=W.render(b), aik=W.key_bytes(key),
              spontaneous=spontaneous, exported_value=W.render(("exp", W.LABEL, conn, ctx)))
-        ev = Evidence(st.fresh("ev-"), ae, te, b, key)
+        ev = Evidence(st.fresh("ev-"), ae, te, b, self.aes[ae][0])  # AIK_pub_hash: the AE's own AIK
         st.evidence[ev.id] = ev
-        st.e(ae, "EvidenceProduced", cmw=ev.id, te=te, binding=W.render(b), aik_hash=W.render(("aikhash", key)),
-             attestation_key="ak-" + ae)
+        st.e(ae, "EvidenceProduced", cmw=ev.id, te=te, binding=W.render(b),
+             aik_hash=W.render(("aikhash", ev.hash_key)), attestation_key="ak-" + ae)
         if spontaneous:
             st.mark(te, conn, ctx, "te")
         kind, cmw = "evidence", ev.id
@@ -456,7 +467,7 @@ class Explorer:
         """(label, apply) for every answer of mallory to (conn, ctx); ``apply`` emits mallory's and the
         AEs'/Verifier's events and returns (key, kind, cmw). An honest AIK is revealed (KeyRevealed)
         right before its first use: revealing it earlier only excuses more (aik_ownership)."""
-        host_keys = [self.own_key[h] for h in st.hosts]
+        host_keys = [key for h in st.hosts for _, key in self.endpoint_aes[h]]
         if only_key is not None:
             keys = [only_key]
         elif own:
@@ -505,7 +516,7 @@ class Explorer:
         first eligible one is explored (symmetry reduction). Returns (AE, the TE the Evidence is made for):
         mallory for these; and for each compromised host, its AE making Evidence for that host (the
         theory's Compromised_TeeOracle), the only ones with ``hosts_only``."""
-        for_hosts = [(self.own_ae[h], h) for h in st.hosts]
+        for_hosts = [(ae, h) for h in st.hosts for ae, _ in self.endpoint_aes[h]]
         if hosts_only:
             return for_hosts
         held = set(st.revealed) | ({key} if key in self.revealable else set())
@@ -677,20 +688,26 @@ class Explorer:
         options: list[tuple[str, bool]] = [(ctx, False) for ctx in self.honest_contexts(st, conn, rp, te)]
         if te_side == "server" and not self.f["reject_spontaneous_attestation"]:
             options.append(("", True))
+        choices = self.te_choices(te)
         for ctx, spontaneous in options:
-            for model in ("background", "passport"):
+            for model, (ae, key) in itertools.product(("background", "passport"), choices):
                 child = st.clone()
                 child.requests += 1
                 if spontaneous:
                     ctx = child.fresh("x")
                 else:
                     self.request(child, conn, rp, te, ctx)
-                kind, cmw = self.honest_answer(child, conn, te, ctx, model, spontaneous)
-                label = self.decide(child, conn, ctx, self.own_key[te], kind, cmw)
-                assert label is not None, "an honest answer is always accepted"
+                kind, cmw = self.honest_answer(child, conn, te, ctx, model, spontaneous, ae, key)
+                label = self.decide(child, conn, ctx, key, kind, cmw)
+                via = f", {ae} with {key}" if len(choices) > 1 else ""
                 child.steps = child.steps + (f"{te} attests to {rp} on {conn} ({model}, context {ctx}"
-                                             f"{', spontaneous' if spontaneous else ''})",)
-                if self.accept(child, conn, rp, ctx, self.own_key[te], kind, cmw, spontaneous, label or W.LABEL):
+                                             f"{', spontaneous' if spontaneous else ''}{via})",)
+                if label is None:  # only an AE/AIK mismatch: refused by AIK_pub_hash (draft §5.2)
+                    assert (ae, key) not in self.endpoint_aes[te], "an honest answer is always accepted"
+                    self.refuse(child, conn, rp, ctx, key, kind, cmw, spontaneous)
+                    child.steps = child.steps[:-1] + (child.steps[-1] + " (refused)",)
+                    child.final = True
+                elif self.accept(child, conn, rp, ctx, key, kind, cmw, spontaneous, label or W.LABEL):
                     self.te_completes(child, conn, te, ctx, cmw)
                 yield child
 
@@ -704,8 +721,9 @@ class Explorer:
         options = self.z.choices(st.ctx_names(), fresh_x, avoid)
         if for_rp is not None:
             options.append(fresh_n)
+        choices = self.te_choices(te)
         for ctx in options:
-            for model in ("background", "passport"):
+            for model, (ae, key) in itertools.product(("background", "passport"), choices):
                 child = st.clone()
                 child.requests += 1
                 if ctx == fresh_x:
@@ -715,10 +733,11 @@ class Explorer:
                     child.nonces[ctx] = for_rp
                     child.e(W.VERIFIER, "NonceIssued", nonce=W.ctx_bytes(ctx), to=for_rp)
                 self.request(child, conn, W.MALLORY, te, ctx)
-                kind, cmw = self.honest_answer(child, conn, te, ctx, model, False)
+                kind, cmw = self.honest_answer(child, conn, te, ctx, model, False, ae, key)
                 self.te_completes(child, conn, te, ctx, cmw)
                 via = f" in the name of {for_rp}" if for_rp else ""
-                child.steps = child.steps + (f"mallory asks {te} on {conn}{via} with context {ctx} ({model})",)
+                used = f", {ae} with {key}" if len(choices) > 1 else ""
+                child.steps = child.steps + (f"mallory asks {te} on {conn}{via} with context {ctx} ({model}{used})",)
                 child.quiet = True
                 yield child
 
@@ -751,7 +770,8 @@ class Explorer:
         over any derivable binding, or any Evidence or result it saw (:meth:`adversary_answer`)."""
         te = self.peer(st, rp, conn)
         if te in st.hosts:
-            yield from self.adversary_answer(st, conn, rp, ctx, False, only_key=self.own_key[te])
+            for _, key in self.endpoint_aes[te]:
+                yield from self.adversary_answer(st, conn, rp, ctx, False, only_key=key)
         if self.bound.own_aik:  # its own platform, as the connection's peer (docs/proofs.md, --own-aik)
             yield from self.adversary_answer(st, conn, rp, ctx, False, own=True)
         made = st.sent.get((conn, ctx, te))
