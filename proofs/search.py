@@ -158,7 +158,8 @@ class State:
         s = State(list(self.events), dict(self.conns), {k: dict(v) for k, v in self.used.items()}, dict(self.nonces),
                   self.nonces_used, dict(self.evidence), dict(self.results), dict(self.completed), self.inherited,
                   self.pending, dict(self.sent), self.leaked, dict(self.attest), self.revealed, self.oracles,
-                  self.requests, self.counter, self.steps, False, False, self.world, self.world_len, self.hosts, self.attestation_keys)
+                  self.requests, self.counter, self.steps, False, False, self.world, self.world_len, self.hosts,
+                  self.attestation_keys)
         return s
 
     def e(self, agent: str, event: str, **args) -> None:

@@ -76,7 +76,8 @@ def test_several_attesting_environments_per_endpoint_are_named_and_stated():
     c = W.Cast(2, 2)
     assert c.aes == {"client-ae": ("kA", "client"), "client-ae2": ("kA.2", "client"), "server-ae": ("kB", "server"),
                      "server-ae2": ("kB.2", "server"), "m-ae": ("kM", "mallory")}
-    assert c.own_key == {"client": "kA", "server": "kB", "mallory": "kM"} and c.revealable == ("kA", "kA.2", "kB", "kB.2")
+    assert c.own_key == {"client": "kA", "server": "kB", "mallory": "kM"}
+    assert c.revealable == ("kA", "kA.2", "kB", "kB.2")
     b = Bound(1, 1, 0, 0, aes=2)
     assert b.tag() == "1c1r0k0s2t" and "5 Attesting Environments (2 per honest endpoint)" in b.statement()
     assert b.to_json()["cast"]["attesting_environments_per_endpoint"] == 2
