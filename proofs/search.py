@@ -347,11 +347,10 @@ class Explorer:
         return [(ae, key) for ae, _ in self.endpoint_aes[te] for _, key in self.endpoint_aes[te]]
 
     def honest_answer(self, st: State, conn: str, te: str, ctx: str, model: str, spontaneous: bool,
-                      ae: Optional[str] = None, key: Optional[str] = None) -> tuple[str, str]:
-        """An honest attester: binding over its key and connection (draft §5.1), Evidence from its AE
-        ``ae`` (default: its first) with AIK_pub_hash (§5.2); passport: the Verifier's result first.
-        Returns (kind, cmw)."""
-        ae, key = ae or self.own_ae[te], key or self.own_key[te]
+                      ae: str, key: str) -> tuple[str, str]:
+        """An honest attester (:meth:`te_choices`: AE ``ae``, AIK ``key``): binding over the key and its
+        connection (draft §5.1), Evidence from the AE with AIK_pub_hash (§5.2); passport: the Verifier's
+        result first. Returns (kind, cmw)."""
         b = self.binding_for(key, W.LABEL, conn, ctx)
         common = dict(conn=conn, ctx=W.ctx_bytes(ctx))
         st.e(te, "EvidenceRequested", **common, ae=ae, binding=W.render(b), aik=W.key_bytes(key),
