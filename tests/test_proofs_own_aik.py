@@ -6,6 +6,8 @@ before the run: no verdict changes, the move excused for mallory's platform only
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import expat  # noqa: F401  (OpenSSL config first)
@@ -91,3 +93,15 @@ def test_the_own_aik_move_changes_no_verdict(variant):
     assert own.runs > plain.runs
     assert set(own.counterexamples) == set(plain.counterexamples)
     assert set(own.formula_counterexamples) == set(plain.formula_counterexamples)
+
+
+def test_cli_takes_the_adversary_options(capsys):
+    """--attestation-keys, --own-aik and --aes reach the bound, its tag and its JSON; --aes 0 is refused."""
+    from expat.cli import main
+    assert main(["proofs", "run", "--variant", "default", "--connections", "1", "--requests", "1", "--reveals", "0",
+                 "--secrets", "1", "--attestation-keys", "1", "--own-aik", "--aes", "2", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {c["z3_bound"] for c in doc["cells"]} == {"1c1r0k1s1ao2t"}
+    assert doc["bound"]["attestation_keys"] == 1 and doc["bound"]["own_aik"] is True
+    assert doc["bound"]["cast"]["attesting_environments_per_endpoint"] == 2
+    assert main(["proofs", "run", "--aes", "0"]) == 2
