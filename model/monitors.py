@@ -74,8 +74,8 @@ def _acceptances(w: "World") -> list[Acceptance]:
             appraisal = _first_keyed(w, "EvidenceAppraised", "result", a["cmw"])
             evidence = appraisal.args["cmw"] if appraisal else None
         produced = _first_keyed(w, "EvidenceProduced", "cmw", evidence) if evidence else None
-        if produced is not None and index_of(produced) >= i:
-            produced = None
+        if produced is not None and (index_of(produced) >= i or not w.signed_with_held_key(produced)):
+            produced = None  # adversary-signed without the attestation key: produced by no AE
         binding: Optional[bytes] = None
         if kind == "result" and appraisal is not None and appraisal.args["binding_echo"]:
             binding = appraisal.get_bytes("binding_echo")

@@ -25,7 +25,8 @@ at ``n``; every value becomes a term as the theory (:mod:`expat.tamarin.rules`) 
   the requester read (the echoed binding and the AIK_pub_hash it compared).
 * **no nonce.** An appraisal against no Verifier nonce records an empty ``nonce``; the theory writes
   the constant ``'none'`` there (the passport Verifier), and so does the term view.
-* an id that is neither produced, appraised, nor carried with a kind stays an opaque constant.
+* an id that is neither produced, appraised (as Evidence or as its result), nor carried with a kind
+  stays an opaque constant.
   Equal ids give equal terms, different ids different terms (the id is the signature component).
 * **theory-only arguments**: ``+peer`` of ChannelEstablished is the agent of the connection's other
   endpoint (an unknown when the trace has none or several); ``+owner`` of KeyRevealed is the endpoint
@@ -53,6 +54,10 @@ at ``n``; every value becomes a term as the theory (:mod:`expat.tamarin.rules`) 
   EvidenceProduced), so no oracle needs to be assumed.
 * ``HostCompromised`` and ``AttestationKeyRevealed`` are adversary events (``platform``: the endpoint),
   read as the facts of the same name at their position, like ``KeyRevealed`` and ``SecretRevealed``.
+  An ``EvidenceProduced`` of an adversary after ``AttestationKeyRevealed`` of its ``te`` is Evidence it
+  signed with that platform's attestation key: its term names that platform (``P`` = ``te``), but it is
+  no ``EvidenceProduced`` fact (the theory's forgery has no action); before the reveal it is Evidence
+  no AE produced (unknown ``P``).
   The reference never records them; the bounded search does (``expat proofs run --hosts N``), and
   records each use of a compromised host's connection secrets and AIKs as ``SecretRevealed`` /
   ``KeyRevealed``, as the theory's ``Compromised_LeaksConnection`` / ``Compromised_LeaksAik`` do.
@@ -113,14 +118,18 @@ class TermView:
         for e in trace.events:  # every endpoint names a connection's peer, the adversary's too
             if e.name == "ChannelEstablished" and e.agent not in self.endpoints.setdefault(e.args["conn"], []):
                 self.endpoints[e.args["conn"]].append(e.agent)
+        keys: set[str] = set()  # platforms whose attestation key was revealed so far
         for e in self.events:
             a = e.args
             if e.name == "AikGenerated":
                 self.aik_platform.setdefault(a["aik"], a["owner"])
-            elif e.name == "EvidenceProduced":
+            elif e.name == "AttestationKeyRevealed":
+                keys.add(a["platform"])
+            elif e.name == "EvidenceProduced" and (e.agent not in adversaries or a["te"] in keys):
                 self.produced.setdefault(a["cmw"], e)
             elif e.name == "EvidenceAppraised":
                 self.appraised.setdefault(a["result"], e)
+                self.kind.setdefault(a["cmw"], "evidence")  # what a Verifier appraises is Evidence
             elif e.name == "BindingChecked":
                 self.read.setdefault((e.agent, a["conn"], a["ctx"]), e)
             elif e.name in ("AuthenticatorAccepted", "AuthenticatorSent"):
@@ -253,8 +262,8 @@ def trace_facts(trace: Trace) -> Facts:
     completed = {(e.agent, e.args["conn"], e.args["ctx"]) for e in trace.events if e.name == "AttestationCompleted"}
     moved = instants(trace)
     for pos, e in enumerate(trace.events):
-        if e.agent in view.adversaries and e.name in SUBJECT:
-            continue
+        if e.agent in view.adversaries and (e.name in SUBJECT or e.name == "EvidenceProduced"):
+            continue  # an adversary's Evidence, signed with a revealed attestation key, is no TEE's act
         if e.name == "AuthenticatorAccepted" and (e.agent, e.args["conn"], e.args["ctx"]) not in completed:
             continue  # the theory's acceptance rule: the authenticator and its attestation accepted together
         args = view.fact(e)

@@ -342,7 +342,16 @@ class World:
 
     def produced(self, cmw: str) -> Optional[Event]:
         found = self._by_arg.get(("EvidenceProduced", "cmw", cmw))
-        return found[-1] if found else None
+        return found[-1] if found and self.signed_with_held_key(found[-1]) else None
+
+    def signed_with_held_key(self, produced: Event) -> bool:
+        """An EvidenceProduced of an adversary is Evidence it signed with the attestation key of platform
+        ``te``: genuine (draft §7) only once that key was revealed (AttestationKeyRevealed(te) before it;
+        the theory's rule of that name). An Attesting Environment's own is always signed with its key."""
+        if produced.agent not in self.adversaries:
+            return True
+        at, te = self.index_of(produced), produced.args["te"]
+        return any(j < at and e.args["platform"] == te for j, e in self._positions.get("AttestationKeyRevealed", ()))
 
     def appraisal(self, result: str) -> Optional[Event]:
         found = self._by_arg.get(("EvidenceAppraised", "result", result))

@@ -22,7 +22,8 @@ def _bound(args: argparse.Namespace):
         return given if given is not None else getattr(CI_BOUND, name)
     return Bound(connections=pick("connections"), requests=pick("requests"), reveals=pick("reveals"),
                  secrets=pick("secrets"), one_way=bool(args.one_way) or CI_BOUND.one_way, hosts=pick("hosts"),
-                 honest=pick("honest"))
+                 honest=pick("honest"), attestation_keys=pick("attestation_keys"),
+                 own_aik=bool(args.own_aik) or CI_BOUND.own_aik, aes=pick("aes"))
 
 
 def _progress(rep, done: int, total: int) -> None:
@@ -37,10 +38,12 @@ def _run(args: argparse.Namespace) -> int:
     from expat.proofs.analysis import analyse, default_jobs
 
     bound = _bound(args)
-    if (min(bound.connections, bound.requests) < 1 or min(bound.reveals, bound.secrets, bound.hosts) < 0
-            or bound.honest < 2):
-        print("bounds: --connections and --requests at least 1, --reveals, --secrets and --hosts at least 0, "
-              "--honest at least 2", file=sys.stderr)
+    if (min(bound.connections, bound.requests) < 1
+            or min(bound.reveals, bound.secrets, bound.hosts, bound.attestation_keys) < 0 or bound.honest < 2
+            or bound.aes < 1):
+        print("bounds: --connections and --requests at least 1, --reveals, --secrets, --hosts and "
+              "--attestation-keys at least 0, "
+              "--honest at least 2, --aes at least 1", file=sys.stderr)
         return 2
     variants = args.variant or list(VARIANTS)
     unknown = [v for v in variants if v not in VARIANTS]
@@ -182,8 +185,16 @@ def register(sub) -> None:
                      help="honest connections whose secrets the adversary learns (CI bound: 1)")
     run.add_argument("--hosts", type=int,
                      help="honest hosts the adversary controls (HostCompromised; CI bound: 0)")
+    run.add_argument("--attestation-keys", type=int,
+                     help="honest platforms whose TEE attestation key the adversary learns and signs Evidence "
+                          "with (AttestationKeyRevealed; CI bound: 0)")
     run.add_argument("--honest", type=int,
                      help="honest endpoints in the cast: client, server, client2, server2, ... (CI bound: 2)")
+    run.add_argument("--aes", type=int,
+                     help="Attesting Environments per honest endpoint, each with its own AIK (CI bound: 1)")
+    run.add_argument("--own-aik", action="store_true",
+                     help="the adversary presents its own AIK on honest connections whose secrets it holds, as a "
+                          "compromised host of its own (HostCompromised(mallory); not in the CI bound)")
     run.add_argument("--one-way", action="store_true",
                      help="connections may also require only one side's attestation (not in the CI bound)")
     run.add_argument("--jobs", type=int, help="worker processes, variants as tasks (default: cores, at most 2)")

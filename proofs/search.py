@@ -9,8 +9,9 @@ takes up to ``requests`` attestation exchanges, in any order, each one of (docs/
                nonce or a nonce it used on another connection; or a spontaneous server authenticator)
 ``ask-adv``    an honest requester asks mallory (mallory answers later, with ``answer``)
 ``answer``     mallory answers a pending request: with Evidence it has an AE sign over a binding it can
-               derive, with any Evidence or Attestation Result seen so far, or with forged Evidence,
-               under any key it holds (kM, kX, revealed AIKs)
+               derive, with any Evidence or Attestation Result seen so far, with forged Evidence, or
+               (within the bound's ``attestation_keys``) with Evidence it signs with an honest
+               platform's revealed attestation key, under any key it holds (kM, kX, revealed AIKs)
 ``adv-asks``   mallory asks an honest attester, with a context of its choice (any context of the run or
                a fresh one: z3 enumerates them)
 ``adv-spont``  mallory, as server, attests in a spontaneous authenticator
@@ -21,7 +22,8 @@ takes up to ``requests`` attestation exchanges, in any order, each one of (docs/
 ``intercept``  on a leaked connection: an endpoint's request reaches mallory instead of its peer
 ``deliver``    mallory answers an intercepted request with the peer's authenticator for the same
                connection and context (made before: a pre-play); when it controls the peer's host,
-               also in the peer's name (the peer's AIK, Evidence the peer's TEE makes for the peer)
+               also in the peer's name (the peer's AIK, Evidence the peer's TEE makes for the peer);
+               with the bound's ``own_aik``, also as itself (its own keys, HostCompromised(mallory))
 
 The honest parties follow the rows of :mod:`expat.model.roles` that exist under the variant; whether a
 requester's comparison (binding, AIK_pub_hash, label) or a Verifier's appraisal succeeds is decided by
@@ -62,14 +64,22 @@ class Bound:
     one_way: bool = False  # connections may also require only the client's or only the server's attestation
     hosts: int = 0  # honest hosts mallory controls (HostCompromised); 0 (the CI bound): none
     honest: int = W.DEFAULT_HONEST  # honest endpoints in the cast (world.Cast); 2 (the CI bound): client, server
+    attestation_keys: int = 0  # honest platforms whose attestation key mallory learns; 0 (the CI bound): none
+    own_aik: bool = False  # mallory presents its own keys on honest connections it holds (HostCompromised(mallory))
+    aes: int = 1  # Attesting Environments per honest endpoint (world.Cast); 1 (the CI bound)
 
     def to_json(self) -> dict:
         doc = {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
-               "secrets": self.secrets, "term_depth": TERM_DEPTH, "cast": W.cast(self.one_way, self.honest)}
+               "secrets": self.secrets, "term_depth": TERM_DEPTH,
+               "cast": W.cast(self.one_way, self.honest, self.aes)}
         if self.one_way:
             doc["one_way"] = True
         if self.hosts:
             doc["hosts"] = self.hosts
+        if self.attestation_keys:
+            doc["attestation_keys"] = self.attestation_keys
+        if self.own_aik:
+            doc["own_aik"] = True
         return doc
 
     def statement(self) -> str:
@@ -77,12 +87,17 @@ class Bound:
         return (f"<= {self.connections} connection(s), <= {self.requests} request(s), <= {self.reveals} AIK "
                 f"reveal(s), <= {self.secrets} connection-secret reveal(s), "
                 + (f"<= {self.hosts} host compromise(s), " if self.hosts else "")
-                + f"term depth <= {TERM_DEPTH}; " + W.cast_statement(self.one_way, self.honest))
+                + (f"<= {self.attestation_keys} attestation-key reveal(s), " if self.attestation_keys else "")
+                + ("mallory's own AIK on leaked connections, " if self.own_aik else "")
+                + f"term depth <= {TERM_DEPTH}; " + W.cast_statement(self.one_way, self.honest, self.aes))
 
     def tag(self) -> str:
         return (f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s"
-                + (f"{self.hosts}h" if self.hosts else "") + ("w" if self.one_way else "")
-                + (f"{self.honest}e" if self.honest != W.DEFAULT_HONEST else ""))
+                + (f"{self.hosts}h" if self.hosts else "")
+                + (f"{self.attestation_keys}a" if self.attestation_keys else "") + ("o" if self.own_aik else "")
+                + ("w" if self.one_way else "")
+                + (f"{self.honest}e" if self.honest != W.DEFAULT_HONEST else "")
+                + (f"{self.aes}t" if self.aes != 1 else ""))
 
 
 # The mitigation flags the explorer models (model/roles.py FLAGS as of this search); a variant that
@@ -137,12 +152,14 @@ class State:
     world: object = None  # the checker's World after replaying events[:world_len] (set by the analysis)
     world_len: int = 0
     hosts: tuple = ()  # honest endpoints whose host mallory controls (HostCompromised)
+    attestation_keys: tuple = ()  # platforms whose attestation key mallory learnt (AttestationKeyRevealed)
 
     def clone(self) -> "State":
         s = State(list(self.events), dict(self.conns), {k: dict(v) for k, v in self.used.items()}, dict(self.nonces),
                   self.nonces_used, dict(self.evidence), dict(self.results), dict(self.completed), self.inherited,
                   self.pending, dict(self.sent), self.leaked, dict(self.attest), self.revealed, self.oracles,
-                  self.requests, self.counter, self.steps, False, False, self.world, self.world_len, self.hosts)
+                  self.requests, self.counter, self.steps, False, False, self.world, self.world_len, self.hosts,
+                  self.attestation_keys)
         return s
 
     def e(self, agent: str, event: str, **args) -> None:
@@ -175,8 +192,9 @@ class Explorer:
     def __init__(self, flags: dict[str, bool], bound: Bound, algebra: Optional[Algebra] = None):
         self.f = flags
         self.bound = bound
-        cast = W.Cast(bound.honest)  # who exists: its names, computed once
+        cast = W.Cast(bound.honest, bound.aes)  # who exists: its names, computed once
         self.honest, self.pairs, self.aes = cast.honest_endpoints, cast.pairs, cast.aes
+        self.endpoint_aes = cast.endpoint_aes
         self.key_ae, self.own_key, self.own_ae, self.revealable = cast.key_ae, cast.own_key, cast.own_ae, cast.revealable
         self.z = algebra or Algebra()
 
@@ -322,19 +340,25 @@ class Explorer:
         st.results[rid] = res
         return res
 
-    def honest_answer(self, st: State, conn: str, te: str, ctx: str, model: str, spontaneous: bool
-                      ) -> tuple[str, str]:
-        """An honest attester: binding over its own key and connection (draft §5.1), Evidence from its AE
-        with AIK_pub_hash (§5.2); passport: the Verifier's result first. Returns (kind, cmw)."""
-        key, ae = self.own_key[te], self.own_ae[te]
+    def te_choices(self, te: str) -> list[tuple[str, str]]:
+        """The (AE, AIK) an honest attester may use: any of its AEs with any AIK generated for it (the
+        tables tie the AIK to the endpoint, aik_is_mine, not to the AE asked; AIK_pub_hash is the check
+        that ties them, draft §5.2). One pair with one AE per endpoint."""
+        return [(ae, key) for ae, _ in self.endpoint_aes[te] for _, key in self.endpoint_aes[te]]
+
+    def honest_answer(self, st: State, conn: str, te: str, ctx: str, model: str, spontaneous: bool,
+                      ae: str, key: str) -> tuple[str, str]:
+        """An honest attester (:meth:`te_choices`: AE ``ae``, AIK ``key``): binding over the key and its
+        connection (draft §5.1), Evidence from the AE with AIK_pub_hash (§5.2); passport: the Verifier's
+        result first. Returns (kind, cmw)."""
         b = self.binding_for(key, W.LABEL, conn, ctx)
         common = dict(conn=conn, ctx=W.ctx_bytes(ctx))
         st.e(te, "EvidenceRequested", **common, ae=ae, binding=W.render(b), aik=W.key_bytes(key),
              spontaneous=spontaneous, exported_value=W.render(("exp", W.LABEL, conn, ctx)))
-        ev = Evidence(st.fresh("ev-"), ae, te, b, key)
+        ev = Evidence(st.fresh("ev-"), ae, te, b, self.aes[ae][0])  # AIK_pub_hash: the AE's own AIK
         st.evidence[ev.id] = ev
-        st.e(ae, "EvidenceProduced", cmw=ev.id, te=te, binding=W.render(b), aik_hash=W.render(("aikhash", key)),
-             attestation_key="ak-" + ae)
+        st.e(ae, "EvidenceProduced", cmw=ev.id, te=te, binding=W.render(b),
+             aik_hash=W.render(("aikhash", ev.hash_key)), attestation_key="ak-" + ae)
         if spontaneous:
             st.mark(te, conn, ctx, "te")
         kind, cmw = "evidence", ev.id
@@ -438,20 +462,25 @@ class Explorer:
 
     # -- the adversary's answers --------------------------------------------------------------
 
-    def answers(self, st: State, conn: str, ctx: str, only_key: Optional[str] = None
+    def answers(self, st: State, conn: str, ctx: str, only_key: Optional[str] = None, own: bool = False
                 ) -> Iterator[tuple[str, Callable[[State], tuple]]]:
         """(label, apply) for every answer of mallory to (conn, ctx); ``apply`` emits mallory's and the
         AEs'/Verifier's events and returns (key, kind, cmw). An honest AIK is revealed (KeyRevealed)
         right before its first use: revealing it earlier only excuses more (aik_ownership)."""
-        host_keys = [self.own_key[h] for h in st.hosts]
+        host_keys = [key for h in st.hosts for _, key in self.endpoint_aes[h]]
         if only_key is not None:
             keys = [only_key]
+        elif own:
+            keys = list(W.ADVERSARY_KEYS)
         else:
             keys = list(W.ADVERSARY_KEYS) + list(st.revealed)
             if sum(k not in host_keys for k in st.revealed) < self.bound.reveals:
                 keys += [k for k in self.revealable if k not in st.revealed and self.key_ae[k] not in st.oracles]
             keys += [k for k in host_keys if k not in keys]  # a compromised host's AIK (Compromised_LeaksAik)
         kn = self.knowledge(st)
+        signing = list(st.attestation_keys)  # attestation keys held, or learnable within the bound
+        if len(signing) < self.bound.attestation_keys:
+            signing += [p for p in self.honest if p not in signing]
         for key in keys:
             def reveal(s: State, key: str = key) -> None:
                 if key in self.revealable and key not in s.revealed:
@@ -472,6 +501,12 @@ class Explorer:
                 yield f"replay {cmw} {key}", lambda s, key=key, cmw=cmw, reveal=reveal: (
                     reveal(s), (key, "result", cmw))[1]
             yield f"forge {key}", lambda s, key=key, reveal=reveal: (reveal(s), self._forge(s, conn, ctx, key))[1]
+            for platform in signing:
+                for cls, b in reps:
+                    for model in ("background", "passport") if cls in ("own", "label") else ("background",):
+                        yield (f"sign with ak-{platform} {key} {cls}-binding {model}",
+                               lambda s, key=key, p=platform, b=b, model=model, reveal=reveal: (
+                                   reveal(s), self._signed(s, conn, ctx, key, p, b, model))[1])
 
     def oracle_aes(self, st: State, key: str, hosts_only: bool = False) -> list[tuple[str, str]]:
         """The AEs mallory may use as signing oracle: its own (m-ae), and one honest AE (split deployment,
@@ -481,7 +516,7 @@ class Explorer:
         first eligible one is explored (symmetry reduction). Returns (AE, the TE the Evidence is made for):
         mallory for these; and for each compromised host, its AE making Evidence for that host (the
         theory's Compromised_TeeOracle), the only ones with ``hosts_only``."""
-        for_hosts = [(self.own_ae[h], h) for h in st.hosts]
+        for_hosts = [(ae, h) for h in st.hosts for ae, _ in self.endpoint_aes[h]]
         if hosts_only:
             return for_hosts
         held = set(st.revealed) | ({key} if key in self.revealable else set())
@@ -509,6 +544,11 @@ class Explorer:
         st.evidence[ev.id] = ev
         st.e(ae, "EvidenceProduced", cmw=ev.id, te=te, binding=W.render(b),
              aik_hash=W.render(("aikhash", ev.hash_key)), attestation_key="ak-" + ae)
+        return self._present(st, conn, ctx, key, ev, model)
+
+    def _present(self, st: State, conn: str, ctx: str, key: str, ev: Evidence, model: str) -> tuple:
+        """mallory's answer with ``ev``: as Evidence (background check), or exchanged at the Verifier for
+        an Attestation Result (passport)."""
         if model == "background":
             return key, "evidence", ev.id
         st.e(W.MALLORY, "EvidenceSubmitted", conn=conn, ctx=W.ctx_bytes(ctx), verifier=W.VERIFIER, cmw=ev.id)
@@ -516,19 +556,38 @@ class Explorer:
         assert res is not None
         return key, "result", res.id
 
+    def _signed(self, st: State, conn: str, ctx: str, key: str, platform: str, b: tuple, model: str) -> tuple:
+        """Evidence mallory signs with ``platform``'s attestation key (the theory's AttestationKeyRevealed
+        outputs it): it names ``platform``, over binding ``b`` and AIK_pub_hash of ``key``, and the
+        Verifier affirms it (draft §7: the signature chains to that platform's key). Revealed right before
+        first use, like an AIK; recorded as mallory's EvidenceProduced (docs/proofs.md)."""
+        if platform not in st.attestation_keys:
+            st.e(W.MALLORY, "AttestationKeyRevealed", platform=platform)
+            st.attestation_keys = st.attestation_keys + (platform,)
+        ae = self.own_ae[platform]
+        ev = Evidence(st.fresh("ev-"), ae, platform, b, key)
+        st.evidence[ev.id] = ev
+        st.e(W.MALLORY, "EvidenceProduced", cmw=ev.id, te=platform, binding=W.render(b),
+             aik_hash=W.render(("aikhash", key)), attestation_key="ak-" + ae)
+        return self._present(st, conn, ctx, key, ev, model)
+
     def _forge(self, st: State, conn: str, ctx: str, key: str) -> tuple:
         ev = Evidence(st.fresh("forged-"), None, W.MALLORY, self.binding_for(key, W.LABEL, conn, ctx), key)
         st.evidence[ev.id] = ev
         return key, "evidence", ev.id
 
     def adversary_answer(self, st: State, conn: str, rp: str, ctx: str, spontaneous: bool,
-                         only_key: Optional[str] = None) -> Iterator[State]:
+                         only_key: Optional[str] = None, own: bool = False) -> Iterator[State]:
         """Every answer the requester accepts, each a run that goes on; and the first answer it refuses,
         as a run ending in AuthenticatorRejected (a refusal adds no acceptance: docs/proofs.md).
-        ``only_key``: mallory answers as a compromised host, under that host's AIK only."""
+        ``only_key``: mallory answers as a compromised host, under that host's AIK only. ``own``: on an
+        honest connection whose secrets it holds, under its own keys, as a platform whose host the
+        adversary controls: HostCompromised(mallory) first, as the theory needs for that run."""
         refused = False
-        for label, apply in self.answers(st, conn, ctx, only_key):
+        for label, apply in self.answers(st, conn, ctx, only_key, own):
             child = st.clone()
+            if own and not any(e[1] == "HostCompromised" and e[2]["platform"] == W.MALLORY for e in child.events):
+                child.e(W.MALLORY, "HostCompromised", platform=W.MALLORY)
             key, kind, cmw = apply(child)
             verdict = self.decide(child, conn, ctx, key, kind, cmw)
             if verdict is None and refused:
@@ -629,20 +688,26 @@ class Explorer:
         options: list[tuple[str, bool]] = [(ctx, False) for ctx in self.honest_contexts(st, conn, rp, te)]
         if te_side == "server" and not self.f["reject_spontaneous_attestation"]:
             options.append(("", True))
+        choices = self.te_choices(te)
         for ctx, spontaneous in options:
-            for model in ("background", "passport"):
+            for model, (ae, key) in itertools.product(("background", "passport"), choices):
                 child = st.clone()
                 child.requests += 1
                 if spontaneous:
                     ctx = child.fresh("x")
                 else:
                     self.request(child, conn, rp, te, ctx)
-                kind, cmw = self.honest_answer(child, conn, te, ctx, model, spontaneous)
-                label = self.decide(child, conn, ctx, self.own_key[te], kind, cmw)
-                assert label is not None, "an honest answer is always accepted"
+                kind, cmw = self.honest_answer(child, conn, te, ctx, model, spontaneous, ae, key)
+                label = self.decide(child, conn, ctx, key, kind, cmw)
+                via = f", {ae} with {key}" if len(choices) > 1 else ""
                 child.steps = child.steps + (f"{te} attests to {rp} on {conn} ({model}, context {ctx}"
-                                             f"{', spontaneous' if spontaneous else ''})",)
-                if self.accept(child, conn, rp, ctx, self.own_key[te], kind, cmw, spontaneous, label or W.LABEL):
+                                             f"{', spontaneous' if spontaneous else ''}{via})",)
+                if label is None:  # only an AE/AIK mismatch: refused by AIK_pub_hash (draft §5.2)
+                    assert (ae, key) not in self.endpoint_aes[te], "an honest answer is always accepted"
+                    self.refuse(child, conn, rp, ctx, key, kind, cmw, spontaneous)
+                    child.steps = child.steps[:-1] + (child.steps[-1] + " (refused)",)
+                    child.final = True
+                elif self.accept(child, conn, rp, ctx, key, kind, cmw, spontaneous, label or W.LABEL):
                     self.te_completes(child, conn, te, ctx, cmw)
                 yield child
 
@@ -656,8 +721,9 @@ class Explorer:
         options = self.z.choices(st.ctx_names(), fresh_x, avoid)
         if for_rp is not None:
             options.append(fresh_n)
+        choices = self.te_choices(te)
         for ctx in options:
-            for model in ("background", "passport"):
+            for model, (ae, key) in itertools.product(("background", "passport"), choices):
                 child = st.clone()
                 child.requests += 1
                 if ctx == fresh_x:
@@ -667,10 +733,11 @@ class Explorer:
                     child.nonces[ctx] = for_rp
                     child.e(W.VERIFIER, "NonceIssued", nonce=W.ctx_bytes(ctx), to=for_rp)
                 self.request(child, conn, W.MALLORY, te, ctx)
-                kind, cmw = self.honest_answer(child, conn, te, ctx, model, False)
+                kind, cmw = self.honest_answer(child, conn, te, ctx, model, False, ae, key)
                 self.te_completes(child, conn, te, ctx, cmw)
                 via = f" in the name of {for_rp}" if for_rp else ""
-                child.steps = child.steps + (f"mallory asks {te} on {conn}{via} with context {ctx} ({model})",)
+                used = f", {ae} with {key}" if len(choices) > 1 else ""
+                child.steps = child.steps + (f"mallory asks {te} on {conn}{via} with context {ctx} ({model}{used})",)
                 child.quiet = True
                 yield child
 
@@ -703,7 +770,10 @@ class Explorer:
         over any derivable binding, or any Evidence or result it saw (:meth:`adversary_answer`)."""
         te = self.peer(st, rp, conn)
         if te in st.hosts:
-            yield from self.adversary_answer(st, conn, rp, ctx, False, only_key=self.own_key[te])
+            for _, key in self.endpoint_aes[te]:
+                yield from self.adversary_answer(st, conn, rp, ctx, False, only_key=key)
+        if self.bound.own_aik:  # its own platform, as the connection's peer (docs/proofs.md, --own-aik)
+            yield from self.adversary_answer(st, conn, rp, ctx, False, own=True)
         made = st.sent.get((conn, ctx, te))
         if made is None:
             return

@@ -46,8 +46,10 @@ class Cast:
     TLS client or a TLS server (client, server, client2, server2, ... in turn), each with one Attesting
     Environment that generated one AIK for it; mallory with its own TEE and a key outside any TEE; one
     Verifier. Connections run between every honest client and honest server, every honest client and
-    mallory, and mallory and every honest server."""
+    mallory, and mallory and every honest server. With ``aes`` > 1 each honest endpoint has that many
+    Attesting Environments (client-ae, client-ae2, ...), each with its own AIK (kA, kA.2, ...)."""
     honest: int = DEFAULT_HONEST
+    aes_per_endpoint: int = 1
 
     def _suffix(self, i: int) -> str:
         return str(i // 2 + 1) if i >= 2 else ""
@@ -59,9 +61,18 @@ class Cast:
     @property
     def aes(self) -> dict[str, tuple[str, str]]:
         """AE name -> (its AIK, the TE it generated the AIK for); the honest ones first, then m-ae."""
-        out = {f"{e}-ae": (("kA" if i % 2 == 0 else "kB") + self._suffix(i), e)
-               for i, e in enumerate(self.honest_endpoints)}
+        out = {f"{e}-ae" + (str(j + 1) if j else ""):
+               (("kA" if i % 2 == 0 else "kB") + self._suffix(i) + (f".{j + 1}" if j else ""), e)
+               for i, e in enumerate(self.honest_endpoints) for j in range(self.aes_per_endpoint)}
         out["m-ae"] = ("kM", MALLORY)
+        return out
+
+    @property
+    def endpoint_aes(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """Endpoint -> its (AE, AIK) pairs, the first one first."""
+        out: dict[str, tuple[tuple[str, str], ...]] = {}
+        for ae, (key, owner) in self.aes.items():
+            out[owner] = out.get(owner, ()) + ((ae, key),)
         return out
 
     @property
@@ -78,11 +89,13 @@ class Cast:
 
     @property
     def own_key(self) -> dict[str, str]:
-        return {owner: key for key, owner in self.aes.values()}
+        """Endpoint -> the AIK of its first AE."""
+        return {owner: pairs[0][1] for owner, pairs in self.endpoint_aes.items()}
 
     @property
     def own_ae(self) -> dict[str, str]:
-        return {owner: ae for ae, (_, owner) in self.aes.items()}
+        """Endpoint -> its first AE (whose attestation key is the platform's, AttestationKeyRevealed)."""
+        return {owner: pairs[0][0] for owner, pairs in self.endpoint_aes.items()}
 
     @property
     def revealable(self) -> tuple[str, ...]:
@@ -90,7 +103,8 @@ class Cast:
         return tuple(key for key, owner in self.aes.values() if owner != MALLORY)
 
     def to_json(self, one_way: bool) -> dict:
-        return {"honest_endpoints": list(self.honest_endpoints), "adversaries": list(ADVERSARIES),
+        several = {"attesting_environments_per_endpoint": self.aes_per_endpoint} if self.aes_per_endpoint > 1 else {}
+        return {"honest_endpoints": list(self.honest_endpoints), "adversaries": list(ADVERSARIES), **several,
                 "attesting_environments": {ae: owner for ae, (_, owner) in self.aes.items()},
                 "adversary_keys_outside_tees": [k for k in ADVERSARY_KEYS if k not in self.key_ae],
                 "verifiers": [VERIFIER], "pairs": ["-".join(p) for p in self.pairs],
@@ -99,8 +113,9 @@ class Cast:
     def statement(self, one_way: bool) -> str:
         c = self.to_json(one_way)
         return (f"cast: honest {' and '.join(c['honest_endpoints'])}, adversary {', '.join(c['adversaries'])} "
-                f"(own TEE and a key outside any TEE), {len(c['attesting_environments'])} Attesting Environments, "
-                f"{len(c['verifiers'])} Verifier, connections over {', '.join(c['pairs'])}, "
+                f"(own TEE and a key outside any TEE), {len(c['attesting_environments'])} Attesting Environments"
+                + (f" ({self.aes_per_endpoint} per honest endpoint)" if self.aes_per_endpoint > 1 else "")
+                + f", {len(c['verifiers'])} Verifier, connections over {', '.join(c['pairs'])}, "
                 + ("each attesting both ways or one way" if one_way else "every connection attesting both ways"))
 
 
@@ -115,13 +130,13 @@ REVEALABLE = DEFAULT_CAST.revealable
 PAIRS = DEFAULT_CAST.pairs
 
 
-def cast(one_way: bool, honest: int = DEFAULT_HONEST) -> dict:
+def cast(one_way: bool, honest: int = DEFAULT_HONEST, aes: int = 1) -> dict:
     """The cast as part of the bound (docs/proofs.md): who exists and how connections may attest."""
-    return Cast(honest).to_json(one_way)
+    return Cast(honest, aes).to_json(one_way)
 
 
-def cast_statement(one_way: bool, honest: int = DEFAULT_HONEST) -> str:
-    return Cast(honest).statement(one_way)
+def cast_statement(one_way: bool, honest: int = DEFAULT_HONEST, aes: int = 1) -> str:
+    return Cast(honest, aes).statement(one_way)
 
 
 def side_of(conn_pair: tuple[str, str], agent: str) -> str:

@@ -5,6 +5,9 @@ bound's cast, unchanged."""
 from __future__ import annotations
 
 import json
+import re
+
+import pytest
 from pathlib import Path
 
 import expat  # noqa: F401  (OpenSSL config first)
@@ -64,3 +67,77 @@ def test_cli_takes_the_cast(capsys):
     assert doc["bound"]["cast"]["honest_endpoints"] == ["client", "server", "client2"]
     assert {c["z3_bound"] for c in doc["cells"]} == {"1c1r1k1s3e"}
     assert main(["proofs", "run", "--honest", "1"]) == 2
+
+
+# --- several Attesting Environments per endpoint (--aes N) --------------------------------------------
+
+
+def test_several_attesting_environments_per_endpoint_are_named_and_stated():
+    c = W.Cast(2, 2)
+    assert c.aes == {"client-ae": ("kA", "client"), "client-ae2": ("kA.2", "client"), "server-ae": ("kB", "server"),
+                     "server-ae2": ("kB.2", "server"), "m-ae": ("kM", "mallory")}
+    assert c.own_key == {"client": "kA", "server": "kB", "mallory": "kM"}
+    assert c.revealable == ("kA", "kA.2", "kB", "kB.2")
+    b = Bound(1, 1, 0, 0, aes=2)
+    assert b.tag() == "1c1r0k0s2t" and "5 Attesting Environments (2 per honest endpoint)" in b.statement()
+    assert b.to_json()["cast"]["attesting_environments_per_endpoint"] == 2
+    assert "attesting_environments_per_endpoint" not in CI_BOUND.to_json()["cast"]
+
+
+def _exchanges(variant: str) -> dict[str, tuple]:
+    """Each one-request run of an honest exchange on client-server with two AEs per endpoint: the step
+    label -> (its last event, the reason of a refusal, monitors' properties, formulas' properties)."""
+    from expat.model.judge import judge
+    v = VARIANTS[variant]
+    ex = Explorer(variant_flags(v), Bound(1, 1, 0, 0, aes=2))
+    out = {}
+    for st in ex.runs():
+        if list(st.conns.values()) == [("client", "server")] and len(st.steps) == 2:
+            trace = to_trace(st, ex, v, variant_profile(v))
+            result = check_trace(trace)
+            assert result.rules() == set(), st.steps
+            out[st.steps[-1]] = (st.events[-1][1], st.events[-1][2].get("reason"), result.properties(),
+                                 {x.id for x in judge(trace)})
+    return out
+
+
+def _matched(step: str) -> bool:
+    """The step's attester used an AE with that AE's own AIK (client-ae with kA, client-ae2 with kA.2)."""
+    ae, key = re.search(r"(\S+-ae2?) with (k[AB](?:\.2)?)\)", step).groups()
+    return ae.endswith("ae2") == key.endswith(".2")
+
+
+def test_an_attester_pairing_one_ae_s_evidence_with_another_ae_s_aik_is_what_aik_pub_hash_refuses():
+    """Reasoned before the run: the tables tie the AIK an attester presents to the endpoint (aik_is_mine),
+    not to the AE it asks, so an honest attester with two AEs may pair one AE's Evidence with the other's
+    AIK. Its AIK_pub_hash is the producing AE's own AIK's hash, so the requester refuses every such pairing
+    where it compares AIK_pub_hash (draft §5.2) and accepts the four matching ones."""
+    runs = _exchanges("default")
+    assert len(runs) == 16  # 2 directions x 2 models x 2 AEs x 2 AIKs
+    for step, (last, reason, monitors, formulas) in runs.items():
+        matched = _matched(step)
+        assert (last, reason) == (("AttestationCompleted", None) if matched else
+                                  ("AuthenticatorRejected", "aik-pub-hash-mismatch")), step
+        assert monitors == formulas == set(), step
+
+
+def test_without_the_aik_pub_hash_comparison_the_mismatch_is_accepted_and_only_the_monitor_sees_it():
+    """Reasoned: without the comparison the requester accepts the mismatched pairing; the aik_in_tee
+    monitor asks whether the AE that produced the Evidence generated the AIK (it did not), while the
+    formula asks whether the AIK was generated for the Evidence's platform (it was: the theory has one
+    TEE per platform, with any number of AIKs), so only the monitor reports it. The variant's aik_in_tee
+    is violated already (mallory's own key), so no verdict changes; the formula is the weaker reading."""
+    runs = _exchanges("no-aik-hash-check")
+    flagged = {step for step, (last, _, monitors, formulas) in runs.items() if monitors}
+    assert all(last == "AttestationCompleted" for last, *_ in runs.values())
+    assert len(flagged) == 8 and all(runs[s][2] == {"aik_in_tee"} and runs[s][3] == set() for s in flagged)
+    assert not any(_matched(s) for s in flagged)  # one AE with the other one's AIK
+
+
+@pytest.mark.parametrize("variant", ["default", "no-aik-hash-check"])
+def test_a_second_attesting_environment_changes_no_verdict(variant):
+    plain = analyse_variant(VARIANTS[variant], Bound(1, 2, 0, 0), formulas=True)
+    two = analyse_variant(VARIANTS[variant], Bound(1, 2, 0, 0, aes=2), formulas=True)
+    assert plain.mismatches == two.mismatches == 0 and two.runs > plain.runs
+    assert set(two.counterexamples) == set(plain.counterexamples)
+    assert set(two.formula_counterexamples) == set(plain.formula_counterexamples)

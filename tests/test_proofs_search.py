@@ -31,7 +31,10 @@ def test_one_connection_one_request_default_has_runs_and_no_violation():
                                            ("no-context-unique", Bound(1, 2, 1)), ("no-binding-check", Bound(1, 2, 1)),
                                            ("resumption", Bound(2, 1, 0, 0, one_way=True)),
                                            ("spontaneous-attestation", Bound(1, 2, 0, 1, one_way=True)),
-                                           ("default", Bound(1, 2, 0, 1, honest=3))])
+                                           ("default", Bound(1, 2, 0, 1, honest=3)),
+                                           ("no-aik-hash-check", Bound(1, 1, 1, 0, attestation_keys=1)),
+                                           ("no-aik-hash-check", Bound(1, 1, 0, 1, own_aik=True)),
+                                           ("no-aik-hash-check", Bound(1, 1, 0, 0, aes=2))])
 def test_incremental_evaluation_agrees_with_check_trace(variant, bound):
     """Every run of a small bound, checked from scratch by check_trace: no rule violation, and the
     properties violated by some run are exactly the ones the (incremental) analysis reports."""
