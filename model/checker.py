@@ -201,11 +201,16 @@ def _steppers(rows: CompiledRows) -> dict[str, Stepper]:
     return out
 
 
+def _step_functions(w: World) -> dict[str, Stepper]:
+    """The step function of each event name under ``w``'s profile (what :func:`check_trace` calls)."""
+    return _compiled(w)[2]
+
+
 def _step(w: World, i: int, ev: Event) -> list[Violation]:
     """Advance every machine ``ev`` belongs to (:func:`_advance`); the violations of those it cannot move."""
     steppers = w.steppers
     if steppers is None:
-        steppers = w.steppers = _compiled(w)[2]
+        steppers = w.steppers = _step_functions(w)
     return steppers[ev.name](w, i, ev)
 
 
@@ -272,7 +277,7 @@ def _reopens(role: str, current: frozenset[str], ev: Event, profile: dict) -> bo
 def _relations(w: World, i: int, ev: Event) -> list[Violation]:
     """The data relations ``ev`` carries, recomputed (module docstring, step 3)."""
     relation = _RELATIONS.get(ev.name)
-    if relation is None:
+    if relation is None or (ev.name in _HONEST_ONLY and not w.honest(ev.agent)):
         return []
     out: list[Violation] = []
 
@@ -340,13 +345,6 @@ def _binding_checked_relation(w: World, ev: Event, bad) -> None:
     want = w.aik_hash(w.hash_for_conn(a["conn"]), aik)
     if want is None or want.hex() != a["expected_aik_hash"]:
         bad("aik-hash-recompute", "expected_aik_hash is not H(AIK public key) with the suite hash (§5.2)")
-
-
-def _honest_only(relation):
-    def run(w: World, ev: Event, bad) -> None:
-        if w.honest(ev.agent):
-            relation(w, ev, bad)
-    return run
 
 
 def _passport_result_relation(w: World, ev: Event, bad) -> None:
@@ -437,11 +435,14 @@ _RELATIONS = {
     "RequestSent": _request_relation, "RequestReceived": _request_relation,
     "EvidenceRequested": _evidence_request_relation,
     "BindingChecked": _binding_checked_relation,
-    "AuthenticatorAccepted": _honest_only(_authenticator_relation),
-    "AuthenticatorSent": _honest_only(_authenticator_relation),
-    "AttestationResultReceived": _honest_only(_passport_result_relation),
-    "EvidenceAppraised": _honest_only(_appraisal_nonce_relation),
+    "AuthenticatorAccepted": _authenticator_relation,
+    "AuthenticatorSent": _authenticator_relation,
+    "AttestationResultReceived": _passport_result_relation,
+    "EvidenceAppraised": _appraisal_nonce_relation,
 }
+# events whose relation holds honest agents only (an adversary's are not recomputed)
+_HONEST_ONLY = frozenset(("AuthenticatorAccepted", "AuthenticatorSent", "AttestationResultReceived",
+                          "EvidenceAppraised"))
 
 
 def _connections(w: World) -> list[Violation]:
@@ -495,8 +496,14 @@ def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
     # parse_lines already held its events to the schema; checked again: events put in or replaced since
     all_validated = n_validated == len(events) and all(map(operator.is_, validated, events))
     adversaries = w.adversaries
-    relations = _RELATIONS
-    step, record = _step, w.record
+    relations, honest_only = _RELATIONS, _HONEST_ONLY
+    steppers = w.steppers = _step_functions(w)
+    record = w.record
+    at, pending = [0], []  # a relation's failures: kept only if it ends without raising
+
+    def bad(rule: str, detail: str) -> None:  # a relation's failure (called only then)
+        pending.append(Violation("rule", rule, at[0], detail, rule_breaks(rule)))
+
     for i, ev in enumerate(events):
         if ev.seq != i:
             out.append(Violation("rule", "seq", i, f"seq {ev.seq} at position {i}"))
@@ -507,13 +514,22 @@ def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
                 out.append(Violation("rule", "vocabulary", i, str(e)))
                 continue
         try:
+            name = ev.name
             if ev.agent not in adversaries:
-                found = step(w, i, ev)
+                found = steppers[name](w, i, ev)
                 if found:
                     out += found
-            if ev.name in relations:
-                out += _relations(w, i, ev)
+            elif name in honest_only:
+                name = None
+            relation = relations.get(name)
+            if relation is not None:
+                at[0] = i
+                relation(w, ev, bad)
+                if pending:
+                    out += pending
+                    pending.clear()
         except Exception as e:  # a value no relation anticipated (e.g. undecodable key): malformed input
+            pending.clear()
             out.append(Violation("rule", "malformed-value", i, f"{type(e).__name__}: {e}"))
         record(ev)
     out += _connections(w)

@@ -158,7 +158,15 @@ _position = operator.itemgetter(0)  # sort key of (index, event) pairs
 # platform's host compromised, its TEE's attestation key revealed. As in the formulas (``Ex #r``), a
 # reveal anywhere in the trace excuses; only the bounded search records them (docs/proofs.md).
 def _revealed(w: "World", name: str, platform: Optional[str]) -> bool:
-    return platform is not None and any(e.args["platform"] == platform for _, e in w.positions(name))
+    if platform is None:
+        return False
+    revealed = w.memo.get("revealed")  # the platforms each reveal names, gathered once per finished replay
+    if revealed is None:
+        revealed = w.memo["revealed"] = {n: {e.args["platform"] for _, e in w.positions(n)} for n in _REVEALS}
+    return platform in revealed[name]
+
+
+_REVEALS = ("HostCompromised", "AttestationKeyRevealed")
 
 
 def _platform(a: Acceptance) -> Optional[str]:

@@ -5,6 +5,9 @@
 * the compiled step functions of the checker (one per event type, a machine's rows inlined) against the
   general replay (:func:`expat.model.checker.machines_for` and :func:`expat.model.checker._advance` for
   every machine), on the committed traces and on mutated ones;
+* the relations as ``check_trace`` dispatches them in line against ``_step`` + ``_relations`` per event
+  (the general per-event path ``proofs/analysis.py`` replays with), adversary agents included;
+* the monitors' reveal look-up (``monitors._revealed``, gathered once per replay) against a scan;
 * ``roles.flags_of`` against ``roles.flag``.
 """
 
@@ -117,14 +120,21 @@ def _general_step(w, i, ev):
     return out
 
 
+class _GeneralSteps(dict):
+    """Every event name's step function is _general_step."""
+
+    def __missing__(self, name):
+        return _general_step
+
+
 def _both(trace: T.Trace) -> tuple[dict, dict]:
     fast = checker.check_trace(copy.deepcopy(trace)).to_json()
-    compiled = checker._step
-    checker._step = _general_step
+    compiled = checker._step_functions
+    checker._step_functions = lambda w: _GeneralSteps()
     try:
         general = checker.check_trace(copy.deepcopy(trace)).to_json()
     finally:
-        checker._step = compiled
+        checker._step_functions = compiled
     return fast, general
 
 
@@ -144,7 +154,7 @@ def test_compiled_steps_equal_the_general_replay_on_mutated_traces(name, data):
         if not events:
             break
         i = data.draw(st.integers(0, len(events) - 1))
-        how = data.draw(st.sampled_from(["drop", "duplicate", "move", "swap-agent", "flag"]))
+        how = data.draw(st.sampled_from(["drop", "duplicate", "move", "swap-agent", "flag", "adversary"]))
         if how == "drop":
             del events[i]
         elif how == "duplicate":
@@ -154,12 +164,79 @@ def test_compiled_steps_equal_the_general_replay_on_mutated_traces(name, data):
         elif how == "swap-agent":
             other = data.draw(st.sampled_from(sorted({e.agent for e in events})))
             events[i] = T.Event(events[i].seq, other, events[i].name, dict(events[i].args))
+        elif how == "adversary":  # an agent of the trace becomes the adversary's
+            header["adversaries"] = sorted({*header.get("adversaries", ()), events[i].agent})
         else:
             mitigations = header.setdefault("profile", {}).setdefault("mitigations", {})
             mitigations[data.draw(st.sampled_from(FLAGS))] = data.draw(st.booleans())
     renumbered = [T.Event(n, e.agent, e.name, dict(e.args)) for n, e in enumerate(events)]
-    fast, general = _both(T.Trace(header, renumbered, trace.source))
+    mutated = T.Trace(header, renumbered, trace.source)
+    fast, general = _both(mutated)
     assert fast == general
+    assert _replayed_rules(mutated) == _per_event_rules(mutated)
+
+
+# what the per-event loop of check_trace reports (not the seq, vocabulary and end-of-trace rules)
+_PER_EVENT = lambda v: v.kind == "rule" and v.id not in ("seq", "vocabulary", "connection-peers")  # noqa: E731
+
+
+def _replayed_rules(trace: T.Trace) -> list:
+    return [v.to_json() for v in checker.check_trace(copy.deepcopy(trace), monitors=False).violations
+            if _PER_EVENT(v)]
+
+
+def _per_event_rules(trace: T.Trace) -> list:
+    """The same replay through ``_step`` and ``_relations``, one call each per event."""
+    trace = copy.deepcopy(trace)
+    w, out = checker.World(trace), []
+    for i, ev in enumerate(trace.events):
+        try:
+            if w.honest(ev.agent):
+                out += checker._step(w, i, ev)
+            out += checker._relations(w, i, ev)
+        except Exception as e:
+            out.append(checker.Violation("rule", "malformed-value", i, f"{type(e).__name__}: {e}"))
+        w.record(ev)
+    return [v.to_json() for v in out if _PER_EVENT(v)]
+
+
+def test_inline_relations_equal_the_per_event_path_on_the_committed_traces():
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        assert _replayed_rules(trace) == _per_event_rules(trace), name
+
+
+def test_an_adversarys_authenticator_is_not_recomputed_on_either_path():
+    """An adversary's AuthenticatorSent with a foreign AIK: the relations of honest agents only skip it."""
+    tried = 0
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        sent = [i for i, e in enumerate(trace.events) if e.name == "AuthenticatorSent" and "authenticator" in e.args]
+        if not sent:
+            continue
+        i = sent[0]
+        ev = trace.events[i]
+        trace.events[i] = T.Event(ev.seq, ev.agent, ev.name, {**ev.args, "aik": "00" * 32})
+        trace.header = {**trace.header, "adversaries": sorted({*trace.header.get("adversaries", ()), ev.agent})}
+        rules = _replayed_rules(trace)
+        assert rules == _per_event_rules(trace), name
+        assert not [v for v in rules if v["event_index"] == i and v["rule"].startswith("ea-")], name
+        tried += 1
+    assert tried
+
+
+@given(reveals=st.lists(st.tuples(st.sampled_from(["HostCompromised", "AttestationKeyRevealed"]),
+                                  st.sampled_from(["a", "b", "c"])), max_size=6),
+       asked=st.sampled_from(["a", "b", "c", "d", None]))
+def test_revealed_equals_a_scan_of_the_reveals(reveals, asked):
+    from expat.model import monitors
+    events = [T.Event(n, "adv", name, {"platform": p}) for n, (name, p) in enumerate(reveals)]
+    w = checker.World(T.Trace({"profile": {}}, events))
+    for ev in events:
+        w.record(ev)
+    for name in ("HostCompromised", "AttestationKeyRevealed"):
+        want = asked is not None and any(e.name == name and e.args["platform"] == asked for e in events)
+        assert monitors._revealed(w, name, asked) is want
 
 
 @pytest.mark.parametrize("profile", [
