@@ -18,9 +18,10 @@ For each event, in order:
    ``result-aik-hash``), a Verifier's use of the nonce it issued (``appraisal-nonce``).
 
 At the end every connection id must have one client and one server endpoint (``connection-peers``),
-every property monitor (:mod:`expat.model.monitors`) runs on the whole trace, and so does every judge
-added with :func:`register_judge`; on request the property formulas too (:mod:`expat.model.judge`,
-``expat check --formulas``). Each rule violation names the properties it puts at risk
+and the selected judges run on the whole trace (:data:`JUDGES`, each registered by name with
+:func:`register_judge`, on or off by default): on by default the property monitors
+(:mod:`expat.model.monitors`), off by default the property formulas (:mod:`expat.model.judge`,
+``expat check --judge formulas`` or ``--formulas``). Each rule violation names the properties it puts at risk
 (:mod:`expat.model.breaks`).
 
 Speed (docs/performance.md): the tables are compiled once per profile into (role, state, event) ->
@@ -34,6 +35,7 @@ scans of the trace.
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from expat.model import judge as formula_judge
@@ -48,7 +50,7 @@ from expat.model.verdicts import Result, Violation
 from expat.model.world import World
 
 __all__ = ["JUDGES", "Result", "Violation", "World", "check_trace", "check_traces", "machines_for",
-           "register_judge"]
+           "register_judge", "select_judges"]
 
 
 # --- replay ----------------------------------------------------------------------------------
@@ -463,19 +465,45 @@ def _connections(w: World) -> list[Violation]:
     return out
 
 
-# A judge reads the World after the whole trace has been replayed and returns violations. The checker
-# runs, in order: the connection rule, the property monitors (skipped with monitors=False), then every
-# judge registered here; a judge that raises is reported as malformed input.
+# A judge reads the World after the whole trace has been replayed and returns violations. Every judge
+# is registered here by name, on or off by default; the checker runs the connection rule, then the
+# selected judges in registration order; a judge that raises is reported as malformed input.
 Judge = Callable[[World], list[Violation]]
-JUDGES: dict[str, Judge] = {}
 
 
-def register_judge(name: str, judge: Judge) -> None:
-    """Add a per-trace judge that ``check_trace`` runs after the monitors (replaces one of the same name)."""
-    JUDGES[name] = judge
+@dataclass(frozen=True)
+class Registered:
+    name: str
+    run: Judge
+    default: bool  # run unless the caller selects otherwise
+    doc: str
 
 
-def _judge(w: World, name: str, judge: Judge, out: list[Violation]) -> None:
+JUDGES: dict[str, Registered] = {}
+
+
+def register_judge(name: str, judge: Judge, *, default: bool = True, doc: str = "") -> None:
+    """Add (or replace) the judge ``name``; ``default``: whether check_trace runs it when not told which."""
+    JUDGES[name] = Registered(name, judge, default, doc)
+
+
+register_judge("monitors", mon.run_all, doc="the property monitors (model/monitors.py)")
+register_judge("formulas", lambda w: formula_judge.judge(w.trace), default=False,
+               doc="every modelled property's formula (model/formulas.py, the text the Tamarin lemmas state); "
+                   "counterexamples reported under the property's id")
+
+
+def select_judges(add: Iterable[str] = (), drop: Iterable[str] = ()) -> tuple[str, ...]:
+    """The judges on by default, with ``add`` switched on and ``drop`` off, in registration order.
+    Raises KeyError naming an unknown judge."""
+    add, drop = set(add), set(drop)
+    unknown = sorted((add | drop) - JUDGES.keys())
+    if unknown:
+        raise KeyError(f"unknown judge {', '.join(unknown)} (known: {', '.join(JUDGES)})")
+    return tuple(n for n, j in JUDGES.items() if (j.default or n in add) and n not in drop)
+
+
+def _judge(w: World, judge: Judge, out: list[Violation]) -> None:
     try:
         out += judge(w)
     except Exception as e:  # never crash on a trace
@@ -485,8 +513,10 @@ def _judge(w: World, name: str, judge: Judge, out: list[Violation]) -> None:
 def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
                 judges: Iterable[str] | None = None) -> Result:
     """Replay ``trace``; return every rule and property violation found. ``judges``: the registered
-    judges to run (default: all of them). With ``formulas``, also every counterexample of the property
-    formulas (:mod:`expat.model.judge`), reported under the same property ids."""
+    judges to run (default: those on by default, :func:`select_judges`). ``monitors=False`` and
+    ``formulas=True`` are the short ways to drop the judge "monitors" and add the judge "formulas"."""
+    selected = select_judges(("formulas",) if formulas else (), () if monitors else ("monitors",)) \
+        if judges is None else tuple(judges)
     w = World(trace)
     result = Result(trace.source)
     out = result.violations
@@ -533,12 +563,8 @@ def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
             out.append(Violation("rule", "malformed-value", i, f"{type(e).__name__}: {e}"))
         record(ev)
     out += _connections(w)
-    if monitors:
-        _judge(w, "monitors", mon.run_all, out)
-    for name in (JUDGES if judges is None else judges):
-        _judge(w, name, JUDGES[name], out)
-    if formulas:
-        _judge(w, "formulas", lambda _w: formula_judge.judge(trace), out)
+    for name in selected:
+        _judge(w, JUDGES[name].run, out)
     return result
 
 
