@@ -47,7 +47,7 @@ from expat.model.roles import GUARDS, INITIAL, Dispatch, Guard, Row, rows_for
 from expat.model.trace import Event, Trace
 from expat.model.breaks import CONTEXT_REUSE, rule_breaks
 from expat.model.verdicts import Result, Violation
-from expat.model.world import World
+from expat.model.world import RECORDERS, World
 
 __all__ = ["JUDGES", "Result", "Violation", "World", "check_trace", "check_traces", "machines_for",
            "register_judge", "select_judges"]
@@ -528,7 +528,7 @@ def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
     adversaries = w.adversaries
     relations, honest_only = _RELATIONS, _HONEST_ONLY
     steppers = w.steppers = _step_functions(w)
-    record = w.record
+    recorders = RECORDERS  # World.record per event name, compiled
     at, pending = [0], []  # a relation's failures: kept only if it ends without raising
 
     def bad(rule: str, detail: str) -> None:  # a relation's failure (called only then)
@@ -561,7 +561,7 @@ def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
         except Exception as e:  # a value no relation anticipated (e.g. undecodable key): malformed input
             pending.clear()
             out.append(Violation("rule", "malformed-value", i, f"{type(e).__name__}: {e}"))
-        record(ev)
+        recorders[ev.name](w, ev)
     out += _connections(w)
     for name in selected:
         _judge(w, JUDGES[name].run, out)

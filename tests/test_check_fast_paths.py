@@ -7,6 +7,8 @@
   every machine), on the committed traces and on mutated ones;
 * the relations as ``check_trace`` dispatches them in line against ``_step`` + ``_relations`` per event
   (the general per-event path ``proofs/analysis.py`` replays with), adversary agents included;
+* the compiled recorders (``world.RECORDERS``, one per event name) against ``World.record``;
+* ``World.instance_before`` (all recorded before: a copy) against its filter by position;
 * the monitors' reveal look-up (``monitors._revealed``, gathered once per replay) against a scan;
 * ``roles.flags_of`` against ``roles.flag``.
 """
@@ -174,6 +176,36 @@ def test_compiled_steps_equal_the_general_replay_on_mutated_traces(name, data):
     fast, general = _both(mutated)
     assert fast == general
     assert _replayed_rules(mutated) == _per_event_rules(mutated)
+    assert _indexes(mutated, compiled=True) == _indexes(mutated, compiled=False)
+    _instance_before_agrees(mutated)
+
+
+def _instance_before_agrees(trace: T.Trace) -> None:
+    """instance_before at every position, for every instance, equals the events filtered by position."""
+    w = checker.World(trace)
+    for ev in trace.events:
+        w.record(ev)
+    for key, found in w._by_instance.items():
+        edges = {0, len(trace.events)} | {w._index[id(e)] + d for e in found for d in (0, 1)}
+        for index in sorted(edges):  # where the answer can change
+            want = [e for e in found if w._index[id(e)] < index]
+            assert w.instance_before(index, *key) == want, (index, key)
+
+
+def _indexes(trace: T.Trace, compiled: bool) -> tuple:
+    """Every index of a World that recorded ``trace`` through the compiled recorders or World.record."""
+    from expat.model.world import RECORDERS
+    w = checker.World(trace)
+    for ev in trace.events:
+        RECORDERS[ev.name](w, ev) if compiled else w.record(ev)
+    return (w.done, w._index, dict(w._positions), dict(w._by_instance), dict(w._by_arg), w._ctx_used)
+
+
+def test_compiled_recorders_equal_world_record_on_the_committed_traces():
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        assert _indexes(trace, compiled=True) == _indexes(trace, compiled=False), name
+        _instance_before_agrees(trace)
 
 
 # what the per-event loop of check_trace reports (not the seq, vocabulary and end-of-trace rules)
