@@ -427,7 +427,8 @@ def _authenticator_relation(w: World, ev: Event, bad) -> None:
     if len(ems) != h.length:
         bad("ea-finished", "exporter_master_secret has the wrong length for the suite")
         return
-    for rule, detail in rel.check_authenticator(h, ems, sender, request, auth, ev.get_bytes("aik") or b""):
+    for rule, detail in w.authenticator_problems(h, ems, sender, request, a["authenticator"],
+                                                 ev.get_bytes("aik") or b""):
         bad(rule, detail)
 
 

@@ -107,6 +107,7 @@ class World:
         self._aik_hash_of: dict[tuple[str, bytes], Optional[bytes]] = {}
         self._requests: dict[str, tuple] = {}
         self._authenticators: dict[Optional[str], rel.Authenticator] = {}
+        self._ea_problems: dict[tuple, tuple[tuple[str, str], ...]] = {}
         # derived views of ``done`` (monitors) and queries several guards of one event share; cleared by record()
         self.memo: dict[Any, Any] = {}
 
@@ -461,6 +462,18 @@ class World:
         if found is None:
             found = self._authenticators[key] = rel.parse_authenticator(
                 (bytes.fromhex(value) if isinstance(value, str) else None) or b"")
+        return found
+
+    def authenticator_problems(self, h: SuiteHash, ems: bytes, sender: str, request: bytes, value: str,
+                               spki: bytes) -> tuple[tuple[str, str], ...]:
+        """rel.check_authenticator of the recorded authenticator ``value`` (parsed_authenticator's), once per
+        trace for the same inputs: the sending and the accepting event normally recompute the same
+        CertificateVerify and Finished."""
+        key = (h.name, ems, sender, request, value, spki)
+        found = self._ea_problems.get(key)
+        if found is None:
+            found = self._ea_problems[key] = tuple(rel.check_authenticator(
+                h, ems, sender, request, self.parsed_authenticator(value), spki))
         return found
 
     def certificate_spki(self, cert_der: bytes) -> Optional[bytes]:

@@ -9,6 +9,8 @@
   (the general per-event path ``proofs/analysis.py`` replays with), adversary agents included;
 * the compiled recorders (``world.RECORDERS``, one per event name) against ``World.record``;
 * ``World.instance_before`` (all recorded before: a copy) against its filter by position;
+* ``World.authenticator_problems`` (one recomputation per trace for the same inputs) against
+  ``relations.check_authenticator`` called every time;
 * the monitors' reveal look-up (``monitors._revealed``, gathered once per replay) against a scan;
 * ``roles.flags_of`` against ``roles.flag``.
 """
@@ -178,6 +180,45 @@ def test_compiled_steps_equal_the_general_replay_on_mutated_traces(name, data):
     assert _replayed_rules(mutated) == _per_event_rules(mutated)
     assert _indexes(mutated, compiled=True) == _indexes(mutated, compiled=False)
     _instance_before_agrees(mutated)
+    assert checker.check_trace(copy.deepcopy(mutated)).to_json() == _uncached(mutated)
+
+
+def _uncached(trace: T.Trace) -> dict:
+    """check_trace with every authenticator's CertificateVerify and Finished recomputed at each event."""
+    from expat.model import relations
+    from expat.model.world import World
+
+    def fresh(w, h, ems, sender, request, value, spki):
+        return relations.check_authenticator(h, ems, sender, request, w.parsed_authenticator(value), spki)
+
+    cached, World.authenticator_problems = World.authenticator_problems, fresh
+    try:
+        return checker.check_trace(copy.deepcopy(trace)).to_json()
+    finally:
+        World.authenticator_problems = cached
+
+
+def test_authenticators_recomputed_once_per_trace_decide_as_every_time():
+    tried = 0
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        if not trace.header.get("with_secrets"):
+            continue
+        assert checker.check_trace(copy.deepcopy(trace)).to_json() == _uncached(trace), name
+        for bad in ("AuthenticatorAccepted", "AuthenticatorSent"):  # one side's Finished flipped
+            events = list(trace.events)
+            k = next((i for i, e in enumerate(events) if e.name == bad and "authenticator" in e.args), None)
+            if k is None:
+                continue
+            auth = events[k].args["authenticator"]
+            events[k] = T.Event(k, events[k].agent, bad, {**events[k].args, "authenticator": auth[:-2] + (
+                "00" if auth[-2:] != "00" else "01")})
+            flipped = T.Trace(trace.header, events, name)
+            got = checker.check_trace(copy.deepcopy(flipped)).to_json()
+            assert got == _uncached(flipped), name
+            assert any(v.get("rule") == "ea-finished" and v["event_index"] == k for v in got["violations"]), name
+            tried += 1
+    assert tried
 
 
 def _instance_before_agrees(trace: T.Trace) -> None:
