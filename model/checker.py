@@ -18,9 +18,10 @@ For each event, in order:
    ``result-aik-hash``), a Verifier's use of the nonce it issued (``appraisal-nonce``).
 
 At the end every connection id must have one client and one server endpoint (``connection-peers``),
-every property monitor (:mod:`expat.model.monitors`) runs on the whole trace, and so does every judge
-added with :func:`register_judge`; on request the property formulas too (:mod:`expat.model.judge`,
-``expat check --formulas``). Each rule violation names the properties it puts at risk
+and the selected judges run on the whole trace (:data:`JUDGES`, each registered by name with
+:func:`register_judge`, on or off by default): on by default the property monitors
+(:mod:`expat.model.monitors`), off by default the property formulas (:mod:`expat.model.judge`,
+``expat check --judge formulas`` or ``--formulas``). Each rule violation names the properties it puts at risk
 (:mod:`expat.model.breaks`).
 
 Speed (docs/performance.md): the tables are compiled once per profile into (role, state, event) ->
@@ -34,6 +35,7 @@ scans of the trace.
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from expat.model import judge as formula_judge
@@ -45,10 +47,10 @@ from expat.model.roles import GUARDS, INITIAL, Dispatch, Guard, Row, rows_for
 from expat.model.trace import Event, Trace
 from expat.model.breaks import CONTEXT_REUSE, rule_breaks
 from expat.model.verdicts import Result, Violation
-from expat.model.world import World
+from expat.model.world import RECORDERS, World
 
 __all__ = ["JUDGES", "Result", "Violation", "World", "check_trace", "check_traces", "machines_for",
-           "register_judge"]
+           "register_judge", "select_judges"]
 
 
 # --- replay ----------------------------------------------------------------------------------
@@ -201,11 +203,16 @@ def _steppers(rows: CompiledRows) -> dict[str, Stepper]:
     return out
 
 
+def _step_functions(w: World) -> dict[str, Stepper]:
+    """The step function of each event name under ``w``'s profile (what :func:`check_trace` calls)."""
+    return _compiled(w)[2]
+
+
 def _step(w: World, i: int, ev: Event) -> list[Violation]:
     """Advance every machine ``ev`` belongs to (:func:`_advance`); the violations of those it cannot move."""
     steppers = w.steppers
     if steppers is None:
-        steppers = w.steppers = _compiled(w)[2]
+        steppers = w.steppers = _step_functions(w)
     return steppers[ev.name](w, i, ev)
 
 
@@ -272,7 +279,7 @@ def _reopens(role: str, current: frozenset[str], ev: Event, profile: dict) -> bo
 def _relations(w: World, i: int, ev: Event) -> list[Violation]:
     """The data relations ``ev`` carries, recomputed (module docstring, step 3)."""
     relation = _RELATIONS.get(ev.name)
-    if relation is None:
+    if relation is None or (ev.name in _HONEST_ONLY and not w.honest(ev.agent)):
         return []
     out: list[Violation] = []
 
@@ -340,13 +347,6 @@ def _binding_checked_relation(w: World, ev: Event, bad) -> None:
     want = w.aik_hash(w.hash_for_conn(a["conn"]), aik)
     if want is None or want.hex() != a["expected_aik_hash"]:
         bad("aik-hash-recompute", "expected_aik_hash is not H(AIK public key) with the suite hash (§5.2)")
-
-
-def _honest_only(relation):
-    def run(w: World, ev: Event, bad) -> None:
-        if w.honest(ev.agent):
-            relation(w, ev, bad)
-    return run
 
 
 def _passport_result_relation(w: World, ev: Event, bad) -> None:
@@ -427,7 +427,8 @@ def _authenticator_relation(w: World, ev: Event, bad) -> None:
     if len(ems) != h.length:
         bad("ea-finished", "exporter_master_secret has the wrong length for the suite")
         return
-    for rule, detail in rel.check_authenticator(h, ems, sender, request, auth, ev.get_bytes("aik") or b""):
+    for rule, detail in w.authenticator_problems(h, ems, sender, request, a["authenticator"],
+                                                 ev.get_bytes("aik") or b""):
         bad(rule, detail)
 
 
@@ -437,11 +438,14 @@ _RELATIONS = {
     "RequestSent": _request_relation, "RequestReceived": _request_relation,
     "EvidenceRequested": _evidence_request_relation,
     "BindingChecked": _binding_checked_relation,
-    "AuthenticatorAccepted": _honest_only(_authenticator_relation),
-    "AuthenticatorSent": _honest_only(_authenticator_relation),
-    "AttestationResultReceived": _honest_only(_passport_result_relation),
-    "EvidenceAppraised": _honest_only(_appraisal_nonce_relation),
+    "AuthenticatorAccepted": _authenticator_relation,
+    "AuthenticatorSent": _authenticator_relation,
+    "AttestationResultReceived": _passport_result_relation,
+    "EvidenceAppraised": _appraisal_nonce_relation,
 }
+# events whose relation holds honest agents only (an adversary's are not recomputed)
+_HONEST_ONLY = frozenset(("AuthenticatorAccepted", "AuthenticatorSent", "AttestationResultReceived",
+                          "EvidenceAppraised"))
 
 
 def _connections(w: World) -> list[Violation]:
@@ -462,19 +466,45 @@ def _connections(w: World) -> list[Violation]:
     return out
 
 
-# A judge reads the World after the whole trace has been replayed and returns violations. The checker
-# runs, in order: the connection rule, the property monitors (skipped with monitors=False), then every
-# judge registered here; a judge that raises is reported as malformed input.
+# A judge reads the World after the whole trace has been replayed and returns violations. Every judge
+# is registered here by name, on or off by default; the checker runs the connection rule, then the
+# selected judges in registration order; a judge that raises is reported as malformed input.
 Judge = Callable[[World], list[Violation]]
-JUDGES: dict[str, Judge] = {}
 
 
-def register_judge(name: str, judge: Judge) -> None:
-    """Add a per-trace judge that ``check_trace`` runs after the monitors (replaces one of the same name)."""
-    JUDGES[name] = judge
+@dataclass(frozen=True)
+class Registered:
+    name: str
+    run: Judge
+    default: bool  # run unless the caller selects otherwise
+    doc: str
 
 
-def _judge(w: World, name: str, judge: Judge, out: list[Violation]) -> None:
+JUDGES: dict[str, Registered] = {}
+
+
+def register_judge(name: str, judge: Judge, *, default: bool = True, doc: str = "") -> None:
+    """Add (or replace) the judge ``name``; ``default``: whether check_trace runs it when not told which."""
+    JUDGES[name] = Registered(name, judge, default, doc)
+
+
+register_judge("monitors", mon.run_all, doc="the property monitors (model/monitors.py)")
+register_judge("formulas", lambda w: formula_judge.judge(w.trace), default=False,
+               doc="every modelled property's formula (model/formulas.py, the text the Tamarin lemmas state); "
+                   "counterexamples reported under the property's id")
+
+
+def select_judges(add: Iterable[str] = (), drop: Iterable[str] = ()) -> tuple[str, ...]:
+    """The judges on by default, with ``add`` switched on and ``drop`` off, in registration order.
+    Raises KeyError naming an unknown judge."""
+    add, drop = set(add), set(drop)
+    unknown = sorted((add | drop) - JUDGES.keys())
+    if unknown:
+        raise KeyError(f"unknown judge {', '.join(unknown)} (known: {', '.join(JUDGES)})")
+    return tuple(n for n, j in JUDGES.items() if (j.default or n in add) and n not in drop)
+
+
+def _judge(w: World, judge: Judge, out: list[Violation]) -> None:
     try:
         out += judge(w)
     except Exception as e:  # never crash on a trace
@@ -484,8 +514,10 @@ def _judge(w: World, name: str, judge: Judge, out: list[Violation]) -> None:
 def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
                 judges: Iterable[str] | None = None) -> Result:
     """Replay ``trace``; return every rule and property violation found. ``judges``: the registered
-    judges to run (default: all of them). With ``formulas``, also every counterexample of the property
-    formulas (:mod:`expat.model.judge`), reported under the same property ids."""
+    judges to run (default: those on by default, :func:`select_judges`). ``monitors=False`` and
+    ``formulas=True`` are the short ways to drop the judge "monitors" and add the judge "formulas"."""
+    selected = select_judges(("formulas",) if formulas else (), () if monitors else ("monitors",)) \
+        if judges is None else tuple(judges)
     w = World(trace)
     result = Result(trace.source)
     out = result.violations
@@ -495,8 +527,14 @@ def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
     # parse_lines already held its events to the schema; checked again: events put in or replaced since
     all_validated = n_validated == len(events) and all(map(operator.is_, validated, events))
     adversaries = w.adversaries
-    relations = _RELATIONS
-    step, record = _step, w.record
+    relations, honest_only = _RELATIONS, _HONEST_ONLY
+    steppers = w.steppers = _step_functions(w)
+    recorders = RECORDERS  # World.record per event name, compiled
+    at, pending = [0], []  # a relation's failures: kept only if it ends without raising
+
+    def bad(rule: str, detail: str) -> None:  # a relation's failure (called only then)
+        pending.append(Violation("rule", rule, at[0], detail, rule_breaks(rule)))
+
     for i, ev in enumerate(events):
         if ev.seq != i:
             out.append(Violation("rule", "seq", i, f"seq {ev.seq} at position {i}"))
@@ -507,22 +545,27 @@ def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
                 out.append(Violation("rule", "vocabulary", i, str(e)))
                 continue
         try:
+            name = ev.name
             if ev.agent not in adversaries:
-                found = step(w, i, ev)
+                found = steppers[name](w, i, ev)
                 if found:
                     out += found
-            if ev.name in relations:
-                out += _relations(w, i, ev)
+            elif name in honest_only:
+                name = None
+            relation = relations.get(name)
+            if relation is not None:
+                at[0] = i
+                relation(w, ev, bad)
+                if pending:
+                    out += pending
+                    pending.clear()
         except Exception as e:  # a value no relation anticipated (e.g. undecodable key): malformed input
+            pending.clear()
             out.append(Violation("rule", "malformed-value", i, f"{type(e).__name__}: {e}"))
-        record(ev)
+        recorders[ev.name](w, ev)
     out += _connections(w)
-    if monitors:
-        _judge(w, "monitors", mon.run_all, out)
-    for name in (JUDGES if judges is None else judges):
-        _judge(w, name, JUDGES[name], out)
-    if formulas:
-        _judge(w, "formulas", lambda _w: formula_judge.judge(trace), out)
+    for name in selected:
+        _judge(w, JUDGES[name].run, out)
     return result
 
 

@@ -56,8 +56,15 @@ def _check(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         print("expat check: --jobs must be at least 1", file=sys.stderr)
         return 2
+    from expat.model.checker import select_judges
+
+    try:
+        judges = select_judges(args.judge + ["formulas"] * args.formulas, args.no_judge)
+    except KeyError as e:
+        print(f"expat check: {e.args[0]}", file=sys.stderr)
+        return 2
     mode = "json" if args.json else "jsonl" if args.jsonl else "text"
-    return run(args.traces, jobs=args.jobs, mode=mode, labels=args.labels, quiet=args.quiet, formulas=args.formulas)
+    return run(args.traces, jobs=args.jobs, mode=mode, labels=args.labels, quiet=args.quiet, judges=judges)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -99,7 +106,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="judge synthetic traces (expat traces synth) by their label: the expected property "
                           "flagged, or conformant for a benign rewrite")
     chk.add_argument("--quiet", "-q", action="store_true", help="text mode: print only traces that fail")
-    chk.add_argument("--formulas", action="store_true",
-                     help="also judge every modelled property by its formula (model/formulas.py, the text the "
-                          "Tamarin lemmas state); counterexamples are reported under the property's id")
+    chk.add_argument("--judge", action="append", default=[], metavar="NAME",
+                     help="also run this judge (repeatable); judges: monitors (on by default: the property "
+                          "monitors), formulas (off by default: every modelled property judged by its formula, "
+                          "model/formulas.py, the text the Tamarin lemmas state; counterexamples reported "
+                          "under the property's id)")
+    chk.add_argument("--no-judge", action="append", default=[], metavar="NAME",
+                     help="do not run this judge (repeatable)")
+    chk.add_argument("--formulas", action="store_true", help="the same as --judge formulas")
     chk.set_defaults(handler=_check)

@@ -37,10 +37,10 @@ def trace_files(paths: Iterable[str]) -> list[str]:
     return out
 
 
-def check_file(path: str, formulas: bool = False) -> dict[str, Any]:
+def check_file(path: str, judges: Optional[tuple[str, ...]] = None) -> dict[str, Any]:
     """The verdict on one trace file, as the JSON object `expat check --json` prints, plus ``events``
-    and ``label`` (a synthetic trace's header label, traces/synth.py) for the summary. ``formulas``:
-    the property formulas judge too (``--formulas``)."""
+    and ``label`` (a synthetic trace's header label, traces/synth.py) for the summary. ``judges``: the
+    judges to run (default: those on by default; ``--judge`` / ``--no-judge``)."""
     from expat.model.checker import check_trace
     from expat.model.trace import TraceFormatError, load_trace
 
@@ -49,7 +49,7 @@ def check_file(path: str, formulas: bool = False) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, TraceFormatError) as e:
         return {"trace": path, "conformant": False, "broken": [], "format_error": True, "events": 0,
                 "violations": [{"rule": "format", "event_index": None, "detail": str(e), "breaks": []}]}
-    result = check_trace(trace, formulas=formulas)
+    result = check_trace(trace, judges=judges)
     result.source = path
     out = result.to_json()
     out["events"] = len(trace.events)
@@ -159,9 +159,9 @@ class Progress:
             self.stream.flush()
 
 
-def verdicts(files: list[str], jobs: int, formulas: bool = False) -> Iterator[dict[str, Any]]:
+def verdicts(files: list[str], jobs: int, judges: Optional[tuple[str, ...]] = None) -> Iterator[dict[str, Any]]:
     """Verdicts in input order, from ``jobs`` worker processes (1: in this process)."""
-    one = functools.partial(check_file, formulas=formulas) if formulas else check_file
+    one = functools.partial(check_file, judges=judges) if judges is not None else check_file
     if jobs <= 1 or len(files) < 2:
         yield from map(one, files)
         return
@@ -174,7 +174,7 @@ def verdicts(files: list[str], jobs: int, formulas: bool = False) -> Iterator[di
 
 def run(paths: list[str], *, jobs: Optional[int] = None, mode: str = "text", labels: bool = False,
         quiet: bool = False, out: Optional[TextIO] = None, err: Optional[TextIO] = None,
-        formulas: bool = False) -> int:
+        judges: Optional[tuple[str, ...]] = None) -> int:
     """`expat check`: check every trace under ``paths``, print per ``mode``, summarise; the exit code."""
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
@@ -185,7 +185,7 @@ def run(paths: list[str], *, jobs: Optional[int] = None, mode: str = "text", lab
     summary = Summary(jobs=max(1, jobs or os.cpu_count() or 1))
     progress = Progress(len(files), err)
     t0 = time.perf_counter()
-    for n, v in enumerate(verdicts(files, summary.jobs, formulas), 1):
+    for n, v in enumerate(verdicts(files, summary.jobs, judges), 1):
         summary.add(v)
         public = {k: x for k, x in v.items() if k not in ("events", "format_error")}
         if mode in ("json", "jsonl"):

@@ -39,6 +39,7 @@ class Acceptance:
     appraisal: Optional["Event"]
     produced: Optional["Event"]  # EvidenceProduced of that Evidence
     binding: Optional[bytes]  # the binding the acceptance rests on
+    tee_compromised: bool = False  # the formulas' TEE_P of the Evidence's platform (:func:`_tee_compromised`)
 
 
 def _first_keyed(w: "World", name: str, arg: str, value: str) -> Optional["Event"]:
@@ -88,8 +89,9 @@ def _acceptances(w: "World") -> list[Acceptance]:
                                   if x.args["to"] == e.agent]
             binding = checked[-1].get_bytes("cmw_binding" if checked[-1].name == "BindingChecked" else "binding") \
                 if checked else None
-        out.append(Acceptance(i, e.agent, conn, ctx, a["cmw"], acc, kind, aik, evidence, appraisal,
-                              produced, binding))
+        found = Acceptance(i, e.agent, conn, ctx, a["cmw"], acc, kind, aik, evidence, appraisal, produced, binding)
+        found.tee_compromised = _tee_compromised(w, found)  # five monitors ask
+        out.append(found)
     return out
 
 
@@ -158,7 +160,15 @@ _position = operator.itemgetter(0)  # sort key of (index, event) pairs
 # platform's host compromised, its TEE's attestation key revealed. As in the formulas (``Ex #r``), a
 # reveal anywhere in the trace excuses; only the bounded search records them (docs/proofs.md).
 def _revealed(w: "World", name: str, platform: Optional[str]) -> bool:
-    return platform is not None and any(e.args["platform"] == platform for _, e in w.positions(name))
+    if platform is None:
+        return False
+    revealed = w.memo.get("revealed")  # the platforms each reveal names, gathered once per finished replay
+    if revealed is None:
+        revealed = w.memo["revealed"] = {n: {e.args["platform"] for _, e in w.positions(n)} for n in _REVEALS}
+    return platform in revealed[name]
+
+
+_REVEALS = ("HostCompromised", "AttestationKeyRevealed")
 
 
 def _platform(a: Acceptance) -> Optional[str]:
@@ -209,7 +219,7 @@ def evidence_freshness(w: "World") -> list[Finding]:
     first: dict[str, Acceptance] = {}
     for a in acceptances(w):
         key = a.evidence or a.cmw
-        if key in first and not _tee_compromised(w, a):
+        if key in first and not a.tee_compromised:
             f = first[key]
             out.append((a.index, f"Evidence {key} accepted again (first by {f.rp} on {f.conn} at event {f.index})"))
         else:
@@ -224,7 +234,7 @@ def channel_binding(w: "World") -> list[Finding]:
     requested on this connection."""
     out: list[Finding] = []
     for a in acceptances(w):
-        if _tee_compromised(w, a):
+        if a.tee_compromised:
             continue
         if a.binding is None:
             out.append((a.index, "the accepted attestation carries no binding"))
@@ -254,7 +264,7 @@ def request_binding(w: "World") -> list[Finding]:
     this context on this connection, and the Evidence's binding is the one for that context."""
     out: list[Finding] = []
     for a in acceptances(w):
-        if _tee_compromised(w, a):
+        if a.tee_compromised:
             continue
         sent = w.instance_before(a.index, "RequestSent", a.rp, a.conn, a.ctx)
         if not sent:
@@ -325,7 +335,7 @@ def no_diversion(w: "World") -> list[Finding]:
     out: list[Finding] = []
     for a in acceptances(w):
         peers = {e.agent for e in w.keyed("ChannelEstablished", "conn", a.conn) if e.agent != a.rp}
-        if a.produced is None or _tee_compromised(w, a):
+        if a.produced is None or a.tee_compromised:
             continue
         if not peers:  # the trace never shows the other endpoint: whose Evidence crossed is unknown
             out.append((a.index, f"no peer of {a.rp} is recorded on {a.conn}"))
@@ -384,7 +394,7 @@ def reattestation_fresh(w: "World") -> list[Finding]:
     for a in acceptances(w):
         sent = w.instance_before(a.index, "RequestSent", a.rp, a.conn, a.ctx)
         if sent and a.produced is not None and w.index_of(a.produced) < w.index_of(sent[-1]) \
-                and not _tee_compromised(w, a):
+                and not a.tee_compromised:
             out.append((a.index, f"Evidence {a.evidence} predates the request it answers"))
     return out
 

@@ -78,6 +78,7 @@ from typing import Any, Optional
 
 from expat.model.facts import ACTIONS
 from expat.model.logic import Facts
+from expat.model.steps import anchors, rule_steps
 from expat.model.trace import Event, Trace
 
 
@@ -217,40 +218,24 @@ class TermView:
 
 
 def instants(trace: Trace) -> dict[int, int]:
-    """Positions moved to the instant of the theory's rule that makes them (see "one step" above)."""
+    """Positions moved to the instant of the theory's rule that makes them (see "one step" above): the
+    requester's acceptance facts to its completion, the attester's first data to its completion
+    (:func:`expat.model.steps.rule_steps` groups them, :func:`expat.model.steps.anchors` places them)."""
     events = trace.events
-    accepted = {(e.agent, e.args["conn"], e.args["ctx"]): e.args["cmw"]
-                for e in events if e.name == "AuthenticatorAccepted"}
-    sent = {(e.args["conn"], e.args["ctx"]): e.agent for e in events if e.name == "AuthenticatorSent"}
-    completion: dict[tuple[str, str, str], int] = {}  # requester's (agent, conn, ctx) -> its completion
-    attester_done: dict[tuple[str, str], int] = {}    # attester's (agent, conn) -> its first completion
-    for pos, e in enumerate(events):
-        if e.name != "AttestationCompleted":
-            continue
-        key = (e.agent, e.args["conn"], e.args["ctx"])
-        if key in accepted:
-            completion.setdefault(key, pos)
-        elif sent.get(key[1:]) == e.agent:
-            attester_done.setdefault((e.agent, e.args["conn"]), pos)
-    # the appraisal inside a requester's acceptance: of the Evidence it accepted, against its context
-    by_cmw = {(key[0], accepted[key], key[2]): pos for key, pos in completion.items()}
-    first_data: set[tuple[str, str]] = set()  # attesters whose first data after completing was placed
+    steps = rule_steps(events)
+    anchor = anchors(events, steps)
     out: dict[int, int] = {}
-    for pos, e in enumerate(events):
-        a = e.args
-        if e.name in ("AuthenticatorAccepted", "AttestationResultReceived"):
-            at = completion.get((e.agent, a["conn"], a["ctx"]))
-        elif e.name == "EvidenceAppraised":  # background check: appraised inside the requester's acceptance
-            at = by_cmw.get((a["to"], a["cmw"], a["nonce"]))
-        elif e.name == "ApplicationDataSent" and attester_done.get(key := (e.agent, a["conn"]), pos) < pos \
-                and key not in first_data:
-            first_data.add(key)
-            at = attester_done[key]
-        else:
-            at = None
-        if at is not None and (at >= pos or e.name == "ApplicationDataSent"):
-            out[pos] = at
+    for pos, (e, step) in enumerate(zip(events, steps)):
+        if e.name in _ACCEPTANCE_FACTS and step[0] == "accept":
+            at = anchor.get(step)
+            if at is not None and at >= pos:
+                out[pos] = at
+        elif e.name == "ApplicationDataSent" and step[0] == "complete":
+            out[pos] = anchor[step]
     return out
+
+
+_ACCEPTANCE_FACTS = ("AuthenticatorAccepted", "AttestationResultReceived", "EvidenceAppraised")
 
 
 def trace_facts(trace: Trace) -> Facts:

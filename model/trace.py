@@ -384,13 +384,14 @@ def _plainly_valid_event(obj: dict[str, Any], ok_ids: set[str] | None = None, ok
 
 
 _STR_ONLY = frozenset((str,))  # _STR_ONLY.issuperset(map(type, xs)): every x is exactly a str (in C)
+_BOOL_ONLY = frozenset((bool,))
 BINDING_CHECKS = ("local", "delegated")  # profile binding_check (draft -04 Sec. 5.1)
 
 
 def _profile_typed(profile: dict) -> bool:
     """The profile parameters the checker reads (model.roles.flag) have the types the schema gives them."""
     m = profile.get("mitigations", {})
-    return (type(m) is dict and all(type(x) is bool for x in m.values())
+    return (type(m) is dict and _BOOL_ONLY.issuperset(map(type, m.values()))
             and type(profile.get("passport_binding_echo", True)) is bool
             and profile.get("binding_check", "local") in BINDING_CHECKS)
 _HEADER_PLAIN: dict[str, Callable[[Any], bool]] = {

@@ -36,6 +36,43 @@ _USES_CTX = {"RequestSent": False, "RequestReceived": False, "EvidenceRequested"
 _RECORD = {name: (_KEYED.get(name, ()), _USES_CTX.get(name)) for name in (*_KEYED, *_USES_CTX)}
 
 
+def _recorder_source(name: str) -> str:
+    """Source of :meth:`World.record` for events named ``name``, with its indexes spelled out: the keys
+    come from the vocabulary (``conn`` / ``ctx`` read directly when the event requires them, None when it
+    has no such argument) and from _KEYED and _USES_CTX. For events that fit the vocabulary only."""
+    args = {a.name: a for a in EVENTS[name].args}
+
+    def arg(n: str) -> str:
+        return "None" if n not in args else f"a.get({n!r})" if args[n].optional else f"a[{n!r}]"
+
+    body = ["def record(w, ev):",
+            "    done = w.done",
+            "    i = len(done)",
+            "    w._index[id(ev)] = i",
+            "    done.append(ev)",
+            f"    w._positions[{name!r}].append((i, ev))",
+            "    a = ev.args",
+            f"    w._by_instance[{name!r}, ev.agent, {arg('conn')}, {arg('ctx')}].append(ev)"]
+    body += [f"    w._by_arg[{name!r}, {k!r}, a[{k!r}]].append(ev)" for k in _KEYED.get(name, ())]
+    if name in _USES_CTX:
+        add = "w._ctx_used.add((ev.agent, a['conn'], a['ctx']))"
+        body.append(f"    if a['spontaneous']:\n        {add}" if _USES_CTX[name] else f"    {add}")
+    body += ["    if w.memo:",
+             "        w.memo.clear()"]
+    return "\n".join(body) + "\n"
+
+
+def _recorders() -> dict[str, Any]:
+    """Per event name, the compiled :meth:`World.record` of :func:`_recorder_source` (``check_trace``
+    records each event of its replay through it, once the event has passed the vocabulary)."""
+    out = {}
+    for name in EVENTS:
+        ns: dict[str, Any] = {}
+        exec(compile(_recorder_source(name), f"<record of {name}>", "exec"), ns)
+        out[name] = ns["record"]
+    return out
+
+
 class World:
     """The checker's view of a trace prefix: machine states plus queries over past events."""
 
@@ -70,6 +107,7 @@ class World:
         self._aik_hash_of: dict[tuple[str, bytes], Optional[bytes]] = {}
         self._requests: dict[str, tuple] = {}
         self._authenticators: dict[Optional[str], rel.Authenticator] = {}
+        self._ea_problems: dict[tuple, tuple[tuple[str, str], ...]] = {}
         # derived views of ``done`` (monitors) and queries several guards of one event share; cleared by record()
         self.memo: dict[Any, Any] = {}
 
@@ -166,15 +204,19 @@ class World:
         if not found:
             return []
         pos = self._index
+        if pos[id(found[-1])] < index:  # the last recorded is before: so is every other (trace order)
+            return found[:]
         return [e for e in found if pos[id(e)] < index]
 
     def keyed_before(self, index: int, name: str, arg: str, value: Any,
                      agent: Optional[str] = None) -> list[tuple[int, Event]]:
         """(index, event) of the ``name`` events before ``index`` whose argument ``arg`` is ``value`` (a pair
         of _KEYED), by ``agent`` when given, in trace order."""
+        found = self._by_arg.get((name, arg, value))
+        if not found:
+            return []
         pos = self._index
-        return [(j, e) for e in self._by_arg.get((name, arg, value), ())
-                if (j := pos[id(e)]) < index and (agent is None or e.agent == agent)]
+        return [(j, e) for e in found if (j := pos[id(e)]) < index and (agent is None or e.agent == agent)]
 
     def _instance_last(self, name: str, agent: str, conn: str, ctx: Optional[str] = None) -> Optional[Event]:
         """The last ``name`` event of one machine instance (``ctx`` None for events without a context)."""
@@ -277,8 +319,8 @@ class World:
             trace = self.trace
             if self._secret_events[0] is not trace:  # one pass over the trace finds every connection's
                 first: dict[Any, Event] = {}
-                for e in trace.events:
-                    if e.name == "ChannelEstablished" and "exporter_master_secret" in e.args:
+                for e in [e for e in trace.events if e.name == "ChannelEstablished"]:
+                    if "exporter_master_secret" in e.args:
                         try:
                             first.setdefault(e.args.get("conn"), e)
                         except TypeError:  # an unhashable conn equals no connection id
@@ -431,6 +473,18 @@ class World:
                 (bytes.fromhex(value) if isinstance(value, str) else None) or b"")
         return found
 
+    def authenticator_problems(self, h: SuiteHash, ems: bytes, sender: str, request: bytes, value: str,
+                               spki: bytes) -> tuple[tuple[str, str], ...]:
+        """rel.check_authenticator of the recorded authenticator ``value`` (parsed_authenticator's), once per
+        trace for the same inputs: the sending and the accepting event normally recompute the same
+        CertificateVerify and Finished."""
+        key = (h.name, ems, sender, request, value, spki)
+        found = self._ea_problems.get(key)
+        if found is None:
+            found = self._ea_problems[key] = tuple(rel.check_authenticator(
+                h, ems, sender, request, self.parsed_authenticator(value), spki))
+        return found
+
     def certificate_spki(self, cert_der: bytes) -> Optional[bytes]:
         """The certificate's SubjectPublicKeyInfo (None if it does not parse), parsed once per trace."""
         if cert_der not in self._spki_of:
@@ -458,3 +512,6 @@ class World:
         if ev is None:
             return None
         return rel.binding(self.hash_for_conn(conn), self.profile, aik, ev, self.verifier_nonce_for(ctx))
+
+
+RECORDERS = _recorders()

@@ -5,9 +5,10 @@ that the abstract theory can run the reference implementation's honest exchange,
 The projection, written once here and tested against the golden corpus:
 
 * every event of :data:`ACTIONS` becomes its action fact with the mapped arguments; events that one rule
-  of the theory carries together share one instant (:func:`step_of`: the connection's two endpoints;
-  the request's receipt, the TE's request to its AE and the Evidence; the passport result and the
-  authenticator carrying it; the requester's acceptance, binding check, appraisal and completion), and
+  of the theory carries together share one instant (:func:`expat.model.steps.rule_steps`, which the
+  term view groups by too: the connection's two endpoints; the request's receipt, the TE's request to
+  its AE and the Evidence; the passport result and the authenticator carrying it; the requester's
+  acceptance, binding check, appraisal and completion; the attester's completion and first data), and
   the steps are strictly ordered as they first occur in the trace;
 * agents become variables; an Attesting Environment (``<owner>-ae``) is its platform, the agent that
   owns it (the theory's platform is the TEE and its host); other values (connections, contexts, keys,
@@ -28,10 +29,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Optional
 
 from expat.layout import locate
 from expat.model.formulas import NO_REVEAL
+from expat.model.steps import rule_steps
+from expat.model.trace import Event
 from expat.tamarin.mapping import ACTIONS
 
 # the golden honest runs proved executable: background check and passport, each direction
@@ -77,7 +79,7 @@ def project(events: list[dict]) -> list[tuple[str, list[str], tuple]]:
     def agent(a: str) -> str:
         return _var(names, "agent", owner.get(a, a))
 
-    index = step_index(events)
+    steps = rule_steps([Event(e["seq"], e["agent"], e["event"], e["args"]) for e in events], owner)
     out: list[tuple[str, list[str], tuple]] = []
     for k, e in enumerate(events):
         name, args = e["event"], e["args"]
@@ -103,54 +105,12 @@ def project(events: list[dict]) -> list[tuple[str, list[str], tuple]]:
                 terms.append("'none'")
             else:
                 terms.append(_var(names, field, str(args[field])))
-        out.append((name, terms, step_of(events, k, owner, index)))
+        out.append((name, terms, steps[k]))
     return out
 
 
 def _attest(value) -> list[str]:
     return json.loads(value.replace("'", '"')) if isinstance(value, str) else list(value)
-
-
-def step_index(events: list[dict]) -> tuple[dict, set, dict]:
-    """What :func:`step_of` looks up, built once per trace: the (conn, ctx) a binding was requested for,
-    the requests sent, and where each requester accepted each cmw."""
-    requested = {x["args"]["binding"]: (x["args"]["conn"], x["args"]["ctx"]) for x in events
-                 if x["event"] == "EvidenceRequested"}
-    requesters = {(x["agent"], x["args"]["conn"], x["args"]["ctx"]) for x in events if x["event"] == "RequestSent"}
-    accepted = {(x["agent"], x["args"]["cmw"]): (x["args"]["conn"], x["args"]["ctx"]) for x in events
-                if x["event"] == "AuthenticatorAccepted"}
-    return requested, requesters, accepted
-
-
-def step_of(events: list[dict], k: int, owner: dict[str, str], index: Optional[tuple] = None) -> tuple:
-    """Which rule instance of the theory carries event ``k`` (events with equal steps share an instant).
-    Steps are per connection: one agent may be requester on one connection and attester on another
-    with the same context. ``index``: :func:`step_index` of ``events`` (built here when not given)."""
-    e = events[k]
-    name, a, who = e["event"], e["args"], owner.get(e["agent"], e["agent"])
-    requested, requesters, accepted = index or step_index(events)
-    if name == "ChannelEstablished":
-        return ("channel", a["conn"])
-    if name in ("RequestReceived", "EvidenceRequested"):
-        return ("tee", who, a["conn"], a["ctx"])
-    if name == "EvidenceProduced":
-        return ("tee", who, *requested.get(a["binding"], (k,)))
-    if name == "AttestationResultObtained" or (name == "AuthenticatorSent" and a["kind"] == "result"):
-        return ("result", who, a["conn"], a["ctx"])
-    if name in ("AuthenticatorAccepted", "BindingChecked", "EvidenceForwarded", "AttestationResultReceived") or (
-            name == "AttestationCompleted" and (e["agent"], a["conn"], a["ctx"]) in requesters):
-        return ("accept", who, a["conn"], a["ctx"])
-    if name in ("EvidenceAppraised", "BindingConfirmed") and (a["to"], a["cmw"]) in accepted and (
-            name == "BindingConfirmed" or a["nonce"]):  # background check: inside the requester's acceptance
-        return ("accept", a["to"], *accepted[(a["to"], a["cmw"])])
-    if name == "AttestationCompleted":  # the attester's own: it may send data in the same step
-        return ("complete", who, a["conn"])
-    if name == "ApplicationDataSent":  # an attester's first data after its completion
-        before = [x["event"] for x in events[:k] if x["agent"] == e["agent"] and x["args"].get("conn") == a["conn"]
-                  and x["event"] in ("AttestationCompleted", "ApplicationDataSent")]
-        if before and before[-1] == "AttestationCompleted":
-            return ("complete", who, a["conn"])
-    return ("event", k)
 
 
 def _var(names: dict[tuple[str, str], str], kind: str, value: str) -> str:

@@ -5,6 +5,13 @@
 * the compiled step functions of the checker (one per event type, a machine's rows inlined) against the
   general replay (:func:`expat.model.checker.machines_for` and :func:`expat.model.checker._advance` for
   every machine), on the committed traces and on mutated ones;
+* the relations as ``check_trace`` dispatches them in line against ``_step`` + ``_relations`` per event
+  (the general per-event path ``proofs/analysis.py`` replays with), adversary agents included;
+* the compiled recorders (``world.RECORDERS``, one per event name) against ``World.record``;
+* ``World.instance_before`` (all recorded before: a copy) against its filter by position;
+* ``World.authenticator_problems`` (one recomputation per trace for the same inputs) against
+  ``relations.check_authenticator`` called every time;
+* the monitors' reveal look-up (``monitors._revealed``, gathered once per replay) against a scan;
 * ``roles.flags_of`` against ``roles.flag``.
 """
 
@@ -117,14 +124,21 @@ def _general_step(w, i, ev):
     return out
 
 
+class _GeneralSteps(dict):
+    """Every event name's step function is _general_step."""
+
+    def __missing__(self, name):
+        return _general_step
+
+
 def _both(trace: T.Trace) -> tuple[dict, dict]:
     fast = checker.check_trace(copy.deepcopy(trace)).to_json()
-    compiled = checker._step
-    checker._step = _general_step
+    compiled = checker._step_functions
+    checker._step_functions = lambda w: _GeneralSteps()
     try:
         general = checker.check_trace(copy.deepcopy(trace)).to_json()
     finally:
-        checker._step = compiled
+        checker._step_functions = compiled
     return fast, general
 
 
@@ -144,7 +158,7 @@ def test_compiled_steps_equal_the_general_replay_on_mutated_traces(name, data):
         if not events:
             break
         i = data.draw(st.integers(0, len(events) - 1))
-        how = data.draw(st.sampled_from(["drop", "duplicate", "move", "swap-agent", "flag"]))
+        how = data.draw(st.sampled_from(["drop", "duplicate", "move", "swap-agent", "flag", "adversary"]))
         if how == "drop":
             del events[i]
         elif how == "duplicate":
@@ -154,12 +168,148 @@ def test_compiled_steps_equal_the_general_replay_on_mutated_traces(name, data):
         elif how == "swap-agent":
             other = data.draw(st.sampled_from(sorted({e.agent for e in events})))
             events[i] = T.Event(events[i].seq, other, events[i].name, dict(events[i].args))
+        elif how == "adversary":  # an agent of the trace becomes the adversary's
+            header["adversaries"] = sorted({*header.get("adversaries", ()), events[i].agent})
         else:
             mitigations = header.setdefault("profile", {}).setdefault("mitigations", {})
             mitigations[data.draw(st.sampled_from(FLAGS))] = data.draw(st.booleans())
     renumbered = [T.Event(n, e.agent, e.name, dict(e.args)) for n, e in enumerate(events)]
-    fast, general = _both(T.Trace(header, renumbered, trace.source))
+    mutated = T.Trace(header, renumbered, trace.source)
+    fast, general = _both(mutated)
     assert fast == general
+    assert _replayed_rules(mutated) == _per_event_rules(mutated)
+    assert _indexes(mutated, compiled=True) == _indexes(mutated, compiled=False)
+    _instance_before_agrees(mutated)
+    assert checker.check_trace(copy.deepcopy(mutated)).to_json() == _uncached(mutated)
+
+
+def _uncached(trace: T.Trace) -> dict:
+    """check_trace with every authenticator's CertificateVerify and Finished recomputed at each event."""
+    from expat.model import relations
+    from expat.model.world import World
+
+    def fresh(w, h, ems, sender, request, value, spki):
+        return relations.check_authenticator(h, ems, sender, request, w.parsed_authenticator(value), spki)
+
+    cached, World.authenticator_problems = World.authenticator_problems, fresh
+    try:
+        return checker.check_trace(copy.deepcopy(trace)).to_json()
+    finally:
+        World.authenticator_problems = cached
+
+
+def test_authenticators_recomputed_once_per_trace_decide_as_every_time():
+    tried = 0
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        if not trace.header.get("with_secrets"):
+            continue
+        assert checker.check_trace(copy.deepcopy(trace)).to_json() == _uncached(trace), name
+        for bad in ("AuthenticatorAccepted", "AuthenticatorSent"):  # one side's Finished flipped
+            events = list(trace.events)
+            k = next((i for i, e in enumerate(events) if e.name == bad and "authenticator" in e.args), None)
+            if k is None:
+                continue
+            auth = events[k].args["authenticator"]
+            events[k] = T.Event(k, events[k].agent, bad, {**events[k].args, "authenticator": auth[:-2] + (
+                "00" if auth[-2:] != "00" else "01")})
+            flipped = T.Trace(trace.header, events, name)
+            got = checker.check_trace(copy.deepcopy(flipped)).to_json()
+            assert got == _uncached(flipped), name
+            assert any(v.get("rule") == "ea-finished" and v["event_index"] == k for v in got["violations"]), name
+            tried += 1
+    assert tried
+
+
+def _instance_before_agrees(trace: T.Trace) -> None:
+    """instance_before at every position, for every instance, equals the events filtered by position."""
+    w = checker.World(trace)
+    for ev in trace.events:
+        w.record(ev)
+    for key, found in w._by_instance.items():
+        edges = {0, len(trace.events)} | {w._index[id(e)] + d for e in found for d in (0, 1)}
+        for index in sorted(edges):  # where the answer can change
+            want = [e for e in found if w._index[id(e)] < index]
+            assert w.instance_before(index, *key) == want, (index, key)
+
+
+def _indexes(trace: T.Trace, compiled: bool) -> tuple:
+    """Every index of a World that recorded ``trace`` through the compiled recorders or World.record."""
+    from expat.model.world import RECORDERS
+    w = checker.World(trace)
+    for ev in trace.events:
+        RECORDERS[ev.name](w, ev) if compiled else w.record(ev)
+    return (w.done, w._index, dict(w._positions), dict(w._by_instance), dict(w._by_arg), w._ctx_used)
+
+
+def test_compiled_recorders_equal_world_record_on_the_committed_traces():
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        assert _indexes(trace, compiled=True) == _indexes(trace, compiled=False), name
+        _instance_before_agrees(trace)
+
+
+# what the per-event loop of check_trace reports (not the seq, vocabulary and end-of-trace rules)
+_PER_EVENT = lambda v: v.kind == "rule" and v.id not in ("seq", "vocabulary", "connection-peers")  # noqa: E731
+
+
+def _replayed_rules(trace: T.Trace) -> list:
+    return [v.to_json() for v in checker.check_trace(copy.deepcopy(trace), monitors=False).violations
+            if _PER_EVENT(v)]
+
+
+def _per_event_rules(trace: T.Trace) -> list:
+    """The same replay through ``_step`` and ``_relations``, one call each per event."""
+    trace = copy.deepcopy(trace)
+    w, out = checker.World(trace), []
+    for i, ev in enumerate(trace.events):
+        try:
+            if w.honest(ev.agent):
+                out += checker._step(w, i, ev)
+            out += checker._relations(w, i, ev)
+        except Exception as e:
+            out.append(checker.Violation("rule", "malformed-value", i, f"{type(e).__name__}: {e}"))
+        w.record(ev)
+    return [v.to_json() for v in out if _PER_EVENT(v)]
+
+
+def test_inline_relations_equal_the_per_event_path_on_the_committed_traces():
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        assert _replayed_rules(trace) == _per_event_rules(trace), name
+
+
+def test_an_adversarys_authenticator_is_not_recomputed_on_either_path():
+    """An adversary's AuthenticatorSent with a foreign AIK: the relations of honest agents only skip it."""
+    tried = 0
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        sent = [i for i, e in enumerate(trace.events) if e.name == "AuthenticatorSent" and "authenticator" in e.args]
+        if not sent:
+            continue
+        i = sent[0]
+        ev = trace.events[i]
+        trace.events[i] = T.Event(ev.seq, ev.agent, ev.name, {**ev.args, "aik": "00" * 32})
+        trace.header = {**trace.header, "adversaries": sorted({*trace.header.get("adversaries", ()), ev.agent})}
+        rules = _replayed_rules(trace)
+        assert rules == _per_event_rules(trace), name
+        assert not [v for v in rules if v["event_index"] == i and v["rule"].startswith("ea-")], name
+        tried += 1
+    assert tried
+
+
+@given(reveals=st.lists(st.tuples(st.sampled_from(["HostCompromised", "AttestationKeyRevealed"]),
+                                  st.sampled_from(["a", "b", "c"])), max_size=6),
+       asked=st.sampled_from(["a", "b", "c", "d", None]))
+def test_revealed_equals_a_scan_of_the_reveals(reveals, asked):
+    from expat.model import monitors
+    events = [T.Event(n, "adv", name, {"platform": p}) for n, (name, p) in enumerate(reveals)]
+    w = checker.World(T.Trace({"profile": {}}, events))
+    for ev in events:
+        w.record(ev)
+    for name in ("HostCompromised", "AttestationKeyRevealed"):
+        want = asked is not None and any(e.name == name and e.args["platform"] == asked for e in events)
+        assert monitors._revealed(w, name, asked) is want
 
 
 @pytest.mark.parametrize("profile", [
