@@ -46,10 +46,10 @@ PROVER = "tamarin-prover"
 DERIVCHECK_TIMEOUT = 120  # seconds for Tamarin's message-derivation checks (its default of 5 s is too short here)
 MEMORY_LIMIT_MB = 8192    # address-space cap per prover process (others share the machine)
 # How each proving process searches. Tamarin is built threaded with ``-N`` (one capability per core), and
-# its default ``--stop-on-trace=DFS`` explores proof branches in parallel: on 2 cores that spent up to
-# 3x the processor time and 5x the memory of a sequential search for the same counterexample
-# (request_binding: 123 s / 1.1 GB against 33 s / 0.2 GB, docs/tamarin.md). Lemmas run side by side with
-# ``--jobs`` instead, each process on one capability, so its processor time is the search's own.
+# its default ``--stop-on-trace=DFS`` searches for an attack in parallel and lets started branches run on
+# after one is found: on 2 cores that cost several times the processor time and memory of a sequential
+# search for the same counterexample (request_binding: 123 s / 1.1 GB against 34 s / 0.2 GB; table in
+# docs/tamarin.md). Lemmas run side by side with ``--jobs`` instead, each process on one capability.
 SEARCH_OPTIONS = ("--stop-on-trace=SEQDFS", "+RTS", "-N1", "-RTS")
 
 _SUMMARY = re.compile(r"^\s*(?P<name>[A-Za-z0-9_]+)\s+\((?P<quantifier>all-traces|exists-trace)\):\s+"
@@ -306,6 +306,9 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
             if x not in names:
                 raise ValueError(f"no lemma {x!r} in {theory}")
         names = wanted
+    else:  # every lemma the variant has a claim on
+        from expat.tamarin.executability import proved_under
+        names = [n for n in names if proved_under(n, flags)]
     started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     run_start, load = time.monotonic(), _load()
     with tempfile.TemporaryDirectory(prefix="expat-prove-") as private:

@@ -318,3 +318,17 @@ def test_merge_keeps_earlier_verdicts_only_from_the_same_search(fake_prover, tmp
     path.write_text(json.dumps(record))
     assert expat("prove", "--merge", "--lemma", "no_diversion", "--out", str(tmp_path)).returncode == 0
     assert [x["name"] for x in json.loads(path.read_text())["lemmas"]] == ["no_diversion"]
+
+
+def test_a_variant_is_not_asked_to_run_a_golden_run_that_is_not_its_own(fake_prover, tmp_path):
+    """The golden background-check runs have the requester compare the binding (BindingChecked); under
+    the delegated comparison the requester's rule has no such action, so expat prove leaves those two
+    executability lemmas out of the delegated variants and keeps them everywhere else."""
+    # (the fake prover verifies everything, so relay_split_deployment is unexpected: exit 1)
+    assert expat("prove", "--variant", "delegated", "--out", str(tmp_path)).returncode in (0, 1)
+    names = {x["name"] for x in json.loads((tmp_path / "expat__delegated.json").read_text())["lemmas"]}
+    assert "exec_client_background_check" not in names and "exec_server_background_check" not in names
+    assert {"exec_client_passport", "exec_server_passport", "channel_binding"} <= names
+    assert expat("prove", "--variant", "no-binding-check", "--out", str(tmp_path)).returncode in (0, 1)
+    names = {x["name"] for x in json.loads((tmp_path / "expat__no-binding-check.json").read_text())["lemmas"]}
+    assert {"exec_client_background_check", "exec_server_background_check"} <= names
