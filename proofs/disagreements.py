@@ -57,21 +57,23 @@ _PRE_PLAY_VARIANTS = (
 FINDING_1_AGAIN = (
     ("no-aik-hash-check", "request_binding"), ("no-aik-hash-check", "reattestation_fresh"),
     ("evidence-signature-unchecked", "reattestation_fresh"),
-    ("verifier-nonce-unchecked", "request_binding"),
+    ("verifier-nonce-unchecked", "request_binding"), ("verifier-nonce-unchecked", "reattestation_fresh"),
     ("no-key-in-binding", "request_binding"), ("no-key-in-binding", "reattestation_fresh"),
     ("delegated", "request_binding"), ("delegated", "reattestation_fresh"),
     ("no-context-unique", "request_binding"), ("no-context-unique", "reattestation_fresh"),
     ("reflection", "request_binding"), ("reflection", "reattestation_fresh"),
 )
 
-UNDIRECTED_CHANNEL = (
-    "An artefact of the theory's abstract channel (docs/tamarin.md): its messages on a connection are "
-    "not bound to a direction, so with contexts allowed to repeat across the two directions the network "
-    "can hand an endpoint its own 'accepted' message: an attester then completes on its own acceptance "
-    "and sends data while its peer completed nothing. TLS 1.3 protects each direction under its own "
-    "traffic keys (RFC 8446 §7.1), so no such reflection exists in a real run; the bounded search, whose "
-    "channel has directions, finds none. The next theory revision binds the direction into the channel "
-    "terms (every record would then be rerun).")
+FORGED_EVIDENCE = (
+    "Two readings of the property. The formula (model/formulas.py) asks agreement: the TEE named by the "
+    "accepted Evidence made it for this connection and context (channel_binding, request_binding) and "
+    "is the requester's peer (no_diversion). With Evidence signatures unchecked the adversary, as the "
+    "peer of an honest relying party, forges Evidence naming an honest TEE with the correct binding for "
+    "its own connection and AIK; every check the requester makes passes (the reading of "
+    "model/expectations.py and the monitors) but no TEE made that Evidence. The bounded search judged by "
+    "the same formulas (expat proofs run --formulas) finds it too, at one connection. It is "
+    "evidence_integrity's attack seen through the agreement formulas; the expectation keeps the "
+    "requester's-check reading (model/judge.py, class unproduced-evidence).")
 
 REASONS: tuple[Reason, ...] = tuple(
     Reason(v, "reattestation_fresh", "z3", "violated", PRE_PLAY,
@@ -104,18 +106,9 @@ REASONS: tuple[Reason, ...] = tuple(
            f"Finding 1 again (docs/findings.md): the attack Tamarin found on {prop} in the default profile "
            "uses no check this variant switches off, so it is still there. " + PRE_PLAY_DECISION)
     for v, prop in FINDING_1_AGAIN
-) + (
-    Reason("no-context-unique", "attest_before_data", "tamarin", "violated", UNDIRECTED_CHANNEL),
-    Reason("reflection", "attest_before_data", "tamarin", "violated", UNDIRECTED_CHANNEL),
-    Reason("evidence-signature-unchecked", "channel_binding", "tamarin", "violated",
-           "Two readings of channel binding. The formula (model/formulas.py) asks agreement: the TEE named "
-           "by the accepted Evidence was asked for it on this connection. With Evidence signatures "
-           "unchecked the adversary, as the peer of an honest relying party, forges Evidence naming an "
-           "honest TEE with the correct binding for its own connection; the binding matches (the reading "
-           "of model/expectations.py and the monitors) but no TEE made it. The bounded search judged by the "
-           "same formula (expat proofs run --formulas) finds it too, at one connection. It is "
-           "evidence_integrity's attack seen through channel binding's agreement; the expectation keeps the "
-           "binding reading."),
+) + tuple(
+    Reason("evidence-signature-unchecked", prop, "tamarin", "violated", FORGED_EVIDENCE)
+    for prop in ("channel_binding", "request_binding", "no_diversion")
 )
 
 

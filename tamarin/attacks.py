@@ -186,17 +186,13 @@ def lemma_text(attack: Attack, control: bool = False) -> str:
             f"{attack.counterexample}.\n   {attack.why}. */\n" + X.run_lemma(attack.lemma, facts, [violation]))
 
 
-# Attack lemmas Tamarin has not settled yet, with what was measured (2 cores shared, 3 Dec 2026; the last
-# two with `expat prove --cpu-limit 300`, the others with a 300 s wall-clock limit). Each
-# still states a run the bounded search found; the record shows the attempt (timeout or out of memory).
+# Attack lemmas Tamarin has not settled yet, with what was measured (2 cores shared, 3 Dec 2026, `expat
+# prove --cpu-limit 300`). Each still states a run the bounded search found; the record shows the attempt.
 UNRESOLVED: dict[str, str] = {
-    "attack_delegated_no_verifier_compare_no_diversion": "timeout at 300 s",
-    "attack_no_binding_check_channel_binding": "out of memory: 5.5 GB at the 8 GB address-space cap "
-                                               "(220 s), 9.3 GB at a 14 GB cap (523 s)",
-    "attack_no_binding_check_no_diversion": "out of memory: 5.5 GB at the 8 GB address-space cap (284 s)",
-    "attack_evidence_signature_unchecked_evidence_integrity": "out of memory: 5.5 GB at the 8 GB address-space "
-                                                              "cap after 243 s of processor time",
-    "attack_passport_literal_no_diversion": "its 300 s processor-time budget spent (3.1 GB)",
+    "attack_delegated_no_verifier_compare_no_diversion": "its 300 s processor-time budget spent (0.7 GB), "
+                                                         "sequential search, 3 Dec",
+    "attack_no_binding_check_no_diversion": "its 300 s processor-time budget spent (0.7 GB), sequential "
+                                            "search, 3 Dec",
 }
 
 

@@ -6,7 +6,8 @@ except derivation-check findings declared as intended pattern matching
 (:data:`expat.tamarin.rules.INTENDED_PATTERN_MATCHING`: signature verification by matching) and the
 Maude version notice (Maude 3.2 is not in Tamarin 1.8's list; it is not a wellformedness warning).
 Then each lemma is proved by its own ``tamarin-prover --prove=LEMMA [-D=FLAG ...] --derivcheck-timeout=0
---quit-on-warning THEORY`` (derivation checks were done once; every other wellformedness check still
+--quit-on-warning --stop-on-trace=SEQDFS +RTS -N1 -RTS THEORY`` (:data:`SEARCH_OPTIONS`; derivation
+checks were done once; every other wellformedness check still
 aborts the run)
 process with a wall-clock timeout, and with ``--cpu-limit`` a processor-time budget (the prover and its
 Maude processes together, read from ``/proc``: on a shared machine a wall-clock limit makes the verdict
@@ -44,6 +45,12 @@ from expat.tamarin.rules import INTENDED_PATTERN_MATCHING
 PROVER = "tamarin-prover"
 DERIVCHECK_TIMEOUT = 120  # seconds for Tamarin's message-derivation checks (its default of 5 s is too short here)
 MEMORY_LIMIT_MB = 8192    # address-space cap per prover process (others share the machine)
+# How each proving process searches. Tamarin is built threaded with ``-N`` (one capability per core), and
+# its default ``--stop-on-trace=DFS`` searches for an attack in parallel and lets started branches run on
+# after one is found: on 2 cores that cost several times the processor time and memory of a sequential
+# search for the same counterexample (request_binding: 123 s / 1.1 GB against 34 s / 0.2 GB; table in
+# docs/tamarin.md). Lemmas run side by side with ``--jobs`` instead, each process on one capability.
+SEARCH_OPTIONS = ("--stop-on-trace=SEQDFS", "+RTS", "-N1", "-RTS")
 
 _SUMMARY = re.compile(r"^\s*(?P<name>[A-Za-z0-9_]+)\s+\((?P<quantifier>all-traces|exists-trace)\):\s+"
                       r"(?P<status>verified|falsified - found trace|falsified - no trace found|"
@@ -228,7 +235,7 @@ def run_lemma(prover: str, theory: Path, lemma: str, flags: Sequence[str], timeo
               cpu_limit: Optional[float] = None) -> tuple[str, float, float, str, Optional[float]]:
     """(verdict, wall_s, peak_rss_mb, output, cpu_s) of one ``--prove=lemma`` run."""
     cmd = [prover, f"--prove={lemma}", *[f"-D={FLAG_PREFIX}{f}" for f in flags], "--derivcheck-timeout=0",
-           "--quit-on-warning", str(theory)]
+           "--quit-on-warning", *SEARCH_OPTIONS, str(theory)]
     timed_out, wall, peak, output, cpu = _run(cmd, timeout, memory_mb, cpu_limit)
     if timed_out:
         return "timeout", wall, peak, output, cpu
@@ -244,7 +251,7 @@ def run_batch(prover: str, theory: Path, flags: Sequence[str], timeout: float,
     names = list(names) if names is not None else every
     proves = ["--prove"] if names == every else [f"--prove={n}" for n in names]
     cmd = [prover, *proves, *[f"-D={FLAG_PREFIX}{f}" for f in flags], "--derivcheck-timeout=0",
-           "--quit-on-warning", str(theory)]
+           "--quit-on-warning", *SEARCH_OPTIONS, str(theory)]
     timed_out, wall, peak, output, _cpu = _run(cmd, timeout, memory_mb)
     summary = parse_summary(output)
     out = {name: (verdict_of(s[1]), s[2]) for name, s in summary.items()}
@@ -299,6 +306,9 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
             if x not in names:
                 raise ValueError(f"no lemma {x!r} in {theory}")
         names = wanted
+    else:  # every lemma the variant has a claim on
+        from expat.tamarin.executability import proved_under
+        names = [n for n in names if proved_under(n, flags)]
     started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     run_start, load = time.monotonic(), _load()
     with tempfile.TemporaryDirectory(prefix="expat-prove-") as private:
@@ -352,15 +362,18 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
               "warning": warning, "tamarin_version": tamarin_version, "maude_version": maude_version,
               "host": platform.node(), "started": started, "not_modelled": sorted(L.NOT_MODELLED),
               "batch": batch, "memory_limit_mb": memory_mb, "timeout_s": timeout, "cpu_limit_s": cpu_limit,
-              "load_at_start": load, "jobs": jobs, "run_wall_s": round(time.monotonic() - run_start, 1),
+              "load_at_start": load, "jobs": jobs, "search_options": list(SEARCH_OPTIONS),
+              "run_wall_s": round(time.monotonic() - run_start, 1),
               "lemmas": [asdict(r) for r in results]}
     out_dir = out_dir or theory.parent / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / result_name(theory, flags)
     if merge and path.exists():  # keep earlier verdicts on the same theory text for lemmas not rerun
         old = json.loads(path.read_text(encoding="utf-8"))
-        if old.get("flags") == record["flags"] and (old.get("theory_sha256") == record["theory_sha256"] or
-                                                    old.get("variant_sha256") == record["variant_sha256"]):
+        same_search = old.get("search_options") == record["search_options"]
+        if old.get("flags") == record["flags"] and same_search and (
+                old.get("theory_sha256") == record["theory_sha256"] or
+                old.get("variant_sha256") == record["variant_sha256"]):
             rerun = {r["name"] for r in record["lemmas"]}
             kept = [r for r in old.get("lemmas", []) if r["name"] not in rerun]
             order = {n: i for i, n in enumerate(lemma_names(text))}

@@ -2,7 +2,9 @@
 
 Written for Tamarin's proof search, not row by row: TLS 1.3 is a fresh connection secret ``k`` shared by
 the two named endpoints of one connection; a message on a connection is public and authenticated by
-``h(<k, tag, payload>)`` (the adversary forges it only with ``k``). State facts are small (one per
+``h(<k, to, tag, payload>)``, ``to`` the receiver's side (the adversary forges it only with ``k``; TLS 1.3
+protects each direction under its own traffic keys, RFC 8446 Sec. 7.1, so an endpoint never takes its own
+message for its peer's). State facts are small (one per
 waiting role instance). Each rule's action facts are events of :mod:`expat.model.events` (the mapping is
 :mod:`expat.tamarin.mapping`, checked by ``expat tamarin check``) plus the check actions that the
 restrictions below turn into the receiver's checks, one restriction per mitigation flag of
@@ -51,7 +53,7 @@ def _rp_background(signed: bool, delegated: bool) -> str:
             "      EvidenceAppraised(V, ev, ar, ctx, R),\n"
             "      AttestationResultReceived(R, k, ctx, ar),\n"
             "      AttestationCompleted(R, k, ctx, os, ev) ]->\n"
-            "  [ Out(<'accepted', ctx, h(<k, 'accepted', ctx>)>) ]\n")
+            "  [ Out(<'accepted', ctx, h(<k, os, 'accepted', ctx>)>) ]\n")
 
 
 def _when(signed: bool, delegated: bool) -> str:
@@ -123,12 +125,12 @@ rule NonceIssued:
 rule RP_RequestSent_background:
   [ !Ep(R, k, s, os, A), !VNonce(R, V, n) ]
   --[ RequestSent(R, k, n), CtxFresh(R, k, n) ]->
-  [ RPWaitBackground(R, k, os, n, V), Out(<'req', n, h(<k, 'req', n>)>) ]
+  [ RPWaitBackground(R, k, os, n, V), Out(<'req', n, h(<k, os, 'req', n>)>) ]
 
 rule RP_RequestSent_passport:
   [ !Ep(R, k, s, os, A), Fr(~ctx) ]
   --[ RequestSent(R, k, ~ctx), CtxFresh(R, k, ~ctx) ]->
-  [ RPWaitPassport(R, k, os, ~ctx), Out(<'req', ~ctx, h(<k, 'req', ~ctx>)>) ]
+  [ RPWaitPassport(R, k, os, ~ctx), Out(<'req', ~ctx, h(<k, os, 'req', ~ctx>)>) ]
 
 rule TE_EvidenceProduced:
   let aikpub = pk(~aik)
@@ -136,7 +138,7 @@ rule TE_EvidenceProduced:
       ah = h(aikpub)
       ev = <'ev', A, b, ah, sign(<'ev', A, b, ah>, ak)>
   in
-  [ !Ep(A, k, s, os, R), In(<'req', ctx, h(<k, 'req', ctx>)>), !Aik(A, ~aik), !AK(A, ak) ]
+  [ !Ep(A, k, s, os, R), In(<'req', ctx, h(<k, s, 'req', ctx>)>), !Aik(A, ~aik), !AK(A, ak) ]
   --[ RequestReceived(A, k, ctx), ContextAnswered(A, k, ctx),
       EvidenceRequested(A, k, ctx, A, b, aikpub), EvidenceProduced(A, ev, A, b, ah) ]->
   [ TEHas(A, k, s, ctx, ~aik, ev) ]
@@ -164,7 +166,7 @@ rule TE_AuthenticatorSent_result:
 /* the attester learns its acceptance only from the requester's message, and may then send application
    data at once (this step) or later (ApplicationDataSent) */
 rule TE_AttestationCompleted:
-  [ TEWait(A, k, s, ctx, cmw), In(<'accepted', ctx, h(<k, 'accepted', ctx>)>) ]
+  [ TEWait(A, k, s, ctx, cmw), In(<'accepted', ctx, h(<k, s, 'accepted', ctx>)>) ]
   --[ AttestationCompleted(A, k, ctx, s, cmw), ApplicationDataSent(A, k) ]->
   [ !Attested(A, k), Out(<'data', h(<k, 'data'>)>) ]
 
@@ -203,7 +205,7 @@ rule RP_AttestationCompleted_passport:
       AuthenticatorAccepted(R, k, ctx, aikpub, 'result', ar),
       BindingChecked(R, k, ctx, bind(k, ctx, aikpub), b),
       AttestationResultReceived(R, k, ctx, ar), AttestationCompleted(R, k, ctx, os, ar) ]->
-  [ Out(<'accepted', ctx, h(<k, 'accepted', ctx>)>) ]
+  [ Out(<'accepted', ctx, h(<k, os, 'accepted', ctx>)>) ]
 """
 
 RESTRICTIONS = """\

@@ -98,6 +98,22 @@ def test_committed_results_belong_to_the_committed_theory():
     assert {p.stem.split("__")[1] for p in files} <= set(VARIANTS)
 
 
+def test_committed_results_were_made_by_one_search_with_a_processor_budget():
+    """Every record, of the theory and of the attack lemmas, was made with the search expat prove uses
+    now and a processor-time budget, so its verdicts do not depend on the load or on Tamarin's parallel
+    search (docs/tamarin.md, "How each lemma is searched"); each lemma says what it used."""
+    files = sorted(RESULTS.glob("*__*.json"))
+    assert files
+    for path in files:
+        record = json.loads(path.read_text())
+        assert record.get("search_options") == list(prove.SEARCH_OPTIONS), path.name
+        assert record.get("cpu_limit_s") and record["batch"] is False, path.name
+        for lemma in record["lemmas"]:
+            assert lemma["cpu_s"] is not None, (path.name, lemma["name"])
+            if lemma["verdict"] == "timeout":  # a timeout is the budget spent, not the wall clock
+                assert lemma["cpu_s"] >= 0.95 * record["cpu_limit_s"], (path.name, lemma["name"])
+
+
 def test_results_reader_reads_every_committed_record():
     got = results.read_results(RESULTS.parent.parent)
     assert set(got) == {p.stem.split("__")[1] for p in RESULTS.glob("expat__*.json")}

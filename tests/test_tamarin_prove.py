@@ -184,7 +184,10 @@ def test_one_lemma_records_verdict_versions_time_and_memory(fake_prover, tmp_pat
     assert 0 < lem["wall_s"] < 60
     calls = [json.loads(x) for x in fake_prover.read_text().splitlines()]
     assert ["--derivcheck-timeout=120", READ] in calls  # the load with derivation checks
-    assert ["--prove=channel_binding", "--derivcheck-timeout=0", "--quit-on-warning", READ] in calls
+    # one sequential search on one capability per lemma process (Tamarin's default DFS runs branches in parallel)
+    assert ["--prove=channel_binding", "--derivcheck-timeout=0", "--quit-on-warning", "--stop-on-trace=SEQDFS",
+            "+RTS", "-N1", "-RTS", READ] in calls
+    assert record["search_options"] == ["--stop-on-trace=SEQDFS", "+RTS", "-N1", "-RTS"]
 
 
 def test_variant_flags_reach_the_prover_and_set_expectations(fake_prover, tmp_path):
@@ -197,7 +200,7 @@ def test_variant_flags_reach_the_prover_and_set_expectations(fake_prover, tmp_pa
     assert record["lemmas"][0]["verdict"] == record["lemmas"][0]["expected"] == "falsified"
     calls = [json.loads(x) for x in fake_prover.read_text().splitlines()]
     assert ["--prove=channel_binding", "-D=OFF_check_binding", "--derivcheck-timeout=0", "--quit-on-warning",
-            READ] in calls
+            "--stop-on-trace=SEQDFS", "+RTS", "-N1", "-RTS", READ] in calls
     # the same falsification under the default profile is unexpected: exit 1
     done = expat("prove", "--lemma", "channel_binding", "--out", str(out), env=env)
     assert done.returncode == 1 and "channel_binding: falsified, expected verified" in done.stdout
@@ -294,10 +297,38 @@ def test_batch_mode_one_process_for_all_lemmas(fake_prover, tmp_path):
     done = expat("prove", "--batch", "--variant", "no-aik-hash-check", "--out", str(tmp_path), env=env)
     calls = [json.loads(x) for x in fake_prover.read_text().splitlines() if "--prove" in x]
     assert calls == [["--prove", "-D=OFF_check_aik_pub_hash", "--derivcheck-timeout=0", "--quit-on-warning",
-                      READ]]
+                      "--stop-on-trace=SEQDFS", "+RTS", "-N1", "-RTS", READ]]
     record = json.loads((tmp_path / "expat__no-aik-hash-check.json").read_text())
     got = {x["name"]: x["verdict"] for x in record["lemmas"]}
     assert record["batch"] is True and set(got) == set(lemmas.lemma_names())
     assert got["aik_in_tee"] == "falsified" and got["channel_binding"] == "verified"
     # no_reflection is expected falsified under no-aik-hash-check, the fake says verified: exit 1, named
     assert done.returncode == 1 and "no_reflection: verified, expected falsified" in done.stdout
+
+
+def test_merge_keeps_earlier_verdicts_only_from_the_same_search(fake_prover, tmp_path):
+    """--merge keeps a record's other lemmas when they were proved on the same theory with the same
+    search options; verdicts of another search (e.g. Tamarin's parallel DFS) are dropped, not mixed in."""
+    assert expat("prove", "--lemma", "channel_binding", "--out", str(tmp_path)).returncode == 0
+    assert expat("prove", "--merge", "--lemma", "aik_in_tee", "--out", str(tmp_path)).returncode == 0
+    path = tmp_path / "expat__default.json"
+    assert [x["name"] for x in json.loads(path.read_text())["lemmas"]] == ["channel_binding", "aik_in_tee"]
+    record = json.loads(path.read_text())
+    record["search_options"] = []  # as if recorded with Tamarin's default search
+    path.write_text(json.dumps(record))
+    assert expat("prove", "--merge", "--lemma", "no_diversion", "--out", str(tmp_path)).returncode == 0
+    assert [x["name"] for x in json.loads(path.read_text())["lemmas"]] == ["no_diversion"]
+
+
+def test_a_variant_is_not_asked_to_run_a_golden_run_that_is_not_its_own(fake_prover, tmp_path):
+    """The golden background-check runs have the requester compare the binding (BindingChecked); under
+    the delegated comparison the requester's rule has no such action, so expat prove leaves those two
+    executability lemmas out of the delegated variants and keeps them everywhere else."""
+    # (the fake prover verifies everything, so relay_split_deployment is unexpected: exit 1)
+    assert expat("prove", "--variant", "delegated", "--out", str(tmp_path)).returncode in (0, 1)
+    names = {x["name"] for x in json.loads((tmp_path / "expat__delegated.json").read_text())["lemmas"]}
+    assert "exec_client_background_check" not in names and "exec_server_background_check" not in names
+    assert {"exec_client_passport", "exec_server_passport", "channel_binding"} <= names
+    assert expat("prove", "--variant", "no-binding-check", "--out", str(tmp_path)).returncode in (0, 1)
+    names = {x["name"] for x in json.loads((tmp_path / "expat__no-binding-check.json").read_text())["lemmas"]}
+    assert {"exec_client_background_check", "exec_server_background_check"} <= names
