@@ -126,14 +126,13 @@ class TraceRecorder:
         return self.trace().write(path)
 
 
-# parse_lines's compiled validators build each Event as the frozen dataclass's __init__ does (object.__new__,
-# then object.__setattr__ per field), without the call to __init__. Not through ``ev.__dict__``: that is
-# fewer instructions to build, but the materialised instance dictionary takes every later ``ev.args`` /
-# ``ev.name`` / ``ev.agent`` off CPython's specialised attribute read (the values kept in the object), and
-# guards, World queries and monitors read an event's attributes dozens of times (docs/performance.md,
-# fifth pass).
+# parse_lines's compiled validators build each Event with object.__new__ and one ``ev.__dict__.update`` of
+# a dict literal (no call to the frozen dataclass's __init__ and its four object.__setattr__ calls). Not
+# by four item stores into ``ev.__dict__``: that leaves the materialised, key-sharing instance dictionary
+# that takes every later ``ev.args`` / ``ev.name`` / ``ev.agent`` read off CPython's specialised attribute
+# read, and guards, World queries and monitors read an event's attributes dozens of times
+# (docs/performance.md, fifth pass).
 _new_event = object.__new__
-_set_attribute = object.__setattr__
 
 
 class TraceFormatError(ValueError):
@@ -334,10 +333,7 @@ def _validator_source(spec: Any) -> str:
              f"    if len(args) != {'present' if len(required) < len(spec.args) else len(required)}:",
              "        return None",
              "    ev = _new_event(_Event)",
-             "    _set(ev, 'seq', seq)",
-             "    _set(ev, 'agent', agent)",
-             f"    _set(ev, 'name', {spec.name!r})",
-             "    _set(ev, 'args', args)",
+             f"    ev.__dict__.update({{'seq': seq, 'agent': agent, 'name': {spec.name!r}, 'args': args}})",
              "    return ev"]
     return "\n".join(body) + "\n"
 
@@ -357,7 +353,7 @@ def _compile_line_validators() -> dict[str, LineValidator]:
             "_ABSENT": absent, "_HEX_BYTES": _HEX_BYTES, "_ID_FULL": _ID_RE.fullmatch,
             "_LABEL_FULL": _LABEL_RE.fullmatch, "_PLAIN_TYPES": _PLAIN_TYPES, "_SIDES": SIDES,
             "_SUITES": CIPHER_SUITES, "_KINDS": CMW_KINDS, "_STATUSES": AR_STATUSES, "_SIDE_SET": frozenset(SIDES), "_INT_ONLY": frozenset((int,)),
-            "_new_event": _new_event, "_set": _set_attribute,
+            "_new_event": _new_event,
             "_Event": Event}
         exec(compile(_validator_source(spec), f"<line validator of {spec.name}>", "exec"), ns)
         out[spec.name] = ns["valid"]
