@@ -413,10 +413,10 @@ def peer_is_attester(w: "World", ev: "Event") -> Optional[str]:
 
 @guard
 def certificate_has_aik(w: "World", ev: "Event") -> Optional[str]:
-    cert = ev.get_bytes("certificate")
-    if cert is None:
+    cert = ev.args.get("certificate")
+    if not isinstance(cert, str):  # (what ev.get_bytes reads as None)
         return None
-    spki = w.certificate_spki(cert)
+    spki = w.certificate_spki_hex(cert)
     return None if spki == ev.get_bytes("aik") else "aik is not the end-entity certificate's key"
 
 

@@ -126,16 +126,13 @@ class TraceRecorder:
         return self.trace().write(path)
 
 
+# parse_lines's compiled validators build each Event with object.__new__ and one ``ev.__dict__.update`` of
+# a dict literal (no call to the frozen dataclass's __init__ and its four object.__setattr__ calls). Not
+# by four item stores into ``ev.__dict__``: that leaves the materialised, key-sharing instance dictionary
+# that takes every later ``ev.args`` / ``ev.name`` / ``ev.agent`` read off CPython's specialised attribute
+# read, and guards, World queries and monitors read an event's attributes dozens of times
+# (docs/performance.md, fifth pass).
 _new_event = object.__new__
-
-
-def _event(seq: int, agent: str, name: str, args: dict[str, Any]) -> Event:
-    """``Event(seq, agent, name, args)`` without the frozen dataclass's four ``object.__setattr__`` calls
-    (parse_lines builds one per line); the same object, as frozen afterwards."""
-    ev = _new_event(Event)
-    d = ev.__dict__
-    d["seq"], d["agent"], d["name"], d["args"] = seq, agent, name, args
-    return ev
 
 
 class TraceFormatError(ValueError):
@@ -336,8 +333,7 @@ def _validator_source(spec: Any) -> str:
              f"    if len(args) != {'present' if len(required) < len(spec.args) else len(required)}:",
              "        return None",
              "    ev = _new_event(_Event)",
-             "    d = ev.__dict__",
-             f"    d['seq'], d['agent'], d['name'], d['args'] = seq, agent, {spec.name!r}, args",
+             f"    ev.__dict__.update({{'seq': seq, 'agent': agent, 'name': {spec.name!r}, 'args': args}})",
              "    return ev"]
     return "\n".join(body) + "\n"
 

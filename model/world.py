@@ -25,6 +25,7 @@ _KEYED: dict[str, tuple[str, ...]] = {
     "NonceIssued": ("nonce",), "EvidenceForwarded": ("cmw",), "EvidenceSubmitted": ("cmw",),
     "ChannelEstablished": ("conn",), "BindingConfirmed": ("cmw",), "AttestationCompleted": ("conn",),
     "RequestSent": ("ctx",), "EvidenceRequested": ("binding",)}
+_UNSEEN = object()  # a memo's "not computed yet" (None is a value)
 _DISPATCH_BY_FLAGS: dict[tuple[bool, ...], Any] = {}  # roles.dispatch per combination of flag values
 # events that use a certificate_request_context on a connection (RFC 9261 §4: unique per connection);
 # the spontaneous ones only when marked spontaneous
@@ -104,6 +105,7 @@ class World:
         # pure functions of bytes the trace repeats (an AIK in several events, a certificate in the
         # authenticator and its acceptance): computed once per trace, shared with forks
         self._spki_of: dict[bytes, Optional[bytes]] = {}
+        self._spki_of_hex: dict[str, Optional[bytes]] = {}  # the same, by the trace's hex (not decoded again)
         self._aik_hash_of: dict[tuple[str, bytes], Optional[bytes]] = {}
         self._requests: dict[str, tuple] = {}
         self._authenticators: dict[Optional[str], rel.Authenticator] = {}
@@ -408,8 +410,9 @@ class World:
     def own_aik_hashes(self, ae: str, hashes: tuple = rel.HASHES_FOR_AE) -> set[bytes]:
         out: set[bytes] = set()
         for e in self._by_instance.get(("AikGenerated", ae, None, None), ()):  # AikGenerated has no conn, ctx
+            spki = e.get_bytes("aik") or b""  # decoded once per key, not once per hash
             for h in hashes:
-                d = self.aik_hash(h, e.get_bytes("aik") or b"")
+                d = self.aik_hash(h, spki)
                 if d is not None:
                     out.add(d)
         return out
@@ -490,6 +493,14 @@ class World:
         if cert_der not in self._spki_of:
             self._spki_of[cert_der] = rel.certificate_spki(cert_der)
         return self._spki_of[cert_der]
+
+    def certificate_spki_hex(self, cert_hex: str) -> Optional[bytes]:
+        """``certificate_spki(bytes.fromhex(cert_hex))``, remembered by the hex string: the certificate an
+        authenticator's events repeat is neither decoded nor hashed as bytes again."""
+        found = self._spki_of_hex.get(cert_hex, _UNSEEN)
+        if found is _UNSEEN:
+            found = self._spki_of_hex[cert_hex] = self.certificate_spki(bytes.fromhex(cert_hex))
+        return found
 
     # -- reference values (used by relations and monitors) -------------------------------------
 

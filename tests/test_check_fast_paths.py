@@ -322,3 +322,69 @@ def test_flags_of_reads_every_flag_as_flag_does(profile):
     got = flags_of(profile)
     assert list(got) == list(FLAGS)
     assert got == {f: flag(profile, f) for f in FLAGS}
+
+
+def _certificates() -> list[str]:
+    return sorted({e.args["certificate"] for lines in CORPUS.values() for e in T.parse_lines(lines).events
+                   if "certificate" in e.args})
+
+
+def _spki_decoded_every_time(trace: T.Trace) -> dict:
+    """check_trace with each certificate's SPKI read from freshly decoded bytes at every event."""
+    from expat.model import relations
+    from expat.model.world import World
+
+    cached, World.certificate_spki_hex = World.certificate_spki_hex, \
+        lambda w, cert_hex: relations.certificate_spki(bytes.fromhex(cert_hex))
+    try:
+        return checker.check_trace(copy.deepcopy(trace)).to_json()
+    finally:
+        World.certificate_spki_hex = cached
+
+
+def test_certificate_spki_by_hex_equals_decoding_every_time():
+    from expat.model import relations
+    certs = _certificates()
+    assert len(certs) > 1
+    w = checker.World(T.Trace({"profile": {}}, []))
+    for _ in range(2):  # asked again: the remembered value
+        for c in certs + ["00", "30" + "00" * 20]:  # and two that are no certificate (None)
+            assert w.certificate_spki_hex(c) == relations.certificate_spki(bytes.fromhex(c))
+    tried = 0
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        assert checker.check_trace(copy.deepcopy(trace)).to_json() == _spki_decoded_every_time(trace), name
+        ks = [i for i, e in enumerate(trace.events) if "certificate" in e.args]
+        if not ks:
+            continue
+        k = ks[-1]  # the last certificate swapped for another: the AIK no longer its key
+        ev = trace.events[k]
+        other = next(c for c in certs if c != ev.args["certificate"])
+        events = list(trace.events)
+        events[k] = T.Event(ev.seq, ev.agent, ev.name, {**ev.args, "certificate": other})
+        swapped = T.Trace(trace.header, events, name)
+        got = checker.check_trace(copy.deepcopy(swapped)).to_json()
+        assert got == _spki_decoded_every_time(swapped), name
+        assert any(v["event_index"] == k and "end-entity certificate" in v.get("detail", "")
+                   for v in got["violations"]), name
+        tried += 1
+    assert tried
+
+
+def test_parsed_events_are_built_as_the_dataclass_builds_them():
+    """parse_lines's Events are the dataclass's own (equal, frozen, the same attribute values), their
+    fields put in by one ``ev.__dict__.update`` and not by item stores into ``ev.__dict__`` (which leave a
+    dictionary CPython does not read attributes from the specialised way; docs/performance.md, fifth
+    pass)."""
+    import dataclasses
+    for spec in EVENTS.values():
+        src = T._validator_source(spec)
+        assert src.count("__dict__") == 1 and "ev.__dict__.update({'seq': seq, " in src, spec.name
+    for name, lines in list(CORPUS.items())[:5]:
+        for ev in T.parse_lines(lines).events:
+            plain = T.Event(ev.seq, ev.agent, ev.name, ev.args)
+            assert type(ev) is T.Event and ev == plain, name
+            assert (ev.seq, ev.agent, ev.name, ev.args) == (plain.seq, plain.agent, plain.name, plain.args)
+            assert vars(ev) == vars(plain)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                ev.args = {}
