@@ -355,10 +355,7 @@ class Explorer:
         common = dict(conn=conn, ctx=W.ctx_bytes(ctx))
         st.e(te, "EvidenceRequested", **common, ae=ae, binding=W.render(b), aik=W.key_bytes(key),
              spontaneous=spontaneous, exported_value=W.render(("exp", W.LABEL, conn, ctx)))
-        ev = Evidence(st.fresh("ev-"), ae, te, b, self.aes[ae][0])  # AIK_pub_hash: the AE's own AIK
-        st.evidence[ev.id] = ev
-        st.e(ae, "EvidenceProduced", cmw=ev.id, te=te, binding=W.render(b),
-             aik_hash=W.render(("aikhash", ev.hash_key)), attestation_key="ak-" + ae)
+        ev = self._produce(st, ae, ae, te, b, self.aes[ae][0])  # AIK_pub_hash: the AE's own AIK
         if spontaneous:
             st.mark(te, conn, ctx, "te")
         kind, cmw = "evidence", ev.id
@@ -534,16 +531,24 @@ class Explorer:
                          tuple(dict.fromkeys(st.ctx_names() + list(st.nonces))), (W.LABEL, W.OTHER_LABEL),
                          tuple(dict.fromkeys(seen)), self.f["include_public_key_in_binding"])
 
+    @staticmethod
+    def _produce(st: State, by: str, ae: str, te: str, b: tuple, hash_key: str) -> Evidence:
+        """Evidence of ``ae``'s platform key for ``te`` over binding ``b`` with AIK_pub_hash of
+        ``hash_key``, recorded as ``by``'s EvidenceProduced (the AE itself, or mallory signing with a
+        revealed attestation key)."""
+        ev = Evidence(st.fresh("ev-"), ae, te, b, hash_key)
+        st.evidence[ev.id] = ev
+        st.e(by, "EvidenceProduced", cmw=ev.id, te=te, binding=W.render(b),
+             aik_hash=W.render(("aikhash", hash_key)), attestation_key="ak-" + ae)
+        return ev
+
     def _oracle(self, st: State, conn: str, ctx: str, key: str, ae: str, b: tuple, model: str,
                 te: str = W.MALLORY) -> tuple:
         st.e(W.MALLORY, "EvidenceRequested", conn=conn, ctx=W.ctx_bytes(ctx), ae=ae, binding=W.render(b),
              aik=W.key_bytes(key), spontaneous=False)
         if te == W.MALLORY:
             st.oracles = st.oracles | {ae}
-        ev = Evidence(st.fresh("ev-"), ae, te, b, self.aes[ae][0])
-        st.evidence[ev.id] = ev
-        st.e(ae, "EvidenceProduced", cmw=ev.id, te=te, binding=W.render(b),
-             aik_hash=W.render(("aikhash", ev.hash_key)), attestation_key="ak-" + ae)
+        ev = self._produce(st, ae, ae, te, b, self.aes[ae][0])
         return self._present(st, conn, ctx, key, ev, model)
 
     def _present(self, st: State, conn: str, ctx: str, key: str, ev: Evidence, model: str) -> tuple:
@@ -565,10 +570,7 @@ class Explorer:
             st.e(W.MALLORY, "AttestationKeyRevealed", platform=platform)
             st.attestation_keys = st.attestation_keys + (platform,)
         ae = self.own_ae[platform]
-        ev = Evidence(st.fresh("ev-"), ae, platform, b, key)
-        st.evidence[ev.id] = ev
-        st.e(W.MALLORY, "EvidenceProduced", cmw=ev.id, te=platform, binding=W.render(b),
-             aik_hash=W.render(("aikhash", key)), attestation_key="ak-" + ae)
+        ev = self._produce(st, W.MALLORY, ae, platform, b, key)
         return self._present(st, conn, ctx, key, ev, model)
 
     def _forge(self, st: State, conn: str, ctx: str, key: str) -> tuple:

@@ -38,6 +38,7 @@ from typing import Callable, Optional, Sequence
 
 from expat.model.roles import FLAGS
 from expat.tamarin import lemmas as L
+from expat.tamarin.executability import proved_under
 from expat.tamarin.generate import FLAG_PREFIX, theory_hash
 from expat.tamarin.preprocess import variant_hash
 from expat.tamarin.rules import INTENDED_PATTERN_MATCHING
@@ -307,7 +308,6 @@ def prove(theory: Path, *, lemma: Optional[str] = None, flags: Sequence[str] = (
                 raise ValueError(f"no lemma {x!r} in {theory}")
         names = wanted
     else:  # every lemma the variant has a claim on
-        from expat.tamarin.executability import proved_under
         names = [n for n in names if proved_under(n, flags)]
     started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     run_start, load = time.monotonic(), _load()
