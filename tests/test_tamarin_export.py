@@ -110,6 +110,9 @@ def test_committed_results_were_made_by_one_search_with_a_processor_budget():
         assert record.get("cpu_limit_s") and record["batch"] is False, path.name
         for lemma in record["lemmas"]:
             assert lemma["cpu_s"] is not None, (path.name, lemma["name"])
+            # GHC's defaults (records made before RUNTIME_OPTIONS: no field) or the current runtime options
+            assert lemma.get("runtime_options", record.get("runtime_options", [])) in (
+                [], list(prove.RUNTIME_OPTIONS)), (path.name, lemma["name"])
             if lemma["verdict"] == "timeout":  # a timeout is the budget spent, not the wall clock
                 assert lemma["cpu_s"] >= 0.95 * record["cpu_limit_s"], (path.name, lemma["name"])
 

@@ -186,8 +186,10 @@ def test_one_lemma_records_verdict_versions_time_and_memory(fake_prover, tmp_pat
     assert ["--derivcheck-timeout=120", READ] in calls  # the load with derivation checks
     # one sequential search on one capability per lemma process (Tamarin's default DFS runs branches in parallel)
     assert ["--prove=channel_binding", "--derivcheck-timeout=0", "--quit-on-warning", "--stop-on-trace=SEQDFS",
-            "+RTS", "-N1", "-RTS", READ] in calls
+            "+RTS", "-N1", "-RTS", "+RTS", "-A64m", "-RTS", READ] in calls
     assert record["search_options"] == ["--stop-on-trace=SEQDFS", "+RTS", "-N1", "-RTS"]
+    # and a 64 MB allocation area for the garbage collector (no search option), recorded per lemma too
+    assert record["runtime_options"] == lem["runtime_options"] == ["+RTS", "-A64m", "-RTS"]
 
 
 def test_variant_flags_reach_the_prover_and_set_expectations(fake_prover, tmp_path):
@@ -200,7 +202,7 @@ def test_variant_flags_reach_the_prover_and_set_expectations(fake_prover, tmp_pa
     assert record["lemmas"][0]["verdict"] == record["lemmas"][0]["expected"] == "falsified"
     calls = [json.loads(x) for x in fake_prover.read_text().splitlines()]
     assert ["--prove=channel_binding", "-D=OFF_check_binding", "--derivcheck-timeout=0", "--quit-on-warning",
-            "--stop-on-trace=SEQDFS", "+RTS", "-N1", "-RTS", READ] in calls
+            "--stop-on-trace=SEQDFS", "+RTS", "-N1", "-RTS", "+RTS", "-A64m", "-RTS", READ] in calls
     # the same falsification under the default profile is unexpected: exit 1
     done = expat("prove", "--lemma", "channel_binding", "--out", str(out), env=env)
     assert done.returncode == 1 and "channel_binding: falsified, expected verified" in done.stdout
@@ -297,7 +299,7 @@ def test_batch_mode_one_process_for_all_lemmas(fake_prover, tmp_path):
     done = expat("prove", "--batch", "--variant", "no-aik-hash-check", "--out", str(tmp_path), env=env)
     calls = [json.loads(x) for x in fake_prover.read_text().splitlines() if "--prove" in x]
     assert calls == [["--prove", "-D=OFF_check_aik_pub_hash", "--derivcheck-timeout=0", "--quit-on-warning",
-                      "--stop-on-trace=SEQDFS", "+RTS", "-N1", "-RTS", READ]]
+                      "--stop-on-trace=SEQDFS", "+RTS", "-N1", "-RTS", "+RTS", "-A64m", "-RTS", READ]]
     record = json.loads((tmp_path / "expat__no-aik-hash-check.json").read_text())
     got = {x["name"]: x["verdict"] for x in record["lemmas"]}
     assert record["batch"] is True and set(got) == set(lemmas.lemma_names())
@@ -318,6 +320,21 @@ def test_merge_keeps_earlier_verdicts_only_from_the_same_search(fake_prover, tmp
     path.write_text(json.dumps(record))
     assert expat("prove", "--merge", "--lemma", "no_diversion", "--out", str(tmp_path)).returncode == 0
     assert [x["name"] for x in json.loads(path.read_text())["lemmas"]] == ["no_diversion"]
+
+
+def test_merge_keeps_what_runtime_options_each_lemma_ran_with(fake_prover, tmp_path):
+    """A record made before RUNTIME_OPTIONS (GHC's defaults, no field) merged with a rerun lemma: the kept
+    lemmas say they ran with GHC's defaults, the rerun one with the current options."""
+    assert expat("prove", "--lemma", "channel_binding,aik_in_tee", "--out", str(tmp_path)).returncode == 0
+    path = tmp_path / "expat__default.json"
+    record = json.loads(path.read_text())
+    del record["runtime_options"]
+    for lem in record["lemmas"]:
+        del lem["runtime_options"]
+    path.write_text(json.dumps(record))
+    assert expat("prove", "--merge", "--lemma", "aik_in_tee", "--out", str(tmp_path)).returncode == 0
+    got = {x["name"]: x["runtime_options"] for x in json.loads(path.read_text())["lemmas"]}
+    assert got == {"channel_binding": [], "aik_in_tee": list(prove.RUNTIME_OPTIONS)}
 
 
 def test_a_variant_is_not_asked_to_run_a_golden_run_that_is_not_its_own(fake_prover, tmp_path):
