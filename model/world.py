@@ -41,26 +41,32 @@ def _recorder_source(name: str) -> str:
     """Source of :meth:`World.record` for events named ``name``, with its indexes spelled out: the keys
     come from the vocabulary (``conn`` / ``ctx`` read directly when the event requires them, None when it
     has no such argument) and from _KEYED and _USES_CTX. For events that fit the vocabulary only."""
+    return "\n".join(["def record(w, ev):", "    a = ev.args", *recorder_lines(name, "    ")]) + "\n"
+
+
+def recorder_lines(name: str, indent: str, position: str = "i") -> list[str]:
+    """The body of :func:`_recorder_source` (``w``, ``ev`` and its arguments ``a`` given), indented by
+    ``indent``, the event's position in a local named ``position``: also the last lines of the checker's
+    per-event functions (:func:`expat.model.checker._check_source`), so both record alike."""
     args = {a.name: a for a in EVENTS[name].args}
 
     def arg(n: str) -> str:
         return "None" if n not in args else f"a.get({n!r})" if args[n].optional else f"a[{n!r}]"
 
-    body = ["def record(w, ev):",
-            "    done = w.done",
-            "    i = len(done)",
-            "    w._index[id(ev)] = i",
-            "    done.append(ev)",
-            f"    w._positions[{name!r}].append((i, ev))",
-            "    a = ev.args",
-            f"    w._by_instance[{name!r}, ev.agent, {arg('conn')}, {arg('ctx')}].append(ev)"]
-    body += [f"    w._by_arg[{name!r}, {k!r}, a[{k!r}]].append(ev)" for k in _KEYED.get(name, ())]
+    j = position
+    body = ["done = w.done",
+            f"{j} = len(done)",
+            f"w._index[id(ev)] = {j}",
+            "done.append(ev)",
+            f"w._positions[{name!r}].append(({j}, ev))",
+            f"w._by_instance[{name!r}, ev.agent, {arg('conn')}, {arg('ctx')}].append(ev)"]
+    body += [f"w._by_arg[{name!r}, {k!r}, a[{k!r}]].append(ev)" for k in _KEYED.get(name, ())]
     if name in _USES_CTX:
         add = "w._ctx_used.add((ev.agent, a['conn'], a['ctx']))"
-        body.append(f"    if a['spontaneous']:\n        {add}" if _USES_CTX[name] else f"    {add}")
-    body += ["    if w.memo:",
-             "        w.memo.clear()"]
-    return "\n".join(body) + "\n"
+        body += [f"if a['spontaneous']:", f"    {add}"] if _USES_CTX[name] else [add]
+    body += ["if w.memo:",
+             "    w.memo.clear()"]
+    return [indent + line for line in body]
 
 
 def _recorders() -> dict[str, Any]:

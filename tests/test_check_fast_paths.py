@@ -132,20 +132,122 @@ class _GeneralSteps(dict):
 
 
 def _both(trace: T.Trace) -> tuple[dict, dict]:
+    """check_trace as it runs (the per-event functions of ``_check_source``) and the general replay: the
+    loop of one call per event to the step, the relation and the recorder (``_replay_calls``), every
+    machine moved by ``_advance``."""
     fast = checker.check_trace(copy.deepcopy(trace)).to_json()
-    compiled = checker._step_functions
+    compiled, replay = checker._step_functions, checker._replay
     checker._step_functions = lambda w: _GeneralSteps()
+    checker._replay = checker._replay_calls
     try:
         general = checker.check_trace(copy.deepcopy(trace)).to_json()
     finally:
-        checker._step_functions = compiled
+        checker._step_functions, checker._replay = compiled, replay
     return fast, general
+
+
+def _calls(trace: T.Trace) -> dict:
+    """check_trace through ``_replay_calls`` with the compiled step functions (the loop the per-event
+    functions replace, nothing else changed)."""
+    replay, checker._replay = checker._replay, checker._replay_calls
+    try:
+        return checker.check_trace(copy.deepcopy(trace)).to_json()
+    finally:
+        checker._replay = replay
 
 
 def test_compiled_steps_equal_the_general_replay_on_the_committed_traces():
     for name, lines in CORPUS.items():
         fast, general = _both(T.parse_lines(lines))
         assert fast == general, name
+
+
+def _flip(value: str) -> str:
+    """Another valid hex string of the same length (its last byte changed), or "00" for an empty one."""
+    return value[:-2] + ("00" if value[-2:] != "00" else "01") if value else "00"
+
+
+def _relation_mutants(trace: T.Trace):
+    """Traces a relation of ``trace`` reports on or raises in: at the first event of each name with a
+    relation, each hex argument changed to other valid hex and to "zz" (not hex: the relation raises), and
+    an authenticator's context changed with its AIK made undecodable (the relation reports, then raises);
+    each with the event's agent honest and the adversary's. The events count as validated (as if
+    parse_lines had passed them), so the vocabulary rule does not stop "zz" before the relations meet it."""
+    done = set()
+    for k, ev in enumerate(trace.events):
+        if ev.name not in checker._RELATIONS or ev.name in done:
+            continue
+        done.add(ev.name)
+        hexes = [a.name for a in EVENTS[ev.name].args if a.type == "bytes" and isinstance(ev.args.get(a.name), str)]
+        changes = [{h: v} for h in hexes for v in (_flip(ev.args[h]), "zz")]
+        if ev.name == "AuthenticatorSent":
+            changes.append({"ctx": _flip(ev.args["ctx"]), "aik": "zz"})
+        for change in changes:
+            events = list(trace.events)
+            events[k] = T.Event(ev.seq, ev.agent, ev.name, {**ev.args, **change})
+            yield T.Trace(trace.header, events, trace.source, tuple(events))
+            adversaries = sorted({*trace.header.get("adversaries", ()), ev.agent})
+            yield T.Trace({**trace.header, "adversaries": adversaries}, events, trace.source, tuple(events))
+
+
+def test_per_event_functions_equal_one_call_each_on_the_committed_traces():
+    """The per-event functions (step, relation and record in one) against the loop of three calls, on
+    every committed trace, with every agent of it in turn the adversary's (the relations of honest agents
+    only, the machines not moved), and on _relation_mutants (relations that report, that raise, that report
+    and then raise: their failures dropped)."""
+    seen = set()
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        assert checker.check_trace(copy.deepcopy(trace)).to_json() == _calls(trace), name
+        for agent in sorted({e.agent for e in trace.events}):
+            t = T.Trace({**trace.header, "adversaries": [agent]}, trace.events, name, trace.validated)
+            assert checker.check_trace(copy.deepcopy(t)).to_json() == _calls(t), (name, agent)
+        for t in _relation_mutants(trace):
+            got = checker.check_trace(copy.deepcopy(t)).to_json()
+            assert got == _calls(t), name
+            seen.update((v.get("rule"), v["detail"][:10]) for v in got["violations"])
+    assert {("malformed-value", "ValueError"), ("binding-recompute", "binding is"), ("request-encoding", "request do"),
+            ("ea-context", "Certificat")} <= seen, sorted(seen)
+
+
+def test_a_step_that_raises_keeps_none_of_its_machines_violations():
+    """An event of two machines, the first not enabled and the second's guard raising: as in the loop of
+    three calls (where the step function raised before returning), only the malformed input is reported,
+    and the event is still recorded."""
+    trace = next(t for t in map(T.parse_lines, CORPUS.values()) if any(e.name == "AttestationCompleted"
+                                                                       for e in t.events))
+    ev = next(e for e in trace.events if e.name == "AttestationCompleted")
+
+    def boom(w, e):
+        raise ValueError("boom")
+
+    got = {}
+    for how in ("check", "calls"):
+        w = checker.World(trace)
+        rows = dict(checker.compiled_rows(w))
+        for key in [k for k in rows if k[2] == "AttestationCompleted" and k[0] != "Endpoint"]:
+            rows[key] = tuple((r, (boom,), d) for r, _g, d in rows[key])
+        for role in ("RelyingParty", "TargetEnvironment"):  # past the rows' source state: a guard is asked
+            src = next(k[1] for k in rows if k[0] == role and k[2] == "AttestationCompleted")
+            w.state[(role, ev.agent, ev.args["conn"], ev.args["ctx"])] = checker._one(src)
+        out, pending = [], []
+        bad = lambda rule, detail: pending.append(checker.Violation("rule", rule, 0, detail))  # noqa: E731
+        if how == "check":
+            source, ns = checker._check_source("AttestationCompleted", rows)
+            exec(compile(source, "<test>", "exec"), ns)
+            ns["check"](w, 0, ev, out, bad, [0], pending)
+        else:
+            source, ns = checker._stepper_source("AttestationCompleted", rows)
+            exec(compile(source, "<test>", "exec"), ns)
+            try:
+                out += ns["step"](w, 0, ev)
+            except Exception as e:
+                out.append(checker.Violation("rule", "malformed-value", 0, f"{type(e).__name__}: {e}"))
+            checker.RECORDERS[ev.name](w, ev)
+        got[how] = ([v.to_json() for v in out], w.done)
+    assert got["check"] == got["calls"]
+    assert [v["rule"] for v in got["check"][0]] == ["malformed-value"]
+    assert got["check"][1] == [ev]
 
 
 @SETTINGS
