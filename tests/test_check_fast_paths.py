@@ -490,3 +490,80 @@ def test_parsed_events_are_built_as_the_dataclass_builds_them():
             assert vars(ev) == vars(plain)
             with pytest.raises(dataclasses.FrozenInstanceError):
                 ev.args = {}
+
+
+# --- the monitors' shortcuts (sixth pass) ---------------------------------------------------------
+
+def _attest_before_data_scan(w) -> list:
+    """attest_before_data as it was: the facts before each data event filtered afresh."""
+    out = []
+    for i, e in sorted(w.positions("ApplicationDataSent") + w.positions("ApplicationDataReceived"),
+                       key=lambda p: p[0]):
+        if e.agent in w.adversaries:
+            continue
+        conn = e.args["conn"]
+        chans = [c.args["attest"] for j, c in w.keyed_before(i, "ChannelEstablished", "conn", conn, e.agent)]
+        required = set(chans[-1]) if chans else set()
+        done = {c.args["attester"] for j, c in w.keyed_before(i, "AttestationCompleted", "conn", conn, e.agent)}
+        if required - done:
+            out.append((i, f"{e.agent}: {e.name} on {e.args['conn']} before attestation of "
+                           f"{sorted(required - done)} completed"))
+    return out
+
+
+def _monitor_findings(trace: T.Trace, shortcuts: bool) -> tuple:
+    """Every monitor's findings on ``trace`` (replayed once), with the monitors' shortcuts or without:
+    the per-acceptance answers looked up at each question, attest_before_data by a scan per data event,
+    and every acceptance's reveal fields checked against ``_revealed``."""
+    from expat.model import monitors as M
+    w = checker.World(trace)
+    checker._replay(w, trace, [])
+    saved = (M._checked, M._sent, M._origin, M.MONITORS["attest_before_data"])
+    if not shortcuts:
+        M._checked, M._sent, M._origin = M._checked_scan, M._sent_scan, M._origin_scan
+        M.MONITORS["attest_before_data"] = _attest_before_data_scan
+    try:
+        found = tuple((pid, fn(w)) for pid, fn in M.MONITORS.items())
+    finally:
+        M._checked, M._sent, M._origin, M.MONITORS["attest_before_data"] = saved
+    for a in M.acceptances(w):
+        p = M._platform(a)
+        assert a.key_revealed is M._revealed(w, "AttestationKeyRevealed", p)
+        assert a.tee_compromised is (M._revealed(w, "HostCompromised", p) or M._revealed(w, "AttestationKeyRevealed", p))
+        assert a.rp_revealed is (M._revealed(w, "AttestationKeyRevealed", a.rp) or M._revealed(w, "HostCompromised", a.rp))
+    return found
+
+
+def test_monitor_shortcuts_equal_the_scans_on_the_committed_traces():
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        assert _monitor_findings(trace, True) == _monitor_findings(trace, False), name
+
+
+@SETTINGS
+@given(name=st.sampled_from(sorted(CORPUS)), data=st.data())
+def test_monitor_shortcuts_equal_the_scans_on_mutated_traces(name, data):
+    """Events dropped, repeated, moved, their agent changed, and reveals of the trace's agents put in (the
+    committed traces have none); the findings of every monitor as without the shortcuts."""
+    trace = T.parse_lines(CORPUS[name])
+    events = list(trace.events)
+    agents = sorted({e.agent for e in events} | {e.args.get("te") for e in events if e.args.get("te")})
+    for _ in range(data.draw(st.integers(1, 4))):
+        if not events:
+            break
+        i = data.draw(st.integers(0, len(events) - 1))
+        how = data.draw(st.sampled_from(["drop", "duplicate", "move", "swap-agent", "reveal", "reveal"]))
+        if how == "drop":
+            del events[i]
+        elif how == "duplicate":
+            events.insert(data.draw(st.integers(0, len(events))), events[i])
+        elif how == "move":
+            events.insert(data.draw(st.integers(0, len(events))), events.pop(i))
+        elif how == "swap-agent":
+            events[i] = T.Event(events[i].seq, data.draw(st.sampled_from(agents)), events[i].name, dict(events[i].args))
+        else:
+            reveal = data.draw(st.sampled_from(["HostCompromised", "AttestationKeyRevealed"]))
+            events.insert(i, T.Event(0, "adv", reveal, {"platform": data.draw(st.sampled_from(agents))}))
+    header = {**trace.header, "adversaries": sorted({*trace.header.get("adversaries", ()), "adv"})}
+    mutated = T.Trace(header, [T.Event(n, e.agent, e.name, dict(e.args)) for n, e in enumerate(events)], name)
+    assert _monitor_findings(mutated, True) == _monitor_findings(mutated, False)
