@@ -80,6 +80,33 @@ def _recorders() -> dict[str, Any]:
     return out
 
 
+# flags_of and the dispatch table per profile, by what flags_of reads of it (profiles recur across traces)
+_BY_PROFILE: dict[tuple, tuple[dict[str, bool], Any]] = {}
+
+
+def _flags_and_rows(profile: dict) -> tuple[dict[str, bool], Any]:
+    """``flags_of(profile)`` (shared: not to be changed) and ``roles.dispatch(profile)``. Remembered by the
+    profile's mitigations dict, passport_binding_echo and binding_check (all flags_of reads): JSON values
+    equal as keys read alike under bool() and ==; profiles with unhashable values there are not remembered."""
+    m = profile.get("mitigations")
+    try:
+        key = (tuple(m.items()) if type(m) is dict else None if m is None else (m,),
+               profile.get("passport_binding_echo", True), profile.get("binding_check", "local"))
+        hit = _BY_PROFILE.get(key)
+    except TypeError:  # an unhashable value
+        key, hit = None, None
+    if hit is None:
+        flags = flags_of(profile)
+        by_flags = tuple(flags.values())
+        rows = _DISPATCH_BY_FLAGS.get(by_flags)
+        if rows is None:
+            rows = _DISPATCH_BY_FLAGS[by_flags] = dispatch(profile)
+        hit = (flags, rows)
+        if key is not None and len(_BY_PROFILE) < 4096:
+            _BY_PROFILE[key] = hit
+    return hit
+
+
 class World:
     """The checker's view of a trace prefix: machine states plus queries over past events."""
 
@@ -94,12 +121,7 @@ class World:
         self._index: dict[int, int] = {}
         self.state: dict[tuple, frozenset[str]] = {}
         self.failed: set[tuple] = set()  # machine instances a rule violation has already stopped
-        self.flags = flags_of(self.profile)  # read once per trace
-        key = tuple(self.flags.values())
-        rows = _DISPATCH_BY_FLAGS.get(key)
-        if rows is None:
-            rows = _DISPATCH_BY_FLAGS[key] = dispatch(self.profile)
-        self.rows = rows  # the tables compiled for this profile
+        self.flags, self.rows = _flags_and_rows(self.profile)  # read once per trace
         self.steppers: Optional[dict] = None  # their step functions, set by the checker's first step
         # events by (name, agent, conn, ctx): the instance index most queries hit
         self._by_instance: defaultdict[tuple, list[Event]] = defaultdict(list)

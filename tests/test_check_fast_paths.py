@@ -567,3 +567,65 @@ def test_monitor_shortcuts_equal_the_scans_on_mutated_traces(name, data):
     header = {**trace.header, "adversaries": sorted({*trace.header.get("adversaries", ()), "adv"})}
     mutated = T.Trace(header, [T.Event(n, e.agent, e.name, dict(e.args)) for n, e in enumerate(events)], name)
     assert _monitor_findings(mutated, True) == _monitor_findings(mutated, False)
+
+
+HEADERS = [json.loads(lines[0]) for lines in CORPUS.values()]
+
+
+def test_the_header_check_in_line_equals_the_table_on_the_committed_headers():
+    for obj in HEADERS:
+        assert T._plainly_valid_header(obj) is T._plainly_valid_header_table(obj) is True
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(base=st.sampled_from(HEADERS), data=st.data())
+def test_the_header_check_in_line_equals_the_table_on_mutated_headers(base, data):
+    """Every key of _HEADER_PLAIN (and the profile parameters the checker reads, and keys inside the
+    structured ones) dropped or set to odd values, one to three at a time."""
+    obj = json.loads(json.dumps(base))
+    for _ in range(data.draw(st.integers(1, 3))):
+        key = data.draw(st.sampled_from([*T._HEADER_PLAIN, "other", "profile.mitigations",
+                                         "profile.passport_binding_echo", "profile.binding_check",
+                                         "profile.mitigations.check_binding", "synthetic.base", "adversaries.0"]))
+        value = data.draw(st.one_of(ODD, st.sampled_from([[], {}, ["a", 1], ["ok", "b"], [True], "local",
+                                                          "delegated", T.TRACE_FORMAT, "header"])))
+        where, _, rest = key.partition(".")
+        if not rest:
+            if data.draw(st.booleans()) and where in obj:
+                del obj[where]
+            else:
+                obj[where] = value
+            continue
+        inner = obj.setdefault(where, {} if where != "adversaries" else [])
+        if type(inner) is dict:
+            inner_key, _, last = rest.partition(".")
+            if last:
+                inner = inner.setdefault(inner_key, {})
+                if type(inner) is dict:
+                    inner[last] = value
+            else:
+                inner[inner_key] = value
+        elif type(inner) is list:
+            inner.append(value)
+    assert T._plainly_valid_header(obj) is T._plainly_valid_header_table(obj), obj
+
+
+_FLAG_VALUES = st.one_of(st.booleans(), st.sampled_from([0, 1, 0.0, 2.5, "", "x", None, [], {}, [1]]))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(profiles=st.lists(st.fixed_dictionaries({}, optional={
+    "mitigations": st.one_of(st.dictionaries(st.sampled_from(FLAGS), _FLAG_VALUES, max_size=5),
+                             st.sampled_from([None, 0, False, ""])),
+    "passport_binding_echo": _FLAG_VALUES, "binding_check": st.sampled_from(["local", "delegated", "x", None])}),
+    min_size=1, max_size=6))
+def test_flags_and_rows_remembered_per_profile_equal_reading_them(profiles):
+    """World's flags and dispatch table, remembered by what flags_of reads, against flags_of and
+    roles.dispatch of each profile, over profiles that repeat with equal values of other types."""
+    from expat.model import world as W
+    from expat.model.roles import dispatch
+    for profile in profiles + profiles[::-1]:
+        flags, rows = W._flags_and_rows(profile)
+        assert flags == flags_of(profile)
+        assert list(flags) == list(FLAGS)
+        assert rows == dispatch(profile)
