@@ -27,9 +27,10 @@ and the selected judges run on the whole trace (:data:`JUDGES`, each registered 
 Speed (docs/performance.md): the tables are compiled once per profile into (role, state, event) ->
 (row, guard functions) (:func:`compiled_rows`) and into one step function per event type
 (:func:`_stepper_source`: a machine's rows and guards called inline, :func:`_advance` for the rest and
-for wording violations), relations are dispatched by event name (``_RELATIONS``), and the World indexes
-past events by instance and by key argument, so one event costs a few dictionary look-ups rather than
-scans of the trace.
+for wording violations), relations are dispatched by event name (``_RELATIONS``), :func:`check_trace`
+calls one compiled function per event name doing the step, the relation and the record
+(:func:`_check_source`), and the World indexes past events by instance and by key argument, so one
+event costs a few dictionary look-ups rather than scans of the trace.
 """
 
 from __future__ import annotations

@@ -12,7 +12,11 @@
 * ``World.authenticator_problems`` (one recomputation per trace for the same inputs) against
   ``relations.check_authenticator`` called every time;
 * the monitors' reveal look-up (``monitors._revealed``, gathered once per replay) against a scan;
-* ``roles.flags_of`` against ``roles.flag``.
+* ``roles.flags_of`` against ``roles.flag``;
+* (sixth pass) the per-event functions of ``check_trace`` (step, relation and record in one) against the
+  loop of one call each (``_replay_calls``); the monitors' per-acceptance answers, reveal fields and
+  ``attest_before_data``'s final facts against the scans; the header's check written out in line against
+  its table; flags and dispatch table remembered per profile against ``flags_of`` and ``roles.dispatch``.
 """
 
 from __future__ import annotations
