@@ -263,14 +263,26 @@ def _check_source(name: str, rows: CompiledRows) -> tuple[str, dict]:
 Checker = Callable[..., None]
 
 
-def _checks(rows: CompiledRows) -> dict[str, Checker]:
-    """Per event name, the compiled function of :func:`_check_source`."""
-    out: dict[str, Checker] = {}
-    for name in _MACHINE_ROLES:
-        source, ns = _check_source(name, rows)
+class _Checks(dict):
+    """Per event name, the compiled function of :func:`_check_source`, compiled when the name is first
+    asked (a trace uses a dozen of the event names; compiling all of them for a profile took about 11 ms,
+    which ``expat check`` of one trace would pay)."""
+
+    def __init__(self, rows: CompiledRows):
+        super().__init__()
+        self.rows = rows
+
+    def __missing__(self, name: str) -> Checker:
+        if name not in _MACHINE_ROLES:
+            raise KeyError(name)
+        source, ns = _check_source(name, self.rows)
         exec(compile(source, f"<check of {name}>", "exec"), ns)
-        out[name] = ns["check"]
-    return out
+        found = self[name] = ns["check"]
+        return found
+
+
+def _checks(rows: CompiledRows) -> dict[str, Checker]:
+    return _Checks(rows)
 
 
 def _check_functions(w: World) -> dict[str, Checker]:
