@@ -194,14 +194,26 @@ def _stepper_source(name: str, rows: CompiledRows) -> tuple[str, dict]:
     return "\n".join(body) + "\n", ns
 
 
-def _steppers(rows: CompiledRows) -> dict[str, Stepper]:
-    """Per event name, the compiled function that advances its machines (:func:`_stepper_source`)."""
-    out: dict[str, Stepper] = {}
-    for name in _MACHINE_ROLES:
-        source, ns = _stepper_source(name, rows)
+class _Steppers(dict):
+    """Per event name, the compiled function that advances its machines (:func:`_stepper_source`),
+    compiled when the name is first asked (check_trace itself runs the per-event functions of
+    :func:`_check_source`; the step functions serve ``_step`` and ``_replay_calls``)."""
+
+    def __init__(self, rows: CompiledRows):
+        super().__init__()
+        self.rows = rows
+
+    def __missing__(self, name: str) -> Stepper:
+        if name not in _MACHINE_ROLES:
+            raise KeyError(name)
+        source, ns = _stepper_source(name, self.rows)
         exec(compile(source, f"<step of {name}>", "exec"), ns)
-        out[name] = ns["step"]
-    return out
+        found = self[name] = ns["step"]
+        return found
+
+
+def _steppers(rows: CompiledRows) -> dict[str, Stepper]:
+    return _Steppers(rows)
 
 
 def _check_source(name: str, rows: CompiledRows) -> tuple[str, dict]:
