@@ -533,8 +533,10 @@ def _monitor_findings(trace: T.Trace, shortcuts: bool) -> tuple:
     for a in M.acceptances(w):
         p = M._platform(a)
         assert a.key_revealed is M._revealed(w, "AttestationKeyRevealed", p)
-        assert a.tee_compromised is (M._revealed(w, "HostCompromised", p) or M._revealed(w, "AttestationKeyRevealed", p))
-        assert a.rp_revealed is (M._revealed(w, "AttestationKeyRevealed", a.rp) or M._revealed(w, "HostCompromised", a.rp))
+        assert a.tee_compromised is (M._revealed(w, "HostCompromised", p)
+                                     or M._revealed(w, "AttestationKeyRevealed", p))
+        assert a.rp_revealed is (M._revealed(w, "AttestationKeyRevealed", a.rp)
+                                 or M._revealed(w, "HostCompromised", a.rp))
     return found
 
 
