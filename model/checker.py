@@ -27,9 +27,10 @@ and the selected judges run on the whole trace (:data:`JUDGES`, each registered 
 Speed (docs/performance.md): the tables are compiled once per profile into (role, state, event) ->
 (row, guard functions) (:func:`compiled_rows`) and into one step function per event type
 (:func:`_stepper_source`: a machine's rows and guards called inline, :func:`_advance` for the rest and
-for wording violations), relations are dispatched by event name (``_RELATIONS``), and the World indexes
-past events by instance and by key argument, so one event costs a few dictionary look-ups rather than
-scans of the trace.
+for wording violations), relations are dispatched by event name (``_RELATIONS``), :func:`check_trace`
+calls one compiled function per event name doing the step, the relation and the record
+(:func:`_check_source`), and the World indexes past events by instance and by key argument, so one
+event costs a few dictionary look-ups rather than scans of the trace.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from expat.model.roles import GUARDS, INITIAL, Dispatch, Guard, Row, rows_for
 from expat.model.trace import Event, Trace
 from expat.model.breaks import CONTEXT_REUSE, rule_breaks
 from expat.model.verdicts import Result, Violation
-from expat.model.world import RECORDERS, World
+from expat.model.world import RECORDERS, World, recorder_lines
 
 __all__ = ["JUDGES", "Result", "Violation", "World", "check_trace", "check_traces", "machines_for",
            "register_judge", "select_judges"]
@@ -193,14 +194,119 @@ def _stepper_source(name: str, rows: CompiledRows) -> tuple[str, dict]:
     return "\n".join(body) + "\n", ns
 
 
-def _steppers(rows: CompiledRows) -> dict[str, Stepper]:
-    """Per event name, the compiled function that advances its machines (:func:`_stepper_source`)."""
-    out: dict[str, Stepper] = {}
-    for name in _MACHINE_ROLES:
-        source, ns = _stepper_source(name, rows)
+class _Steppers(dict):
+    """Per event name, the compiled function that advances its machines (:func:`_stepper_source`),
+    compiled when the name is first asked (check_trace itself runs the per-event functions of
+    :func:`_check_source`; the step functions serve ``_step`` and ``_replay_calls``)."""
+
+    def __init__(self, rows: CompiledRows):
+        super().__init__()
+        self.rows = rows
+
+    def __missing__(self, name: str) -> Stepper:
+        if name not in _MACHINE_ROLES:
+            raise KeyError(name)
+        source, ns = _stepper_source(name, self.rows)
         exec(compile(source, f"<step of {name}>", "exec"), ns)
-        out[name] = ns["step"]
-    return out
+        found = self[name] = ns["step"]
+        return found
+
+
+def _steppers(rows: CompiledRows) -> dict[str, Stepper]:
+    return _Steppers(rows)
+
+
+def _check_source(name: str, rows: CompiledRows) -> tuple[str, dict]:
+    """Source and globals of the function :func:`check_trace` calls for each event named ``name`` (once
+    the event has passed ``seq`` and the vocabulary): what its loop did per event in three calls (the
+    step function, the relation, the recorder) in one. Events of honest agents move their machines by
+    :func:`_machine_source`'s inline code (the step function's); the event's relation (``_RELATIONS``,
+    honest agents only for ``_HONEST_ONLY``) reports through ``bad`` with its index in ``at[0]``, its
+    failures kept only when it ends without raising (``pending``); anything raised is reported as
+    malformed input, and the step's violations are kept only if every machine was decided; then the event
+    is recorded (:func:`expat.model.world.recorder_lines`, as ``RECORDERS``)."""
+    roles = _MACHINE_ROLES[name]
+    relation = _RELATIONS.get(name)
+    ns: dict = {"_advance": _advance, "ROWS": rows, "RELATION": relation, "Violation": Violation}
+    body = ["def check(w, i, ev, out, bad, at, pending):",
+            "    a = ev.args",
+            "    try:",
+            "        if ev.agent not in w.adversaries:",
+            "            found = None"]
+    inner = "            "
+    moves: list[tuple[int, str, str]] = []
+    for m, role in enumerate(roles):
+        ns[f"ROLE{m}"] = role
+        when = ""
+        if name == "AttestationCompleted" and role in (RELYING_PARTY, TARGET_ENVIRONMENT):
+            if not any(c for _, _, c in moves):
+                body.append(f"{inner}mine = a['attester'] == w.side(ev.agent, a['conn'])")
+            when = "mine" if role == TARGET_ENVIRONMENT else "not mine"
+        body.append(f"{inner}k{m} = {_key_source(role)}" + (f" if {when} else None" if when else ""))
+        moves.append((m, role, when))
+    for m, role, when in moves:
+        indent = inner
+        if when:
+            body.append(f"{inner}if {when}:")
+            indent = inner + "    "
+        body.append(f"{indent}while True:  # machine {m}: {role}")
+        body += [indent + "    " + line for line in _machine_source(name, role, rows, ns, m, f"k{m}", "break")]
+        body += [f"{indent}    bad_move = _advance(w, i, ev, ROWS, ROLE{m}, k{m})",
+                 f"{indent}    if bad_move is not None:",
+                 f"{indent}        found = [bad_move] if found is None else found + [bad_move]",
+                 f"{indent}    break"]
+    body += [f"{inner}if found is not None:",
+             f"{inner}    out += found"]
+    call = ["at[0] = i",
+            "RELATION(w, ev, bad)",
+            "if pending:",
+            "    out += pending",
+            "    pending.clear()"]
+    if relation is not None:
+        where = inner if name in _HONEST_ONLY else "        "
+        body += [where + line for line in call]
+    body += ["    except Exception as e:  # a value no relation anticipated (e.g. undecodable key): malformed input",
+             "        pending.clear()",
+             "        out.append(Violation('rule', 'malformed-value', i, f'{type(e).__name__}: {e}'))"]
+    body += recorder_lines(name, "    ", "j")
+    return "\n".join(body) + "\n", ns
+
+
+Checker = Callable[..., None]
+
+
+class _Checks(dict):
+    """Per event name, the compiled function of :func:`_check_source`, compiled when the name is first
+    asked (a trace uses a dozen of the event names; compiling all of them for a profile took about 11 ms,
+    which ``expat check`` of one trace would pay)."""
+
+    def __init__(self, rows: CompiledRows):
+        super().__init__()
+        self.rows = rows
+
+    def __missing__(self, name: str) -> Checker:
+        if name not in _MACHINE_ROLES:
+            raise KeyError(name)
+        source, ns = _check_source(name, self.rows)
+        exec(compile(source, f"<check of {name}>", "exec"), ns)
+        found = self[name] = ns["check"]
+        return found
+
+
+def _checks(rows: CompiledRows) -> dict[str, Checker]:
+    return _Checks(rows)
+
+
+def _check_functions(w: World) -> dict[str, Checker]:
+    """The per-event function of each event name under ``w``'s profile (what :func:`check_trace` calls)."""
+    hit = _compiled(w)
+    checks = _CHECKS.get(id(hit[1]))
+    if checks is None or checks[0] is not hit[1]:
+        checks = _CHECKS[id(hit[1])] = (hit[1], _checks(hit[1]))
+    return checks[1]
+
+
+_CHECKS: dict[int, tuple[CompiledRows, dict[str, Checker]]] = {}
 
 
 def _step_functions(w: World) -> dict[str, Stepper]:
@@ -511,28 +617,55 @@ def _judge(w: World, judge: Judge, out: list[Violation]) -> None:
         out.append(Violation("rule", "malformed-value", None, f"{type(e).__name__}: {e}"))
 
 
-def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
-                judges: Iterable[str] | None = None) -> Result:
-    """Replay ``trace``; return every rule and property violation found. ``judges``: the registered
-    judges to run (default: those on by default, :func:`select_judges`). ``monitors=False`` and
-    ``formulas=True`` are the short ways to drop the judge "monitors" and add the judge "formulas"."""
-    selected = select_judges(("formulas",) if formulas else (), () if monitors else ("monitors",)) \
-        if judges is None else tuple(judges)
-    w = World(trace)
-    result = Result(trace.source)
-    out = result.violations
+def _replay(w: World, trace: Trace, out: list[Violation]) -> None:
+    """Replay ``trace`` event by event into ``w`` (the rules of the module docstring, steps 1 to 3),
+    violations to ``out``: per event the seq and vocabulary rules here, the rest in the event's compiled
+    function (:func:`_check_source`). Decides as :func:`_replay_calls`, the same loop with one call each
+    for the step, the relation and the record."""
     events = trace.events
     validated = trace.validated
     n_validated = len(validated)
     # parse_lines already held its events to the schema; checked again: events put in or replaced since
     all_validated = n_validated == len(events) and all(map(operator.is_, validated, events))
+    checks = _check_functions(w)
+    w.steppers = _step_functions(w)
+    at, pending = [0], []  # a relation's failures: kept only if it ends without raising
+
+    def bad(rule: str, detail: str) -> None:  # a relation's failure (called only then)
+        pending.append(Violation("rule", rule, at[0], detail, rule_breaks(rule)))
+
+    if all_validated:
+        for i, ev in enumerate(events):
+            if ev.seq != i:
+                out.append(Violation("rule", "seq", i, f"seq {ev.seq} at position {i}"))
+            checks[ev.name](w, i, ev, out, bad, at, pending)
+        return
+    for i, ev in enumerate(events):
+        if ev.seq != i:
+            out.append(Violation("rule", "seq", i, f"seq {ev.seq} at position {i}"))
+        if i >= n_validated or validated[i] is not ev:
+            try:
+                normalize_args(ev.name, ev.args, with_secrets=True)
+            except VocabularyError as e:
+                out.append(Violation("rule", "vocabulary", i, str(e)))
+                continue
+        checks[ev.name](w, i, ev, out, bad, at, pending)
+
+
+def _replay_calls(w: World, trace: Trace, out: list[Violation]) -> None:
+    """:func:`_replay` with one call per event each to the step function, the relation and the recorder
+    (the loop before the per-event functions; tests/test_check_fast_paths.py compares the two)."""
+    events = trace.events
+    validated = trace.validated
+    n_validated = len(validated)
+    all_validated = n_validated == len(events) and all(map(operator.is_, validated, events))
     adversaries = w.adversaries
     relations, honest_only = _RELATIONS, _HONEST_ONLY
     steppers = w.steppers = _step_functions(w)
     recorders = RECORDERS  # World.record per event name, compiled
-    at, pending = [0], []  # a relation's failures: kept only if it ends without raising
+    at, pending = [0], []
 
-    def bad(rule: str, detail: str) -> None:  # a relation's failure (called only then)
+    def bad(rule: str, detail: str) -> None:
         pending.append(Violation("rule", rule, at[0], detail, rule_breaks(rule)))
 
     for i, ev in enumerate(events):
@@ -563,6 +696,19 @@ def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
             pending.clear()
             out.append(Violation("rule", "malformed-value", i, f"{type(e).__name__}: {e}"))
         recorders[ev.name](w, ev)
+
+
+def check_trace(trace: Trace, *, monitors: bool = True, formulas: bool = False,
+                judges: Iterable[str] | None = None) -> Result:
+    """Replay ``trace``; return every rule and property violation found. ``judges``: the registered
+    judges to run (default: those on by default, :func:`select_judges`). ``monitors=False`` and
+    ``formulas=True`` are the short ways to drop the judge "monitors" and add the judge "formulas"."""
+    selected = select_judges(("formulas",) if formulas else (), () if monitors else ("monitors",)) \
+        if judges is None else tuple(judges)
+    w = World(trace)
+    result = Result(trace.source)
+    _replay(w, trace, result.violations)
+    out = result.violations
     out += _connections(w)
     for name in selected:
         _judge(w, JUDGES[name].run, out)

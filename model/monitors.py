@@ -12,8 +12,8 @@ platform or of the requester as each formula names them.
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Optional
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from expat.model.properties import PROPERTY_IDS
 from expat.model.verdicts import Violation
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from expat.model.trace import Event
 
 Finding = tuple[Optional[int], str]
+_UNASKED = object()  # an Acceptance's origin not looked up yet (None is an answer)
 
 
 @dataclass
@@ -40,6 +41,13 @@ class Acceptance:
     produced: Optional["Event"]  # EvidenceProduced of that Evidence
     binding: Optional[bytes]  # the binding the acceptance rests on
     tee_compromised: bool = False  # the formulas' TEE_P of the Evidence's platform (:func:`_tee_compromised`)
+    # the reveals the monitors ask about, looked up once per acceptance (:func:`_acceptances`):
+    key_revealed: bool = False  # AttestationKeyRevealed of the Evidence's platform
+    rp_revealed: bool = False  # AttestationKeyRevealed or HostCompromised of the requester
+    # per-acceptance answers several monitors ask (the World is finished): None until asked
+    checked: Optional[list] = field(default=None, repr=False, compare=False)  # :func:`_checked`
+    origin: Any = field(default=_UNASKED, repr=False, compare=False)  # :func:`_origin`
+    sent: Optional[list] = field(default=None, repr=False, compare=False)  # :func:`_sent`
 
 
 def _first_keyed(w: "World", name: str, arg: str, value: str) -> Optional["Event"]:
@@ -58,6 +66,8 @@ def _acceptances(w: "World") -> list[Acceptance]:
     out = []
     adversaries = w.adversaries
     index_of = w.index_of
+    revealed = _reveals(w)
+    keys, hosts = revealed["AttestationKeyRevealed"], revealed["HostCompromised"]
     for i, e in w.positions("AttestationCompleted"):
         if e.agent in adversaries:
             continue
@@ -78,6 +88,7 @@ def _acceptances(w: "World") -> list[Acceptance]:
         if produced is not None and (index_of(produced) >= i or not w.signed_with_held_key(produced)):
             produced = None  # adversary-signed without the attestation key: produced by no AE
         binding: Optional[bytes] = None
+        checked = None
         if kind == "result" and appraisal is not None and appraisal.args["binding_echo"]:
             binding = appraisal.get_bytes("binding_echo")
         elif produced is not None:
@@ -85,23 +96,57 @@ def _acceptances(w: "World") -> list[Acceptance]:
         else:
             checked = w.instance_before(i, "BindingChecked", e.agent, conn, ctx)
             # delegated comparison (-04 §5.1): the binding the Verifier confirmed to this requester
-            checked = checked or [x for _, x in w.keyed_before(i, "BindingConfirmed", "cmw", a["cmw"])
-                                  if x.args["to"] == e.agent]
-            binding = checked[-1].get_bytes("cmw_binding" if checked[-1].name == "BindingChecked" else "binding") \
-                if checked else None
+            confirmed = checked or [x for _, x in w.keyed_before(i, "BindingConfirmed", "cmw", a["cmw"])
+                                    if x.args["to"] == e.agent]
+            binding = confirmed[-1].get_bytes("cmw_binding" if confirmed[-1].name == "BindingChecked"
+                                              else "binding") if confirmed else None
         found = Acceptance(i, e.agent, conn, ctx, a["cmw"], acc, kind, aik, evidence, appraisal, produced, binding)
-        found.tee_compromised = _tee_compromised(w, found)  # five monitors ask
+        found.checked = checked
+        # the formulas' TEE_P (five monitors ask) and the other reveals, as _revealed answers them
+        platform = produced.args["te"] if produced is not None else None
+        found.key_revealed = platform is not None and platform in keys
+        found.tee_compromised = found.key_revealed or (platform is not None and platform in hosts)
+        found.rp_revealed = e.agent in keys or e.agent in hosts
         out.append(found)
     return out
 
 
 def _checked(w: "World", a: Acceptance) -> list["Event"]:
-    """The requester's BindingChecked of the accepted request, before the acceptance."""
+    """The requester's BindingChecked of the accepted request, before the acceptance (looked up once
+    per acceptance; the list is shared, not to be changed)."""
+    found = a.checked
+    if found is None:
+        found = a.checked = _checked_scan(w, a)
+    return found
+
+
+def _checked_scan(w: "World", a: Acceptance) -> list["Event"]:
     return w.instance_before(a.index, "BindingChecked", a.rp, a.conn, a.ctx)
 
 
+def _sent(w: "World", a: Acceptance) -> list["Event"]:
+    """The requester's RequestSent with the accepted context on the connection, before the acceptance
+    (looked up once per acceptance; shared, not to be changed)."""
+    found = a.sent
+    if found is None:
+        found = a.sent = _sent_scan(w, a)
+    return found
+
+
+def _sent_scan(w: "World", a: Acceptance) -> list["Event"]:
+    return w.instance_before(a.index, "RequestSent", a.rp, a.conn, a.ctx)
+
+
 def _origin(w: "World", a: Acceptance) -> Optional["Event"]:
-    """The TE's EvidenceRequested that the accepted Evidence answered (symbolic origin)."""
+    """The TE's EvidenceRequested that the accepted Evidence answered (symbolic origin), looked up once
+    per acceptance."""
+    found = a.origin
+    if found is _UNASKED:
+        found = a.origin = _origin_scan(w, a)
+    return found
+
+
+def _origin_scan(w: "World", a: Acceptance) -> Optional["Event"]:
     if a.produced is None:
         return None
     p = w.index_of(a.produced)
@@ -162,10 +207,15 @@ _position = operator.itemgetter(0)  # sort key of (index, event) pairs
 def _revealed(w: "World", name: str, platform: Optional[str]) -> bool:
     if platform is None:
         return False
-    revealed = w.memo.get("revealed")  # the platforms each reveal names, gathered once per finished replay
+    return platform in _reveals(w)[name]
+
+
+def _reveals(w: "World") -> dict[str, set[str]]:
+    """The platforms each reveal names, gathered once per finished replay."""
+    revealed = w.memo.get("revealed")
     if revealed is None:
         revealed = w.memo["revealed"] = {n: {e.args["platform"] for _, e in w.positions(n)} for n in _REVEALS}
-    return platform in revealed[name]
+    return revealed
 
 
 _REVEALS = ("HostCompromised", "AttestationKeyRevealed")
@@ -204,7 +254,7 @@ def evidence_integrity(w: "World") -> list[Finding]:
         if a.produced is None:
             out.append((a.index, f"Evidence {a.evidence} was produced by no Attesting Environment"))
             continue
-        if a.kind == "evidence" and not _revealed(w, "AttestationKeyRevealed", _platform(a)):
+        if a.kind == "evidence" and not a.key_revealed:
             for c in _checked(w, a):
                 if c.args["cmw_binding"] != a.produced.args["binding"] or (
                         c.args["cmw_aik_hash"] and c.args["cmw_aik_hash"] != a.produced.args["aik_hash"]):
@@ -266,7 +316,7 @@ def request_binding(w: "World") -> list[Finding]:
     for a in acceptances(w):
         if a.tee_compromised:
             continue
-        sent = w.instance_before(a.index, "RequestSent", a.rp, a.conn, a.ctx)
+        sent = _sent(w, a)
         if not sent:
             out.append((a.index, "accepted without having sent a request with this context"))
             continue
@@ -323,7 +373,7 @@ def aik_in_tee(w: "World") -> list[Finding]:
             out.append((a.index, "no Evidence producer or no AIK to relate"))
             continue
         if (not w.keyed_before(a.index, "AikGenerated", "aik", a.aik.hex(), a.produced.agent)
-                and not _revealed(w, "AttestationKeyRevealed", _platform(a))):
+                and not a.key_revealed):
             out.append((a.index, f"AIK is not a key of {a.produced.agent}, which produced the Evidence"))
     return out
 
@@ -350,8 +400,7 @@ def no_reflection(w: "World") -> list[Finding]:
     generated for itself."""
     out: list[Finding] = []
     for a in acceptances(w):
-        if (_revealed(w, "AttestationKeyRevealed", _platform(a)) or _revealed(w, "AttestationKeyRevealed", a.rp)
-                or _revealed(w, "HostCompromised", a.rp)):
+        if a.key_revealed or a.rp_revealed:
             continue
         if a.produced is not None and a.produced.args["te"] == a.rp:
             out.append((a.index, f"{a.rp} accepted its own Evidence {a.evidence}"))
@@ -365,26 +414,37 @@ def attest_before_data(w: "World") -> list[Finding]:
     """On a connection that requires attestation, an endpoint sends or accepts application data only
     after every required direction has completed on that same connection (draft §7.3)."""
     out: list[Finding] = []
-    # per (agent, conn): (index, attest) of its ChannelEstablished, (index, attester) of its completions
-    seen: dict[tuple[str, str], tuple[list, list]] = {}
+    # per (agent, conn): (index, attest) of its ChannelEstablished, (index, attester) of its completions,
+    # the last of those indexes, and the directions missing after all of them
+    seen: dict[tuple[str, str], tuple[list, list, int, list]] = {}
+    adversaries = w.adversaries
     for i, e in sorted(w.positions("ApplicationDataSent") + w.positions("ApplicationDataReceived"),
                        key=_position):
-        if e.agent in w.adversaries:
+        if e.agent in adversaries:
             continue
         conn = e.args["conn"]
         facts = seen.get((e.agent, conn))
         if facts is None:
             end = len(w.done)
-            facts = seen[e.agent, conn] = (
-                [(j, c.args["attest"]) for j, c in w.keyed_before(end, "ChannelEstablished", "conn", conn, e.agent)],
-                [(j, c.args["attester"]) for j, c in w.keyed_before(end, "AttestationCompleted", "conn", conn, e.agent)])
-        chans = [attest for j, attest in facts[0] if j < i]
-        required = set(chans[-1]) if chans else set()
-        done = {attester for j, attester in facts[1] if j < i}
-        if required - done:
-            out.append((i, f"{e.agent}: {e.name} on {e.args['conn']} before attestation of "
-                           f"{sorted(required - done)} completed"))
+            chans = [(j, c.args["attest"]) for j, c in w.keyed_before(end, "ChannelEstablished", "conn", conn, e.agent)]
+            completions = [(j, c.args["attester"])
+                           for j, c in w.keyed_before(end, "AttestationCompleted", "conn", conn, e.agent)]
+            last = max(chans[-1][0] if chans else -1, completions[-1][0] if completions else -1)
+            facts = seen[e.agent, conn] = (chans, completions, last, _missing(chans, completions, end))
+        # after the last of its facts (most data): what is missing after all of them, found once
+        missing = facts[3] if i > facts[2] else _missing(facts[0], facts[1], i)
+        if missing:
+            out.append((i, f"{e.agent}: {e.name} on {e.args['conn']} before attestation of {missing} completed"))
     return out
+
+
+def _missing(chans: list, completions: list, i: int) -> list:
+    """The sides the last ChannelEstablished before ``i`` requires that no completion before ``i`` names,
+    sorted (chans and completions: (index, value) pairs in trace order)."""
+    before = [attest for j, attest in chans if j < i]
+    required = set(before[-1]) if before else set()
+    done = {attester for j, attester in completions if j < i}
+    return sorted(required - done)
 
 
 @monitor
@@ -392,7 +452,7 @@ def reattestation_fresh(w: "World") -> list[Finding]:
     """Evidence accepted for a request was generated after the requester sent that request."""
     out: list[Finding] = []
     for a in acceptances(w):
-        sent = w.instance_before(a.index, "RequestSent", a.rp, a.conn, a.ctx)
+        sent = _sent(w, a)
         if sent and a.produced is not None and w.index_of(a.produced) < w.index_of(sent[-1]) \
                 and not a.tee_compromised:
             out.append((a.index, f"Evidence {a.evidence} predates the request it answers"))

@@ -414,9 +414,55 @@ _HEADER_REQUIRED = frozenset(("type", "format", "expat_version", "profile", "rev
                               "with_secrets"))
 
 
+_NOT_GIVEN = object()
+
+
 def _plainly_valid_header(obj: dict[str, Any]) -> bool:
     """The header branch of the schema read literally, like :func:`_plainly_valid_event`: True only for
-    headers the schema certainly accepts; keys the schema does not name are allowed (as there)."""
+    headers the schema certainly accepts; keys the schema does not name are allowed (as there).
+
+    :data:`_HEADER_PLAIN` written out in line, once per trace (:func:`_plainly_valid_header_table` is the
+    table read key by key; tests/test_check_fast_paths.py compares the two)."""
+    if not _HEADER_REQUIRED <= obj.keys():
+        return False
+    profile = obj["profile"]
+    if (obj["type"] != "header" or obj["format"] != TRACE_FORMAT or type(obj["expat_version"]) is not str
+            or type(profile) is not dict or type(obj["revision"]) is not str or type(obj["seed"]) is not str
+            or obj["cipher_suite"] not in CIPHER_SUITES or type(obj["with_secrets"]) is not bool):
+        return False
+    m = profile.get("mitigations", _NOT_GIVEN)  # _profile_typed in line
+    if m is not _NOT_GIVEN and (type(m) is not dict or not _BOOL_ONLY.issuperset(map(type, m.values()))):
+        return False
+    if (type(profile.get("passport_binding_echo", True)) is not bool
+            or profile.get("binding_check", "local") not in BINDING_CHECKS):
+        return False
+    if len(obj) == len(_HEADER_REQUIRED):
+        return True
+    get = obj.get
+    v = get("adversaries", _NOT_GIVEN)
+    if v is not _NOT_GIVEN and not (type(v) is list and _STR_ONLY.issuperset(map(type, v))
+                                    and all(_ID_RE.fullmatch(x) is not None for x in v)):
+        return False
+    for k in ("description", "attack"):
+        v = get(k, _NOT_GIVEN)
+        if v is not _NOT_GIVEN and type(v) is not str:
+            return False
+    v = get("expect", _NOT_GIVEN)
+    if v is not _NOT_GIVEN and type(v) is not dict:
+        return False
+    v = get("synthetic", _NOT_GIVEN)
+    if v is not _NOT_GIVEN and not (type(v) is dict and {"mutation", "expect", "base"} <= v.keys()
+                                    and all(type(v[k]) is str for k in ("mutation", "expect", "base"))):
+        return False
+    v = get("mitigations_off", _NOT_GIVEN)
+    if v is not _NOT_GIVEN and not (type(v) is list and _STR_ONLY.issuperset(map(type, v))):
+        return False
+    v = get("normalised", _NOT_GIVEN)
+    return v is _NOT_GIVEN or _HEADER_PLAIN["normalised"](v)
+
+
+def _plainly_valid_header_table(obj: dict[str, Any]) -> bool:
+    """:func:`_plainly_valid_header` read from the table, key by key."""
     if not _HEADER_REQUIRED <= obj.keys():
         return False
     plain = _HEADER_PLAIN

@@ -41,26 +41,32 @@ def _recorder_source(name: str) -> str:
     """Source of :meth:`World.record` for events named ``name``, with its indexes spelled out: the keys
     come from the vocabulary (``conn`` / ``ctx`` read directly when the event requires them, None when it
     has no such argument) and from _KEYED and _USES_CTX. For events that fit the vocabulary only."""
+    return "\n".join(["def record(w, ev):", "    a = ev.args", *recorder_lines(name, "    ")]) + "\n"
+
+
+def recorder_lines(name: str, indent: str, position: str = "i") -> list[str]:
+    """The body of :func:`_recorder_source` (``w``, ``ev`` and its arguments ``a`` given), indented by
+    ``indent``, the event's position in a local named ``position``: also the last lines of the checker's
+    per-event functions (:func:`expat.model.checker._check_source`), so both record alike."""
     args = {a.name: a for a in EVENTS[name].args}
 
     def arg(n: str) -> str:
         return "None" if n not in args else f"a.get({n!r})" if args[n].optional else f"a[{n!r}]"
 
-    body = ["def record(w, ev):",
-            "    done = w.done",
-            "    i = len(done)",
-            "    w._index[id(ev)] = i",
-            "    done.append(ev)",
-            f"    w._positions[{name!r}].append((i, ev))",
-            "    a = ev.args",
-            f"    w._by_instance[{name!r}, ev.agent, {arg('conn')}, {arg('ctx')}].append(ev)"]
-    body += [f"    w._by_arg[{name!r}, {k!r}, a[{k!r}]].append(ev)" for k in _KEYED.get(name, ())]
+    j = position
+    body = ["done = w.done",
+            f"{j} = len(done)",
+            f"w._index[id(ev)] = {j}",
+            "done.append(ev)",
+            f"w._positions[{name!r}].append(({j}, ev))",
+            f"w._by_instance[{name!r}, ev.agent, {arg('conn')}, {arg('ctx')}].append(ev)"]
+    body += [f"w._by_arg[{name!r}, {k!r}, a[{k!r}]].append(ev)" for k in _KEYED.get(name, ())]
     if name in _USES_CTX:
         add = "w._ctx_used.add((ev.agent, a['conn'], a['ctx']))"
-        body.append(f"    if a['spontaneous']:\n        {add}" if _USES_CTX[name] else f"    {add}")
-    body += ["    if w.memo:",
-             "        w.memo.clear()"]
-    return "\n".join(body) + "\n"
+        body += [f"if a['spontaneous']:", f"    {add}"] if _USES_CTX[name] else [add]
+    body += ["if w.memo:",
+             "    w.memo.clear()"]
+    return [indent + line for line in body]
 
 
 def _recorders() -> dict[str, Any]:
@@ -72,6 +78,33 @@ def _recorders() -> dict[str, Any]:
         exec(compile(_recorder_source(name), f"<record of {name}>", "exec"), ns)
         out[name] = ns["record"]
     return out
+
+
+# flags_of and the dispatch table per profile, by what flags_of reads of it (profiles recur across traces)
+_BY_PROFILE: dict[tuple, tuple[dict[str, bool], Any]] = {}
+
+
+def _flags_and_rows(profile: dict) -> tuple[dict[str, bool], Any]:
+    """``flags_of(profile)`` (shared: not to be changed) and ``roles.dispatch(profile)``. Remembered by the
+    profile's mitigations dict, passport_binding_echo and binding_check (all flags_of reads): JSON values
+    equal as keys read alike under bool() and ==; profiles with unhashable values there are not remembered."""
+    m = profile.get("mitigations")
+    try:
+        key = (tuple(m.items()) if type(m) is dict else None if m is None else (m,),
+               profile.get("passport_binding_echo", True), profile.get("binding_check", "local"))
+        hit = _BY_PROFILE.get(key)
+    except TypeError:  # an unhashable value
+        key, hit = None, None
+    if hit is None:
+        flags = flags_of(profile)
+        by_flags = tuple(flags.values())
+        rows = _DISPATCH_BY_FLAGS.get(by_flags)
+        if rows is None:
+            rows = _DISPATCH_BY_FLAGS[by_flags] = dispatch(profile)
+        hit = (flags, rows)
+        if key is not None and len(_BY_PROFILE) < 4096:
+            _BY_PROFILE[key] = hit
+    return hit
 
 
 class World:
@@ -88,12 +121,7 @@ class World:
         self._index: dict[int, int] = {}
         self.state: dict[tuple, frozenset[str]] = {}
         self.failed: set[tuple] = set()  # machine instances a rule violation has already stopped
-        self.flags = flags_of(self.profile)  # read once per trace
-        key = tuple(self.flags.values())
-        rows = _DISPATCH_BY_FLAGS.get(key)
-        if rows is None:
-            rows = _DISPATCH_BY_FLAGS[key] = dispatch(self.profile)
-        self.rows = rows  # the tables compiled for this profile
+        self.flags, self.rows = _flags_and_rows(self.profile)  # read once per trace
         self.steppers: Optional[dict] = None  # their step functions, set by the checker's first step
         # events by (name, agent, conn, ctx): the instance index most queries hit
         self._by_instance: defaultdict[tuple, list[Event]] = defaultdict(list)

@@ -12,7 +12,11 @@
 * ``World.authenticator_problems`` (one recomputation per trace for the same inputs) against
   ``relations.check_authenticator`` called every time;
 * the monitors' reveal look-up (``monitors._revealed``, gathered once per replay) against a scan;
-* ``roles.flags_of`` against ``roles.flag``.
+* ``roles.flags_of`` against ``roles.flag``;
+* (sixth pass) the per-event functions of ``check_trace`` (step, relation and record in one) against the
+  loop of one call each (``_replay_calls``); the monitors' per-acceptance answers, reveal fields and
+  ``attest_before_data``'s final facts against the scans; the header's check written out in line against
+  its table; flags and dispatch table remembered per profile against ``flags_of`` and ``roles.dispatch``.
 """
 
 from __future__ import annotations
@@ -132,20 +136,122 @@ class _GeneralSteps(dict):
 
 
 def _both(trace: T.Trace) -> tuple[dict, dict]:
+    """check_trace as it runs (the per-event functions of ``_check_source``) and the general replay: the
+    loop of one call per event to the step, the relation and the recorder (``_replay_calls``), every
+    machine moved by ``_advance``."""
     fast = checker.check_trace(copy.deepcopy(trace)).to_json()
-    compiled = checker._step_functions
+    compiled, replay = checker._step_functions, checker._replay
     checker._step_functions = lambda w: _GeneralSteps()
+    checker._replay = checker._replay_calls
     try:
         general = checker.check_trace(copy.deepcopy(trace)).to_json()
     finally:
-        checker._step_functions = compiled
+        checker._step_functions, checker._replay = compiled, replay
     return fast, general
+
+
+def _calls(trace: T.Trace) -> dict:
+    """check_trace through ``_replay_calls`` with the compiled step functions (the loop the per-event
+    functions replace, nothing else changed)."""
+    replay, checker._replay = checker._replay, checker._replay_calls
+    try:
+        return checker.check_trace(copy.deepcopy(trace)).to_json()
+    finally:
+        checker._replay = replay
 
 
 def test_compiled_steps_equal_the_general_replay_on_the_committed_traces():
     for name, lines in CORPUS.items():
         fast, general = _both(T.parse_lines(lines))
         assert fast == general, name
+
+
+def _flip(value: str) -> str:
+    """Another valid hex string of the same length (its last byte changed), or "00" for an empty one."""
+    return value[:-2] + ("00" if value[-2:] != "00" else "01") if value else "00"
+
+
+def _relation_mutants(trace: T.Trace):
+    """Traces a relation of ``trace`` reports on or raises in: at the first event of each name with a
+    relation, each hex argument changed to other valid hex and to "zz" (not hex: the relation raises), and
+    an authenticator's context changed with its AIK made undecodable (the relation reports, then raises);
+    each with the event's agent honest and the adversary's. The events count as validated (as if
+    parse_lines had passed them), so the vocabulary rule does not stop "zz" before the relations meet it."""
+    done = set()
+    for k, ev in enumerate(trace.events):
+        if ev.name not in checker._RELATIONS or ev.name in done:
+            continue
+        done.add(ev.name)
+        hexes = [a.name for a in EVENTS[ev.name].args if a.type == "bytes" and isinstance(ev.args.get(a.name), str)]
+        changes = [{h: v} for h in hexes for v in (_flip(ev.args[h]), "zz")]
+        if ev.name == "AuthenticatorSent":
+            changes.append({"ctx": _flip(ev.args["ctx"]), "aik": "zz"})
+        for change in changes:
+            events = list(trace.events)
+            events[k] = T.Event(ev.seq, ev.agent, ev.name, {**ev.args, **change})
+            yield T.Trace(trace.header, events, trace.source, tuple(events))
+            adversaries = sorted({*trace.header.get("adversaries", ()), ev.agent})
+            yield T.Trace({**trace.header, "adversaries": adversaries}, events, trace.source, tuple(events))
+
+
+def test_per_event_functions_equal_one_call_each_on_the_committed_traces():
+    """The per-event functions (step, relation and record in one) against the loop of three calls, on
+    every committed trace, with every agent of it in turn the adversary's (the relations of honest agents
+    only, the machines not moved), and on _relation_mutants (relations that report, that raise, that report
+    and then raise: their failures dropped)."""
+    seen = set()
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        assert checker.check_trace(copy.deepcopy(trace)).to_json() == _calls(trace), name
+        for agent in sorted({e.agent for e in trace.events}):
+            t = T.Trace({**trace.header, "adversaries": [agent]}, trace.events, name, trace.validated)
+            assert checker.check_trace(copy.deepcopy(t)).to_json() == _calls(t), (name, agent)
+        for t in _relation_mutants(trace):
+            got = checker.check_trace(copy.deepcopy(t)).to_json()
+            assert got == _calls(t), name
+            seen.update((v.get("rule"), v["detail"][:10]) for v in got["violations"])
+    assert {("malformed-value", "ValueError"), ("binding-recompute", "binding is"), ("request-encoding", "request do"),
+            ("ea-context", "Certificat")} <= seen, sorted(seen)
+
+
+def test_a_step_that_raises_keeps_none_of_its_machines_violations():
+    """An event of two machines, the first not enabled and the second's guard raising: as in the loop of
+    three calls (where the step function raised before returning), only the malformed input is reported,
+    and the event is still recorded."""
+    trace = next(t for t in map(T.parse_lines, CORPUS.values()) if any(e.name == "AttestationCompleted"
+                                                                       for e in t.events))
+    ev = next(e for e in trace.events if e.name == "AttestationCompleted")
+
+    def boom(w, e):
+        raise ValueError("boom")
+
+    got = {}
+    for how in ("check", "calls"):
+        w = checker.World(trace)
+        rows = dict(checker.compiled_rows(w))
+        for key in [k for k in rows if k[2] == "AttestationCompleted" and k[0] != "Endpoint"]:
+            rows[key] = tuple((r, (boom,), d) for r, _g, d in rows[key])
+        for role in ("RelyingParty", "TargetEnvironment"):  # past the rows' source state: a guard is asked
+            src = next(k[1] for k in rows if k[0] == role and k[2] == "AttestationCompleted")
+            w.state[(role, ev.agent, ev.args["conn"], ev.args["ctx"])] = checker._one(src)
+        out, pending = [], []
+        bad = lambda rule, detail: pending.append(checker.Violation("rule", rule, 0, detail))  # noqa: E731
+        if how == "check":
+            source, ns = checker._check_source("AttestationCompleted", rows)
+            exec(compile(source, "<test>", "exec"), ns)
+            ns["check"](w, 0, ev, out, bad, [0], pending)
+        else:
+            source, ns = checker._stepper_source("AttestationCompleted", rows)
+            exec(compile(source, "<test>", "exec"), ns)
+            try:
+                out += ns["step"](w, 0, ev)
+            except Exception as e:
+                out.append(checker.Violation("rule", "malformed-value", 0, f"{type(e).__name__}: {e}"))
+            checker.RECORDERS[ev.name](w, ev)
+        got[how] = ([v.to_json() for v in out], w.done)
+    assert got["check"] == got["calls"]
+    assert [v["rule"] for v in got["check"][0]] == ["malformed-value"]
+    assert got["check"][1] == [ev]
 
 
 @SETTINGS
@@ -388,3 +494,144 @@ def test_parsed_events_are_built_as_the_dataclass_builds_them():
             assert vars(ev) == vars(plain)
             with pytest.raises(dataclasses.FrozenInstanceError):
                 ev.args = {}
+
+
+# --- the monitors' shortcuts (sixth pass) ---------------------------------------------------------
+
+def _attest_before_data_scan(w) -> list:
+    """attest_before_data as it was: the facts before each data event filtered afresh."""
+    out = []
+    for i, e in sorted(w.positions("ApplicationDataSent") + w.positions("ApplicationDataReceived"),
+                       key=lambda p: p[0]):
+        if e.agent in w.adversaries:
+            continue
+        conn = e.args["conn"]
+        chans = [c.args["attest"] for j, c in w.keyed_before(i, "ChannelEstablished", "conn", conn, e.agent)]
+        required = set(chans[-1]) if chans else set()
+        done = {c.args["attester"] for j, c in w.keyed_before(i, "AttestationCompleted", "conn", conn, e.agent)}
+        if required - done:
+            out.append((i, f"{e.agent}: {e.name} on {e.args['conn']} before attestation of "
+                           f"{sorted(required - done)} completed"))
+    return out
+
+
+def _monitor_findings(trace: T.Trace, shortcuts: bool) -> tuple:
+    """Every monitor's findings on ``trace`` (replayed once), with the monitors' shortcuts or without:
+    the per-acceptance answers looked up at each question, attest_before_data by a scan per data event,
+    and every acceptance's reveal fields checked against ``_revealed``."""
+    from expat.model import monitors as M
+    w = checker.World(trace)
+    checker._replay(w, trace, [])
+    saved = (M._checked, M._sent, M._origin, M.MONITORS["attest_before_data"])
+    if not shortcuts:
+        M._checked, M._sent, M._origin = M._checked_scan, M._sent_scan, M._origin_scan
+        M.MONITORS["attest_before_data"] = _attest_before_data_scan
+    try:
+        found = tuple((pid, fn(w)) for pid, fn in M.MONITORS.items())
+    finally:
+        M._checked, M._sent, M._origin, M.MONITORS["attest_before_data"] = saved
+    for a in M.acceptances(w):
+        p = M._platform(a)
+        assert a.key_revealed is M._revealed(w, "AttestationKeyRevealed", p)
+        assert a.tee_compromised is (M._revealed(w, "HostCompromised", p)
+                                     or M._revealed(w, "AttestationKeyRevealed", p))
+        assert a.rp_revealed is (M._revealed(w, "AttestationKeyRevealed", a.rp)
+                                 or M._revealed(w, "HostCompromised", a.rp))
+    return found
+
+
+def test_monitor_shortcuts_equal_the_scans_on_the_committed_traces():
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        assert _monitor_findings(trace, True) == _monitor_findings(trace, False), name
+
+
+@SETTINGS
+@given(name=st.sampled_from(sorted(CORPUS)), data=st.data())
+def test_monitor_shortcuts_equal_the_scans_on_mutated_traces(name, data):
+    """Events dropped, repeated, moved, their agent changed, and reveals of the trace's agents put in (the
+    committed traces have none); the findings of every monitor as without the shortcuts."""
+    trace = T.parse_lines(CORPUS[name])
+    events = list(trace.events)
+    agents = sorted({e.agent for e in events} | {e.args.get("te") for e in events if e.args.get("te")})
+    for _ in range(data.draw(st.integers(1, 4))):
+        if not events:
+            break
+        i = data.draw(st.integers(0, len(events) - 1))
+        how = data.draw(st.sampled_from(["drop", "duplicate", "move", "swap-agent", "reveal", "reveal"]))
+        if how == "drop":
+            del events[i]
+        elif how == "duplicate":
+            events.insert(data.draw(st.integers(0, len(events))), events[i])
+        elif how == "move":
+            events.insert(data.draw(st.integers(0, len(events))), events.pop(i))
+        elif how == "swap-agent":
+            events[i] = T.Event(events[i].seq, data.draw(st.sampled_from(agents)), events[i].name, dict(events[i].args))
+        else:
+            reveal = data.draw(st.sampled_from(["HostCompromised", "AttestationKeyRevealed"]))
+            events.insert(i, T.Event(0, "adv", reveal, {"platform": data.draw(st.sampled_from(agents))}))
+    header = {**trace.header, "adversaries": sorted({*trace.header.get("adversaries", ()), "adv"})}
+    mutated = T.Trace(header, [T.Event(n, e.agent, e.name, dict(e.args)) for n, e in enumerate(events)], name)
+    assert _monitor_findings(mutated, True) == _monitor_findings(mutated, False)
+
+
+HEADERS = [json.loads(lines[0]) for lines in CORPUS.values()]
+
+
+def test_the_header_check_in_line_equals_the_table_on_the_committed_headers():
+    for obj in HEADERS:
+        assert T._plainly_valid_header(obj) is T._plainly_valid_header_table(obj) is True
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(base=st.sampled_from(HEADERS), data=st.data())
+def test_the_header_check_in_line_equals_the_table_on_mutated_headers(base, data):
+    """Every key of _HEADER_PLAIN (and the profile parameters the checker reads, and keys inside the
+    structured ones) dropped or set to odd values, one to three at a time."""
+    obj = json.loads(json.dumps(base))
+    for _ in range(data.draw(st.integers(1, 3))):
+        key = data.draw(st.sampled_from([*T._HEADER_PLAIN, "other", "profile.mitigations",
+                                         "profile.passport_binding_echo", "profile.binding_check",
+                                         "profile.mitigations.check_binding", "synthetic.base", "adversaries.0"]))
+        value = data.draw(st.one_of(ODD, st.sampled_from([[], {}, ["a", 1], ["ok", "b"], [True], "local",
+                                                          "delegated", T.TRACE_FORMAT, "header"])))
+        where, _, rest = key.partition(".")
+        if not rest:
+            if data.draw(st.booleans()) and where in obj:
+                del obj[where]
+            else:
+                obj[where] = value
+            continue
+        inner = obj.setdefault(where, {} if where != "adversaries" else [])
+        if type(inner) is dict:
+            inner_key, _, last = rest.partition(".")
+            if last:
+                inner = inner.setdefault(inner_key, {})
+                if type(inner) is dict:
+                    inner[last] = value
+            else:
+                inner[inner_key] = value
+        elif type(inner) is list:
+            inner.append(value)
+    assert T._plainly_valid_header(obj) is T._plainly_valid_header_table(obj), obj
+
+
+_FLAG_VALUES = st.one_of(st.booleans(), st.sampled_from([0, 1, 0.0, 2.5, "", "x", None, [], {}, [1]]))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(profiles=st.lists(st.fixed_dictionaries({}, optional={
+    "mitigations": st.one_of(st.dictionaries(st.sampled_from(FLAGS), _FLAG_VALUES, max_size=5),
+                             st.sampled_from([None, 0, False, ""])),
+    "passport_binding_echo": _FLAG_VALUES, "binding_check": st.sampled_from(["local", "delegated", "x", None])}),
+    min_size=1, max_size=6))
+def test_flags_and_rows_remembered_per_profile_equal_reading_them(profiles):
+    """World's flags and dispatch table, remembered by what flags_of reads, against flags_of and
+    roles.dispatch of each profile, over profiles that repeat with equal values of other types."""
+    from expat.model import world as W
+    from expat.model.roles import dispatch
+    for profile in profiles + profiles[::-1]:
+        flags, rows = W._flags_and_rows(profile)
+        assert flags == flags_of(profile)
+        assert list(flags) == list(FLAGS)
+        assert rows == dispatch(profile)
