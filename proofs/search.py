@@ -70,6 +70,7 @@ class Bound:
     own_aik: bool = False  # mallory presents its own keys on honest connections it holds (HostCompromised(mallory))
     aes: int = 1  # Attesting Environments per honest endpoint (world.Cast); 1 (the CI bound)
     impersonate: bool = False  # mallory presents a revealed honest AIK on honest connections it holds
+    all_bindings: bool = False  # oracle answers over every derivable binding, not one per class
 
     def to_json(self) -> dict:
         doc = {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
@@ -85,6 +86,8 @@ class Bound:
             doc["own_aik"] = True
         if self.impersonate:
             doc["impersonate"] = True
+        if self.all_bindings:
+            doc["all_bindings"] = True
         return doc
 
     def statement(self) -> str:
@@ -95,6 +98,7 @@ class Bound:
                 + (f"<= {self.attestation_keys} attestation-key reveal(s), " if self.attestation_keys else "")
                 + ("mallory's own AIK on leaked connections, " if self.own_aik else "")
                 + ("revealed honest AIKs on leaked connections, " if self.impersonate else "")
+                + ("every derivable binding (not one per class), " if self.all_bindings else "")
                 + f"term depth <= {TERM_DEPTH}; " + W.cast_statement(self.one_way, self.honest, self.aes))
 
     def tag(self) -> str:
@@ -102,6 +106,7 @@ class Bound:
                 + (f"{self.hosts}h" if self.hosts else "")
                 + (f"{self.attestation_keys}a" if self.attestation_keys else "") + ("o" if self.own_aik else "")
                 + ("i" if self.impersonate else "")
+                + ("b" if self.all_bindings else "")
                 + ("w" if self.one_way else "")
                 + (f"{self.honest}e" if self.honest != W.DEFAULT_HONEST else "")
                 + (f"{self.aes}t" if self.aes != 1 else ""))
@@ -492,14 +497,16 @@ class Explorer:
                 if key in self.revealable and key not in s.revealed:
                     s.e(W.MALLORY, "KeyRevealed", key=W.key_bytes(key))
                     s.revealed = s.revealed + (key,)
-            reps = kn.bindings(conn, ctx, key)
+            reps = kn.bindings(conn, ctx, key, self.bound.all_bindings)
+            # passport: the request's own binding under each label only (the menu's), every one with all_bindings
+            models = {cls: ("background", "passport") if cls in ("own", "label") or self.bound.all_bindings
+                      else ("background",) for cls, _ in reps}
             for ae, te in self.oracle_aes(st, key, only_key is not None):
                 # impersonating: Evidence a TEE makes for mallory on an honest connection is the theory's
                 # Compromised_TeeOracle of mallory's platform (docs/proofs.md, --impersonate)
                 own_tee = impersonate is not None and te == W.MALLORY
                 for cls, b in reps:
-                    # passport: the request's own binding under each label only (the menu's; docs/proofs.md)
-                    for model in ("background", "passport") if cls in ("own", "label") else ("background",):
+                    for model in models[cls]:
                         yield (f"oracle {ae}{'' if te == W.MALLORY else ' for ' + te} {key} {cls}-binding {model}",
                                lambda s, key=key, ae=ae, te=te, b=b, model=model, reveal=reveal, own_tee=own_tee: (
                                    reveal(s), own_tee and self._compromise_mallory(s),
@@ -513,7 +520,7 @@ class Explorer:
             yield f"forge {key}", lambda s, key=key, reveal=reveal: (reveal(s), self._forge(s, conn, ctx, key))[1]
             for platform in signing:
                 for cls, b in reps:
-                    for model in ("background", "passport") if cls in ("own", "label") else ("background",):
+                    for model in models[cls]:
                         yield (f"sign with ak-{platform} {key} {cls}-binding {model}",
                                lambda s, key=key, p=platform, b=b, model=model, reveal=reveal: (
                                    reveal(s), self._signed(s, conn, ctx, key, p, b, model))[1])
