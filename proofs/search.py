@@ -630,8 +630,8 @@ class Explorer:
         refused = False
         for label, apply in self.answers(st, conn, ctx, only_key, own, impersonate):
             child = st.clone()
-            if own and not any(e[1] == "HostCompromised" and e[2]["platform"] == W.MALLORY for e in child.events):
-                child.e(W.MALLORY, "HostCompromised", platform=W.MALLORY)
+            if own:
+                self._compromise_mallory(child)
             key, kind, cmw = apply(child)
             verdict = self.decide(child, conn, ctx, key, kind, cmw)
             if verdict is None and refused:
