@@ -160,6 +160,16 @@ DIFFERENCES: dict[str, Difference] = {
         "uses it as an oracle, or an AIK generated for another endpoint): the theory has one name per "
         "platform, the term view reads an AE's acts as the endpoint they name (te, owner); the monitor "
         "asks whether the same AE generated the AIK."),
+    "sibling-tee": Difference(
+        ("aik_in_tee",), "monitor",
+        "an endpoint with several Attesting Environments (the bounded search's --aes N) presents the AIK one "
+        "of them generated with Evidence another one produced, accepted where AIK_pub_hash is not compared: "
+        "the theory has one TEE per platform and one name for the TLS endpoint and its TEE (!AK(P, ak), "
+        "AikGenerated(P, aik)), so the formula asks whether the AIK was generated for the Evidence's "
+        "platform, which it was; the monitor asks, as the property's statement does, whether the TEE that "
+        "produced the Evidence generated it. The formula is exact for the theory's cast and cannot name a "
+        "second TEE of one platform without a TEE argument in its facts (the theory's to add); with one AE "
+        "per endpoint the two readings coincide."),
     "claims-read": Difference(
         ("evidence_integrity",), "monitor",
         "the claims the requester read (BindingChecked) differ from those the AE signed: the theory's "

@@ -343,8 +343,9 @@ def request_binding(w: "World") -> list[Finding]:
 
 @monitor
 def aik_ownership(w: "World") -> list[Finding]:
-    """The accepted AIK was used, on this connection and context, by the agent holding its private key
-    (the TE it was generated for; for keys no TEE generated, an adversary), unless it was revealed."""
+    """The accepted AIK was used, on this connection and context and for this very authenticator (kind and
+    CMW), by the agent holding its private key (the TE it was generated for; for keys no TEE generated, an
+    adversary), unless it was revealed."""
     out: list[Finding] = []
     for a in acceptances(w):
         if a.aik is None or a.accepted is None:
@@ -355,8 +356,10 @@ def aik_ownership(w: "World") -> list[Finding]:
             continue
         gen = _first_keyed(w, "AikGenerated", "aik", aik)
         owner = gen.args["owner"] if gen else None
+        # the same authenticator (the EA's signature covers its CMW, RFC 9261 §5.2.2), as the formula asks
         senders = {e.agent for j, e in w.positions("AuthenticatorSent") if j < at and e.args.get("conn") == a.conn
-                   and e.args.get("ctx") == a.ctx and e.args.get("aik") == aik}
+                   and e.args.get("ctx") == a.ctx and e.args.get("aik") == aik
+                   and e.args.get("kind") == a.accepted.args.get("kind") and e.args.get("cmw") == a.accepted.args.get("cmw")}
         ok = owner in senders if owner is not None else bool(senders & w.adversaries)
         if not ok:
             out.append((a.index, f"AIK accepted on {a.conn} was not used there by its holder ({owner or 'adversary'})"))

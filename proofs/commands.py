@@ -23,7 +23,9 @@ def _bound(args: argparse.Namespace):
     return Bound(connections=pick("connections"), requests=pick("requests"), reveals=pick("reveals"),
                  secrets=pick("secrets"), one_way=bool(args.one_way) or CI_BOUND.one_way, hosts=pick("hosts"),
                  honest=pick("honest"), attestation_keys=pick("attestation_keys"),
-                 own_aik=bool(args.own_aik) or CI_BOUND.own_aik, aes=pick("aes"))
+                 own_aik=bool(args.own_aik) or CI_BOUND.own_aik, aes=pick("aes"),
+                 impersonate=bool(args.impersonate) or CI_BOUND.impersonate,
+                 all_bindings=bool(args.all_bindings) or CI_BOUND.all_bindings)
 
 
 def _progress(rep, done: int, total: int) -> None:
@@ -195,6 +197,12 @@ def register(sub) -> None:
     run.add_argument("--own-aik", action="store_true",
                      help="the adversary presents its own AIK on honest connections whose secrets it holds, as a "
                           "compromised host of its own (HostCompromised(mallory); not in the CI bound)")
+    run.add_argument("--impersonate", action="store_true",
+                     help="the adversary presents a revealed honest AIK (the peer's, or the requester's own) on "
+                          "honest connections whose secrets it holds (KeyRevealed; not in the CI bound)")
+    run.add_argument("--all-bindings", action="store_true",
+                     help="the adversary's TEE oracles sign over every binding it can derive, not one per class "
+                          "(not in the CI bound)")
     run.add_argument("--one-way", action="store_true",
                      help="connections may also require only one side's attestation (not in the CI bound)")
     run.add_argument("--jobs", type=int, help="worker processes, variants as tasks (default: cores, at most 2)")

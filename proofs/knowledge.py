@@ -79,13 +79,14 @@ class Knowledge:
         return [("bind", k, ("exp", lab, c, x)) for c in self.secrets for x in self.contexts
                 for lab in self.labels for k in keys]
 
-    def bindings(self, conn: str, ctx: str, key: str) -> list[tuple[str, Term]]:
+    def bindings(self, conn: str, ctx: str, key: str, every: bool = False) -> list[tuple[str, Term]]:
         """Representatives of the bindings it can put into Evidence answering (``conn``, ``ctx``) with EA
         key ``key``, one per class of what the honest checks and the monitors compare a binding with:
         this request's binding (``own``), the same under the other label (``label``), under another key
         (``key``), for another context of this connection (``ctx``), for another connection it holds the
         secret of (``conn``), and each binding projected from a message it saw (``seen``). Every
-        representative is checked derivable."""
+        representative is checked derivable. ``every``: after the representatives, every other binding it
+        can build by hash application (``any``), not one per class (docs/proofs.md, --all-bindings)."""
         out: list[tuple[str, Term]] = []
 
         def add(cls: str, t: Term) -> None:
@@ -106,4 +107,7 @@ class Knowledge:
         for s in self.seen:
             if isinstance(s, tuple) and s[0] == "bind":
                 add("seen", s)
+        if every:
+            for b in built:
+                add("any", b)
         return out

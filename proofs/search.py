@@ -23,7 +23,9 @@ takes up to ``requests`` attestation exchanges, in any order, each one of (docs/
 ``deliver``    mallory answers an intercepted request with the peer's authenticator for the same
                connection and context (made before: a pre-play); when it controls the peer's host,
                also in the peer's name (the peer's AIK, Evidence the peer's TEE makes for the peer);
-               with the bound's ``own_aik``, also as itself (its own keys, HostCompromised(mallory))
+               with the bound's ``own_aik``, also as itself (its own keys, HostCompromised(mallory));
+               with the bound's ``impersonate``, also under a revealed honest AIK (the peer's:
+               impersonation; the requester's own: reflection)
 
 The honest parties follow the rows of :mod:`expat.model.roles` that exist under the variant; whether a
 requester's comparison (binding, AIK_pub_hash, label) or a Verifier's appraisal succeeds is decided by
@@ -67,6 +69,8 @@ class Bound:
     attestation_keys: int = 0  # honest platforms whose attestation key mallory learns; 0 (the CI bound): none
     own_aik: bool = False  # mallory presents its own keys on honest connections it holds (HostCompromised(mallory))
     aes: int = 1  # Attesting Environments per honest endpoint (world.Cast); 1 (the CI bound)
+    impersonate: bool = False  # mallory presents a revealed honest AIK on honest connections it holds
+    all_bindings: bool = False  # oracle answers over every derivable binding, not one per class
 
     def to_json(self) -> dict:
         doc = {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
@@ -80,6 +84,10 @@ class Bound:
             doc["attestation_keys"] = self.attestation_keys
         if self.own_aik:
             doc["own_aik"] = True
+        if self.impersonate:
+            doc["impersonate"] = True
+        if self.all_bindings:
+            doc["all_bindings"] = True
         return doc
 
     def statement(self) -> str:
@@ -89,12 +97,16 @@ class Bound:
                 + (f"<= {self.hosts} host compromise(s), " if self.hosts else "")
                 + (f"<= {self.attestation_keys} attestation-key reveal(s), " if self.attestation_keys else "")
                 + ("mallory's own AIK on leaked connections, " if self.own_aik else "")
+                + ("revealed honest AIKs on leaked connections, " if self.impersonate else "")
+                + ("every derivable binding (not one per class), " if self.all_bindings else "")
                 + f"term depth <= {TERM_DEPTH}; " + W.cast_statement(self.one_way, self.honest, self.aes))
 
     def tag(self) -> str:
         return (f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s"
                 + (f"{self.hosts}h" if self.hosts else "")
                 + (f"{self.attestation_keys}a" if self.attestation_keys else "") + ("o" if self.own_aik else "")
+                + ("i" if self.impersonate else "")
+                + ("b" if self.all_bindings else "")
                 + ("w" if self.one_way else "")
                 + (f"{self.honest}e" if self.honest != W.DEFAULT_HONEST else "")
                 + (f"{self.aes}t" if self.aes != 1 else ""))
@@ -459,14 +471,16 @@ class Explorer:
 
     # -- the adversary's answers --------------------------------------------------------------
 
-    def answers(self, st: State, conn: str, ctx: str, only_key: Optional[str] = None, own: bool = False
-                ) -> Iterator[tuple[str, Callable[[State], tuple]]]:
+    def answers(self, st: State, conn: str, ctx: str, only_key: Optional[str] = None, own: bool = False,
+                impersonate: Optional[str] = None) -> Iterator[tuple[str, Callable[[State], tuple]]]:
         """(label, apply) for every answer of mallory to (conn, ctx); ``apply`` emits mallory's and the
         AEs'/Verifier's events and returns (key, kind, cmw). An honest AIK is revealed (KeyRevealed)
         right before its first use: revealing it earlier only excuses more (aik_ownership)."""
         host_keys = [key for h in st.hosts for _, key in self.endpoint_aes[h]]
         if only_key is not None:
             keys = [only_key]
+        elif impersonate is not None:
+            keys = [impersonate]
         elif own:
             keys = list(W.ADVERSARY_KEYS)
         else:
@@ -483,14 +497,20 @@ class Explorer:
                 if key in self.revealable and key not in s.revealed:
                     s.e(W.MALLORY, "KeyRevealed", key=W.key_bytes(key))
                     s.revealed = s.revealed + (key,)
-            reps = kn.bindings(conn, ctx, key)
+            reps = kn.bindings(conn, ctx, key, self.bound.all_bindings)
+            # passport: the request's own binding under each label only (the menu's), every one with all_bindings
+            models = {cls: ("background", "passport") if cls in ("own", "label") or self.bound.all_bindings
+                      else ("background",) for cls, _ in reps}
             for ae, te in self.oracle_aes(st, key, only_key is not None):
+                # impersonating: Evidence a TEE makes for mallory on an honest connection is the theory's
+                # Compromised_TeeOracle of mallory's platform (docs/proofs.md, --impersonate)
+                own_tee = impersonate is not None and te == W.MALLORY
                 for cls, b in reps:
-                    # passport: the request's own binding under each label only (the menu's; docs/proofs.md)
-                    for model in ("background", "passport") if cls in ("own", "label") else ("background",):
+                    for model in models[cls]:
                         yield (f"oracle {ae}{'' if te == W.MALLORY else ' for ' + te} {key} {cls}-binding {model}",
-                               lambda s, key=key, ae=ae, te=te, b=b, model=model, reveal=reveal: (
-                                   reveal(s), self._oracle(s, conn, ctx, key, ae, b, model, te))[1])
+                               lambda s, key=key, ae=ae, te=te, b=b, model=model, reveal=reveal, own_tee=own_tee: (
+                                   reveal(s), own_tee and self._compromise_mallory(s),
+                                   self._oracle(s, conn, ctx, key, ae, b, model, te))[2])
             for cmw in st.evidence:
                 yield f"replay {cmw} {key}", lambda s, key=key, cmw=cmw, reveal=reveal: (
                     reveal(s), (key, "evidence", cmw))[1]
@@ -500,10 +520,28 @@ class Explorer:
             yield f"forge {key}", lambda s, key=key, reveal=reveal: (reveal(s), self._forge(s, conn, ctx, key))[1]
             for platform in signing:
                 for cls, b in reps:
-                    for model in ("background", "passport") if cls in ("own", "label") else ("background",):
+                    for model in models[cls]:
                         yield (f"sign with ak-{platform} {key} {cls}-binding {model}",
                                lambda s, key=key, p=platform, b=b, model=model, reveal=reveal: (
                                    reveal(s), self._signed(s, conn, ctx, key, p, b, model))[1])
+
+    @staticmethod
+    def _compromise_mallory(st: State) -> None:
+        """HostCompromised(mallory), once per run (the theory's only way to Evidence of an adversary's TEE
+        over a binding it chooses for an honest connection: Compromised_TeeOracle)."""
+        if not any(e[1] == "HostCompromised" and e[2]["platform"] == W.MALLORY for e in st.events):
+            st.e(W.MALLORY, "HostCompromised", platform=W.MALLORY)
+
+    def impersonation_keys(self, st: State) -> list[str]:
+        """The honest AIKs mallory may present on a leaked connection (--impersonate): those it learnt,
+        and, within ``reveals``, any other whose TEE it has not used as an oracle (a platform is never
+        both; docs/proofs.md)."""
+        host_keys = {key for h in st.hosts for _, key in self.endpoint_aes[h]}
+        keys = [k for k in st.revealed if k not in host_keys]
+        if sum(k not in host_keys for k in st.revealed) < self.bound.reveals:
+            keys += [k for k in self.revealable
+                     if k not in st.revealed and k not in host_keys and self.key_ae[k] not in st.oracles]
+        return keys
 
     def oracle_aes(self, st: State, key: str, hosts_only: bool = False) -> list[tuple[str, str]]:
         """The AEs mallory may use as signing oracle: its own (m-ae), and one honest AE (split deployment,
@@ -579,17 +617,21 @@ class Explorer:
         return key, "evidence", ev.id
 
     def adversary_answer(self, st: State, conn: str, rp: str, ctx: str, spontaneous: bool,
-                         only_key: Optional[str] = None, own: bool = False) -> Iterator[State]:
+                         only_key: Optional[str] = None, own: bool = False,
+                         impersonate: Optional[str] = None) -> Iterator[State]:
         """Every answer the requester accepts, each a run that goes on; and the first answer it refuses,
         as a run ending in AuthenticatorRejected (a refusal adds no acceptance: docs/proofs.md).
         ``only_key``: mallory answers as a compromised host, under that host's AIK only. ``own``: on an
         honest connection whose secrets it holds, under its own keys, as a platform whose host the
-        adversary controls: HostCompromised(mallory) first, as the theory needs for that run."""
+        adversary controls: HostCompromised(mallory) first, as the theory needs for that run.
+        ``impersonate``: on such a connection, under that honest AIK (KeyRevealed before first use), with
+        HostCompromised(mallory) recorded before Evidence a TEE makes for mallory (docs/proofs.md,
+        --impersonate)."""
         refused = False
-        for label, apply in self.answers(st, conn, ctx, only_key, own):
+        for label, apply in self.answers(st, conn, ctx, only_key, own, impersonate):
             child = st.clone()
-            if own and not any(e[1] == "HostCompromised" and e[2]["platform"] == W.MALLORY for e in child.events):
-                child.e(W.MALLORY, "HostCompromised", platform=W.MALLORY)
+            if own:
+                self._compromise_mallory(child)
             key, kind, cmw = apply(child)
             verdict = self.decide(child, conn, ctx, key, kind, cmw)
             if verdict is None and refused:
@@ -776,6 +818,9 @@ class Explorer:
                 yield from self.adversary_answer(st, conn, rp, ctx, False, only_key=key)
         if self.bound.own_aik:  # its own platform, as the connection's peer (docs/proofs.md, --own-aik)
             yield from self.adversary_answer(st, conn, rp, ctx, False, own=True)
+        if self.bound.impersonate:  # a revealed honest AIK (docs/proofs.md, --impersonate)
+            for key in self.impersonation_keys(st):
+                yield from self.adversary_answer(st, conn, rp, ctx, False, impersonate=key)
         made = st.sent.get((conn, ctx, te))
         if made is None:
             return

@@ -141,3 +141,73 @@ def test_a_second_attesting_environment_changes_no_verdict(variant):
     assert plain.mismatches == two.mismatches == 0 and two.runs > plain.runs
     assert set(two.counterexamples) == set(plain.counterexamples)
     assert set(two.formula_counterexamples) == set(plain.formula_counterexamples)
+
+
+# --- the sibling-tee difference (model/judge.py DIFFERENCES) -------------------------------------------
+
+
+def _mismatched_acceptances(trace) -> list[str]:
+    """For each honest acceptance of Evidence whose producing AE did not generate the accepted AIK, read
+    from the trace's events (not from the monitors): "sibling" when the AIK was generated for the
+    Evidence's endpoint by another of its AEs, "foreign" otherwise (another endpoint's AE or AIK)."""
+    generated = {e.args["aik"]: (e.agent, e.args["owner"]) for e in trace.events if e.name == "AikGenerated"}
+    owner_of = {a: o for a, o in generated.values()}
+    produced = {e.args["cmw"]: (e.agent, e.args["te"]) for e in trace.events if e.name == "EvidenceProduced"}
+    appraised = {e.args["result"]: e.args["cmw"] for e in trace.events if e.name == "EvidenceAppraised"}
+    out = []
+    for i, e in enumerate(trace.events):
+        if e.name != "AuthenticatorAccepted" or e.agent == W.MALLORY:
+            continue
+        if not any(d.name == "AttestationCompleted" and d.agent == e.agent and d.args["cmw"] == e.args["cmw"]
+                   for d in trace.events[i:]):
+            continue
+        ev = e.args["cmw"] if e.args["kind"] == "evidence" else appraised.get(e.args["cmw"])
+        if ev not in produced or e.args["aik"] not in generated:
+            continue
+        (maker, te), (generator, owner) = produced[ev], generated[e.args["aik"]]
+        if maker != generator:
+            out.append("sibling" if te == owner == owner_of.get(maker) else "foreign")
+    return out
+
+
+def _differences(variant: str, bound: Bound) -> list[tuple[frozenset, set, set]]:
+    """Per run: the (property, side that flags) where the monitors and the formulas differ, the kinds of
+    its mismatched acceptances, and the monitors' properties."""
+    from expat.model.judge import judge
+    v = VARIANTS[variant]
+    ex = Explorer(variant_flags(v), bound)
+    out = []
+    for st in ex.runs():
+        trace = to_trace(st, ex, v, variant_profile(v))
+        monitors, formulas = check_trace(trace).properties(), {x.id for x in judge(trace)}
+        out.append((frozenset((p, "monitor" if p in monitors else "formula") for p in monitors ^ formulas),
+                    set(_mismatched_acceptances(trace)), monitors))
+    return out
+
+
+@pytest.mark.parametrize("variant", ["default", "no-aik-hash-check"])
+def test_with_two_aes_per_endpoint_the_only_new_formula_monitor_difference_is_the_sibling_tee(variant):
+    """Reasoned (model/judge.py "sibling-tee"): the theory has one TEE per platform, so the aik_in_tee
+    formula accepts an AIK generated for the Evidence's platform by any of its TEEs, while the monitor (the
+    property's statement) asks for the TEE that produced the Evidence. With a second AE per endpoint that
+    is the one new way the two can differ: every other difference of a run at --aes 2 is of a kind the
+    same variant shows with one AE, and an aik_in_tee difference flagged by the monitor alone comes with
+    an acceptance of Evidence from an AE that did not generate the AIK (a sibling AE, or the one-AE
+    class tee-for-another-endpoint). Under the default profile AIK_pub_hash refuses every such pairing;
+    without it some run's only mismatched acceptance is a sibling one, and its only difference that one."""
+    from expat.model.judge import DIFFERENCES
+    d = DIFFERENCES["sibling-tee"]
+    assert d.properties == ("aik_in_tee",) and d.flagged_by == "monitor"
+    one = {k for kinds, _, _ in _differences(variant, Bound(1, 2, 0, 0)) for k in kinds}
+    two = _differences(variant, Bound(1, 2, 0, 0, aes=2))
+    sibling = ("aik_in_tee", "monitor")
+    for kinds, mismatched, monitors in two:
+        assert kinds - {sibling} <= one, sorted(kinds - one)
+        if sibling in kinds:
+            assert mismatched, kinds
+        if "sibling" in mismatched:
+            assert "aik_in_tee" in monitors
+    if variant == "default":
+        assert not any(mismatched for _, mismatched, _ in two)
+    else:
+        assert any(mismatched == {"sibling"} and kinds == {sibling} for kinds, mismatched, _ in two)
