@@ -38,6 +38,12 @@ PROOF_TIMINGS = locate("proofs/timings.json")
 FIGURES = ("ea_overhead", "attestation_overhead", "check_throughput", "bounded_proofs")
 
 
+def reported(ratio: float) -> float:
+    """The ratio as printed and recorded (4 significant digits); the aim is judged on this same value, so
+    a figure never reads "0.25, met" against "> 0.25"."""
+    return float(f"{ratio:.4g}")
+
+
 @dataclass
 class Figure:
     name: str
@@ -48,7 +54,7 @@ class Figure:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"name": self.name, "ratio": None if self.ratio is None else float(f"{self.ratio:.4g}"), "aim": self.aim,
+        out = {"name": self.name, "ratio": None if self.ratio is None else reported(self.ratio), "aim": self.aim,
                "aim_met": self.aim_met, "absolute": self.absolute}
         if self.note:
             out["note"] = self.note
@@ -126,7 +132,7 @@ def ea_overhead(kind: str, seconds: float, min_rounds: int = 200) -> Figure:
     _until(seconds, min_rounds, round_)
     ea_ns = acc.ns["authenticate"] + acc.ns["validate"]
     raw_ns = acc.ns["sign"] + acc.ns["verify"]
-    ratio = ea_ns / raw_ns
+    ratio = reported(ea_ns / raw_ns)
     return Figure(f"ea_overhead/{kind}", ratio, "< 1.5", ratio < 1.5, {
         "rounds": acc.count, "authenticate_us": round(acc.per_op_us("authenticate"), 1),
         "validate_us": round(acc.per_op_us("validate"), 1), "raw_sign_us": round(acc.per_op_us("sign"), 1),
@@ -187,7 +193,7 @@ def attestation_overhead(seconds: float, min_rounds: int = 10) -> Figure:
             round_()
         acc = Interleaved(tuple(acc.ns))
         _until(seconds, min_rounds, round_)
-    ratio = acc.ns["attested"] / (acc.ns["handshake"] + acc.ns["raw"])
+    ratio = reported(acc.ns["attested"] / (acc.ns["handshake"] + acc.ns["raw"]))
     return Figure("attestation_overhead", ratio, "< 2", ratio < 2, {
         "rounds": acc.count, "attested_connection_ms": round(acc.per_op_us("attested") / 1000, 3),
         "plain_handshake_ms": round(acc.per_op_us("handshake") / 1000, 3),
@@ -249,7 +255,7 @@ def check_throughput(seconds: float, min_rounds: int = 3) -> Figure:
     check_rate = events * acc.count / (acc.ns["check"] / 1e9)
     json_rate = events * acc.count / (acc.ns["json"] / 1e9)
     model_rate = events * acc.count / (acc.ns["model"] / 1e9)
-    ratio = check_rate / json_rate
+    ratio = reported(check_rate / json_rate)
     return Figure("check_throughput", ratio, "> 0.25", ratio > 0.25, {
         "rounds": acc.count, "traces": len(traces), "events": events,
         "check_events_per_s": round(check_rate, 1), "json_events_per_s": round(json_rate, 1),
