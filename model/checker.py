@@ -194,26 +194,28 @@ def _stepper_source(name: str, rows: CompiledRows) -> tuple[str, dict]:
     return "\n".join(body) + "\n", ns
 
 
-class _Steppers(dict):
-    """Per event name, the compiled function that advances its machines (:func:`_stepper_source`),
-    compiled when the name is first asked (check_trace itself runs the per-event functions of
-    :func:`_check_source`; the step functions serve ``_step`` and ``_replay_calls``)."""
+class _CompiledPerName(dict):
+    """Per event name, the function ``kind`` ("step": :func:`_stepper_source`; "check":
+    :func:`_check_source`) compiled for these rows when the name is first asked (a trace uses a dozen of
+    the event names; compiling all of them for a profile took about 11 ms for the checks, which
+    ``expat check`` of one trace would pay). check_trace runs the per-event "check" functions; the step
+    functions serve ``_step`` and ``_replay_calls``."""
 
-    def __init__(self, rows: CompiledRows):
+    def __init__(self, rows: CompiledRows, kind: str, source: Callable[[str, CompiledRows], tuple[str, dict]]):
         super().__init__()
-        self.rows = rows
+        self.rows, self.kind, self.source = rows, kind, source
 
-    def __missing__(self, name: str) -> Stepper:
+    def __missing__(self, name: str) -> Callable[..., None]:
         if name not in _MACHINE_ROLES:
             raise KeyError(name)
-        source, ns = _stepper_source(name, self.rows)
-        exec(compile(source, f"<step of {name}>", "exec"), ns)
-        found = self[name] = ns["step"]
+        text, ns = self.source(name, self.rows)
+        exec(compile(text, f"<{self.kind} of {name}>", "exec"), ns)
+        found = self[name] = ns[self.kind]
         return found
 
 
 def _steppers(rows: CompiledRows) -> dict[str, Stepper]:
-    return _Steppers(rows)
+    return _CompiledPerName(rows, "step", _stepper_source)
 
 
 def _check_source(name: str, rows: CompiledRows) -> tuple[str, dict]:
@@ -275,26 +277,8 @@ def _check_source(name: str, rows: CompiledRows) -> tuple[str, dict]:
 Checker = Callable[..., None]
 
 
-class _Checks(dict):
-    """Per event name, the compiled function of :func:`_check_source`, compiled when the name is first
-    asked (a trace uses a dozen of the event names; compiling all of them for a profile took about 11 ms,
-    which ``expat check`` of one trace would pay)."""
-
-    def __init__(self, rows: CompiledRows):
-        super().__init__()
-        self.rows = rows
-
-    def __missing__(self, name: str) -> Checker:
-        if name not in _MACHINE_ROLES:
-            raise KeyError(name)
-        source, ns = _check_source(name, self.rows)
-        exec(compile(source, f"<check of {name}>", "exec"), ns)
-        found = self[name] = ns["check"]
-        return found
-
-
 def _checks(rows: CompiledRows) -> dict[str, Checker]:
-    return _Checks(rows)
+    return _CompiledPerName(rows, "check", _check_source)
 
 
 def _check_functions(w: World) -> dict[str, Checker]:
