@@ -1,12 +1,15 @@
-"""Shared helpers for tests/test_model_*.py: the synthetic example traces and a trace copier."""
+"""Shared helpers for tests/test_model_*.py and tests/test_proofs_*.py: the synthetic example traces, a
+trace copier, and `expat check` run on a trace written to a file."""
 
 from __future__ import annotations
 
 import copy
 import importlib.util
+import json
 from pathlib import Path
 
 import expat  # noqa: F401  (OpenSSL config first)
+from expat.cli import main
 from expat.model.trace import Event, Trace, load_trace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,3 +35,11 @@ def with_events(trace: Trace, events: list[Event], header: dict | None = None) -
     """A copy of ``trace`` with ``events`` renumbered 0..n-1 (so ``seq`` never gives a mutation away)."""
     renumbered = [Event(i, e.agent, e.name, dict(e.args)) for i, e in enumerate(events)]
     return Trace(copy.deepcopy(header if header is not None else trace.header), renumbered, trace.source)
+
+
+def expat_check_violations(trace: Trace, path: Path, capsys, *flags: str) -> list[dict]:
+    """``trace`` written to ``path`` and checked by `expat check --json -j 1 [flags]`, which must exit 1 (a
+    violation found); the violations it printed."""
+    path.write_text("\n".join(trace.lines()) + "\n", encoding="ascii")
+    assert main(["check", "--json", "-j", "1", *flags, str(path)]) == 1
+    return json.loads(capsys.readouterr().out)["violations"]

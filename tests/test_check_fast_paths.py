@@ -254,6 +254,22 @@ def test_a_step_that_raises_keeps_none_of_its_machines_violations():
     assert got["check"][1] == [ev]
 
 
+def _shuffled(events: list, i: int, how: str, data, agents: list[str]) -> bool:
+    """The mutations the hypothesis tests share, made on ``events[i]`` in place: dropped, repeated
+    elsewhere, moved, or its agent swapped for one of ``agents``; False (nothing done) for another ``how``."""
+    if how == "drop":
+        del events[i]
+    elif how == "duplicate":
+        events.insert(data.draw(st.integers(0, len(events))), events[i])
+    elif how == "move":
+        events.insert(data.draw(st.integers(0, len(events))), events.pop(i))
+    elif how == "swap-agent":
+        events[i] = T.Event(events[i].seq, data.draw(st.sampled_from(agents)), events[i].name, dict(events[i].args))
+    else:
+        return False
+    return True
+
+
 @SETTINGS
 @given(name=st.sampled_from(sorted(CORPUS)), data=st.data())
 def test_compiled_steps_equal_the_general_replay_on_mutated_traces(name, data):
@@ -265,16 +281,9 @@ def test_compiled_steps_equal_the_general_replay_on_mutated_traces(name, data):
             break
         i = data.draw(st.integers(0, len(events) - 1))
         how = data.draw(st.sampled_from(["drop", "duplicate", "move", "swap-agent", "flag", "adversary"]))
-        if how == "drop":
-            del events[i]
-        elif how == "duplicate":
-            events.insert(data.draw(st.integers(0, len(events))), events[i])
-        elif how == "move":
-            events.insert(data.draw(st.integers(0, len(events))), events.pop(i))
-        elif how == "swap-agent":
-            other = data.draw(st.sampled_from(sorted({e.agent for e in events})))
-            events[i] = T.Event(events[i].seq, other, events[i].name, dict(events[i].args))
-        elif how == "adversary":  # an agent of the trace becomes the adversary's
+        if _shuffled(events, i, how, data, sorted({e.agent for e in events})):
+            continue
+        if how == "adversary":  # an agent of the trace becomes the adversary's
             header["adversaries"] = sorted({*header.get("adversaries", ()), events[i].agent})
         else:
             mitigations = header.setdefault("profile", {}).setdefault("mitigations", {})
@@ -559,15 +568,7 @@ def test_monitor_shortcuts_equal_the_scans_on_mutated_traces(name, data):
             break
         i = data.draw(st.integers(0, len(events) - 1))
         how = data.draw(st.sampled_from(["drop", "duplicate", "move", "swap-agent", "reveal", "reveal"]))
-        if how == "drop":
-            del events[i]
-        elif how == "duplicate":
-            events.insert(data.draw(st.integers(0, len(events))), events[i])
-        elif how == "move":
-            events.insert(data.draw(st.integers(0, len(events))), events.pop(i))
-        elif how == "swap-agent":
-            events[i] = T.Event(events[i].seq, data.draw(st.sampled_from(agents)), events[i].name, dict(events[i].args))
-        else:
+        if not _shuffled(events, i, how, data, agents):
             reveal = data.draw(st.sampled_from(["HostCompromised", "AttestationKeyRevealed"]))
             events.insert(i, T.Event(0, "adv", reveal, {"platform": data.draw(st.sampled_from(agents))}))
     header = {**trace.header, "adversaries": sorted({*trace.header.get("adversaries", ()), "adv"})}

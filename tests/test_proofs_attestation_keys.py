@@ -7,13 +7,11 @@ run."""
 
 from __future__ import annotations
 
-import json
 from typing import Optional
 
 import pytest
 
 import expat  # noqa: F401  (OpenSSL config first)
-from expat.cli import main
 from expat.model.checker import check_trace
 from expat.model.expectations import VARIANTS
 from expat.model.judge import judge
@@ -21,6 +19,7 @@ from expat.model.trace import Event, Trace
 from expat.proofs import world as W
 from expat.proofs.analysis import CI_BOUND, analyse_variant, to_trace, variant_flags, variant_profile
 from expat.proofs.search import Bound, Explorer
+from model_support import expat_check_violations
 
 DEFAULT = VARIANTS["default"]
 SMALL = Bound(1, 1, 0, 0, attestation_keys=1)  # one request answered by mallory, no other reveal
@@ -82,11 +81,8 @@ def test_evidence_signed_with_a_revealed_attestation_key_is_excused_for_that_pla
         assert result.rules() == {"guard:evidence_genuine"}, other  # the Verifier affirmed it
         assert {v.id for v in judge(moved)} == UNSIGNED_FORMULAS, other
         assert check_trace(moved).properties() == UNSIGNED_MONITORS, other
-    path = tmp_path / "unsigned.jsonl"
-    path.write_text("\n".join(renamed(trace, None).lines()) + "\n")
-    assert main(["check", "--json", str(path)]) == 1
-    out = json.loads(capsys.readouterr().out)
-    assert {v.get("property") for v in out["violations"]} - {None} == UNSIGNED_MONITORS
+    found = expat_check_violations(renamed(trace, None), tmp_path / "unsigned.jsonl", capsys)
+    assert {v.get("property") for v in found} - {None} == UNSIGNED_MONITORS
 
 
 def test_every_run_with_a_signed_evidence_replays_clean_and_is_accepted_over_the_request_s_binding():

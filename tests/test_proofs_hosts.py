@@ -7,12 +7,9 @@ the reasoning, written before the run."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 import expat  # noqa: F401  (OpenSSL config first)
-from expat.cli import main
 from expat.model.checker import check_trace
 from expat.model.expectations import VARIANTS
 from expat.model.judge import judge
@@ -20,6 +17,7 @@ from expat.model.trace import Event, Trace
 from expat.proofs import world as W
 from expat.proofs.analysis import analyse_variant, to_trace, variant_flags, variant_profile
 from expat.proofs.search import Bound, Explorer
+from model_support import expat_check_violations
 
 DEFAULT = VARIANTS["default"]
 SMALL = Bound(1, 2, 0, 0, hosts=1)  # no AIK and no connection-secret reveal: only the host compromise
@@ -64,11 +62,8 @@ def test_a_compromised_requester_host_gives_the_pre_play_which_no_formula_excuse
 
 
 def test_expat_check_flags_the_host_compromise_counterexample(small_run, tmp_path, capsys):
-    path = tmp_path / "host.jsonl"
-    path.write_text("\n".join(small_run.counterexamples["reattestation_fresh"].lines()) + "\n")
-    assert main(["check", "--json", str(path)]) == 1
-    out = json.loads(capsys.readouterr().out)
-    assert {v.get("property") for v in out["violations"]} == {"reattestation_fresh"}
+    found = expat_check_violations(small_run.counterexamples["reattestation_fresh"], tmp_path / "host.jsonl", capsys)
+    assert {v.get("property") for v in found} == {"reattestation_fresh"}
 
 
 def test_the_excuse_is_the_platform_s_not_anyone_s(small_run):

@@ -19,6 +19,7 @@ from expat.model.trace import Event, Trace
 from expat.proofs import world as W
 from expat.proofs.analysis import CI_BOUND, analyse_variant, to_trace, variant_flags, variant_profile
 from expat.proofs.search import Bound, Explorer
+from model_support import expat_check_violations
 
 DEFAULT = VARIANTS["default"]
 SMALL = Bound(1, 2, 1, 1, impersonate=True)  # client-server, its secrets leaked, one AIK, two requests
@@ -154,16 +155,11 @@ def test_every_counterexample_with_the_move_is_flagged_by_expat_check(variant, t
     assert set(rep.counterexamples) == set(plain.counterexamples)
     assert set(rep.formula_counterexamples) == set(plain.formula_counterexamples)
     for prop, trace in rep.counterexamples.items():
-        path = tmp_path / f"{variant}--{prop}.jsonl"
-        path.write_text("\n".join(trace.lines()) + "\n", encoding="ascii")
-        assert main(["check", "--json", "-j", "1", str(path)]) == 1
-        assert prop in {x.get("property") for x in json.loads(capsys.readouterr().out)["violations"]}
+        found = expat_check_violations(trace, tmp_path / f"{variant}--{prop}.jsonl", capsys)
+        assert prop in {x.get("property") for x in found}
     for prop, trace in rep.formula_counterexamples.items():
-        path = tmp_path / f"{variant}--{prop}.formula.jsonl"
-        path.write_text("\n".join(trace.lines()) + "\n", encoding="ascii")
-        assert main(["check", "--json", "-j", "1", "--formulas", str(path)]) == 1
-        out = json.loads(capsys.readouterr().out)
-        assert prop in {x.get("property") for x in out["violations"] if x.get("detail", "").startswith("formula")}
+        found = expat_check_violations(trace, tmp_path / f"{variant}--{prop}.formula.jsonl", capsys, "--formulas")
+        assert prop in {x.get("property") for x in found if x.get("detail", "").startswith("formula")}
 
 
 def test_cli_takes_the_option(capsys):
