@@ -538,7 +538,7 @@ class Explorer:
         both; docs/proofs.md)."""
         host_keys = {key for h in st.hosts for _, key in self.endpoint_aes[h]}
         keys = [k for k in st.revealed if k not in host_keys]
-        if sum(k not in host_keys for k in st.revealed) < self.bound.reveals:
+        if len(keys) < self.bound.reveals:  # reveals not yet spent
             keys += [k for k in self.revealable
                      if k not in st.revealed and k not in host_keys and self.key_ae[k] not in st.oracles]
         return keys

@@ -239,13 +239,20 @@ def preflight(prover: str, theory: Path, flags: Sequence[str], derivcheck_timeou
     return unexpected_warnings(warnings_of(output)), output
 
 
+def _prove_command(prover: str, theory: Path, proves: Sequence[str], flags: Sequence[str]) -> list[str]:
+    """The prover's command line for the ``--prove`` options ``proves``: the variant's flags, derivation
+    checks off (done once by :func:`preflight`), warnings fatal, :data:`SEARCH_OPTIONS` and
+    :data:`RUNTIME_OPTIONS`."""
+    return [prover, *proves, *[f"-D={FLAG_PREFIX}{f}" for f in flags], "--derivcheck-timeout=0",
+            "--quit-on-warning", *SEARCH_OPTIONS, *RUNTIME_OPTIONS, str(theory)]
+
+
 def run_lemma(prover: str, theory: Path, lemma: str, flags: Sequence[str], timeout: float,
               memory_mb: int = MEMORY_LIMIT_MB,
               cpu_limit: Optional[float] = None) -> tuple[str, float, float, str, Optional[float]]:
     """(verdict, wall_s, peak_rss_mb, output, cpu_s) of one ``--prove=lemma`` run."""
-    cmd = [prover, f"--prove={lemma}", *[f"-D={FLAG_PREFIX}{f}" for f in flags], "--derivcheck-timeout=0",
-           "--quit-on-warning", *SEARCH_OPTIONS, *RUNTIME_OPTIONS, str(theory)]
-    timed_out, wall, peak, output, cpu = _run(cmd, timeout, memory_mb, cpu_limit)
+    timed_out, wall, peak, output, cpu = _run(_prove_command(prover, theory, [f"--prove={lemma}"], flags),
+                                              timeout, memory_mb, cpu_limit)
     if timed_out:
         return "timeout", wall, peak, output, cpu
     return verdict_of(parse_summary(output).get(lemma, (None, None, None))[1]), wall, peak, output, cpu
@@ -259,9 +266,7 @@ def run_batch(prover: str, theory: Path, flags: Sequence[str], timeout: float,
     every = lemma_names(theory.read_text(encoding="ascii"))
     names = list(names) if names is not None else every
     proves = ["--prove"] if names == every else [f"--prove={n}" for n in names]
-    cmd = [prover, *proves, *[f"-D={FLAG_PREFIX}{f}" for f in flags], "--derivcheck-timeout=0",
-           "--quit-on-warning", *SEARCH_OPTIONS, *RUNTIME_OPTIONS, str(theory)]
-    timed_out, wall, peak, output, _cpu = _run(cmd, timeout, memory_mb)
+    timed_out, wall, peak, output, _cpu = _run(_prove_command(prover, theory, proves, flags), timeout, memory_mb)
     summary = parse_summary(output)
     out = {name: (verdict_of(s[1]), s[2]) for name, s in summary.items()}
     # Tamarin lists unselected lemmas as "analysis incomplete": only the selected ones count
