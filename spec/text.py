@@ -105,7 +105,7 @@ def strip_pages(source: str, body: int | None = None) -> list[str]:
         while start and out[start - 1].strip():
             start -= 1
         heading = bool(out) and not out[start][:1].isspace()   # a (wrapped) heading ends the block
-        if before and after and not heading and _continues(before, after, body):
+        if before and after and not heading and _continues(before, after, body, opens=start == len(out) - 1):
             pass                      # same block on both pages: no blank line between
         elif out:
             out.append("")
@@ -113,16 +113,18 @@ def strip_pages(source: str, body: int | None = None) -> list[str]:
     return out
 
 
-def _continues(before: str, after: str, body: int = BODY_INDENT) -> bool:
+def _continues(before: str, after: str, body: int = BODY_INDENT, opens: bool = True) -> bool:
     """Whether the line after a page break continues the block before it: it is indented like
     the block's running text (a bullet's text column, else the line before), is no bullet, and
-    no paragraph of the body ended at the page end (two blocks there read the same anyway)."""
+    no paragraph of the body ended at the page end (two blocks there read the same anyway).
+    ``opens``: ``before`` is its block's first line; only there can it be a bullet (a wrapped line
+    that starts with "5. " after "Section" is running text)."""
     if not after[:1].isspace() or not before[:1].isspace() or _BULLET.match(after) \
             or _CAPTION.match(before) or _CAPTION.match(after):
         return False
     if _artwork(after) or _artwork(before):    # a figure runs on; or one starts, or ended, at the break
         return _artwork(after) and _artwork(before)
-    bullet = _BULLET.match(before)
+    bullet = _BULLET.match(before) if opens else None
     column = len(before) - len(bullet.group(2)) if bullet else _indent(before)
     if column > body + 1 and _indent(after) > body + 1:
         return True                   # artwork (or indented text) running onto the next page
