@@ -64,6 +64,36 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if not findings else 1
 
 
+DOC_PAGE = "docs/tamarin.md"
+
+
+def _tables(args: argparse.Namespace) -> int:
+    """The tables of docs/tamarin.md from the records; --write puts them into the page, --check fails on drift."""
+    from expat.tamarin import tables
+
+    rendered = tables.render()
+    if not (args.write or args.check):
+        for name, text in rendered.items():
+            print(f"## {name}\n\n{text}\n")
+        return 0
+    page = Path(args.page)
+    old = page.read_text(encoding="utf-8")
+    try:
+        new = tables.splice(old, rendered)
+    except ValueError as e:
+        print(f"{page}: {e}", file=sys.stderr)
+        return 2
+    if args.check:
+        if new != old:
+            print(f"{page}: its tables differ from the records: run `expat tamarin tables --write`", file=sys.stderr)
+            return 1
+        print(f"{page}: the tables are the records'")
+        return 0
+    page.write_text(new, encoding="utf-8")
+    print(f"wrote the tables {', '.join(rendered)} into {page}")
+    return 0
+
+
 def _prove(args: argparse.Namespace) -> int:
     from expat.tamarin import prove
 
@@ -116,6 +146,11 @@ def register(sub) -> None:
                    help="also load the theory with tamarin-prover under every variant and fail on any warning")
     c.add_argument("--derivcheck-timeout", type=int, default=120, help="seconds for Tamarin's derivation checks")
     c.set_defaults(handler=_check)
+    tt = tsub.add_parser("tables", help="the tables of docs/tamarin.md rendered from tamarin/results/ (print, --write, --check)")
+    tt.add_argument("--write", action="store_true", help="replace the tables in the page")
+    tt.add_argument("--check", action="store_true", help="write nothing; exit 1 if the page's tables differ from the records")
+    tt.add_argument("--page", default=str(Path(locate("tamarin")).parent / DOC_PAGE), help="the page (default docs/tamarin.md)")
+    tt.set_defaults(handler=_tables)
     t.set_defaults(handler=lambda args: (t.print_help(), 2)[1])
 
     p = sub.add_parser("prove", help="run tamarin-prover lemma by lemma; record verdicts in tamarin/results/")

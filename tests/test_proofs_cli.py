@@ -155,7 +155,7 @@ def test_every_tamarin_verdict_is_the_bounded_search_s_under_the_same_formula():
     its own message; no cell is excused since the channel binds the direction.)"""
     cells = json.loads((PROOFS / "formula-verdicts.json").read_text(encoding="ascii"))["cells"]
     formula = {(c["variant"], c["property"]): c["formulas"] for c in cells}
-    compared = 0
+    compared, unsettled = 0, []
     for path in sorted((ROOT / "tamarin" / "results").glob("expat__*.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
         for lemma in doc["lemmas"]:
@@ -164,4 +164,7 @@ def test_every_tamarin_verdict_is_the_bounded_search_s_under_the_same_formula():
             if key in formula and tamarin is not None:
                 assert formula[key] == tamarin, (key, tamarin, formula[key])
                 compared += 1
-    assert compared >= 30
+            elif key in formula:
+                unsettled.append((key, lemma["verdict"]))
+    # since the step-numbered rules (docs/tamarin.md) every recorded cell has a verdict: 121 cells, 11 variants
+    assert compared >= 121 and unsettled == [], (compared, unsettled)

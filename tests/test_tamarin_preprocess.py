@@ -41,7 +41,7 @@ def test_each_variant_sees_one_background_acceptance_with_its_own_comparison():
     for v in VARIANTS.values():
         flags = [FLAG_PREFIX + f for f in v.off]
         seen = preprocess(text, flags)
-        [rule] = _rule(seen, "RP_AttestationCompleted_background")
+        [rule] = _rule(seen, "RP_2_AttestationCompleted_background")
         delegated = "local_binding_check" in v.off
         assert ("VerifierChecksBinding(" in rule and "BindingConfirmed(" in rule) is delegated, v.name
         assert ("CheckBinding(" in rule.replace("VerifierChecksBinding(", "")) is not delegated, v.name

@@ -125,17 +125,17 @@ def expat(*argv: str, env=None) -> subprocess.CompletedProcess:
 
 
 def test_intended_pattern_matching_is_not_a_warning_anything_else_stops(fake_prover, tmp_path):
-    env = {**os.environ, "FAKE_DERIV": "RP_AttestationCompleted_background:aik;RP_AttestationCompleted_passport:aik"}
+    env = {**os.environ, "FAKE_DERIV": "RP_2_AttestationCompleted_background:aik;RP_2_AttestationCompleted_passport:aik"}
     done = expat("prove", "--lemma", "channel_binding", "--out", str(tmp_path), env=env)
     assert done.returncode == 0, done.stdout + done.stderr
-    env = {**os.environ, "FAKE_DERIV": "RP_AttestationCompleted_background:aik;TE_EvidenceProduced:ctx"}
+    env = {**os.environ, "FAKE_DERIV": "RP_2_AttestationCompleted_background:aik;TE_1_EvidenceProduced:ctx"}
     done = expat("prove", "--lemma", "channel_binding", "--out", str(tmp_path), env=env)
     assert done.returncode == 1
     # Tamarin's own text is printed, and no lemma ran
-    assert "Rule TE_EvidenceProduced: \nFailed to derive Variable(s): ctx" in done.stdout
-    assert "RP_AttestationCompleted_background" not in done.stdout
+    assert "Rule TE_1_EvidenceProduced: \nFailed to derive Variable(s): ctx" in done.stdout
+    assert "RP_2_AttestationCompleted_background" not in done.stdout
     record = json.loads((tmp_path / "expat__default.json").read_text())
-    assert record["lemmas"] == [] and "TE_EvidenceProduced" in record["warning"]
+    assert record["lemmas"] == [] and "TE_1_EvidenceProduced" in record["warning"]
 
 
 def test_maude_version_notice_is_not_a_wellformedness_warning():
