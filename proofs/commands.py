@@ -25,7 +25,8 @@ def _bound(args: argparse.Namespace):
                  honest=pick("honest"), attestation_keys=pick("attestation_keys"),
                  own_aik=bool(args.own_aik) or CI_BOUND.own_aik, aes=pick("aes"),
                  impersonate=bool(args.impersonate) or CI_BOUND.impersonate,
-                 all_bindings=bool(args.all_bindings) or CI_BOUND.all_bindings)
+                 all_bindings=bool(args.all_bindings) or CI_BOUND.all_bindings,
+                 own_contexts=bool(args.own_contexts) or CI_BOUND.own_contexts)
 
 
 def _progress(rep, done: int, total: int) -> None:
@@ -203,6 +204,9 @@ def register(sub) -> None:
     run.add_argument("--all-bindings", action="store_true",
                      help="the adversary's TEE oracles sign over every binding it can derive, not one per class "
                           "(not in the CI bound)")
+    run.add_argument("--own-contexts", action="store_true",
+                     help="honest requesters may also take a fresh context of their own instead of a Verifier "
+                          "nonce, in both RATS models (not in the CI bound)")
     run.add_argument("--one-way", action="store_true",
                      help="connections may also require only one side's attestation (not in the CI bound)")
     run.add_argument("--jobs", type=int, help="worker processes, variants as tasks (default: cores, at most 2)")

@@ -6,7 +6,8 @@ their connections' secrets, their AIKs, their TEEs making Evidence for them; doc
 takes up to ``requests`` attestation exchanges, in any order, each one of (docs/proofs.md):
 
 ``honest``     an honest requester asks its honest peer (background check or passport; fresh Verifier
-               nonce or a nonce it used on another connection; or a spontaneous server authenticator)
+               nonce or a nonce it used on another connection; with the bound's ``own_contexts`` also a
+               fresh context of its own, no Verifier nonce; or a spontaneous server authenticator)
 ``ask-adv``    an honest requester asks mallory (mallory answers later, with ``answer``)
 ``answer``     mallory answers a pending request: with Evidence it has an AE sign over a binding it can
                derive, with any Evidence or Attestation Result seen so far, with forged Evidence, or
@@ -53,6 +54,10 @@ from expat.proofs.terms import Algebra
 # constructor the adversary could apply to make a deeper one that a guard would read (docs/proofs.md).
 TERM_DEPTH = KNOWLEDGE_DEPTH
 
+# The prefix of an honest requester's own context (--own-contexts); Verifier nonces are n1, n2, ...,
+# mallory's fresh contexts x1, x2, ...
+OWN = "o"
+
 
 @dataclass(frozen=True)
 class Bound:
@@ -71,6 +76,7 @@ class Bound:
     aes: int = 1  # Attesting Environments per honest endpoint (world.Cast); 1 (the CI bound)
     impersonate: bool = False  # mallory presents a revealed honest AIK on honest connections it holds
     all_bindings: bool = False  # oracle answers over every derivable binding, not one per class
+    own_contexts: bool = False  # honest requesters may also take a fresh context of their own (no Verifier nonce)
 
     def to_json(self) -> dict:
         doc = {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
@@ -88,6 +94,8 @@ class Bound:
             doc["impersonate"] = True
         if self.all_bindings:
             doc["all_bindings"] = True
+        if self.own_contexts:
+            doc["own_contexts"] = True
         return doc
 
     def statement(self) -> str:
@@ -99,6 +107,7 @@ class Bound:
                 + ("mallory's own AIK on leaked connections, " if self.own_aik else "")
                 + ("revealed honest AIKs on leaked connections, " if self.impersonate else "")
                 + ("every derivable binding (not one per class), " if self.all_bindings else "")
+                + ("honest requesters' own fresh contexts (not Verifier nonces), " if self.own_contexts else "")
                 + f"term depth <= {TERM_DEPTH}; " + W.cast_statement(self.one_way, self.honest, self.aes))
 
     def tag(self) -> str:
@@ -107,6 +116,7 @@ class Bound:
                 + (f"{self.attestation_keys}a" if self.attestation_keys else "") + ("o" if self.own_aik else "")
                 + ("i" if self.impersonate else "")
                 + ("b" if self.all_bindings else "")
+                + ("x" if self.own_contexts else "")
                 + ("w" if self.one_way else "")
                 + (f"{self.honest}e" if self.honest != W.DEFAULT_HONEST else "")
                 + (f"{self.aes}t" if self.aes != 1 else ""))
@@ -331,6 +341,8 @@ class Explorer:
             st.counter += 1
             st.nonces[ctx] = rp
             st.e(W.VERIFIER, "NonceIssued", nonce=W.ctx_bytes(ctx), to=rp)
+        elif ctx.startswith(OWN) and ctx not in st.ctx_names():  # the requester's own fresh context: no nonce
+            st.counter += 1
         # RFC 9261 §4: a server asks with CertificateRequest (13), a client with ClientCertificateRequest (17);
         # by the attester's side, since mallory injecting into an honest connection is on neither
         args = dict(conn=conn, ctx=W.ctx_bytes(ctx), msg_type=13 if self.side(st, te, conn) == "client" else 17,
@@ -666,10 +678,17 @@ class Explorer:
 
     def honest_contexts(self, st: State, conn: str, rp: str, te: str) -> list[str]:
         """A fresh Verifier nonce, or a nonce the Verifier gave this requester before (background check,
-        draft §5.1): z3 enumerates the ones the uniqueness rules allow."""
+        draft §5.1): z3 enumerates the ones the uniqueness rules allow; then :meth:`own_context`."""
         known = [n for n, to in st.nonces.items() if to == rp]
         avoid = set(self.ctx_free(st, rp, conn, "rp")) | set(self.ctx_free(st, te, conn, "te"))
-        return self.z.choices(known, f"n{st.counter + 1}", avoid)
+        return self.z.choices(known, f"n{st.counter + 1}", avoid) + self.own_context(st)
+
+    def own_context(self, st: State) -> list[str]:
+        """With the bound's ``own_contexts``: a fresh context the requester picks itself, no Verifier nonce
+        (the theory's passport requester, Fr(~ctx); draft §5.1 says the background-check context
+        "contains" the nonce, with no requirement keyword, and the tables tie it to none: docs/proofs.md).
+        Last, so every run without it is explored as before."""
+        return [f"{OWN}{st.counter + 1}"] if self.bound.own_contexts else []
 
     def steps(self, st: State) -> Iterator[State]:
         f = self.f
@@ -797,7 +816,8 @@ class Explorer:
             if not self.expects(st, conn, te):
                 continue
             known = [n for n, to in st.nonces.items() if to == rp]
-            for ctx in self.z.choices(known, f"n{st.counter + 1}", self.ctx_free(st, rp, conn, "rp")):
+            for ctx in (self.z.choices(known, f"n{st.counter + 1}", self.ctx_free(st, rp, conn, "rp"))
+                        + self.own_context(st)):
                 child = st.clone()
                 child.requests += 1
                 self.request_only(child, conn, rp, te, ctx)
