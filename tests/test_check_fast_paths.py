@@ -293,7 +293,7 @@ def test_padding_blank_lines_and_a_byte_order_mark_parse_alike(pad):
 
 
 @needs_orjson
-@pytest.mark.parametrize("depth", [10, 500, 990, 1000, 1023, 1024, 1025, 5000])
+@pytest.mark.parametrize("depth", [10, 500, 995, 996, 1000, 1023, 1024, 1025, 5000])
 def test_deep_nesting_parses_or_fails_alike(depth):
     """json's scanner raises RecursionError near Python's limit; orjson refuses past 1,024 levels. Between
     the two orjson decodes, but no validator takes a nested value, so the stdlib path decides."""
