@@ -18,6 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+try:  # parse_lines decodes event lines with orjson when it is installed (docs/performance.md, seventh pass)
+    from orjson import JSONDecodeError as _OrjsonDecodeError
+    from orjson import loads as _ORJSON_LOADS
+except ImportError:  # pragma: no cover - the stdlib path alone decides every line
+    _ORJSON_LOADS = None
+    _OrjsonDecodeError = json.JSONDecodeError
+
 from expat.layout import locate
 from expat.model.events import (AR_STATUSES, CIPHER_SUITES, CMW_KINDS, EVENTS, SIDES, TRACE_FORMAT,
                                 normalize_args)
@@ -149,7 +156,13 @@ def parse_lines(lines: Iterable[str], source: str = "") -> Trace:
     The common line (one JSON object from its first character to its last, an event line the compiled
     validator of its event type accepts) is decoded by the C scanner and becomes an :class:`Event`
     in one call; every other line takes the strict path (``json.JSONDecoder.decode``, then
-    ``jsonschema``), which decides and words the error."""
+    ``jsonschema``), which decides and words the error.
+
+    With orjson installed, an event line after the header is first decoded by ``orjson.loads`` and given
+    to the same compiled validator; a line orjson refuses or the validator does not accept goes on to the
+    path above unchanged, which decodes it again. A value orjson reads differently from ``json`` (an
+    integer beyond 64 bits becomes a float) fails every validator's type test, so the outcome is the
+    same (tests/test_check_fast_paths.py)."""
     validate = _line_validator()
     header: dict[str, Any] | None = None
     events: list[Event] = []
@@ -157,9 +170,19 @@ def parse_lines(lines: Iterable[str], source: str = "") -> Trace:
     decode = _DECODER.decode
     scan = _SCAN
     line_validators = _LINE_VALIDATORS
+    fast = None  # orjson.loads once the header is read (the header always takes the stdlib path)
     ok_ids: set[str] = set()   # strings of this trace the fast path found valid
     ok_hex: set[str] = set()
     for n, line in enumerate(lines, 1):
+        if fast is not None and type(line) is str:  # orjson also takes bytes, which the scanner refuses
+            try:
+                obj = fast(line)
+                ev = line_validators[obj["event"]](obj, ok_ids, ok_hex)
+            except (_OrjsonDecodeError, KeyError, TypeError):  # not JSON to orjson, not an object, no known event
+                ev = None
+            if ev is not None:
+                append(ev)
+                continue
         try:
             obj, end = scan(line, 0)
         except (StopIteration, json.JSONDecodeError):
@@ -186,6 +209,7 @@ def parse_lines(lines: Iterable[str], source: str = "") -> Trace:
             if obj.get("type") != "header":
                 raise TraceFormatError(f"{source}:{n}: first line must be the header")
             header = obj
+            fast = _ORJSON_LOADS
             continue
         if obj.get("type") != "event":
             raise TraceFormatError(f"{source}:{n}: only one header allowed")

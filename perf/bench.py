@@ -13,7 +13,9 @@ with the machine description, but only ratios are compared with aims.
   and EAR signatures, their verifications, and the certificate-chain links of the AIK chain and the
   Evidence x5chain). Provisioning (keys, certificates, Verifier) is done once, outside. Aim < 2.
 * ``check_throughput`` — events/s of the trace check (``expat check``: schema-validated parse +
-  model and monitors) / events/s of plain ``json.loads`` of the same lines. Aim > 0.25.
+  model and monitors) / events/s of plain ``json.loads`` of the same lines. Aim > 0.25. With orjson
+  installed, ``orjson.loads`` of the same lines is timed too, for diagnosis only (parse_lines decodes
+  event lines with it).
 * ``bounded_proofs`` — read from proofs/timings.json when ``expat proofs run`` has recorded it;
   "not available" otherwise.
 """
@@ -225,10 +227,14 @@ def check_throughput(seconds: float, min_rounds: int = 3) -> Figure:
     from expat.model.checker import check_trace
     from expat.model.trace import parse_lines
 
+    try:  # diagnosis only: parse_lines decodes event lines with orjson when installed (seventh pass)
+        from orjson import loads as orjson_loads
+    except ImportError:
+        orjson_loads = None
     traces = bench_traces()
     events = sum(len(t) - 1 for t in traces)
     parsed = [parse_lines(lines) for lines in traces]
-    acc = Interleaved(("check", "json", "model"))
+    acc = Interleaved(("check", "json", "model") + (("orjson",) if orjson_loads else ()))
 
     def check_all() -> None:
         for lines in traces:
@@ -243,10 +249,17 @@ def check_throughput(seconds: float, min_rounds: int = 3) -> Figure:
             for line in lines:
                 json.loads(line)
 
+    def orjson_all() -> None:  # diagnosis only: the decoder parse_lines runs on event lines
+        for lines in traces:
+            for line in lines:
+                orjson_loads(line)
+
     def round_() -> None:
         acc.time("check", check_all)
         acc.time("json", json_all)
         acc.time("model", model_all)
+        if orjson_loads:
+            acc.time("orjson", orjson_all)
         acc.count += 1
 
     round_()
@@ -256,10 +269,12 @@ def check_throughput(seconds: float, min_rounds: int = 3) -> Figure:
     json_rate = events * acc.count / (acc.ns["json"] / 1e9)
     model_rate = events * acc.count / (acc.ns["model"] / 1e9)
     ratio = reported(check_rate / json_rate)
-    return Figure("check_throughput", ratio, "> 0.25", ratio > 0.25, {
-        "rounds": acc.count, "traces": len(traces), "events": events,
-        "check_events_per_s": round(check_rate, 1), "json_events_per_s": round(json_rate, 1),
-        "model_only_events_per_s": round(model_rate, 1)})
+    absolute = {"rounds": acc.count, "traces": len(traces), "events": events,
+                "check_events_per_s": round(check_rate, 1), "json_events_per_s": round(json_rate, 1),
+                "model_only_events_per_s": round(model_rate, 1)}
+    if orjson_loads:
+        absolute["orjson_events_per_s"] = round(events * acc.count / (acc.ns["orjson"] / 1e9), 1)
+    return Figure("check_throughput", ratio, "> 0.25", ratio > 0.25, absolute)
 
 
 # --- bounded_proofs ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import expat  # noqa: F401  (before anything imports OpenSSL)
 
 import json
 import math
+import sys
 
 import pytest
 
@@ -45,6 +46,19 @@ def test_check_throughput_figure():
     assert a["traces"] >= 3 and a["events"] > 0
     assert math.isclose(f["ratio"], a["check_events_per_s"] / a["json_events_per_s"], rel_tol=0.01)
     assert f["aim_met"] == (f["ratio"] > 0.25)
+
+
+@pytest.mark.slow
+def test_check_throughput_times_orjson_only_when_installed(monkeypatch):
+    """orjson.loads of the same lines is a diagnostic figure: present with orjson, absent without, and
+    never the reference of the ratio."""
+    pytest.importorskip("orjson")
+    a = bench.check_throughput(seconds=0.01, min_rounds=1).absolute
+    assert a["orjson_events_per_s"] > 0 and a["json_events_per_s"] > 0
+    monkeypatch.setitem(sys.modules, "orjson", None)  # import orjson now raises ImportError
+    f = bench.check_throughput(seconds=0.01, min_rounds=1)
+    assert "orjson_events_per_s" not in f.absolute
+    assert math.isclose(f.ratio, f.absolute["check_events_per_s"] / f.absolute["json_events_per_s"], rel_tol=0.01)
 
 
 def test_bounded_proofs_not_available(tmp_path):

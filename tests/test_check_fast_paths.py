@@ -1,7 +1,9 @@
 """The fast paths of ``expat check`` (docs/performance.md, issue 16) decide exactly as the strict ones.
 
 * parse_lines (C scanner, one compiled validator per event type, per-trace sets of values already found
-  valid) against a strict parse: ``json.loads`` and the whole ``traces/schema.json`` on every line;
+  valid) against a strict parse: ``json.loads`` and the whole ``traces/schema.json`` on every line; both
+  with its orjson decoding of event lines (seventh pass) and with that switched off, compared by value and
+  exact type;
 * the compiled step functions of the checker (one per event type, a machine's rows inlined) against the
   general replay (:func:`expat.model.checker.machines_for` and :func:`expat.model.checker._advance` for
   every machine), on the committed traces and on mutated ones;
@@ -37,6 +39,13 @@ from expat.model import trace as T
 from expat.model.events import EVENTS
 from expat.model.roles import FLAGS, flag, flags_of
 from test_trace_validation import ODD as VALIDATION_ODD
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - parse_lines then has the stdlib path only
+    orjson = None
+
+needs_orjson = pytest.mark.skipif(orjson is None, reason="orjson is not installed")
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted(glob.glob(str(ROOT / "traces" / "*" / "*.jsonl")))
@@ -77,19 +86,74 @@ def strict_parse(lines: list[str]) -> tuple:
     return ("trace", header, events)
 
 
-def fast_parse(lines: list[str]) -> tuple:
+def fast_parse(lines: list, with_orjson: bool = True) -> tuple:
+    """parse_lines's outcome, with its orjson decoding of event lines on or off."""
+    saved = T._ORJSON_LOADS
+    T._ORJSON_LOADS = orjson.loads if with_orjson and orjson is not None else None
     try:
         t = T.parse_lines(lines, "src")
     except T.TraceFormatError as e:
         return ("error", str(e))
+    finally:
+        T._ORJSON_LOADS = saved
     assert t.validated == tuple(t.events)
+    assert all(type(e) is T.Event and list(vars(e)) == ["seq", "agent", "name", "args"] for e in t.events)
     return ("trace", t.header, [(e.seq, e.agent, e.name, e.args) for e in t.events])
+
+
+def typed(x):
+    """``x`` with each value paired with its exact type and dictionaries as their items in order: 1, 1.0
+    and True are equal in Python, a float's NaN is not equal to itself; neither may hide a difference."""
+    if type(x) is dict:
+        return ("dict", [(typed(k), typed(v)) for k, v in x.items()])
+    if type(x) in (list, tuple):
+        return (type(x).__name__, [typed(v) for v in x])
+    return (type(x).__name__, repr(x) if type(x) is float else x)
+
+
+def outcome(parse, lines: list, *flags) -> tuple:
+    """``typed(parse(lines))``, or the exception it raises other than a TraceFormatError (json's
+    RecursionError on deep nesting, the scanner's TypeError on bytes)."""
+    try:
+        return typed(parse(lines, *flags))
+    except (RecursionError, TypeError) as e:
+        return ("raises", type(e).__name__, str(e))
+
+
+def assert_parses_as_strict(lines: list, strict: bool = True) -> None:
+    """parse_lines with orjson and without gives the same trace or error, by value and exact type, and
+    both give the strict parse's (``strict=False``: not compared with the strict parse; json.loads words
+    a line starting with a byte order mark differently from the decoder parse_lines runs)."""
+    stdlib = outcome(fast_parse, lines, False)
+    assert outcome(fast_parse, lines, True) == stdlib
+    if strict:
+        assert stdlib == outcome(lambda ls: strict_parse(ls), lines)
 
 
 def test_parse_lines_equals_the_strict_parse_on_the_committed_traces():
     assert len(CORPUS) > 40
     for name, lines in CORPUS.items():
-        assert fast_parse(lines) == strict_parse(lines), name
+        assert fast_parse(lines)[0] == "trace", name
+        assert_parses_as_strict(lines)
+
+
+@needs_orjson
+def test_orjson_decodes_every_event_line_of_the_committed_traces(monkeypatch):
+    """With orjson the stdlib scanner reads only the header of a plain trace; without it, every line."""
+    calls = []
+
+    def scan(line, i):
+        calls.append(line)
+        return T._DECODER.scan_once(line, i)
+
+    monkeypatch.setattr(T, "_SCAN", scan)
+    for name, lines in CORPUS.items():
+        calls.clear()
+        fast_parse(lines, True)
+        assert calls == [lines[0]], name
+        calls.clear()
+        fast_parse(lines, False)
+        assert calls == lines, name
 
 
 @SETTINGS
@@ -114,7 +178,203 @@ def test_parse_lines_equals_the_strict_parse_on_mutated_lines(name, data):
         lines.insert(i, data.draw(st.sampled_from(["", "  "])))
     elif where == "repeat":  # the same line twice
         lines.insert(i, lines[i])
-    assert fast_parse(lines) == strict_parse(lines)
+    assert_parses_as_strict(lines)
+
+
+# --- orjson's decoding of event lines (seventh pass) ------------------------------------------------
+# A trace with an event of each argument type the edge cases touch: ints (seq, length, msg_type),
+# an int list (extensions), ids, hex, a bool, a side list.
+_TRACE = next(lines for lines in CORPUS.values()
+              if any('"event":"RequestSent"' in x for x in lines) and any('"ApplicationDataSent"' in x for x in lines))
+_HOLE = "\x00hole\x00"
+
+
+def _line(name: str) -> tuple[int, dict]:
+    i = next(i for i, x in enumerate(_TRACE) if f'"event":"{name}"' in x)
+    return i, json.loads(_TRACE[i])
+
+
+def _with_raw(name: str, path: tuple, raw: str) -> list[str]:
+    """The trace with the value at ``path`` of its first ``name`` event replaced by the JSON text ``raw``
+    (``path`` may name a key the line does not have)."""
+    i, obj = _line(name)
+    d = obj
+    for k in path[:-1]:
+        d = d[k]
+    d[path[-1]] = _HOLE
+    lines = list(_TRACE)
+    lines[i] = json.dumps(obj, separators=(",", ":"), sort_keys=True).replace(json.dumps(_HOLE), raw)
+    return lines
+
+
+# JSON texts json and orjson read differently (a float for an integer beyond 64 bits), or one of them
+# refuses (NaN, Infinity, 1e400, lone surrogates, leading zeros), or both read alike
+ODD_TEXTS = ["18446744073709551615", "18446744073709551616", "9223372036854775807", "9223372036854775808",
+             "-9223372036854775808", "-9223372036854775809", "1" + "0" * 40, "-0", "0.0", "1.0", "1E2", "1e400",
+             "-1e400", "NaN", "Infinity", "-Infinity", "01", "true", "null", '"\\ud800"', '"\\udc00\\ud800"',
+             '"\\ud83d\\ude00"', '"\ud800"', '"a\x01"', '"\x7f"', '"\\u0000"', '"\\x"', '"\\/"', '"conn\\u0031"',
+             '"\\u0063lient"', '"a\u2028"', "[]", "{}", '["client","client"]', "[1,1]", "[18446744073709551616]",
+             "[65535]", "[65536]"]
+PLACES = [("ApplicationDataSent", ("seq",)), ("ApplicationDataSent", ("args", "length")),
+          ("ApplicationDataSent", ("agent",)), ("ApplicationDataSent", ("args", "conn")),
+          ("RequestSent", ("args", "msg_type")), ("RequestSent", ("args", "extensions")),
+          ("RequestSent", ("args", "ctx")), ("RequestSent", ("args", "attestation_offered")),
+          ("ChannelEstablished", ("args", "attest")), ("ChannelEstablished", ("args", "x")),
+          ("ChannelEstablished", ("event",)), ("ChannelEstablished", ("type",)), ("ChannelEstablished", ("more",))]
+
+
+@needs_orjson
+def test_orjson_reads_these_texts_as_the_design_says():
+    """The premises of the fast path: orjson refuses, or reads as json does, except integers beyond 64
+    bits (floats), which no line validator accepts."""
+    for text in ODD_TEXTS:
+        try:
+            fast = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            continue
+        if typed(fast) != typed(json.loads(text)):
+            assert text in ("18446744073709551616", "-9223372036854775809", "1" + "0" * 40,
+                            "[18446744073709551616]"), text
+            assert "float" in repr(typed(fast)) and "float" not in repr(typed(json.loads(text))), text
+    for text in ("NaN", "Infinity", "1e400", '"\\ud800"', '"\ud800"', '"a\x01"', "01", "\ufeff{}",
+                 "[" * 1100 + "]" * 1100):
+        with pytest.raises(orjson.JSONDecodeError):
+            orjson.loads(text)
+    assert list(orjson.loads('{"a":1,"b":2,"a":3}').items()) == list(json.loads('{"a":1,"b":2,"a":3}').items())
+
+
+@needs_orjson
+@pytest.mark.parametrize("place", PLACES, ids=lambda p: f"{p[0]}.{'.'.join(p[1])}")
+def test_odd_values_parse_alike_with_and_without_orjson(place):
+    for text in ODD_TEXTS:
+        assert_parses_as_strict(_with_raw(*place, text))
+
+
+@needs_orjson
+def test_an_integer_beyond_64_bits_is_still_an_int_in_the_event():
+    """orjson reads 2**64 as a float: the line goes on to the stdlib path, which keeps the int."""
+    i, _ = _line("ApplicationDataSent")
+    for big in (2 ** 64, 2 ** 64 + 1, 10 ** 40):
+        for where in ("seq", "length"):
+            lines = _with_raw("ApplicationDataSent", ("seq",) if where == "seq" else ("args", "length"), str(big))
+            read = orjson.loads(lines[i])
+            assert type(read["seq"] if where == "seq" else read["args"]["length"]) is float
+            out = fast_parse(lines)
+            assert out[0] == "trace"
+            seq, _agent, _name, args = out[2][i - 1]
+            value = seq if where == "seq" else args["length"]
+            assert type(value) is int and value == big
+            assert_parses_as_strict(lines)
+
+
+@needs_orjson
+def test_duplicate_keys_keep_the_last_value_at_the_first_place():
+    i, _ = _line("ApplicationDataSent")
+    line = _TRACE[i]
+    for extra in (',"seq":7', ',"seq":-1', ',"seq":1.5', ',"agent":"other"', ',"type":"header"', ',"args":{}',
+                  ',"event":"ApplicationDataReceived"', ',"event":"Nope"'):
+        lines = list(_TRACE)
+        lines[i] = line[:-1] + extra + "}"
+        assert_parses_as_strict(lines)
+        lines[i] = line.replace('"args":{', '"args":{"length":-1,', 1)  # the first of two is refused
+        assert_parses_as_strict(lines)
+        lines[i] = line.replace('"args":{', '"args":{"length":5,', 1)
+        assert_parses_as_strict(lines)
+
+
+@needs_orjson
+@pytest.mark.parametrize("pad", ["", " ", "\t", "\r", "\n", " \t\r\n ", "\ufeff", "\u00a0", "\u2028", "\x00", "x", "}"])
+def test_padding_blank_lines_and_a_byte_order_mark_parse_alike(pad):
+    i, _ = _line("ApplicationDataSent")
+    for lines in (_TRACE[:i] + [pad + _TRACE[i]] + _TRACE[i + 1:], _TRACE[:i] + [_TRACE[i] + pad] + _TRACE[i + 1:],
+                  _TRACE[:i] + [pad] + _TRACE[i:], _TRACE[:i] + [pad + pad] + _TRACE[i:],
+                  [pad + _TRACE[0]] + _TRACE[1:]):
+        assert_parses_as_strict(lines, strict=not any(x.startswith("\ufeff") for x in lines))
+
+
+@needs_orjson
+@pytest.mark.parametrize("depth", [10, 500, 995, 996, 1000, 1023, 1024, 1025, 5000])
+def test_deep_nesting_parses_or_fails_alike(depth):
+    """json's scanner raises RecursionError near Python's limit; orjson refuses past 1,024 levels. Between
+    the two orjson decodes, but no validator takes a nested value, so the stdlib path decides."""
+    nested = "[" * depth + "]" * depth
+    for place in (("ApplicationDataSent", ("args", "length")), ("ChannelEstablished", ("args", "attest")),
+                  ("ApplicationDataSent", ("more",))):
+        assert_parses_as_strict(_with_raw(*place, nested))
+    lines = list(_TRACE)
+    lines.insert(1, nested)
+    assert_parses_as_strict(lines)
+
+
+@needs_orjson
+def test_lines_that_are_not_str_are_refused_as_before():
+    """orjson takes bytes, the stdlib scanner does not (TypeError); a str subclass takes the stdlib path."""
+    class Line(str):
+        pass
+
+    i, _ = _line("ApplicationDataSent")
+    for other in (_TRACE[i].encode(), bytearray(_TRACE[i].encode()), Line(_TRACE[i]), None, 5):
+        lines = list(_TRACE)
+        lines[i] = other
+        assert_parses_as_strict(lines, strict=type(other) is Line)
+    lines = list(_TRACE)
+    lines[i] = Line(_TRACE[i])
+    assert fast_parse(lines)[0] == "trace"
+
+
+def test_parse_lines_works_when_orjson_cannot_be_imported():
+    """A process where ``import orjson`` fails: the stdlib path alone, the same events as here."""
+    import subprocess
+    import sys
+    names = sorted(CORPUS)[:8]
+    code = ("import json, sys; sys.modules['orjson'] = None\n"
+            "from expat.model import trace as T\n"
+            "assert T._ORJSON_LOADS is None\n"
+            "print(json.dumps([[e.to_json() for e in T.load_trace(p).events] for p in sys.argv[1:]]))\n")
+    paths = [next(f for f in FILES if Path(f).name == n) for n in names]
+    out = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == [[e.to_json() for e in T.parse_lines(CORPUS[n]).events] for n in names]
+
+
+_RAW_PIECES = st.sampled_from(list('{}[],:"\\ 0123456789.eE+-') + ["true", "null", "NaN", "Infinity", '"seq"',
+                              '"args"', '"event"', '"type"', '"agent"', '"event"', '"conn1"', "\ud800", "\ufeff",
+                              "\x00", "\x01", "\\ud800", "\\u0000", "\n", "\t"] + sorted(EVENTS))
+JSONISH = st.one_of(
+    st.sampled_from(ODD_TEXTS),
+    st.integers().map(str),
+    st.floats().map(repr),
+    st.text(max_size=8).map(lambda t: json.dumps(t, ensure_ascii=False)),
+    st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5),
+                           st.sampled_from(["client", "server", "conn1", "ab", "-"])),
+                 lambda kids: st.one_of(st.lists(kids, max_size=3), st.dictionaries(st.text(max_size=4), kids,
+                                                                                    max_size=3)),
+                 max_leaves=8).map(json.dumps),
+    st.lists(_RAW_PIECES, max_size=12).map("".join))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), raw=JSONISH)
+def test_jsonish_text_put_into_a_real_trace_parses_alike(data, raw):
+    """Arbitrary JSON-ish text as a value of an event line, as a key added twice, as a whole line or
+    spliced into a line: parse_lines with orjson and without agree with each other and the strict parse."""
+    how = data.draw(st.sampled_from(["value", "value", "duplicate", "line", "splice", "pad"]))
+    if how == "value":
+        lines = _with_raw(*data.draw(st.sampled_from(PLACES)), raw)
+    else:
+        lines = list(_TRACE)
+        i = data.draw(st.integers(1, len(lines) - 1))
+        if how == "duplicate":
+            key = data.draw(st.sampled_from(["seq", "agent", "event", "type", "args"]))
+            lines[i] = lines[i][:-1] + f',"{key}":{raw}}}'
+        elif how == "line":
+            lines.insert(i, raw)
+        elif how == "splice":
+            at = data.draw(st.integers(0, len(lines[i])))
+            cut = data.draw(st.integers(0, 3))
+            lines[i] = lines[i][:at] + raw + lines[i][at + cut:]
+        else:
+            lines[i] = data.draw(st.sampled_from([" ", "\t", "\ufeff", "\r\n"])) + lines[i] + raw
+    assert_parses_as_strict(lines, strict=not any(x.startswith("\ufeff") for x in lines))
 
 
 def _general_step(w, i, ev):
