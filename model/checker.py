@@ -422,7 +422,7 @@ def _request_relation(w: World, ev: Event, bad) -> None:
 
 def _evidence_request_relation(w: World, ev: Event, bad) -> None:
     if w.honest(ev.agent):
-        _binding_relation(w, ev, ev.get_bytes("aik") or b"", w.exporter_label, bytes.fromhex(ev.args["binding"]), bad)
+        _binding_relation(w, ev, w.arg_bytes(ev, "aik") or b"", w.exporter_label, bytes.fromhex(ev.args["binding"]), bad)
 
 
 def _binding_checked_relation(w: World, ev: Event, bad) -> None:
@@ -431,7 +431,7 @@ def _binding_checked_relation(w: World, ev: Event, bad) -> None:
     if acc is None:
         bad("binding-recompute", "no accepted authenticator to take the AIK from")
         return
-    aik = acc.get_bytes("aik") or b""
+    aik = w.arg_bytes(acc, "aik") or b""
     label = a["label"] if a["label"] in rel.EXPORTER_LABELS else w.exporter_label
     _binding_relation(w, ev, aik, label, bytes.fromhex(a["expected_binding"]), bad)
     want = w.aik_hash(w.hash_for_conn(a["conn"]), aik)
@@ -497,7 +497,7 @@ def _authenticator_relation(w: World, ev: Event, bad) -> None:
         return
     if auth.ctx.hex() != a["ctx"]:
         bad("ea-context", "Certificate's certificate_request_context differs from the request's (RFC 9261 §5.2.1)")
-    if w.certificate_spki(auth.leaf) != ev.get_bytes("aik"):
+    if w.certificate_spki(auth.leaf) != w.arg_bytes(ev, "aik"):
         bad("ea-certificate", "the end-entity certificate's key is not the recorded AIK")
     if "certificate" in a and auth.leaf.hex() != a["certificate"]:
         bad("ea-certificate", "recorded certificate is not the authenticator's end-entity certificate")
@@ -518,7 +518,7 @@ def _authenticator_relation(w: World, ev: Event, bad) -> None:
         bad("ea-finished", "exporter_master_secret has the wrong length for the suite")
         return
     for rule, detail in w.authenticator_problems(h, ems, sender, request, a["authenticator"],
-                                                 ev.get_bytes("aik") or b""):
+                                                 w.arg_bytes(ev, "aik") or b""):
         bad(rule, detail)
 
 

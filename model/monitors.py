@@ -78,7 +78,7 @@ def _acceptances(w: "World") -> list[Acceptance]:
         accs = w.instance_before(i, "AuthenticatorAccepted", e.agent, conn, ctx)
         acc = accs[-1] if accs else None
         kind = acc.args["kind"] if acc else None
-        aik = acc.get_bytes("aik") if acc else None
+        aik = w.arg_bytes(acc, "aik") if acc else None
         appraisal = None
         evidence: Optional[str] = a["cmw"]
         if kind == "result":

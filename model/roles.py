@@ -417,7 +417,7 @@ def certificate_has_aik(w: "World", ev: "Event") -> Optional[str]:
     if not isinstance(cert, str):  # (what ev.get_bytes reads as None)
         return None
     spki = w.certificate_spki_hex(cert)
-    return None if spki == ev.get_bytes("aik") else "aik is not the end-entity certificate's key"
+    return None if spki == w.arg_bytes(ev, "aik") else "aik is not the end-entity certificate's key"
 
 
 @guard
@@ -501,7 +501,7 @@ def request_offered_attestation(w: "World", ev: "Event") -> Optional[str]:
 
 @guard
 def aik_is_mine(w: "World", ev: "Event") -> Optional[str]:
-    return None if w.aik_owner(ev.get_bytes("aik")) == ev.agent else "the AIK was not generated for this endpoint"
+    return None if w.aik_owner(w.arg_bytes(ev, "aik")) == ev.agent else "the AIK was not generated for this endpoint"
 
 
 @guard
@@ -558,7 +558,7 @@ def completes_own_direction(w: "World", ev: "Event") -> Optional[str]:
 
 @guard
 def aik_new(w: "World", ev: "Event") -> Optional[str]:
-    return None if w.aik_owner(ev.get_bytes("aik")) is None else "AIK generated twice"
+    return None if w.aik_owner(w.arg_bytes(ev, "aik")) is None else "AIK generated twice"
 
 
 @guard
@@ -660,7 +660,7 @@ def forwarded_aik_hash_matches(w: "World", ev: "Event") -> Optional[str]:
     produced = w.produced(ev.args["cmw"])
     if acc is None or produced is None:
         return None   # Evidence no AE produced: evidence_genuine judges its appraisal
-    want = w.aik_hash_on(ev.args["conn"], acc.get_bytes("aik") or b"")
+    want = w.aik_hash_on(ev.args["conn"], w.arg_bytes(acc, "aik") or b"")
     if produced.get_bytes("aik_hash") == want:
         return None
     return "AIK_pub_hash differs from the hash of the certificate key"

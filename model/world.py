@@ -135,6 +135,7 @@ class World:
         self._spki_of: dict[bytes, Optional[bytes]] = {}
         self._spki_of_hex: dict[str, Optional[bytes]] = {}  # the same, by the trace's hex (not decoded again)
         self._aik_hash_of: dict[tuple[str, bytes], Optional[bytes]] = {}
+        self._hex_bytes: dict[str, bytes] = {}  # arg_bytes: an AIK's hex recurs in most events of a trace
         self._requests: dict[str, tuple] = {}
         self._authenticators: dict[Optional[str], rel.Authenticator] = {}
         self._ea_problems: dict[tuple, tuple[tuple[str, str], ...]] = {}
@@ -429,6 +430,17 @@ class World:
         found = self._by_arg.get(("EvidenceAppraised", "result", result))
         return found[-1] if found else None
 
+    def arg_bytes(self, ev: Event, name: str) -> Optional[bytes]:
+        """``ev.get_bytes(name)``: a plain ``str`` is decoded once per trace (an AIK recurs in most events of
+        a trace, and guards, relations and monitors ask for it; docs/performance.md, eighth pass)."""
+        v = ev.args.get(name)
+        if type(v) is str:
+            found = self._hex_bytes.get(v)
+            if found is None:  # (bytes.fromhex raises on what is not hex, each time, as get_bytes)
+                found = self._hex_bytes[v] = bytes.fromhex(v)
+            return found
+        return bytes.fromhex(v) if isinstance(v, str) else None
+
     def aik_owner(self, spki: Optional[bytes]) -> Optional[str]:
         if spki is None:
             return None
@@ -438,7 +450,7 @@ class World:
     def own_aik_hashes(self, ae: str, hashes: tuple = rel.HASHES_FOR_AE) -> set[bytes]:
         out: set[bytes] = set()
         for e in self._by_instance.get(("AikGenerated", ae, None, None), ()):  # AikGenerated has no conn, ctx
-            spki = e.get_bytes("aik") or b""  # decoded once per key, not once per hash
+            spki = self.arg_bytes(e, "aik") or b""  # decoded once per key, not once per hash
             for h in hashes:
                 d = self.aik_hash(h, spki)
                 if d is not None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import glob
 import json
+import re
 from pathlib import Path
 
 import expat  # noqa: F401
@@ -896,3 +897,83 @@ def test_flags_and_rows_remembered_per_profile_equal_reading_them(profiles):
         assert flags == flags_of(profile)
         assert list(flags) == list(FLAGS)
         assert rows == dispatch(profile)
+
+
+# -- World.arg_bytes: an argument's hex decoded once per trace (docs/performance.md, eighth pass) ----------
+
+def _get_bytes_every_time(trace: T.Trace) -> dict:
+    """check_trace with World.arg_bytes put back to ``ev.get_bytes`` (decoded at every ask)."""
+    from expat.model.world import World
+
+    kept, World.arg_bytes = World.arg_bytes, lambda w, ev, name: ev.get_bytes(name)
+    try:
+        return checker.check_trace(copy.deepcopy(trace)).to_json()
+    finally:
+        World.arg_bytes = kept
+
+
+def _aiks() -> list[str]:
+    return sorted({e.args["aik"] for lines in CORPUS.values() for e in T.parse_lines(lines).events
+                   if isinstance(e.args.get("aik"), str)})
+
+
+class _Str(str):
+    pass
+
+
+def test_arg_bytes_equals_get_bytes_asked_twice():
+    w = checker.World(T.Trace({"profile": {}}, []))
+    values = [*_aiks()[:3], "", "00", "ABcd", "ab cd", "abc", "zz", "é", _Str("0a0b"), None, 7, ["ab"], b"ab"]
+    for _ in range(2):  # asked again: the remembered value, or the same error again
+        for v in values:
+            ev = T.Event(0, "a", "AikGenerated", {"aik": v})
+            try:
+                want = ev.get_bytes("aik")
+            except ValueError as e:
+                with pytest.raises(ValueError, match=re.escape(str(e))):
+                    w.arg_bytes(ev, "aik")
+                continue
+            got = w.arg_bytes(ev, "aik")
+            assert got == want and type(got) is type(want), v
+        assert w.arg_bytes(T.Event(0, "a", "AikGenerated", {}), "aik") is None
+
+
+def test_arg_bytes_decides_as_get_bytes_on_the_committed_traces_and_with_aiks_swapped():
+    aiks = _aiks()
+    assert len(aiks) > 1
+    swapped_some = 0
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        assert checker.check_trace(copy.deepcopy(trace)).to_json() == _get_bytes_every_time(trace), name
+        ks = [i for i, e in enumerate(trace.events) if isinstance(e.args.get("aik"), str)]
+        for k in ks[-2:]:  # one event's AIK another (same length), upper case, or not hex
+            ev = trace.events[k]
+            other = next(a for a in aiks if a != ev.args["aik"] and len(a) == len(ev.args["aik"]))
+            for aik in (other, ev.args["aik"].upper(), ev.args["aik"][:-1] + "g"):
+                events = list(trace.events)
+                events[k] = T.Event(ev.seq, ev.agent, ev.name, {**ev.args, "aik": aik})
+                mutated = T.Trace(trace.header, events, name)
+                assert checker.check_trace(copy.deepcopy(mutated)).to_json() == _get_bytes_every_time(mutated), \
+                    (name, k, aik)
+                swapped_some += 1
+    assert swapped_some
+
+
+@SETTINGS
+@given(name=st.sampled_from(sorted(CORPUS)), data=st.data())
+def test_arg_bytes_decides_as_get_bytes_on_mutated_traces(name, data):
+    trace = T.parse_lines(CORPUS[name])
+    events = list(trace.events)
+    aiks = _aiks()
+    for _ in range(data.draw(st.integers(1, 3))):
+        if not events:
+            break
+        i = data.draw(st.integers(0, len(events) - 1))
+        how = data.draw(st.sampled_from(["drop", "duplicate", "move", "swap-agent", "aik"]))
+        if not _shuffled(events, i, how, data, sorted({e.agent for e in events})):
+            if "aik" in events[i].args:
+                events[i] = T.Event(events[i].seq, events[i].agent, events[i].name,
+                                    {**events[i].args, "aik": data.draw(st.sampled_from(aiks))})
+    renumbered = [T.Event(n, e.agent, e.name, dict(e.args)) for n, e in enumerate(events)]
+    mutated = T.Trace(trace.header, renumbered, trace.source)
+    assert checker.check_trace(copy.deepcopy(mutated)).to_json() == _get_bytes_every_time(mutated)
