@@ -78,12 +78,90 @@ def binding(h: SuiteHash, profile: dict, spki_der: bytes, exported: bytes, nonce
 
 
 def certificate_spki(cert_der: bytes) -> Optional[bytes]:
+    """The end-entity certificate's key as DER SubjectPublicKeyInfo, as ``cryptography`` encodes it; None when
+    the certificate or its key does not parse.
+
+    ``cryptography`` parses the certificate; a key in one of the encodings it writes itself (an uncompressed
+    point on P-256/384/521 with the named curve, or Ed25519) is then read from the certificate's own bytes,
+    with the point on its curve checked here (:func:`canonical_spki`): the same answer, without decoding the
+    point into a key object and encoding it back (about 5 % of ``expat check``, docs/performance.md, ninth
+    pass). Any other key goes through ``public_key()`` and ``public_bytes``."""
     try:
         cert = x509.load_der_x509_certificate(cert_der)
-        return cert.public_key().public_bytes(serialization.Encoding.DER,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo)
     except Exception:  # any parse failure: not a certificate
         return None
+    spki = _spki_field(cert_der)
+    known = None if spki is None else canonical_spki(spki)
+    if known is not None:
+        return spki if known else None
+    try:
+        return cert.public_key().public_bytes(serialization.Encoding.DER,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo)
+    except Exception:  # the key does not parse
+        return None
+
+
+def _tlv(buf: bytes, off: int) -> tuple[int, int, int]:
+    """(tag, start of the value, end of the value) of the DER element at ``off`` (definite lengths only)."""
+    tag, n = buf[off], buf[off + 1]
+    off += 2
+    if n & 0x80:
+        k = n & 0x7F
+        n = int.from_bytes(buf[off:off + k], "big")
+        off += k
+    if off + n > len(buf):
+        raise IndexError("element runs past its container")
+    return tag, off, off + n
+
+
+def _spki_field(cert_der: bytes) -> Optional[bytes]:
+    """The subjectPublicKeyInfo element of a certificate ``cryptography`` has parsed (RFC 5280 §4.1: the
+    seventh field of TBSCertificate, after the optional [0] version, serialNumber, signature, issuer,
+    validity and subject); None if the walk does not find a SEQUENCE there."""
+    try:
+        _, off, _ = _tlv(cert_der, 0)           # Certificate
+        _, off, _ = _tlv(cert_der, off)         # TBSCertificate
+        if cert_der[off] == 0xA0:               # version
+            off = _tlv(cert_der, off)[2]
+        for _ in range(5):                      # serialNumber, signature, issuer, validity, subject
+            off = _tlv(cert_der, off)[2]
+        tag, _, end = _tlv(cert_der, off)
+    except IndexError:
+        return None
+    return cert_der[off:end] if tag == 0x30 else None
+
+
+# The SubjectPublicKeyInfo prefixes ``cryptography`` writes (RFC 5480 §2 with the named curve, RFC 8410 §4)
+# up to the key, and for each prime curve its coordinate length, p and b (SEC 2 §2.4; a = -3 on all three).
+_ED25519_SPKI = bytes.fromhex("302a300506032b6570032100")
+_EC_SPKI: dict[bytes, tuple[int, int, int]] = {
+    bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200"): (
+        32, 2**256 - 2**224 + 2**192 + 2**96 - 1,
+        0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B),
+    bytes.fromhex("3076301006072a8648ce3d020106052b81040022036200"): (
+        48, 2**384 - 2**128 - 2**96 + 2**32 - 1,
+        0xB3312FA7E23EE7E4988E056BE3F82D19181D9C6EFE8141120314088F5013875AC656398D8A2ED19D2A85C8EDD3EC2AEF),
+    bytes.fromhex("30819b301006072a8648ce3d020106052b8104002303818600"): (
+        66, 2**521 - 1,
+        0x0051953EB9618E1C9A1F929A21A0B68540EEA2DA725B99B315F3B8B489918EF109E156193951EC7E937B1652C0BD3BB1BF073573DF883D2C34F1EF451FD46B503F00),
+}
+
+
+def canonical_spki(spki: bytes) -> Optional[bool]:
+    """For a key in an encoding ``cryptography`` writes itself: True if it loads (``public_bytes`` then gives
+    these very bytes back), False if it does not (a point off its curve, or a coordinate not below p); None
+    for any other encoding, which only ``cryptography`` decides. Ed25519 keys are 32 bytes, loaded without
+    a check of the point."""
+    if len(spki) == 44 and spki.startswith(_ED25519_SPKI):
+        return True
+    for prefix, (n, p, b) in _EC_SPKI.items():
+        if len(spki) == len(prefix) + 1 + 2 * n and spki.startswith(prefix):
+            if spki[len(prefix)] != 4:          # not an uncompressed point: cryptography decides
+                return None
+            x = int.from_bytes(spki[len(prefix) + 1:len(prefix) + 1 + n], "big")
+            y = int.from_bytes(spki[len(prefix) + 1 + n:], "big")
+            return x < p and y < p and (y * y - (x * x * x - 3 * x + b)) % p == 0
+    return None
 
 
 # --- Exported Authenticator (RFC 9261 §5) -------------------------------------------------------
