@@ -14,11 +14,12 @@ from expat.tamarin.preprocess import variant_hash
 RESULTS_DIR = "tamarin/results"
 
 
-def read_results(root: Optional[Path] = None) -> dict[str, dict]:
-    """variant name -> record, for every results file (``root``: a checkout; default: this package's)."""
+def read_results(root: Optional[Path] = None, theory_file: str = THEORY_FILE) -> dict[str, dict]:
+    """variant name -> record, for every results file of ``theory_file`` (default the theory, not the attack
+    theory's attacks__*.json; ``root``: a checkout; default: this package's)."""
     folder = (root / RESULTS_DIR) if root is not None else locate(RESULTS_DIR)
     out: dict[str, dict] = {}
-    for path in sorted(Path(folder).glob(f"{Path(THEORY_FILE).stem}__*.json")):  # not attacks__*.json
+    for path in sorted(Path(folder).glob(f"{Path(theory_file).stem}__*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
         out[record.get("variant") or path.stem.split("__", 1)[-1]] = record
     return out

@@ -8,18 +8,16 @@ bold, with the expected verdict, where the verdict is not the one expected."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Iterable, Optional
 
-from expat.layout import locate
 from expat.model.expectations import VARIANTS
-from expat.tamarin import attacks
-from expat.tamarin.records import RESULTS_DIR, read_results
+from expat.tamarin import attacks, executability
+from expat.tamarin.lemmas import REACHABLE_SUFFIX
+from expat.tamarin.records import read_results
 
 LETTER = {"verified": "V", "falsified": "F", "timeout": "T"}
-_EXECUTABILITY = ("_reachable", "exec_")
 
 
 def letter(verdict: str) -> str:
@@ -60,7 +58,7 @@ def default_table(record: dict) -> str:
 def property_lemmas(record: dict) -> list[str]:
     """The record's lemmas but the sanity and executability ones, in the record's order."""
     return [x["name"] for x in record["lemmas"]
-            if not (x["name"].endswith(_EXECUTABILITY[0]) or x["name"].startswith(_EXECUTABILITY[1]))]
+            if not (x["name"].endswith(REACHABLE_SUFFIX) or x["name"].startswith(executability.PREFIX))]
 
 
 def variant_table(records: dict[str, dict]) -> str:
@@ -72,13 +70,6 @@ def variant_table(records: dict[str, dict]) -> str:
         rows.append(_row([f"`{lemma}`", *(cell(by_variant[v][lemma]) if lemma in by_variant[v] else "-"
                                           for v in names)]))
     return "\n".join(rows)
-
-
-def read_attack_results(root: Optional[Path] = None) -> dict[str, dict]:
-    folder = (root / RESULTS_DIR) if root is not None else Path(locate(RESULTS_DIR))
-    stem = Path(attacks.THEORY_FILE).stem
-    return {p.stem.split("__", 1)[-1]: json.loads(p.read_text(encoding="utf-8"))
-            for p in sorted(folder.glob(f"{stem}__*.json"))}
 
 
 def attack_table(records: dict[str, dict]) -> str:
@@ -97,7 +88,7 @@ def render(root: Optional[Path] = None) -> dict[str, str]:
     """table name -> markdown, from the records of the checkout ``root`` (default: this package's)."""
     records = read_results(root)
     return {"default": default_table(records["default"]), "variants": variant_table(records),
-            "attacks": attack_table(read_attack_results(root))}
+            "attacks": attack_table(read_results(root, attacks.THEORY_FILE))}
 
 
 def _block(name: str) -> re.Pattern[str]:

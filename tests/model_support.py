@@ -43,3 +43,15 @@ def expat_check_violations(trace: Trace, path: Path, capsys, *flags: str) -> lis
     path.write_text("\n".join(trace.lines()) + "\n", encoding="ascii")
     assert main(["check", "--json", "-j", "1", *flags, str(path)]) == 1
     return json.loads(capsys.readouterr().out)["violations"]
+
+
+def assert_counterexamples_flagged(rep, folder: Path, capsys, stem: str) -> None:
+    """The round trip of a bounded-search report ``rep``: each counterexample, written as a trace, is flagged
+    by `expat check` with its property, and each formula counterexample by `expat check --formulas` with a
+    formula violation of its property."""
+    for prop, trace in rep.counterexamples.items():
+        found = expat_check_violations(trace, folder / f"{stem}--{prop}.jsonl", capsys)
+        assert prop in {x.get("property") for x in found}
+    for prop, trace in rep.formula_counterexamples.items():
+        found = expat_check_violations(trace, folder / f"{stem}--{prop}.formula.jsonl", capsys, "--formulas")
+        assert prop in {x.get("property") for x in found if x.get("detail", "").startswith("formula")}

@@ -19,7 +19,7 @@ from expat.model.trace import Event, Trace
 from expat.proofs import world as W
 from expat.proofs.analysis import CI_BOUND, analyse_variant, to_trace, variant_flags, variant_profile
 from expat.proofs.search import Bound, Explorer
-from model_support import expat_check_violations
+from model_support import assert_counterexamples_flagged
 
 DEFAULT = VARIANTS["default"]
 SMALL = Bound(1, 2, 1, 1, impersonate=True)  # client-server, its secrets leaked, one AIK, two requests
@@ -154,12 +154,7 @@ def test_every_counterexample_with_the_move_is_flagged_by_expat_check(variant, t
     assert rep.mismatches == 0 and rep.runs > plain.runs
     assert set(rep.counterexamples) == set(plain.counterexamples)
     assert set(rep.formula_counterexamples) == set(plain.formula_counterexamples)
-    for prop, trace in rep.counterexamples.items():
-        found = expat_check_violations(trace, tmp_path / f"{variant}--{prop}.jsonl", capsys)
-        assert prop in {x.get("property") for x in found}
-    for prop, trace in rep.formula_counterexamples.items():
-        found = expat_check_violations(trace, tmp_path / f"{variant}--{prop}.formula.jsonl", capsys, "--formulas")
-        assert prop in {x.get("property") for x in found if x.get("detail", "").startswith("formula")}
+    assert_counterexamples_flagged(rep, tmp_path, capsys, variant)
 
 
 def test_cli_takes_the_option(capsys):

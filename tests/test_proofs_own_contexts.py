@@ -16,7 +16,7 @@ from expat.model.expectations import VARIANTS
 from expat.proofs import world as W
 from expat.proofs.analysis import CI_BOUND, analyse_variant, to_trace, variant_flags, variant_profile
 from expat.proofs.search import Bound, Explorer
-from model_support import expat_check_violations
+from model_support import assert_counterexamples_flagged
 
 OWN, PLAIN = Bound(1, 2, 1, 1, own_contexts=True), Bound(1, 2, 1, 1)
 HONEST = Bound(1, 2, 0, 0, own_contexts=True)  # client-server only reaches the honest runs; two requests
@@ -106,12 +106,7 @@ def test_every_counterexample_with_the_option_is_flagged_by_expat_check(variant,
     rep = analyse_variant(VARIANTS[variant], OWN, formulas=True)
     assert rep.mismatches == 0 and rep.counterexamples
     assert any("context o" in t.header["description"] for t in rep.counterexamples.values())
-    for prop, trace in rep.counterexamples.items():
-        found = expat_check_violations(trace, tmp_path / f"{variant}--{prop}.jsonl", capsys)
-        assert prop in {x.get("property") for x in found}
-    for prop, trace in rep.formula_counterexamples.items():
-        found = expat_check_violations(trace, tmp_path / f"{variant}--{prop}.formula.jsonl", capsys, "--formulas")
-        assert prop in {x.get("property") for x in found if x.get("detail", "").startswith("formula")}
+    assert_counterexamples_flagged(rep, tmp_path, capsys, variant)
 
 
 def test_cli_takes_the_option(capsys):
