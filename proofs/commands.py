@@ -26,7 +26,9 @@ def _bound(args: argparse.Namespace):
                  own_aik=bool(args.own_aik) or CI_BOUND.own_aik, aes=pick("aes"),
                  impersonate=bool(args.impersonate) or CI_BOUND.impersonate,
                  all_bindings=bool(args.all_bindings) or CI_BOUND.all_bindings,
-                 own_contexts=bool(args.own_contexts) or CI_BOUND.own_contexts)
+                 own_contexts=bool(args.own_contexts) or CI_BOUND.own_contexts,
+                 predictable_contexts=bool(args.predictable_contexts) or CI_BOUND.predictable_contexts,
+                 every_answer=bool(args.every_answer) or CI_BOUND.every_answer)
 
 
 def _progress(rep, done: int, total: int) -> None:
@@ -207,6 +209,13 @@ def register(sub) -> None:
     run.add_argument("--own-contexts", action="store_true",
                      help="honest requesters may also take a fresh context of their own instead of a Verifier "
                           "nonce, in both RATS models (not in the CI bound)")
+    run.add_argument("--predictable-contexts", action="store_true",
+                     help="honest requesters may also reuse a context the run already holds (one mallory knows "
+                          "before the request), no Verifier nonce (not in the CI bound)")
+    run.add_argument("--every-answer", action="store_true",
+                     help="mallory's answers range over every message it can derive: every Attesting "
+                          "Environment it may use, every binding, every AIK_pub_hash on forged or self-signed "
+                          "Evidence, any Evidence exchanged at the Verifier (not in the CI bound)")
     run.add_argument("--one-way", action="store_true",
                      help="connections may also require only one side's attestation (not in the CI bound)")
     run.add_argument("--jobs", type=int, help="worker processes, variants as tasks (default: cores, at most 2)")

@@ -7,12 +7,15 @@ takes up to ``requests`` attestation exchanges, in any order, each one of (docs/
 
 ``honest``     an honest requester asks its honest peer (background check or passport; fresh Verifier
                nonce or a nonce it used on another connection; with the bound's ``own_contexts`` also a
-               fresh context of its own, no Verifier nonce; or a spontaneous server authenticator)
+               fresh context of its own, no Verifier nonce, and with ``predictable_contexts`` any non-nonce
+               context the run holds; or a spontaneous server authenticator)
 ``ask-adv``    an honest requester asks mallory (mallory answers later, with ``answer``)
 ``answer``     mallory answers a pending request: with Evidence it has an AE sign over a binding it can
                derive, with any Evidence or Attestation Result seen so far, with forged Evidence, or
                (within the bound's ``attestation_keys``) with Evidence it signs with an honest
-               platform's revealed attestation key, under any key it holds (kM, kX, revealed AIKs)
+               platform's revealed attestation key, under any key it holds (kM, kX, revealed AIKs); with
+               the bound's ``every_answer``, every message it can derive (every AE, binding and AIK_pub_hash
+               claim, any Evidence exchanged at the Verifier)
 ``adv-asks``   mallory asks an honest attester, with a context of its choice (any context of the run or
                a fresh one: z3 enumerates them)
 ``adv-spont``  mallory, as server, attests in a spontaneous authenticator
@@ -77,6 +80,8 @@ class Bound:
     impersonate: bool = False  # mallory presents a revealed honest AIK on honest connections it holds
     all_bindings: bool = False  # oracle answers over every derivable binding, not one per class
     own_contexts: bool = False  # honest requesters may also take a fresh context of their own (no Verifier nonce)
+    predictable_contexts: bool = False  # ... or reuse a context the run already holds (mallory knows it before)
+    every_answer: bool = False  # mallory's answers range over every derivable message, no class representatives
 
     def to_json(self) -> dict:
         doc = {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
@@ -96,6 +101,10 @@ class Bound:
             doc["all_bindings"] = True
         if self.own_contexts:
             doc["own_contexts"] = True
+        if self.predictable_contexts:
+            doc["predictable_contexts"] = True
+        if self.every_answer:
+            doc["every_answer"] = True
         return doc
 
     def statement(self) -> str:
@@ -108,6 +117,8 @@ class Bound:
                 + ("revealed honest AIKs on leaked connections, " if self.impersonate else "")
                 + ("every derivable binding (not one per class), " if self.all_bindings else "")
                 + ("honest requesters' own fresh contexts (not Verifier nonces), " if self.own_contexts else "")
+                + ("honest requesters' predictable contexts (any the run holds), " if self.predictable_contexts else "")
+                + ("every derivable answer (every signer, binding and AIK_pub_hash), " if self.every_answer else "")
                 + f"term depth <= {TERM_DEPTH}; " + W.cast_statement(self.one_way, self.honest, self.aes))
 
     def tag(self) -> str:
@@ -117,6 +128,8 @@ class Bound:
                 + ("i" if self.impersonate else "")
                 + ("b" if self.all_bindings else "")
                 + ("x" if self.own_contexts else "")
+                + ("p" if self.predictable_contexts else "")
+                + ("m" if self.every_answer else "")
                 + ("w" if self.one_way else "")
                 + (f"{self.honest}e" if self.honest != W.DEFAULT_HONEST else "")
                 + (f"{self.aes}t" if self.aes != 1 else ""))
@@ -509,9 +522,10 @@ class Explorer:
                 if key in self.revealable and key not in s.revealed:
                     s.e(W.MALLORY, "KeyRevealed", key=W.key_bytes(key))
                     s.revealed = s.revealed + (key,)
-            reps = kn.bindings(conn, ctx, key, self.bound.all_bindings)
+            every = self.bound.all_bindings or self.bound.every_answer
+            reps = kn.bindings(conn, ctx, key, every)
             # passport: the request's own binding under each label only (the menu's), every one with all_bindings
-            models = {cls: ("background", "passport") if cls in ("own", "label") or self.bound.all_bindings
+            models = {cls: ("background", "passport") if cls in ("own", "label") or every
                       else ("background",) for cls, _ in reps}
             for ae, te in self.oracle_aes(st, key, only_key is not None):
                 # impersonating: Evidence a TEE makes for mallory on an honest connection is the theory's
@@ -530,12 +544,46 @@ class Explorer:
                 yield f"replay {cmw} {key}", lambda s, key=key, cmw=cmw, reveal=reveal: (
                     reveal(s), (key, "result", cmw))[1]
             yield f"forge {key}", lambda s, key=key, reveal=reveal: (reveal(s), self._forge(s, conn, ctx, key))[1]
+            if self.bound.every_answer:
+                yield from self._every_other_answer(st, conn, ctx, key, reveal, reps, kn)
             for platform in signing:
                 for cls, b in reps:
                     for model in models[cls]:
-                        yield (f"sign with ak-{platform} {key} {cls}-binding {model}",
-                               lambda s, key=key, p=platform, b=b, model=model, reveal=reveal: (
-                                   reveal(s), self._signed(s, conn, ctx, key, p, b, model))[1])
+                        for hk in self._claimable_hashes(key, kn):
+                            yield (f"sign with ak-{platform} {key} {cls}-binding {model}"
+                                   + ("" if hk == key else f" aik-hash {hk}"),
+                                   lambda s, key=key, p=platform, b=b, model=model, reveal=reveal, hk=hk: (
+                                       reveal(s), self._signed(s, conn, ctx, key, p, b, model, hk))[1])
+
+    def _claimable_hashes(self, key: str, kn: Knowledge) -> list[Optional[str]]:
+        """The AIK_pub_hash claims mallory may write into Evidence it signs itself (forged, or with a
+        revealed attestation key): the presented key's; with the bound's ``every_answer`` also every other
+        public key's, and none (the claim left out, draft §5.2's MUST broken)."""
+        if not self.bound.every_answer:
+            return [key]
+        return [key] + [k for k in kn.keys if k != key] + [None]
+
+    def _every_other_answer(self, st: State, conn: str, ctx: str, key: str, reveal: Callable[[State], None],
+                            reps: list, kn: Knowledge) -> Iterator[tuple[str, Callable[[State], tuple]]]:
+        """With the bound's ``every_answer``, the answers the menu's shapes leave out (docs/proofs.md): forged
+        Evidence (no AE signed it) over every derivable binding with every AIK_pub_hash claim, and, where the
+        Verifier does not check Evidence signatures (draft §7), exchanged at the Verifier for a result; and
+        every Evidence of the run (an honest party's too) submitted to the Verifier by mallory for an
+        Attestation Result naming mallory as recipient, presented as a passport answer."""
+        forged_models = ("background",) if self.f["check_evidence_signature"] else ("background", "passport")
+        for cls, b in reps:
+            for hk in self._claimable_hashes(key, kn):
+                for model in forged_models:
+                    if (cls, hk, model) == ("own", key, "background"):
+                        continue  # the menu's own forge, above
+                    yield (f"forge {key} {cls}-binding aik-hash {hk} {model}",
+                           lambda s, key=key, b=b, hk=hk, model=model, reveal=reveal: (
+                               reveal(s), self._forge(s, conn, ctx, key, b, hk, model))[1])
+        for cmw, ev in st.evidence.items():
+            if ev.ae is None and self.f["check_evidence_signature"]:
+                continue  # the Verifier refuses it (draft §7); the search models no refusing appraisal
+            yield (f"resubmit {cmw} {key}", lambda s, key=key, ev=ev, reveal=reveal: (
+                reveal(s), self._present(s, conn, ctx, key, ev, "passport"))[1])
 
     @staticmethod
     def _compromise_mallory(st: State) -> None:
@@ -569,6 +617,8 @@ class Explorer:
         held = set(st.revealed) | ({key} if key in self.revealable else set())
         honest = [ae for ae in self.aes if ae != "m-ae" and self.aes[ae][0] not in held]
         used = [ae for ae in honest if ae in st.oracles]
+        if self.bound.every_answer:  # no symmetry reduction: every honest AE it may use
+            return [(ae, W.MALLORY) for ae in ["m-ae"] + honest] + for_hosts
         return [(ae, W.MALLORY) for ae in ["m-ae"] + (used or honest)[:1]] + for_hosts
 
     def knowledge(self, st: State) -> Knowledge:
@@ -582,14 +632,14 @@ class Explorer:
                          tuple(dict.fromkeys(seen)), self.f["include_public_key_in_binding"])
 
     @staticmethod
-    def _produce(st: State, by: str, ae: str, te: str, b: tuple, hash_key: str) -> Evidence:
+    def _produce(st: State, by: str, ae: str, te: str, b: tuple, hash_key: Optional[str]) -> Evidence:
         """Evidence of ``ae``'s platform key for ``te`` over binding ``b`` with AIK_pub_hash of
         ``hash_key``, recorded as ``by``'s EvidenceProduced (the AE itself, or mallory signing with a
         revealed attestation key)."""
         ev = Evidence(st.fresh("ev-"), ae, te, b, hash_key)
         st.evidence[ev.id] = ev
         st.e(by, "EvidenceProduced", cmw=ev.id, te=te, binding=W.render(b),
-             aik_hash=W.render(("aikhash", hash_key)), attestation_key="ak-" + ae)
+             aik_hash=W.render(("aikhash", hash_key)) if hash_key is not None else b"", attestation_key="ak-" + ae)
         return ev
 
     def _oracle(self, st: State, conn: str, ctx: str, key: str, ae: str, b: tuple, model: str,
@@ -611,7 +661,8 @@ class Explorer:
         assert res is not None
         return key, "result", res.id
 
-    def _signed(self, st: State, conn: str, ctx: str, key: str, platform: str, b: tuple, model: str) -> tuple:
+    def _signed(self, st: State, conn: str, ctx: str, key: str, platform: str, b: tuple, model: str,
+                hash_key: Optional[str] = "") -> tuple:
         """Evidence mallory signs with ``platform``'s attestation key (the theory's AttestationKeyRevealed
         outputs it): it names ``platform``, over binding ``b`` and AIK_pub_hash of ``key``, and the
         Verifier affirms it (draft §7: the signature chains to that platform's key). Revealed right before
@@ -620,13 +671,20 @@ class Explorer:
             st.e(W.MALLORY, "AttestationKeyRevealed", platform=platform)
             st.attestation_keys = st.attestation_keys + (platform,)
         ae = self.own_ae[platform]
-        ev = self._produce(st, W.MALLORY, ae, platform, b, key)
+        ev = self._produce(st, W.MALLORY, ae, platform, b, key if hash_key == "" else hash_key)
         return self._present(st, conn, ctx, key, ev, model)
 
-    def _forge(self, st: State, conn: str, ctx: str, key: str) -> tuple:
-        ev = Evidence(st.fresh("forged-"), None, W.MALLORY, self.binding_for(key, W.LABEL, conn, ctx), key)
+    def _forge(self, st: State, conn: str, ctx: str, key: str, b: Optional[tuple] = None,
+               hash_key: Optional[str] = "", model: str = "background") -> tuple:
+        """Evidence no AE signed (it carries no EvidenceProduced): by default over this request's binding
+        with the presented key's AIK_pub_hash; ``b``, ``hash_key`` (None: no claim) and ``model`` with the
+        bound's ``every_answer``."""
+        ev = Evidence(st.fresh("forged-"), None, W.MALLORY, b if b is not None else self.binding_for(key, W.LABEL, conn, ctx),
+                      key if hash_key == "" else hash_key)
         st.evidence[ev.id] = ev
-        return key, "evidence", ev.id
+        if model == "background":
+            return key, "evidence", ev.id
+        return self._present(st, conn, ctx, key, ev, model)
 
     def adversary_answer(self, st: State, conn: str, rp: str, ctx: str, spontaneous: bool,
                          only_key: Optional[str] = None, own: bool = False,
@@ -681,14 +739,22 @@ class Explorer:
         draft §5.1): z3 enumerates the ones the uniqueness rules allow; then :meth:`own_context`."""
         known = [n for n, to in st.nonces.items() if to == rp]
         avoid = set(self.ctx_free(st, rp, conn, "rp")) | set(self.ctx_free(st, te, conn, "te"))
-        return self.z.choices(known, f"n{st.counter + 1}", avoid) + self.own_context(st)
+        return self.z.choices(known, f"n{st.counter + 1}", avoid) + self.own_context(st, avoid)
 
-    def own_context(self, st: State) -> list[str]:
+    def own_context(self, st: State, avoid: set) -> list[str]:
         """With the bound's ``own_contexts``: a fresh context the requester picks itself, no Verifier nonce
         (the theory's passport requester, Fr(~ctx); draft §5.1 says the background-check context
         "contains" the nonce, with no requirement keyword, and the tables tie it to none: docs/proofs.md).
-        Last, so every run without it is explored as before."""
-        return [f"{OWN}{st.counter + 1}"] if self.bound.own_contexts else []
+        With ``predictable_contexts``: also any context the run already holds that is not a Verifier nonce
+        and that the uniqueness rules (``avoid``) allow: its own from another connection, the other
+        endpoint's, mallory's; so mallory knows it before the request (RFC 9261 §4 asks only uniqueness
+        within a connection). A context equal to a nonce is the Verifier's nonce (its appraisal looks the
+        value up): those are :meth:`honest_contexts`' own choices. Last, so every run without the options
+        is explored as before."""
+        out = [f"{OWN}{st.counter + 1}"] if self.bound.own_contexts else []
+        if self.bound.predictable_contexts:
+            out += [c for c in st.ctx_names() if c not in st.nonces and c not in avoid]
+        return out
 
     def steps(self, st: State) -> Iterator[State]:
         f = self.f
@@ -816,8 +882,8 @@ class Explorer:
             if not self.expects(st, conn, te):
                 continue
             known = [n for n, to in st.nonces.items() if to == rp]
-            for ctx in (self.z.choices(known, f"n{st.counter + 1}", self.ctx_free(st, rp, conn, "rp"))
-                        + self.own_context(st)):
+            avoid = set(self.ctx_free(st, rp, conn, "rp"))
+            for ctx in self.z.choices(known, f"n{st.counter + 1}", avoid) + self.own_context(st, avoid):
                 child = st.clone()
                 child.requests += 1
                 self.request_only(child, conn, rp, te, ctx)
