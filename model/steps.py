@@ -33,6 +33,19 @@ from expat.model.trace import Event
 Step = tuple
 
 
+def channel_sides(events: Sequence[Event]) -> dict[tuple[str, str], str]:
+    """(agent, conn) -> the side that agent took in the connection's handshake."""
+    return {(e.agent, e.args["conn"]): e.args["side"] for e in events if e.name == "ChannelEstablished"}
+
+
+def completes_as_requester(e: Event, sides: Mapping[tuple[str, str], str]) -> bool:
+    """``e`` (an AttestationCompleted) is its agent's completion as the requester: the side that attested
+    is not its own. With a context reused across the two directions of a connection (check_context_unique
+    off), one agent may complete the same (connection, context) as attester too; that completion is not
+    an acceptance."""
+    return e.args["attester"] != sides.get((e.agent, e.args["conn"]))
+
+
 def rule_steps(events: Sequence[Event], platform: Optional[Mapping[str, str]] = None) -> list[Step]:
     """The step of each event of ``events`` (see the module text), in order."""
     who = (lambda agent: agent) if not platform else (lambda agent: platform.get(agent, agent))
@@ -41,15 +54,16 @@ def rule_steps(events: Sequence[Event], platform: Optional[Mapping[str, str]] = 
                 for e in events if e.name == "AuthenticatorAccepted"}
     confirmed = {(e.agent, e.args["cmw"]): (e.args["conn"], e.args["ctx"])
                  for e in events if e.name == "AuthenticatorAccepted"}
-    sent = {(e.args["conn"], e.args["ctx"]): e.agent for e in events if e.name == "AuthenticatorSent"}
+    sent = {(e.agent, e.args["conn"], e.args["ctx"]) for e in events if e.name == "AuthenticatorSent"}
+    sides = channel_sides(events)
     completed: dict[tuple[str, str, str], int] = {}  # requester's (agent, conn, ctx) -> its first completion
     attester_done: dict[tuple[str, str], int] = {}   # attester's (agent, conn) -> its first completion
     for pos, e in enumerate(events):
         if e.name == "AttestationCompleted":
             key = (e.agent, e.args["conn"], e.args["ctx"])
-            if key in accepted:
+            if key in accepted and completes_as_requester(e, sides):
                 completed.setdefault(key, pos)
-            elif sent.get(key[1:]) == e.agent:
+            elif key in sent and not completes_as_requester(e, sides):
                 attester_done.setdefault(key[:2], pos)
     # the appraisal inside a requester's acceptance: of the Evidence it accepted, against its context
     appraised = {(key[0], accepted[key], key[2]): key for key in completed}
@@ -69,9 +83,10 @@ def rule_steps(events: Sequence[Event], platform: Optional[Mapping[str, str]] = 
         elif name in ("AuthenticatorAccepted", "BindingChecked", "EvidenceForwarded", "AttestationResultReceived"):
             step = ("accept", who(e.agent), a["conn"], a["ctx"])
         elif name == "AttestationCompleted":
-            if (e.agent, a["conn"], a["ctx"]) in accepted:
+            key = (e.agent, a["conn"], a["ctx"])
+            if key in accepted and completes_as_requester(e, sides):
                 step = ("accept", who(e.agent), a["conn"], a["ctx"])
-            elif sent.get((a["conn"], a["ctx"])) == e.agent:
+            elif key in sent and not completes_as_requester(e, sides):
                 step = ("complete", who(e.agent), a["conn"])
         elif name == "EvidenceAppraised" and (key := appraised.get((a["to"], a["cmw"], a["nonce"]))) is not None:
             step = ("accept", who(key[0]), *key[1:])

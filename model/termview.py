@@ -34,8 +34,10 @@ at ``n``; every value becomes a term as the theory (:mod:`expat.tamarin.rules`) 
 * **acceptance.** The theory's requester accepts an authenticator and its attestation in one rule
   (``AuthenticatorAccepted`` and ``AttestationCompleted`` are actions of the same step); a trace records
   the authenticator's validation first. An AuthenticatorAccepted is a fact only when the same
-  requester completed that request (AttestationCompleted on the same connection and context): a
-  refused attestation is a rule that does not fire (:mod:`expat.tamarin.mapping`).
+  requester completed that request (AttestationCompleted on the same connection and context, with the
+  peer's side as attester: with a context reused across directions the agent's own completion as
+  attester of the same context is not one): a refused attestation is a rule that does not fire
+  (:mod:`expat.tamarin.mapping`).
 * **one step.** Where the theory makes several actions in one rule, their facts share its instant, the
   position of the trace event that completes the step: a requester's AuthenticatorAccepted and
   AttestationResultReceived sit at its AttestationCompleted for that request, a background-check
@@ -78,7 +80,7 @@ from typing import Any, Optional
 
 from expat.model.facts import ACTIONS
 from expat.model.logic import Facts
-from expat.model.steps import anchors, rule_steps
+from expat.model.steps import anchors, channel_sides, completes_as_requester, rule_steps
 from expat.model.trace import Event, Trace
 
 
@@ -244,7 +246,9 @@ def trace_facts(trace: Trace) -> Facts:
     facts: dict[str, list[tuple[int, tuple]]] = {}
     for name, rows in view.compromise().items():
         facts.setdefault(name, []).extend((BEFORE, args) for args in rows)
-    completed = {(e.agent, e.args["conn"], e.args["ctx"]) for e in trace.events if e.name == "AttestationCompleted"}
+    sides = channel_sides(trace.events)
+    completed = {(e.agent, e.args["conn"], e.args["ctx"]) for e in trace.events
+                 if e.name == "AttestationCompleted" and completes_as_requester(e, sides)}
     moved = instants(trace)
     for pos, e in enumerate(trace.events):
         if e.agent in view.adversaries and (e.name in SUBJECT or e.name == "EvidenceProduced"):

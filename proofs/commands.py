@@ -28,7 +28,8 @@ def _bound(args: argparse.Namespace):
                  all_bindings=bool(args.all_bindings) or CI_BOUND.all_bindings,
                  own_contexts=bool(args.own_contexts) or CI_BOUND.own_contexts,
                  predictable_contexts=bool(args.predictable_contexts) or CI_BOUND.predictable_contexts,
-                 every_answer=bool(args.every_answer) or CI_BOUND.every_answer)
+                 every_answer=bool(args.every_answer) or CI_BOUND.every_answer,
+                 unpruned=bool(args.unpruned) or CI_BOUND.unpruned)
 
 
 def _progress(rep, done: int, total: int) -> None:
@@ -216,6 +217,9 @@ def register(sub) -> None:
                      help="mallory's answers range over every message it can derive: every Attesting "
                           "Environment it may use, every binding, every AIK_pub_hash on forged or self-signed "
                           "Evidence, any Evidence exchanged at the Verifier (not in the CI bound)")
+    run.add_argument("--unpruned", action="store_true",
+                     help="explore every refused answer, and runs going on after a refusal, instead of the first "
+                          "refusal per answer step ending its run (not in the CI bound)")
     run.add_argument("--one-way", action="store_true",
                      help="connections may also require only one side's attestation (not in the CI bound)")
     run.add_argument("--jobs", type=int, help="worker processes, variants as tasks (default: cores, at most 2)")

@@ -82,6 +82,7 @@ class Bound:
     own_contexts: bool = False  # honest requesters may also take a fresh context of their own (no Verifier nonce)
     predictable_contexts: bool = False  # ... or reuse a context the run already holds (mallory knows it before)
     every_answer: bool = False  # mallory's answers range over every derivable message, no class representatives
+    unpruned: bool = False  # every refused answer is a run, and a run goes on after a refusal
 
     def to_json(self) -> dict:
         doc = {"connections": self.connections, "requests": self.requests, "reveals": self.reveals,
@@ -105,6 +106,8 @@ class Bound:
             doc["predictable_contexts"] = True
         if self.every_answer:
             doc["every_answer"] = True
+        if self.unpruned:
+            doc["unpruned"] = True
         return doc
 
     def statement(self) -> str:
@@ -119,6 +122,7 @@ class Bound:
                 + ("honest requesters' own fresh contexts (not Verifier nonces), " if self.own_contexts else "")
                 + ("honest requesters' predictable contexts (any the run holds), " if self.predictable_contexts else "")
                 + ("every derivable answer (every signer, binding and AIK_pub_hash), " if self.every_answer else "")
+                + ("every refused answer, runs going on after a refusal, " if self.unpruned else "")
                 + f"term depth <= {TERM_DEPTH}; " + W.cast_statement(self.one_way, self.honest, self.aes))
 
     def tag(self) -> str:
@@ -130,6 +134,7 @@ class Bound:
                 + ("x" if self.own_contexts else "")
                 + ("p" if self.predictable_contexts else "")
                 + ("m" if self.every_answer else "")
+                + ("u" if self.unpruned else "")
                 + ("w" if self.one_way else "")
                 + (f"{self.honest}e" if self.honest != W.DEFAULT_HONEST else "")
                 + (f"{self.aes}t" if self.aes != 1 else ""))
@@ -704,7 +709,7 @@ class Explorer:
                 self._compromise_mallory(child)
             key, kind, cmw = apply(child)
             verdict = self.decide(child, conn, ctx, key, kind, cmw)
-            if verdict is None and refused:
+            if verdict is None and refused and not self.bound.unpruned:
                 continue
             common = dict(conn=conn, ctx=W.ctx_bytes(ctx))
             child.e(W.MALLORY, "AuthenticatorSent", **common, aik=W.key_bytes(key), kind=kind, cmw=cmw,
@@ -713,11 +718,11 @@ class Explorer:
                 refused = True
                 self.refuse(child, conn, rp, ctx, key, kind, cmw, spontaneous)
                 child.steps = child.steps + (f"mallory answers {rp} on {conn}/{ctx}: {label} (refused)",)
-                child.final = True
+                child.final = not self.bound.unpruned
                 yield child
                 continue
             if not self.accept(child, conn, rp, ctx, key, kind, cmw, spontaneous, verdict or W.LABEL):
-                child.final = True  # refused at the Verifier: a refusal ends the run, as above
+                child.final = not self.bound.unpruned  # refused at the Verifier: a refusal ends the run, as above
             child.steps = child.steps + (f"mallory answers {rp} on {conn}/{ctx}: {label}",)
             yield child
 
@@ -835,7 +840,7 @@ class Explorer:
                     assert (ae, key) not in self.endpoint_aes[te], "an honest answer is always accepted"
                     self.refuse(child, conn, rp, ctx, key, kind, cmw, spontaneous)
                     child.steps = child.steps[:-1] + (child.steps[-1] + " (refused)",)
-                    child.final = True
+                    child.final = not self.bound.unpruned
                 elif self.accept(child, conn, rp, ctx, key, kind, cmw, spontaneous, label or W.LABEL):
                     self.te_completes(child, conn, te, ctx, cmw)
                 yield child

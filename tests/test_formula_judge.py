@@ -264,3 +264,29 @@ def test_an_inner_quantifier_shadows_an_outer_variable():
     facts = _facts((0, "A", "u"), (1, "B", "u"))
     assert L.evaluate(f, facts) and predicate(f, set())(facts, {})
     assert not L.evaluate(f, _facts((0, "A", "u"), (1, "B", "v")))
+
+
+def test_an_attester_s_own_completion_of_a_reused_context_is_no_acceptance():
+    """Found by the bounded search with --unpruned (docs/proofs.md): without context uniqueness the client
+    answers mallory's request with context n1 (completing as attester) and, as requester with the same n1,
+    validates the EA of mallory's replay of that Evidence under kM and refuses it (aik-pub-hash-mismatch).
+    The client's completion as attester is not the requester's completion: the refused attestation is no
+    acceptance fact, so no formula judges it, and the attester's completion stays its own step."""
+    from expat.model.expectations import VARIANTS
+    from expat.model.steps import rule_steps
+    from expat.proofs.analysis import to_trace, variant_flags, variant_profile
+    from expat.proofs.search import Bound, Explorer
+
+    v = VARIANTS["no-context-unique"]
+    ex = Explorer(variant_flags(v), Bound(1, 2, 1, 1, unpruned=True))
+    want = ("connections client-mallory", "client asks mallory on c1 with context n1",
+            "mallory asks client on c1 with context n1 (background)",
+            "mallory answers client on c1/n1: replay ev-2 kM (refused)")
+    st = next(st for st in ex.runs() if st.steps == want)
+    trace = to_trace(st, ex, v, variant_profile(v))
+    names = [e.name for e in trace.events]
+    assert "AuthenticatorRejected" in names and names.count("AttestationCompleted") == 1
+    assert "AuthenticatorAccepted" not in trace_facts(trace).by_name, "a refused attestation is no acceptance"
+    assert J.judge(trace) == [] and check_trace(trace).properties() == set()
+    done = names.index("AttestationCompleted")
+    assert rule_steps(trace.events)[done] == ("complete", "client", "c1")
