@@ -785,6 +785,26 @@ def _attest_before_data_scan(w) -> list:
     return out
 
 
+def _no_resumption_scan(w) -> list:
+    """no_resumption as it was: every ticket event and channel visited, tickets or none (tenth pass)."""
+    out = []
+    requires = w.conn_requires_attestation
+    for i, e in sorted(w.positions("NewSessionTicketSent") + w.positions("NewSessionTicketReceived")
+                       + w.positions("ChannelEstablished"), key=lambda p: p[0]):
+        if not w.honest(e.agent):
+            continue
+        if e.name == "NewSessionTicketSent" and requires(e.agent, e.args["conn"]):
+            out.append((i, f"ticket issued on attestation connection {e.args['conn']}"))
+        elif e.name == "NewSessionTicketReceived" and e.args["kept"] and requires(e.agent, e.args["conn"]):
+            out.append((i, f"ticket kept from attestation connection {e.args['conn']}"))
+        elif e.name == "ChannelEstablished" and e.args["resumed_from"] != "-":
+            origins = [x for x in w.done[:i] if x.name in ("NewSessionTicketSent", "NewSessionTicketReceived")
+                       and x.args["ticket"] == e.args["resumed_from"]]
+            if any(requires(x.agent, x.args["conn"]) for x in origins):
+                out.append((i, f"{e.args['conn']} resumes a ticket of an attestation connection"))
+    return out
+
+
 def _monitor_findings(trace: T.Trace, shortcuts: bool) -> tuple:
     """Every monitor's findings on ``trace`` (replayed once), with the monitors' shortcuts or without:
     the per-acceptance answers looked up at each question, attest_before_data by a scan per data event,
@@ -792,14 +812,16 @@ def _monitor_findings(trace: T.Trace, shortcuts: bool) -> tuple:
     from expat.model import monitors as M
     w = checker.World(trace)
     checker._replay(w, trace, [])
-    saved = (M._checked, M._sent, M._origin, M.MONITORS["attest_before_data"])
+    saved = (M._checked, M._sent, M._origin, M.MONITORS["attest_before_data"], M.MONITORS["no_resumption"])
     if not shortcuts:
         M._checked, M._sent, M._origin = M._checked_scan, M._sent_scan, M._origin_scan
         M.MONITORS["attest_before_data"] = _attest_before_data_scan
+        M.MONITORS["no_resumption"] = _no_resumption_scan
     try:
         found = tuple((pid, fn(w)) for pid, fn in M.MONITORS.items())
     finally:
-        M._checked, M._sent, M._origin, M.MONITORS["attest_before_data"] = saved
+        (M._checked, M._sent, M._origin, M.MONITORS["attest_before_data"],
+         M.MONITORS["no_resumption"]) = saved
     for a in M.acceptances(w):
         p = M._platform(a)
         assert a.key_revealed is M._revealed(w, "AttestationKeyRevealed", p)
@@ -816,11 +838,43 @@ def test_monitor_shortcuts_equal_the_scans_on_the_committed_traces():
         assert _monitor_findings(trace, True) == _monitor_findings(trace, False), name
 
 
+def test_attest_before_data_equals_the_scan_with_a_second_channel_of_an_endpoint():
+    """Each committed trace with one endpoint's channel recorded again right after the first, requiring
+    none, one or both sides (attest_before_data must read the last channel before each data event)."""
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        firsts = [n for n, e in enumerate(trace.events) if e.name == "ChannelEstablished"][:2]
+        for n in firsts:
+            for attest in ([], ["client"], ["server"], ["client", "server"]):
+                e = trace.events[n]
+                events = [*trace.events[:n + 1], T.Event(0, e.agent, e.name, {**e.args, "attest": attest}),
+                          *trace.events[n + 1:]]
+                mutated = T.Trace(trace.header, [T.Event(k, x.agent, x.name, x.args) for k, x in enumerate(events)])
+                assert _monitor_findings(mutated, True) == _monitor_findings(mutated, False), (name, n, attest)
+
+
+def _ticket_put_in(events: list, i: int, data, agents: list[str]) -> None:
+    """A NewSessionTicketSent or NewSessionTicketReceived (kept or not) put in at ``i`` on the connection
+    of some event, or a ChannelEstablished made to resume ticket t1 (no_resumption's three findings)."""
+    conns = sorted({e.args["conn"] for e in events if "conn" in e.args}) or ["c0"]
+    chans = [n for n, e in enumerate(events) if e.name == "ChannelEstablished"]
+    kind = data.draw(st.sampled_from(["NewSessionTicketSent", "NewSessionTicketReceived", "resume"]))
+    if kind == "resume" and chans:
+        n = data.draw(st.sampled_from(chans))
+        events[n] = T.Event(0, events[n].agent, events[n].name, {**events[n].args, "resumed_from": "t1"})
+        return
+    args = {"conn": data.draw(st.sampled_from(conns)), "ticket": "t1"}
+    if kind == "NewSessionTicketReceived":
+        args["kept"] = data.draw(st.booleans())
+    events.insert(i, T.Event(0, data.draw(st.sampled_from(agents)), kind if kind != "resume" else
+                             "NewSessionTicketSent", args))
+
+
 @SETTINGS
 @given(name=st.sampled_from(sorted(CORPUS)), data=st.data())
 def test_monitor_shortcuts_equal_the_scans_on_mutated_traces(name, data):
-    """Events dropped, repeated, moved, their agent changed, and reveals of the trace's agents put in (the
-    committed traces have none); the findings of every monitor as without the shortcuts."""
+    """Events dropped, repeated, moved, their agent changed, reveals of the trace's agents put in (the
+    committed traces have none), tickets put in; the findings of every monitor as without the shortcuts."""
     trace = T.parse_lines(CORPUS[name])
     events = list(trace.events)
     agents = sorted({e.agent for e in events} | {e.args.get("te") for e in events if e.args.get("te")})
@@ -828,8 +882,16 @@ def test_monitor_shortcuts_equal_the_scans_on_mutated_traces(name, data):
         if not events:
             break
         i = data.draw(st.integers(0, len(events) - 1))
-        how = data.draw(st.sampled_from(["drop", "duplicate", "move", "swap-agent", "reveal", "reveal"]))
-        if not _shuffled(events, i, how, data, agents):
+        how = data.draw(st.sampled_from(["drop", "duplicate", "move", "swap-agent", "reveal", "reveal", "ticket",
+                                         "channel"]))
+        chans = [e for e in events if e.name == "ChannelEstablished"]
+        if how == "ticket":  # a ticket issued or kept on some event's connection, or a channel resuming one
+            _ticket_put_in(events, i, data, agents)
+        elif how == "channel" and chans:  # a second channel of one endpoint, requiring other sides
+            e = data.draw(st.sampled_from(chans))
+            attest = data.draw(st.sampled_from([[], ["client"], ["server"], ["client", "server"]]))
+            events.insert(i, T.Event(0, e.agent, e.name, {**e.args, "attest": attest}))
+        elif not _shuffled(events, i, how, data, agents):
             reveal = data.draw(st.sampled_from(["HostCompromised", "AttestationKeyRevealed"]))
             events.insert(i, T.Event(0, "adv", reveal, {"platform": data.draw(st.sampled_from(agents))}))
     header = {**trace.header, "adversaries": sorted({*trace.header.get("adversaries", ()), "adv"})}
