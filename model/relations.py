@@ -226,10 +226,13 @@ def split_handshake(buf: bytes) -> list[tuple[int, bytes, bytes]]:
 def parse_request(msg: bytes) -> tuple[int, bytes, list[tuple[int, bytes]]]:
     """(msg_type, certificate_request_context, extensions) of a CertificateRequest (13) or
     ClientCertificateRequest (17) (RFC 9261 §4)."""
-    msgs = split_handshake(msg)
-    if len(msgs) != 1 or msgs[0][0] not in (13, 17):
-        raise Malformed("not a single (Client)CertificateRequest")
-    body = msgs[0][1]
+    if len(msg) >= 4 and 4 + int.from_bytes(msg[1:4], "big") == len(msg) and msg[0] in (13, 17):
+        msg_type, body = msg[0], msg[4:]  # the recorded request: one message, exactly the bytes given
+    else:  # split_handshake decides (and words) every other case, as before
+        msgs = split_handshake(msg)
+        if len(msgs) != 1 or msgs[0][0] not in (13, 17):
+            raise Malformed("not a single (Client)CertificateRequest")
+        msg_type, body = msgs[0][0], msgs[0][1]
     end = len(body)
     if end < 1 or 1 + body[0] + 2 > end:  # context<0..255>, then the extensions' length
         raise Malformed("truncated")
@@ -250,7 +253,7 @@ def parse_request(msg: bytes) -> tuple[int, bytes, list[tuple[int, bytes]]]:
             raise Malformed("truncated")
         exts.append((int.from_bytes(block[p:p + 2], "big"), block[p + 4:stop]))
         p = stop
-    return msgs[0][0], ctx, exts
+    return msg_type, ctx, exts
 
 
 @dataclass

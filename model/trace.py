@@ -439,6 +439,7 @@ _HEADER_REQUIRED = frozenset(("type", "format", "expat_version", "profile", "rev
 
 
 _NOT_GIVEN = object()
+_NORMALISED_KEYS = frozenset(("scheme", "renamed", "rewritten", "dropped"))
 
 
 def _plainly_valid_header(obj: dict[str, Any]) -> bool:
@@ -481,8 +482,15 @@ def _plainly_valid_header(obj: dict[str, Any]) -> bool:
     v = get("mitigations_off", _NOT_GIVEN)
     if v is not _NOT_GIVEN and not (type(v) is list and _STR_ONLY.issuperset(map(type, v))):
         return False
-    v = get("normalised", _NOT_GIVEN)
-    return v is _NOT_GIVEN or _HEADER_PLAIN["normalised"](v)
+    v = get("normalised", _NOT_GIVEN)  # _HEADER_PLAIN["normalised"] in line (golden traces have it)
+    if v is _NOT_GIVEN:
+        return True
+    if type(v) is not dict or v.keys() != _NORMALISED_KEYS or v["scheme"] != "expat-golden/1":
+        return False
+    renamed, rewritten, dropped = v["renamed"], v["rewritten"], v["dropped"]
+    return (type(renamed) is list and _STR_ONLY.issuperset(map(type, renamed)) and type(rewritten) is list
+            and _STR_ONLY.issuperset(map(type, rewritten)) and type(dropped) is list
+            and _STR_ONLY.issuperset(map(type, dropped)))
 
 
 def _plainly_valid_header_table(obj: dict[str, Any]) -> bool:

@@ -1039,3 +1039,111 @@ def test_arg_bytes_decides_as_get_bytes_on_mutated_traces(name, data):
     renumbered = [T.Event(n, e.agent, e.name, dict(e.args)) for n, e in enumerate(events)]
     mutated = T.Trace(trace.header, renumbered, trace.source)
     assert checker.check_trace(copy.deepcopy(mutated)).to_json() == _get_bytes_every_time(mutated)
+
+
+# --- tenth pass: the recorded request read without splitting, the default judges ------------------
+
+def _parse_request_by_split(msg: bytes) -> tuple:
+    """relations.parse_request as it was: the message always split by split_handshake first."""
+    from expat.model import relations as R
+    msgs = R.split_handshake(msg)
+    if len(msgs) != 1 or msgs[0][0] not in (13, 17):
+        raise R.Malformed("not a single (Client)CertificateRequest")
+    body = msgs[0][1]
+    end = len(body)
+    if end < 1 or 1 + body[0] + 2 > end:
+        raise R.Malformed("truncated")
+    off = 1 + body[0]
+    ctx = body[1:off]
+    stop = off + 2 + int.from_bytes(body[off:off + 2], "big")
+    if stop > end:
+        raise R.Malformed("truncated")
+    if stop != end:
+        raise R.Malformed("trailing bytes")
+    block = body[off + 2:stop]
+    exts, p, end = [], 0, len(block)
+    while p < end:
+        if p + 4 > end:
+            raise R.Malformed("truncated")
+        stop = p + 4 + int.from_bytes(block[p + 2:p + 4], "big")
+        if stop > end:
+            raise R.Malformed("truncated")
+        exts.append((int.from_bytes(block[p:p + 2], "big"), block[p + 4:stop]))
+        p = stop
+    return msgs[0][0], ctx, exts
+
+
+def _request_outcome(parse, msg: bytes) -> tuple:
+    try:
+        return ("ok", parse(msg))
+    except Exception as e:  # the type and the wording must agree too
+        return (type(e).__name__, str(e))
+
+
+def test_parse_request_equals_splitting_first():
+    """parse_request (one message spanning the bytes read without split_handshake) against the split it
+    replaced: every committed request, and 30,000 mangled ones (lengths, types, bytes cut, put in,
+    appended, a second message after the first)."""
+    import random
+    from expat.model import relations as R
+    requests = sorted({json.loads(line)["args"]["request"] for lines in CORPUS.values() for line in lines[1:]
+                       if '"request"' in line and isinstance(json.loads(line).get("args", {}).get("request"), str)})
+    assert requests
+    msgs = [bytes.fromhex(r) for r in requests]
+    msgs += [b"", b"\x0d", b"\x0d\x00\x00", b"\x0d\x00\x00\x00", b"\x11\x00\x00\x03\x00\x00\x00",
+             b"\x0d\x00\x00\x03\x00\x00\x00\x0d\x00\x00\x00", b"\x0c\x00\x00\x03\x00\x00\x00"]
+    rng = random.Random(16)
+    for _ in range(30_000):
+        m = bytearray(rng.choice(msgs))
+        how = rng.randrange(6)
+        at = rng.randrange(len(m) + 1)
+        if how == 0:
+            del m[at:]
+        elif how == 1 and m:
+            m[min(at, len(m) - 1)] = rng.randrange(256)
+        elif how == 2 and len(m) > 3:
+            m[rng.randrange(1, 4)] = rng.randrange(256)  # the handshake length
+        elif how == 3:
+            m[at:at] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 4)))
+        elif how == 4:
+            m += rng.choice(msgs)
+        elif m:
+            m[0] = rng.choice((13, 17, 12, 0, 255))
+        msgs.append(bytes(m)) if len(msgs) < 400 else None
+        m = bytes(m)
+        assert _request_outcome(R.parse_request, m) == _request_outcome(_parse_request_by_split, m), m.hex()
+    for m in msgs:
+        assert _request_outcome(R.parse_request, m) == _request_outcome(_parse_request_by_split, m), m.hex()
+
+
+def test_the_default_judges_equal_the_general_selection():
+    """select_judges() (check_trace's default, answered without the sets) as select_judges([], []) (the
+    general path), also with judges registered on and off by default and one replaced."""
+    saved = dict(checker.JUDGES)
+    try:
+        for extra in ({}, {"zz": True}, {"zz": False}, {"aa": True, "zz": False}, {"monitors": False}):
+            checker.JUDGES.clear()
+            checker.JUDGES.update(saved)
+            for name, default in extra.items():
+                checker.register_judge(name, lambda w: [], default=default)
+            assert checker.select_judges() == checker.select_judges([], []) == checker.select_judges((), [])
+            assert type(checker.select_judges()) is tuple
+    finally:
+        checker.JUDGES.clear()
+        checker.JUDGES.update(saved)
+
+
+def test_the_normalised_header_check_in_line_equals_the_table():
+    """The golden headers' ``normalised`` check written out in line (tenth pass) against the table's lambda:
+    each of its lists replaced by odd values, a key dropped or added, the scheme changed."""
+    golden = [h for h in HEADERS if "normalised" in h]
+    assert golden
+    odd = [[], ["a"], [1], ["a", 2], [None], [["a"]], "x", {}, None, True, ("a",)]
+    for h in golden:
+        n = h["normalised"]
+        variants = [{**n, k: v} for k in ("renamed", "rewritten", "dropped", "scheme") for v in odd]
+        variants += [{k: v for k, v in n.items() if k != drop} for drop in n]
+        variants += [{**n, "extra": []}, {**n, "scheme": "expat-golden/2"}, [], "x", None, {}]
+        for v in variants:
+            header = {**h, "normalised": v}
+            assert T._plainly_valid_header(header) == T._plainly_valid_header_table(header), v
