@@ -1147,3 +1147,14 @@ def test_the_normalised_header_check_in_line_equals_the_table():
         for v in variants:
             header = {**h, "normalised": v}
             assert T._plainly_valid_header(header) == T._plainly_valid_header_table(header), v
+
+
+def test_events_of_one_agent_share_the_agents_first_string():
+    """parse_lines gives every event of an agent the first str read for that name (tenth pass: the World's
+    tuple keys compare agents by identity); equal values, exact str, as the strict parse has them."""
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        first: dict = {}
+        for ev in trace.events:
+            assert type(ev.agent) is str and first.setdefault(ev.agent, ev.agent) is ev.agent, name
+        assert [e.agent for e in trace.events] == [e[1] for e in strict_parse(lines)[2]], name
