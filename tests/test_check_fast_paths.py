@@ -863,11 +863,12 @@ def _ticket_put_in(events: list, i: int, data, agents: list[str]) -> None:
         n = data.draw(st.sampled_from(chans))
         events[n] = T.Event(0, events[n].agent, events[n].name, {**events[n].args, "resumed_from": "t1"})
         return
+    if kind == "resume":  # no channel to resume with: a ticket issued instead
+        kind = "NewSessionTicketSent"
     args = {"conn": data.draw(st.sampled_from(conns)), "ticket": "t1"}
     if kind == "NewSessionTicketReceived":
         args["kept"] = data.draw(st.booleans())
-    events.insert(i, T.Event(0, data.draw(st.sampled_from(agents)), kind if kind != "resume" else
-                             "NewSessionTicketSent", args))
+    events.insert(i, T.Event(0, data.draw(st.sampled_from(agents)), kind, args))
 
 
 @SETTINGS
