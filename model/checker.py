@@ -587,6 +587,8 @@ register_judge("formulas", lambda w: formula_judge.judge(w.trace), default=False
 def select_judges(add: Iterable[str] = (), drop: Iterable[str] = ()) -> tuple[str, ...]:
     """The judges on by default, with ``add`` switched on and ``drop`` off, in registration order.
     Raises KeyError naming an unknown judge."""
+    if add == () and drop == ():  # check_trace's default (once per trace): the judges on by default
+        return tuple([n for n, j in JUDGES.items() if j.default])
     add, drop = set(add), set(drop)
     unknown = sorted((add | drop) - JUDGES.keys())
     if unknown:

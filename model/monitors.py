@@ -417,28 +417,38 @@ def attest_before_data(w: "World") -> list[Finding]:
     """On a connection that requires attestation, an endpoint sends or accepts application data only
     after every required direction has completed on that same connection (draft §7.3)."""
     out: list[Finding] = []
-    # per (agent, conn): (index, attest) of its ChannelEstablished, (index, attester) of its completions,
-    # the last of those indexes, and the directions missing after all of them
+    data = w.positions("ApplicationDataSent") + w.positions("ApplicationDataReceived")
+    if not data:
+        return out
+    # per (agent, conn): _data_facts (its channel and completion facts, the last of their indexes, and
+    # the directions missing after all of them)
     seen: dict[tuple[str, str], tuple[list, list, int, list]] = {}
     adversaries = w.adversaries
-    for i, e in sorted(w.positions("ApplicationDataSent") + w.positions("ApplicationDataReceived"),
-                       key=_position):
+    for i, e in sorted(data, key=_position):
         if e.agent in adversaries:
             continue
         conn = e.args["conn"]
         facts = seen.get((e.agent, conn))
         if facts is None:
-            end = len(w.done)
-            chans = [(j, c.args["attest"]) for j, c in w.keyed_before(end, "ChannelEstablished", "conn", conn, e.agent)]
-            completions = [(j, c.args["attester"])
-                           for j, c in w.keyed_before(end, "AttestationCompleted", "conn", conn, e.agent)]
-            last = max(chans[-1][0] if chans else -1, completions[-1][0] if completions else -1)
-            facts = seen[e.agent, conn] = (chans, completions, last, _missing(chans, completions, end))
+            facts = seen[e.agent, conn] = _data_facts(w, e.agent, conn)
         # after the last of its facts (most data): what is missing after all of them, found once
         missing = facts[3] if i > facts[2] else _missing(facts[0], facts[1], i)
         if missing:
             out.append((i, f"{e.agent}: {e.name} on {e.args['conn']} before attestation of {missing} completed"))
     return out
+
+
+def _data_facts(w: "World", agent: str, conn: str) -> tuple[list, list, int, list]:
+    """(index, attest) of ``agent``'s ChannelEstablished on ``conn``, (index, attester) of its
+    AttestationCompleted there, both in trace order; the last of those indexes; and the sides missing
+    after all of them (``_missing`` at the end of the trace, written out: every fact is before it)."""
+    index_of = w.index_of
+    chans = [(index_of(c), c.args["attest"]) for c in w.keyed("ChannelEstablished", "conn", conn) if c.agent == agent]
+    completions = [(index_of(c), c.args["attester"])
+                   for c in w.keyed("AttestationCompleted", "conn", conn) if c.agent == agent]
+    last = max(chans[-1][0] if chans else -1, completions[-1][0] if completions else -1)
+    required = set(chans[-1][1]) if chans else set()
+    return chans, completions, last, sorted(required - {attester for _, attester in completions})
 
 
 def _missing(chans: list, completions: list, i: int) -> list:
@@ -483,9 +493,11 @@ def no_resumption(w: "World") -> list[Finding]:
     """No ticket is issued or kept on a connection that requires attestation, and no connection resumes
     a ticket of such a connection (no attestation state is inherited)."""
     out: list[Finding] = []
+    tickets = w.positions("NewSessionTicketSent") + w.positions("NewSessionTicketReceived")
+    if not tickets:  # every finding names a ticket event (issued, kept, or the origin of a resumption)
+        return out
     requires = w.conn_requires_attestation
-    for i, e in sorted(w.positions("NewSessionTicketSent") + w.positions("NewSessionTicketReceived")
-                       + w.positions("ChannelEstablished"), key=_position):
+    for i, e in sorted(tickets + w.positions("ChannelEstablished"), key=_position):
         if not w.honest(e.agent):
             continue
         if e.name == "NewSessionTicketSent" and requires(e.agent, e.args["conn"]):

@@ -114,10 +114,43 @@ def _tlv(buf: bytes, off: int) -> tuple[int, int, int]:
     return tag, off, off + n
 
 
+# _spki_field's walk from the certificate's start: into Certificate and TBSCertificate, past the optional
+# [0] version, past serialNumber, signature, issuer, validity and subject; then the element there is taken
+_SPKI_WALK = ("in", "in", "version", "past", "past", "past", "past", "past", "take")
+
+
 def _spki_field(cert_der: bytes) -> Optional[bytes]:
     """The subjectPublicKeyInfo element of a certificate ``cryptography`` has parsed (RFC 5280 §4.1: the
     seventh field of TBSCertificate, after the optional [0] version, serialNumber, signature, issuer,
-    validity and subject); None if the walk does not find a SEQUENCE there."""
+    validity and subject); None if the walk does not find a SEQUENCE there. :func:`_tlv` read in line,
+    element by element along ``_SPKI_WALK`` (one call instead of nine; tests/test_certificate_spki.py
+    compares it with :func:`_spki_field_by_tlv`)."""
+    size = len(cert_der)
+    off = 0
+    try:
+        for step in _SPKI_WALK:
+            tag, n = cert_der[off], cert_der[off + 1]
+            start = off + 2
+            if n & 0x80:
+                k = n & 0x7F
+                n = int.from_bytes(cert_der[start:start + k], "big")
+                start += k
+            end = start + n
+            if end > size:  # the element runs past its container
+                return None
+            if step == "in":
+                off = start
+            elif step == "past" or tag == 0xA0:  # (a version is passed; anything else is the serialNumber)
+                off = end
+            elif step == "take":
+                return cert_der[off:end] if tag == 0x30 else None
+    except IndexError:
+        return None
+    return None  # pragma: no cover - the walk ends with "take"
+
+
+def _spki_field_by_tlv(cert_der: bytes) -> Optional[bytes]:
+    """:func:`_spki_field` as a walk of :func:`_tlv` calls (the reference its tests compare with)."""
     try:
         _, off, _ = _tlv(cert_der, 0)           # Certificate
         _, off, _ = _tlv(cert_der, off)         # TBSCertificate
@@ -193,10 +226,13 @@ def split_handshake(buf: bytes) -> list[tuple[int, bytes, bytes]]:
 def parse_request(msg: bytes) -> tuple[int, bytes, list[tuple[int, bytes]]]:
     """(msg_type, certificate_request_context, extensions) of a CertificateRequest (13) or
     ClientCertificateRequest (17) (RFC 9261 §4)."""
-    msgs = split_handshake(msg)
-    if len(msgs) != 1 or msgs[0][0] not in (13, 17):
-        raise Malformed("not a single (Client)CertificateRequest")
-    body = msgs[0][1]
+    if len(msg) >= 4 and 4 + int.from_bytes(msg[1:4], "big") == len(msg) and msg[0] in (13, 17):
+        msg_type, body = msg[0], msg[4:]  # the recorded request: one message, exactly the bytes given
+    else:  # split_handshake decides (and words) every other case, as before
+        msgs = split_handshake(msg)
+        if len(msgs) != 1 or msgs[0][0] not in (13, 17):
+            raise Malformed("not a single (Client)CertificateRequest")
+        msg_type, body = msgs[0][0], msgs[0][1]
     end = len(body)
     if end < 1 or 1 + body[0] + 2 > end:  # context<0..255>, then the extensions' length
         raise Malformed("truncated")
@@ -217,7 +253,7 @@ def parse_request(msg: bytes) -> tuple[int, bytes, list[tuple[int, bytes]]]:
             raise Malformed("truncated")
         exts.append((int.from_bytes(block[p:p + 2], "big"), block[p + 4:stop]))
         p = stop
-    return msgs[0][0], ctx, exts
+    return msg_type, ctx, exts
 
 
 @dataclass

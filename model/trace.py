@@ -173,11 +173,14 @@ def parse_lines(lines: Iterable[str], source: str = "") -> Trace:
     fast = None  # orjson.loads once the header is read (the header always takes the stdlib path)
     ok_ids: set[str] = set()   # strings of this trace the fast path found valid
     ok_hex: set[str] = set()
+    # each agent name of this trace -> the first str read for it, which every later event of that agent
+    # gets: the World's tuple keys (agent, conn, ...) then compare agents by identity (tenth pass)
+    agents: dict[str, str] = {}
     for n, line in enumerate(lines, 1):
         if fast is not None and type(line) is str:  # orjson also takes bytes, which the scanner refuses
             try:
                 obj = fast(line)
-                ev = line_validators[obj["event"]](obj, ok_ids, ok_hex)
+                ev = line_validators[obj["event"]](obj, ok_ids, ok_hex, agents)
             except (_OrjsonDecodeError, KeyError, TypeError):  # not JSON to orjson, not an object, no known event
                 ev = None
             if ev is not None:
@@ -196,7 +199,7 @@ def parse_lines(lines: Iterable[str], source: str = "") -> Trace:
                 raise TraceFormatError(f"{source}:{n}: not JSON: {e}") from None
         if header is not None:  # the common line: an event its type's validator accepts
             try:
-                ev = line_validators[obj["event"]](obj, ok_ids, ok_hex)
+                ev = line_validators[obj["event"]](obj, ok_ids, ok_hex, agents)
             except (KeyError, TypeError):  # not an object, no or an unknown event name
                 ev = None
             if ev is not None:
@@ -330,14 +333,21 @@ def _validator_source(spec: Any) -> str:
     event's name selected this validator); ``args`` has every required argument and, counting the
     optional ones present, no other key."""
     required = [a for a in spec.args if not a.optional]
-    body = ["def valid(obj, ok_ids, ok_hex):",
+    body = ["def valid(obj, ok_ids, ok_hex, agents):",
             "    try:",
             "        if len(obj) != 5:",
             "            return None",
             "        seq, agent, args, kind = obj['seq'], obj['agent'], obj['args'], obj['type']",
             "        if kind != 'event' or type(seq) is not int or seq < 0 or type(args) is not dict:",
             "            return None"]
-    body += ["        " + line.replace("$V", "agent") for line in _INLINE_TESTS["id"]]
+    body += ["        known = agents.get(agent)",
+             "        if known is None:",
+             "            if type(agent) is not str or _ID_FULL(agent) is None:",
+             "                return None",
+             "            agents[agent] = agent",
+             "            ok_ids.add(agent)",
+             "        else:",
+             "            agent = known"]
     if required:
         body.append(f"        {', '.join(f'a_{a.name}' for a in required)}, = "
                     f"{', '.join(f'args[{a.name!r}]' for a in required)},")
@@ -400,7 +410,7 @@ def _plainly_valid_event(obj: dict[str, Any], ok_ids: set[str] | None = None, ok
         valid = _LINE_VALIDATORS[obj["event"]]
     except (KeyError, TypeError):
         return False
-    return valid(obj, set() if ok_ids is None else ok_ids, set() if ok_hex is None else ok_hex) is not None
+    return valid(obj, set() if ok_ids is None else ok_ids, set() if ok_hex is None else ok_hex, {}) is not None
 
 
 _STR_ONLY = frozenset((str,))  # _STR_ONLY.issuperset(map(type, xs)): every x is exactly a str (in C)
@@ -439,6 +449,7 @@ _HEADER_REQUIRED = frozenset(("type", "format", "expat_version", "profile", "rev
 
 
 _NOT_GIVEN = object()
+_NORMALISED_KEYS = frozenset(("scheme", "renamed", "rewritten", "dropped"))
 
 
 def _plainly_valid_header(obj: dict[str, Any]) -> bool:
@@ -481,8 +492,15 @@ def _plainly_valid_header(obj: dict[str, Any]) -> bool:
     v = get("mitigations_off", _NOT_GIVEN)
     if v is not _NOT_GIVEN and not (type(v) is list and _STR_ONLY.issuperset(map(type, v))):
         return False
-    v = get("normalised", _NOT_GIVEN)
-    return v is _NOT_GIVEN or _HEADER_PLAIN["normalised"](v)
+    v = get("normalised", _NOT_GIVEN)  # _HEADER_PLAIN["normalised"] in line (golden traces have it)
+    if v is _NOT_GIVEN:
+        return True
+    if type(v) is not dict or v.keys() != _NORMALISED_KEYS or v["scheme"] != "expat-golden/1":
+        return False
+    renamed, rewritten, dropped = v["renamed"], v["rewritten"], v["dropped"]
+    return (type(renamed) is list and _STR_ONLY.issuperset(map(type, renamed)) and type(rewritten) is list
+            and _STR_ONLY.issuperset(map(type, rewritten)) and type(dropped) is list
+            and _STR_ONLY.issuperset(map(type, dropped)))
 
 
 def _plainly_valid_header_table(obj: dict[str, Any]) -> bool:

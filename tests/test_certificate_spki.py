@@ -145,3 +145,38 @@ def test_the_field_walk_finds_the_subject_public_key_info():
         key = KEYS[kind]()
         assert relations._spki_field(certificate(key)) == key.public_bytes(*SPKI)
     assert relations._spki_field(b"\x30\x03\x30\x01") is None
+
+
+def _mangled(der: bytes, rng: random.Random) -> bytes:
+    """``der`` truncated, a byte changed (lengths and tags included), bytes cut out or put in."""
+    how = rng.choice(("truncate", "flip", "cut", "insert", "tag"))
+    at = rng.randrange(len(der))
+    if how == "truncate":
+        return der[:at]
+    if how == "flip":
+        return der[:at] + bytes([rng.randrange(256)]) + der[at + 1:]
+    if how == "cut":
+        return der[:at] + der[at + rng.randrange(1, 8):]
+    if how == "insert":
+        return der[:at] + os.urandom(rng.randrange(1, 4)) + der[at:]
+    return der[:at] + bytes([rng.choice((0x30, 0xA0, 0x02, 0x80, 0x81, 0x82, 0xFF))]) + der[at + 1:]
+
+
+def test_the_walk_in_line_equals_the_walk_of_tlv_calls():
+    """_spki_field (the DER walk read in line, tenth pass) against _spki_field_by_tlv (the walk of _tlv
+    calls it replaced): the committed certificates, every key type, with and without a version field, and
+    20,000 mangled certificates (lengths, tags, truncations, the long forms of the length)."""
+    rng = random.Random(16)
+    ders = [bytes.fromhex(c) for c in sorted(committed_certificates())]
+    ders += [certificate(KEYS[kind]()) for kind in sorted(KEYS)]
+    ders += [b"", b"\x30", b"\x30\x00", b"\x30\x03\x30\x01", b"\x30\x80\x30\x80\xa0", b"\x30\x84\xff\xff\xff\xff"]
+    for der in ders:
+        assert relations._spki_field(der) == relations._spki_field_by_tlv(der)
+    found = 0
+    for _ in range(20_000):
+        der = rng.choice(ders[:12] or ders)
+        bad = _mangled(der, rng) if der else b"\x30"
+        got = relations._spki_field(bad)
+        assert got == relations._spki_field_by_tlv(bad), bad.hex()
+        found += got is not None
+    assert 1_000 < found < 19_000  # both answers exercised

@@ -785,6 +785,26 @@ def _attest_before_data_scan(w) -> list:
     return out
 
 
+def _no_resumption_scan(w) -> list:
+    """no_resumption as it was: every ticket event and channel visited, tickets or none (tenth pass)."""
+    out = []
+    requires = w.conn_requires_attestation
+    for i, e in sorted(w.positions("NewSessionTicketSent") + w.positions("NewSessionTicketReceived")
+                       + w.positions("ChannelEstablished"), key=lambda p: p[0]):
+        if not w.honest(e.agent):
+            continue
+        if e.name == "NewSessionTicketSent" and requires(e.agent, e.args["conn"]):
+            out.append((i, f"ticket issued on attestation connection {e.args['conn']}"))
+        elif e.name == "NewSessionTicketReceived" and e.args["kept"] and requires(e.agent, e.args["conn"]):
+            out.append((i, f"ticket kept from attestation connection {e.args['conn']}"))
+        elif e.name == "ChannelEstablished" and e.args["resumed_from"] != "-":
+            origins = [x for x in w.done[:i] if x.name in ("NewSessionTicketSent", "NewSessionTicketReceived")
+                       and x.args["ticket"] == e.args["resumed_from"]]
+            if any(requires(x.agent, x.args["conn"]) for x in origins):
+                out.append((i, f"{e.args['conn']} resumes a ticket of an attestation connection"))
+    return out
+
+
 def _monitor_findings(trace: T.Trace, shortcuts: bool) -> tuple:
     """Every monitor's findings on ``trace`` (replayed once), with the monitors' shortcuts or without:
     the per-acceptance answers looked up at each question, attest_before_data by a scan per data event,
@@ -792,14 +812,16 @@ def _monitor_findings(trace: T.Trace, shortcuts: bool) -> tuple:
     from expat.model import monitors as M
     w = checker.World(trace)
     checker._replay(w, trace, [])
-    saved = (M._checked, M._sent, M._origin, M.MONITORS["attest_before_data"])
+    saved = (M._checked, M._sent, M._origin, M.MONITORS["attest_before_data"], M.MONITORS["no_resumption"])
     if not shortcuts:
         M._checked, M._sent, M._origin = M._checked_scan, M._sent_scan, M._origin_scan
         M.MONITORS["attest_before_data"] = _attest_before_data_scan
+        M.MONITORS["no_resumption"] = _no_resumption_scan
     try:
         found = tuple((pid, fn(w)) for pid, fn in M.MONITORS.items())
     finally:
-        M._checked, M._sent, M._origin, M.MONITORS["attest_before_data"] = saved
+        (M._checked, M._sent, M._origin, M.MONITORS["attest_before_data"],
+         M.MONITORS["no_resumption"]) = saved
     for a in M.acceptances(w):
         p = M._platform(a)
         assert a.key_revealed is M._revealed(w, "AttestationKeyRevealed", p)
@@ -816,11 +838,44 @@ def test_monitor_shortcuts_equal_the_scans_on_the_committed_traces():
         assert _monitor_findings(trace, True) == _monitor_findings(trace, False), name
 
 
+def test_attest_before_data_equals_the_scan_with_a_second_channel_of_an_endpoint():
+    """Each committed trace with one endpoint's channel recorded again right after the first, requiring
+    none, one or both sides (attest_before_data must read the last channel before each data event)."""
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        firsts = [n for n, e in enumerate(trace.events) if e.name == "ChannelEstablished"][:2]
+        for n in firsts:
+            for attest in ([], ["client"], ["server"], ["client", "server"]):
+                e = trace.events[n]
+                events = [*trace.events[:n + 1], T.Event(0, e.agent, e.name, {**e.args, "attest": attest}),
+                          *trace.events[n + 1:]]
+                mutated = T.Trace(trace.header, [T.Event(k, x.agent, x.name, x.args) for k, x in enumerate(events)])
+                assert _monitor_findings(mutated, True) == _monitor_findings(mutated, False), (name, n, attest)
+
+
+def _ticket_put_in(events: list, i: int, data, agents: list[str]) -> None:
+    """A NewSessionTicketSent or NewSessionTicketReceived (kept or not) put in at ``i`` on the connection
+    of some event, or a ChannelEstablished made to resume ticket t1 (no_resumption's three findings)."""
+    conns = sorted({e.args["conn"] for e in events if "conn" in e.args}) or ["c0"]
+    chans = [n for n, e in enumerate(events) if e.name == "ChannelEstablished"]
+    kind = data.draw(st.sampled_from(["NewSessionTicketSent", "NewSessionTicketReceived", "resume"]))
+    if kind == "resume" and chans:
+        n = data.draw(st.sampled_from(chans))
+        events[n] = T.Event(0, events[n].agent, events[n].name, {**events[n].args, "resumed_from": "t1"})
+        return
+    if kind == "resume":  # no channel to resume with: a ticket issued instead
+        kind = "NewSessionTicketSent"
+    args = {"conn": data.draw(st.sampled_from(conns)), "ticket": "t1"}
+    if kind == "NewSessionTicketReceived":
+        args["kept"] = data.draw(st.booleans())
+    events.insert(i, T.Event(0, data.draw(st.sampled_from(agents)), kind, args))
+
+
 @SETTINGS
 @given(name=st.sampled_from(sorted(CORPUS)), data=st.data())
 def test_monitor_shortcuts_equal_the_scans_on_mutated_traces(name, data):
-    """Events dropped, repeated, moved, their agent changed, and reveals of the trace's agents put in (the
-    committed traces have none); the findings of every monitor as without the shortcuts."""
+    """Events dropped, repeated, moved, their agent changed, reveals of the trace's agents put in (the
+    committed traces have none), tickets put in; the findings of every monitor as without the shortcuts."""
     trace = T.parse_lines(CORPUS[name])
     events = list(trace.events)
     agents = sorted({e.agent for e in events} | {e.args.get("te") for e in events if e.args.get("te")})
@@ -828,8 +883,16 @@ def test_monitor_shortcuts_equal_the_scans_on_mutated_traces(name, data):
         if not events:
             break
         i = data.draw(st.integers(0, len(events) - 1))
-        how = data.draw(st.sampled_from(["drop", "duplicate", "move", "swap-agent", "reveal", "reveal"]))
-        if not _shuffled(events, i, how, data, agents):
+        how = data.draw(st.sampled_from(["drop", "duplicate", "move", "swap-agent", "reveal", "reveal", "ticket",
+                                         "channel"]))
+        chans = [e for e in events if e.name == "ChannelEstablished"]
+        if how == "ticket":  # a ticket issued or kept on some event's connection, or a channel resuming one
+            _ticket_put_in(events, i, data, agents)
+        elif how == "channel" and chans:  # a second channel of one endpoint, requiring other sides
+            e = data.draw(st.sampled_from(chans))
+            attest = data.draw(st.sampled_from([[], ["client"], ["server"], ["client", "server"]]))
+            events.insert(i, T.Event(0, e.agent, e.name, {**e.args, "attest": attest}))
+        elif not _shuffled(events, i, how, data, agents):
             reveal = data.draw(st.sampled_from(["HostCompromised", "AttestationKeyRevealed"]))
             events.insert(i, T.Event(0, "adv", reveal, {"platform": data.draw(st.sampled_from(agents))}))
     header = {**trace.header, "adversaries": sorted({*trace.header.get("adversaries", ()), "adv"})}
@@ -977,3 +1040,122 @@ def test_arg_bytes_decides_as_get_bytes_on_mutated_traces(name, data):
     renumbered = [T.Event(n, e.agent, e.name, dict(e.args)) for n, e in enumerate(events)]
     mutated = T.Trace(trace.header, renumbered, trace.source)
     assert checker.check_trace(copy.deepcopy(mutated)).to_json() == _get_bytes_every_time(mutated)
+
+
+# --- tenth pass: the recorded request read without splitting, the default judges ------------------
+
+def _parse_request_by_split(msg: bytes) -> tuple:
+    """relations.parse_request as it was: the message always split by split_handshake first."""
+    from expat.model import relations as R
+    msgs = R.split_handshake(msg)
+    if len(msgs) != 1 or msgs[0][0] not in (13, 17):
+        raise R.Malformed("not a single (Client)CertificateRequest")
+    body = msgs[0][1]
+    end = len(body)
+    if end < 1 or 1 + body[0] + 2 > end:
+        raise R.Malformed("truncated")
+    off = 1 + body[0]
+    ctx = body[1:off]
+    stop = off + 2 + int.from_bytes(body[off:off + 2], "big")
+    if stop > end:
+        raise R.Malformed("truncated")
+    if stop != end:
+        raise R.Malformed("trailing bytes")
+    block = body[off + 2:stop]
+    exts, p, end = [], 0, len(block)
+    while p < end:
+        if p + 4 > end:
+            raise R.Malformed("truncated")
+        stop = p + 4 + int.from_bytes(block[p + 2:p + 4], "big")
+        if stop > end:
+            raise R.Malformed("truncated")
+        exts.append((int.from_bytes(block[p:p + 2], "big"), block[p + 4:stop]))
+        p = stop
+    return msgs[0][0], ctx, exts
+
+
+def _request_outcome(parse, msg: bytes) -> tuple:
+    try:
+        return ("ok", parse(msg))
+    except Exception as e:  # the type and the wording must agree too
+        return (type(e).__name__, str(e))
+
+
+def test_parse_request_equals_splitting_first():
+    """parse_request (one message spanning the bytes read without split_handshake) against the split it
+    replaced: every committed request, and 30,000 mangled ones (lengths, types, bytes cut, put in,
+    appended, a second message after the first)."""
+    import random
+    from expat.model import relations as R
+    requests = sorted({json.loads(line)["args"]["request"] for lines in CORPUS.values() for line in lines[1:]
+                       if '"request"' in line and isinstance(json.loads(line).get("args", {}).get("request"), str)})
+    assert requests
+    msgs = [bytes.fromhex(r) for r in requests]
+    msgs += [b"", b"\x0d", b"\x0d\x00\x00", b"\x0d\x00\x00\x00", b"\x11\x00\x00\x03\x00\x00\x00",
+             b"\x0d\x00\x00\x03\x00\x00\x00\x0d\x00\x00\x00", b"\x0c\x00\x00\x03\x00\x00\x00"]
+    rng = random.Random(16)
+    for _ in range(30_000):
+        m = bytearray(rng.choice(msgs))
+        how = rng.randrange(6)
+        at = rng.randrange(len(m) + 1)
+        if how == 0:
+            del m[at:]
+        elif how == 1 and m:
+            m[min(at, len(m) - 1)] = rng.randrange(256)
+        elif how == 2 and len(m) > 3:
+            m[rng.randrange(1, 4)] = rng.randrange(256)  # the handshake length
+        elif how == 3:
+            m[at:at] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 4)))
+        elif how == 4:
+            m += rng.choice(msgs)
+        elif m:
+            m[0] = rng.choice((13, 17, 12, 0, 255))
+        msgs.append(bytes(m)) if len(msgs) < 400 else None
+        m = bytes(m)
+        assert _request_outcome(R.parse_request, m) == _request_outcome(_parse_request_by_split, m), m.hex()
+    for m in msgs:
+        assert _request_outcome(R.parse_request, m) == _request_outcome(_parse_request_by_split, m), m.hex()
+
+
+def test_the_default_judges_equal_the_general_selection():
+    """select_judges() (check_trace's default, answered without the sets) as select_judges([], []) (the
+    general path), also with judges registered on and off by default and one replaced."""
+    saved = dict(checker.JUDGES)
+    try:
+        for extra in ({}, {"zz": True}, {"zz": False}, {"aa": True, "zz": False}, {"monitors": False}):
+            checker.JUDGES.clear()
+            checker.JUDGES.update(saved)
+            for name, default in extra.items():
+                checker.register_judge(name, lambda w: [], default=default)
+            assert checker.select_judges() == checker.select_judges([], []) == checker.select_judges((), [])
+            assert type(checker.select_judges()) is tuple
+    finally:
+        checker.JUDGES.clear()
+        checker.JUDGES.update(saved)
+
+
+def test_the_normalised_header_check_in_line_equals_the_table():
+    """The golden headers' ``normalised`` check written out in line (tenth pass) against the table's lambda:
+    each of its lists replaced by odd values, a key dropped or added, the scheme changed."""
+    golden = [h for h in HEADERS if "normalised" in h]
+    assert golden
+    odd = [[], ["a"], [1], ["a", 2], [None], [["a"]], "x", {}, None, True, ("a",)]
+    for h in golden:
+        n = h["normalised"]
+        variants = [{**n, k: v} for k in ("renamed", "rewritten", "dropped", "scheme") for v in odd]
+        variants += [{k: v for k, v in n.items() if k != drop} for drop in n]
+        variants += [{**n, "extra": []}, {**n, "scheme": "expat-golden/2"}, [], "x", None, {}]
+        for v in variants:
+            header = {**h, "normalised": v}
+            assert T._plainly_valid_header(header) == T._plainly_valid_header_table(header), v
+
+
+def test_events_of_one_agent_share_the_agents_first_string():
+    """parse_lines gives every event of an agent the first str read for that name (tenth pass: the World's
+    tuple keys compare agents by identity); equal values, exact str, as the strict parse has them."""
+    for name, lines in CORPUS.items():
+        trace = T.parse_lines(lines)
+        first: dict = {}
+        for ev in trace.events:
+            assert type(ev.agent) is str and first.setdefault(ev.agent, ev.agent) is ev.agent, name
+        assert [e.agent for e in trace.events] == [e[1] for e in strict_parse(lines)[2]], name
