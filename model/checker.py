@@ -538,15 +538,29 @@ _HONEST_ONLY = frozenset(("AuthenticatorAccepted", "AuthenticatorSent", "Attesta
                           "EvidenceAppraised"))
 
 
+# events that record something the peer sent on the connection (or an outcome that needs one)
+_FROM_PEER = frozenset(("RequestReceived", "AuthenticatorAccepted", "AuthenticatorRejected", "ApplicationDataReceived",
+                        "NewSessionTicketReceived", "AttestationCompleted"))
+
+
+def _heard_from_peer(w: World, conn: str, agent: str) -> bool:
+    """Some event on ``conn`` records a message from ``agent``'s peer, or another agent acted on it."""
+    return any(e.args.get("conn") == conn and (e.name in _FROM_PEER or e.agent != agent) for e in w.done)
+
+
 def _connections(w: World) -> list[Violation]:
     """Every connection id names one TLS connection: one client and one server endpoint, two agents,
     one cipher suite (adversary endpoints count: they are the peer the honest side talked to). A
-    connection with one endpoint only cannot show whose Evidence crossed it."""
+    connection with one endpoint only cannot show whose Evidence crossed it, once something on it was
+    received from the peer (:data:`_FROM_PEER`); before that, the trace may just end before the peer's
+    handshake did (a truncated run is a prefix of a conformant one)."""
     out = []
     sides: dict[str, list[Event]] = {}
     for _, e in w.positions("ChannelEstablished"):
         sides.setdefault(e.args["conn"], []).append(e)
     for conn, chans in sides.items():
+        if len(chans) == 1 and not _heard_from_peer(w, conn, chans[0].agent):
+            continue
         seen = sorted(c.args["side"] for c in chans)
         if seen != ["client", "server"] or len({c.agent for c in chans}) != 2:
             who = ", ".join(f"{c.agent} as {c.args['side']}" for c in chans)

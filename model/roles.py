@@ -158,7 +158,8 @@ RELYING_PARTY_TABLE = _rows(RELYING_PARTY, [
     ("Start", "RequestSent", "Requested",
      ("connection_up", "ctx_unused_on_conn", "request_type_matches_side"), "+UsedContext(conn, ctx)"),
     ("Requested", "AuthenticatorAccepted", "Validated",
-     ("not_spontaneous", "attestation_was_offered", "peer_is_attester", "certificate_has_aik"), ""),
+     ("connection_up", "not_spontaneous", "attestation_was_offered", "peer_is_attester", "certificate_has_aik"), "",
+     "", (), "RFC 9261 §5.2: validated against the live connection's handshake (none after it closed)"),
     ("Start", "AuthenticatorAccepted", "Validated",
      ("connection_up", "spontaneous_from_server", "ctx_unused_on_conn", "certificate_has_aik"),
      "+UsedContext(conn, ctx)", "!reject_spontaneous_attestation", (),
@@ -592,7 +593,13 @@ def aik_hash_of_own_aik(w: "World", ev: "Event") -> Optional[str]:
 
 @guard
 def nonce_new(w: "World", ev: "Event") -> Optional[str]:
-    return None if w.nonce_issue(ev.agent, ev.args["nonce"]) is None else "nonce issued twice"
+    """draft §5.1: a Verifier nonce is fresh: issued once, and not a value a requester already used as a
+    certificate_request_context (a request made before the nonce existed cannot answer it)."""
+    if w.nonce_issue(ev.agent, ev.args["nonce"]) is not None:
+        return "nonce issued twice"
+    if w.keyed("RequestSent", "ctx", ev.args["nonce"]):
+        return "nonce already used as a certificate_request_context"
+    return None
 
 
 @guard
@@ -609,12 +616,16 @@ def result_new(w: "World", ev: "Event") -> Optional[str]:
 
 @guard
 def nonce_fresh(w: "World", ev: "Event") -> Optional[str]:
-    """draft §5.1: a Verifier nonce counts only if this Verifier issued it and never used it before."""
+    """draft §5.1: a Verifier nonce counts only if this Verifier issued it, to the requester the result goes to,
+    and never used it before."""
     nonce = ev.args["nonce"]
     if not nonce or not w.flag("check_verifier_nonce"):
         return None
-    if w.nonce_issue(ev.agent, nonce) is None:
+    issued = w.nonce_issue(ev.agent, nonce)
+    if issued is None:
         return "nonce not issued by this Verifier"
+    if issued.args["to"] != ev.args["to"]:  # the nonce belongs to the requester it was handed to (§5.1)
+        return f"nonce was issued to {issued.args['to']}, not to {ev.args['to']} who receives the result"
     return "nonce already used" if w.nonce_used(ev.agent, nonce) else None
 
 
