@@ -397,27 +397,36 @@ def _channel_relation(w: World, ev: Event, bad) -> None:
 
 
 def _request_relation(w: World, ev: Event, bad) -> None:
-    """The recorded request fields are those of the encoded (Client)CertificateRequest (RFC 9261 §4), and
-    a request received is the one its peer sent on this connection."""
+    """The recorded request fields are those of the encoded (Client)CertificateRequest (RFC 9261 §4), an
+    offer of cmw_attestation is among its extensions (draft §3.1), and a request received is the one its
+    peer sent on this connection (its bytes, or without them its recorded fields)."""
     a = ev.args
-    if "request" not in a:
-        return
-    try:
-        msg_type, ctx, exts = w.parsed_request(a["request"])
-    except rel.Malformed as e:
-        bad("request-encoding", f"request does not parse: {e}")
-    else:
-        code = int(w.profile.get("cmw_attestation_codepoint", 0xFFFF))
-        if msg_type != a["msg_type"] or ctx.hex() != a["ctx"] or [t for t, _ in exts] != a["extensions"]:
-            bad("request-encoding", "msg_type, ctx or extensions differ from the encoded request")
-        elif ((code, b"") in exts) != a["attestation_offered"]:
-            bad("request-encoding", "attestation_offered differs from the empty cmw_attestation in the request")
-    if ev.name == "RequestReceived":
+    code = int(w.profile.get("cmw_attestation_codepoint", 0xFFFF))
+    if "request" in a:
+        try:
+            msg_type, ctx, exts = w.parsed_request(a["request"])
+        except rel.Malformed as e:
+            bad("request-encoding", f"request does not parse: {e}")
+        else:
+            if msg_type != a["msg_type"] or ctx.hex() != a["ctx"] or [t for t, _ in exts] != a["extensions"]:
+                bad("request-encoding", "msg_type, ctx or extensions differ from the encoded request")
+            elif ((code, b"") in exts) != a["attestation_offered"]:
+                bad("request-encoding", "attestation_offered differs from the empty cmw_attestation in the request")
+    elif a["attestation_offered"] and code not in a["extensions"]:
+        bad("request-encoding", f"cmw_attestation offered, but its codepoint {code} is not among the extensions")
+    if ev.name == "RequestReceived" and w.honest(ev.agent):
         sent = [e for e in w.keyed("RequestSent", "ctx", a["ctx"])
-                if e.args["conn"] == a["conn"] and "request" in e.args and w.honest(e.agent)
+                if e.args["conn"] == a["conn"] and w.honest(e.agent)
                 and e.agent != ev.agent]   # sent by the peer (a reused context may be our own too)
-        if sent and sent[-1].args["request"] != a["request"] and w.honest(ev.agent):
-            bad("request-encoding", "received request differs from the one sent on this connection")
+        if not sent:
+            return
+        s = sent[-1].args
+        if "request" in s and "request" in a:
+            if s["request"] != a["request"]:
+                bad("request-encoding", "received request differs from the one sent on this connection")
+        elif (s["msg_type"], s["extensions"], s["attestation_offered"]) != \
+                (a["msg_type"], a["extensions"], a["attestation_offered"]):
+            bad("request-encoding", "received request's fields differ from those sent on this connection")
 
 
 def _evidence_request_relation(w: World, ev: Event, bad) -> None:

@@ -46,6 +46,9 @@ def test_bases_are_conformant_and_secret_free():
     ("nonce-issued-to-other", "guard:nonce_fresh"),
     ("nonce-issued-after-request", "guard:nonce_new"),
     ("accepted-after-close", "guard:connection_up"),
+    ("offer-without-codepoint", "request-encoding"),
+    ("codepoint-changed", "request-encoding"),
+    ("request-fields-disagree", "request-encoding"),
 ])
 def test_blind_spot_is_closed(name, rule):
     m, mutants = _mutants(name)

@@ -792,6 +792,43 @@ def secret_dropped_one_endpoint(t, rng):
     return _copy(t, events)
 
 
+def _without_request_bytes(t: Trace) -> list[Event]:
+    return [Event(e.seq, e.agent, e.name, {k: v for k, v in e.args.items() if k != "request"}) for e in t.events]
+
+
+@mutation("request_binding", "the request's extensions lack the cmw_attestation codepoint at both ends (request bytes "
+                             "left out), yet the offer is recorded (draft §3.1)")
+def offer_without_codepoint(t, rng):
+    code = int(t.profile.get("cmw_attestation_codepoint", 0xFFFF))
+    return _copy(t, [_ev(e, extensions=[x for x in e.args["extensions"] if x != code])
+                     if e.name in ("RequestSent", "RequestReceived") else e for e in _without_request_bytes(t)])
+
+
+@mutation("request_binding", "the header's cmw_attestation codepoint changed; the requests offer the old one (request "
+                             "bytes left out)")
+def codepoint_changed(t, rng):
+    out = _copy(t, _without_request_bytes(t))
+    out.header["profile"]["cmw_attestation_codepoint"] = 0xFFFE
+    return out
+
+
+@mutation("request_binding", "the attester records another request (extensions) than the requester sent on the "
+                             "connection (request bytes left out; RFC 9261 §5.1: the authenticator covers the request)")
+def request_fields_disagree(t, rng):
+    i = _pick(rng, _where(t, "RequestReceived"))
+    if i is None:
+        return None
+    events = _without_request_bytes(t)
+    events[i] = _ev(events[i], extensions=list(events[i].args["extensions"]) + [43])
+    return _copy(t, events)
+
+
+@mutation("", "benign: the request's extensions listed in another order at both ends (request bytes left out)")
+def extensions_permuted(t, rng):
+    return _copy(t, [_ev(e, extensions=list(reversed(e.args["extensions"])))
+                     if e.name in ("RequestSent", "RequestReceived") else e for e in _without_request_bytes(t)])
+
+
 # --- corpus --------------------------------------------------------------------------------------
 
 def bases(directory: Path = GOLDEN_DIR) -> list[Trace]:
