@@ -56,6 +56,7 @@ GUARD_BREAKS: dict[str, tuple[str, ...]] = {
     "cmw_new": (FRESH,),
     "evidence_was_requested": (INTEGRITY,),
     "aik_hash_of_own_aik": ("aik_in_tee",),
+    "attestation_key_is_own": (INTEGRITY,),
     # Verifier
     "nonce_new": ("verifier_nonce_fresh",),
     "evidence_sent_to_me": (INTEGRITY,),

@@ -209,7 +209,8 @@ TARGET_ENVIRONMENT_TABLE = _rows(TARGET_ENVIRONMENT, [
 ATTESTING_ENVIRONMENT_TABLE = _rows(ATTESTING_ENVIRONMENT, [
     ("Start", "AikGenerated", "Ready", ("aik_new",), "+Aik(ae, aik, owner)"),
     ("Ready", "AikGenerated", "Ready", ("aik_new",), "+Aik(ae, aik, owner)"),
-    ("Ready", "EvidenceProduced", "Ready", ("cmw_new", "evidence_was_requested", "aik_hash_of_own_aik"),
+    ("Ready", "EvidenceProduced", "Ready", ("cmw_new", "evidence_was_requested", "aik_hash_of_own_aik",
+                                            "attestation_key_is_own"),
      "+Evidence(cmw, te, binding, aik_hash)"),
 ])
 
@@ -587,6 +588,17 @@ def aik_hash_of_own_aik(w: "World", ev: "Event") -> Optional[str]:
     if h in w.own_aik_hashes(ev.agent, (suite_hash,)):
         return None
     return f"AIK_pub_hash is not the {suite_hash.name} hash (the suite's, §5.2) of an AIK this AE holds"
+
+
+@guard
+def attestation_key_is_own(w: "World", ev: "Event") -> Optional[str]:
+    """draft §7: Evidence is signed with the attestation key of the TEE that produced it, so the signature
+    names its producer; a key another honest AE signed with is not this AE's own."""
+    key = ev.args["attestation_key"]
+    for _, e in w.positions("EvidenceProduced"):
+        if e.args["attestation_key"] == key and e.agent != ev.agent and w.honest(e.agent):
+            return f"attestation key {key} is {e.agent}'s"
+    return None
 
 
 # Verifier

@@ -49,6 +49,7 @@ def test_bases_are_conformant_and_secret_free():
     ("offer-without-codepoint", "request-encoding"),
     ("codepoint-changed", "request-encoding"),
     ("request-fields-disagree", "request-encoding"),
+    ("attestation-key-of-other-ae", "guard:attestation_key_is_own"),
 ])
 def test_blind_spot_is_closed(name, rule):
     m, mutants = _mutants(name)

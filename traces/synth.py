@@ -829,6 +829,17 @@ def extensions_permuted(t, rng):
                      if e.name in ("RequestSent", "RequestReceived") else e for e in _without_request_bytes(t)])
 
 
+@mutation("evidence_integrity", "mutual: an AE signs its Evidence with the other platform's attestation key (draft §7: "
+                                "the attestation key names the TEE that produced the Evidence)")
+def attestation_key_of_other_ae(t, rng):
+    keys = {e.agent: e.args["attestation_key"] for e in t.events if e.name == "EvidenceProduced"}
+    if len(keys) < 2:
+        return None
+    i = _pick(rng, _where(t, "EvidenceProduced"))
+    other = next(k for a, k in sorted(keys.items()) if a != t.events[i].agent)
+    return _copy(t, _set(t, i, attestation_key=other))
+
+
 # --- corpus --------------------------------------------------------------------------------------
 
 def bases(directory: Path = GOLDEN_DIR) -> list[Trace]:
