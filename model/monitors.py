@@ -251,6 +251,9 @@ def evidence_integrity(w: "World") -> list[Finding]:
         if a.kind == "result" and a.appraisal is None:
             out.append((a.index, f"Attestation Result {a.cmw} was issued by no Verifier"))
             continue
+        if a.kind == "result" and a.evidence == a.cmw:  # Evidence passed off as its own appraisal's result
+            out.append((a.index, f"Attestation Result {a.cmw} is the Evidence it appraises"))
+            continue
         if a.produced is None:
             out.append((a.index, f"Evidence {a.evidence} was produced by no Attesting Environment"))
             continue

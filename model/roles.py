@@ -210,7 +210,8 @@ ATTESTING_ENVIRONMENT_TABLE = _rows(ATTESTING_ENVIRONMENT, [
     ("Start", "AikGenerated", "Ready", ("aik_new",), "+Aik(ae, aik, owner)"),
     ("Ready", "AikGenerated", "Ready", ("aik_new",), "+Aik(ae, aik, owner)"),
     ("Ready", "EvidenceProduced", "Ready", ("cmw_new", "evidence_was_requested", "aik_hash_of_own_aik",
-                                            "attestation_key_is_own"),
+                                            "attestation_key_is_own", "evidence_is_not_result",
+                                            "producer_is_not_the_peer"),
      "+Evidence(cmw, te, binding, aik_hash)"),
 ])
 
@@ -218,7 +219,7 @@ VERIFIER_TABLE = _rows(VERIFIER, [
     ("Ready", "NonceIssued", "Ready", ("nonce_new",), "+Nonce(verifier, nonce)"),
     ("Ready", "EvidenceAppraised", "Ready",
      ("evidence_sent_to_me", "result_new", "nonce_fresh", "evidence_genuine", "delegated_binding_matches",
-      "echo_is_evidence_binding"),
+      "echo_is_evidence_binding", "appraiser_is_not_attester", "result_is_not_evidence"),
      "+Result(result, cmw, status, binding_echo)"),
     ("Ready", "BindingConfirmed", "Ready", ("confirms_conveyed_binding", "confirmed_binding_is_evidence_binding"),
      "+Confirmed(verifier, cmw, binding, to)", "", (), "draft -04 §5.1: the delegated comparison"),
@@ -601,7 +602,46 @@ def attestation_key_is_own(w: "World", ev: "Event") -> Optional[str]:
     return None
 
 
+@guard
+def evidence_is_not_result(w: "World", ev: "Event") -> Optional[str]:
+    """An identifier names one object (docs/trace-format.md: e.g. the digest of its bytes): Evidence is no
+    Attestation Result a Verifier issued."""
+    return None if w.appraisal(ev.args["cmw"]) is None else "Evidence identifier is an issued Attestation Result's"
+
+
+@guard
+def producer_is_not_the_peer(w: "World", ev: "Event") -> Optional[str]:
+    """draft §3.4, §5.2: the Attesting Environment is in the attester's platform; the other endpoint of the
+    connection the Evidence was asked for is not (it would accept Evidence it produced itself)."""
+    asked = w.open_evidence_request(ev.agent, ev.args["te"], ev.args["binding"])
+    if asked is None or ev.agent == ev.args["te"]:
+        return None
+    if any(e.agent == ev.agent for e in w.keyed("ChannelEstablished", "conn", asked.args["conn"])):
+        return "the Evidence is produced by the other endpoint of the connection it was asked for"
+    return None
+
+
 # Verifier
+
+@guard
+def appraiser_is_not_attester(w: "World", ev: "Event") -> Optional[str]:
+    """RFC 9334 §3 roles, draft §3.4: the Verifier appraising Evidence is neither the Attesting Environment
+    that produced it nor the endpoint it was produced for (a Relying Party may host its Verifier)."""
+    produced = w.produced(ev.args["cmw"])
+    if produced is not None and ev.agent in (produced.agent, produced.args["te"]):
+        return "the Verifier appraises Evidence it produced, or that was produced for it"
+    return None
+
+
+@guard
+def result_is_not_evidence(w: "World", ev: "Event") -> Optional[str]:
+    """The Attestation Result is a new object, not the appraised Evidence or any other Evidence passed off as
+    a result (kind confusion)."""
+    r = ev.args["result"]
+    if r == ev.args["cmw"] or w.produced(r) is not None:
+        return "the Attestation Result's identifier is an Evidence identifier"
+    return None
+
 
 @guard
 def nonce_new(w: "World", ev: "Event") -> Optional[str]:

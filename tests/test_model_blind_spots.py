@@ -50,6 +50,10 @@ def test_bases_are_conformant_and_secret_free():
     ("codepoint-changed", "request-encoding"),
     ("request-fields-disagree", "request-encoding"),
     ("attestation-key-of-other-ae", "guard:attestation_key_is_own"),
+    ("verifier-is-attester", "guard:appraiser_is_not_attester"),
+    ("verifier-is-the-ae", "guard:appraiser_is_not_attester"),
+    ("ae-is-the-peer", "guard:producer_is_not_the_peer"),
+    ("result-id-is-evidence-id", "guard:result_is_not_evidence"),
 ])
 def test_blind_spot_is_closed(name, rule):
     m, mutants = _mutants(name)
@@ -221,3 +225,15 @@ def test_every_mutation_is_flagged_with_secrets_too(recorded_with_secrets, name)
             assert result.conformant, result.to_json()
     if not tried:
         pytest.skip(f"{name} applies to neither recorded run")
+
+
+def test_the_formula_judge_reads_evidence_passed_off_as_a_result():
+    # an Attestation Result whose identifier is the Evidence's: the term view once unfolded it forever
+    from expat.model import judge as J
+
+    _, mutants = _mutants("result-id-is-evidence-id")
+    for base, t in mutants:
+        found = {v.id for v in J.judge(t)}
+        if "passport" in base.source:  # the requester accepted it as a result: not a Verifier's appraisal
+            assert "evidence_integrity" in found, base.source
+            assert "evidence_integrity" in check_trace(t).properties(), base.source

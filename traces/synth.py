@@ -840,6 +840,78 @@ def attestation_key_of_other_ae(t, rng):
     return _copy(t, _set(t, i, attestation_key=other))
 
 
+
+# roles played by one agent (RFC 9334 §3, draft §3.4): which merges are attacks, which colocations
+
+def _merged(t: Trace, old: str, new: str) -> Trace:
+    """Agent ``old`` merged into ``new``: its events and every argument naming it are ``new``'s."""
+    out = _copy(t, [Event(e.seq, new if e.agent == old else e.agent, e.name,
+                          {k: (new if k in _AGENT_ARGS and v == old else v) for k, v in e.args.items()})
+                    for e in t.events])
+    if "adversaries" in out.header:
+        out.header["adversaries"] = sorted({new if a == old else a for a in out.header["adversaries"]})
+    return out
+
+
+def _appraised_producer(t: Trace, rng: random.Random) -> Optional[tuple[Event, Event]]:
+    """(EvidenceAppraised, EvidenceProduced of the Evidence it appraises), picked."""
+    pairs = [(t.events[i], t.events[j]) for i in _where(t, "EvidenceAppraised")
+             for j in _where(t, "EvidenceProduced", cmw=t.events[i].args["cmw"])]
+    return _pick(rng, pairs)
+
+
+@mutation("evidence_integrity", "the Verifier is the attesting endpoint itself: it appraises Evidence produced for it")
+def verifier_is_attester(t, rng):
+    pair = _appraised_producer(t, rng)
+    return None if pair is None else _merged(t, pair[0].agent, pair[1].args["te"])
+
+
+@mutation("evidence_integrity", "the Verifier is the Attesting Environment that produced the Evidence it appraises")
+def verifier_is_the_ae(t, rng):
+    pair = _appraised_producer(t, rng)
+    return None if pair is None else _merged(t, pair[0].agent, pair[1].agent)
+
+
+@mutation("no_reflection", "the attester's Attesting Environment is the requester, the other endpoint of the "
+                           "connection: it accepts Evidence (and an AIK) it made itself")
+def ae_is_the_peer(t, rng):
+    i = _pick(rng, _where(t, "EvidenceProduced"))
+    if i is None:
+        return None
+    e = t.events[i]
+    asked = [t.events[j] for j in _where(t, "EvidenceRequested", ae=e.agent, binding=e.args["binding"])]
+    peers = [x.agent for x in t.events if asked and x.name == "ChannelEstablished"
+             and x.args["conn"] == asked[0].args["conn"] and x.agent != e.args["te"]]
+    return _merged(t, e.agent, peers[0]) if peers else None
+
+
+@mutation("evidence_integrity", "the Attestation Result's identifier is the appraised Evidence's: Evidence passed off "
+                                "as a result (kind confusion)")
+def result_id_is_evidence_id(t, rng):
+    i = _pick(rng, _where(t, "EvidenceAppraised"))
+    if i is None:
+        return None
+    old, new = t.events[i].args["result"], t.events[i].args["cmw"]
+    return _copy(t, _rename(t, old, new, ("cmw", "result")))
+
+
+@mutation("", "benign: a Relying Party hosts its own Verifier (one agent, requester and Verifier; RFC 9334 allows "
+              "combined roles)")
+def verifier_hosted_by_requester(t, rng):
+    requesters = {e.agent for e in t.events if e.name == "RequestSent"}
+    attesters = {e.agent for e in t.events if e.name == "RequestReceived"}
+    pick = _pick(rng, [i for i in _where(t, "EvidenceForwarded") if t.events[i].agent not in attesters])
+    if pick is None or len(requesters) != 1:
+        return None
+    return _merged(t, t.events[pick].args["verifier"], t.events[pick].agent)
+
+
+@mutation("", "benign: the Attesting Environment is the TLS endpoint it serves (the TLS stack inside the TEE)")
+def ae_colocated_with_te(t, rng):
+    i = _pick(rng, _where(t, "AikGenerated"))
+    return None if i is None else _merged(t, t.events[i].agent, t.events[i].args["owner"])
+
+
 # --- corpus --------------------------------------------------------------------------------------
 
 def bases(directory: Path = GOLDEN_DIR) -> list[Trace]:
