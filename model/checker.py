@@ -419,6 +419,12 @@ def _request_relation(w: World, ev: Event, bad) -> None:
                 if e.args["conn"] == a["conn"] and w.honest(e.agent)
                 and e.agent != ev.agent]   # sent by the peer (a reused context may be our own too)
         if not sent:
+            peers = [e.agent for e in w.keyed("ChannelEstablished", "conn", a["conn"]) if e.agent != ev.agent]
+            # unless the adversary could have sent it: it holds the connection's secret, or sent such a request
+            injected = any(x.args["conn"] == a["conn"] for _, x in w.positions("SecretRevealed")) or any(
+                e.args["conn"] == a["conn"] for e in w.keyed("RequestSent", "ctx", a["ctx"]) if not w.honest(e.agent))
+            if peers and all(w.honest(p) for p in peers) and not injected:
+                bad("request-encoding", "request received before its peer sent one with this context (causality)")
             return
         s = sent[-1].args
         if "request" in s and "request" in a:

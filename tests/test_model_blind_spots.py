@@ -54,6 +54,7 @@ def test_bases_are_conformant_and_secret_free():
     ("verifier-is-the-ae", "guard:appraiser_is_not_attester"),
     ("ae-is-the-peer", "guard:producer_is_not_the_peer"),
     ("result-id-is-evidence-id", "guard:result_is_not_evidence"),
+    ("request-received-before-sent", "request-encoding"),
 ])
 def test_blind_spot_is_closed(name, rule):
     m, mutants = _mutants(name)

@@ -912,6 +912,19 @@ def ae_colocated_with_te(t, rng):
     return None if i is None else _merged(t, t.events[i].agent, t.events[i].args["owner"])
 
 
+
+@mutation("request_binding", "the attester receives the request before its requester sent it (causality broken; the "
+                             "Evidence still follows both)")
+def request_received_before_sent(t, rng):
+    i = _pick(rng, [i for i in _where(t, "RequestSent") if i + 1 < len(t.events)
+                    and t.events[i + 1].name == "RequestReceived" and t.events[i + 1].args["ctx"] == t.events[i].args["ctx"]])
+    if i is None:
+        return None
+    events = list(t.events)
+    events[i], events[i + 1] = events[i + 1], events[i]
+    return _copy(t, events)
+
+
 # --- corpus --------------------------------------------------------------------------------------
 
 def bases(directory: Path = GOLDEN_DIR) -> list[Trace]:
