@@ -56,6 +56,11 @@ GUARD_BREAKS: dict[str, tuple[str, ...]] = {
     "cmw_new": (FRESH,),
     "evidence_was_requested": (INTEGRITY,),
     "aik_hash_of_own_aik": ("aik_in_tee",),
+    "attestation_key_is_own": (INTEGRITY,),
+    "evidence_is_not_result": (INTEGRITY,),
+    "producer_is_not_the_peer": ("no_reflection",),
+    "appraiser_is_not_attester": (INTEGRITY,),
+    "result_is_not_evidence": (INTEGRITY,),
     # Verifier
     "nonce_new": ("verifier_nonce_fresh",),
     "evidence_sent_to_me": (INTEGRITY,),

@@ -397,27 +397,42 @@ def _channel_relation(w: World, ev: Event, bad) -> None:
 
 
 def _request_relation(w: World, ev: Event, bad) -> None:
-    """The recorded request fields are those of the encoded (Client)CertificateRequest (RFC 9261 §4), and
-    a request received is the one its peer sent on this connection."""
+    """The recorded request fields are those of the encoded (Client)CertificateRequest (RFC 9261 §4), an
+    offer of cmw_attestation is among its extensions (draft §3.1), and a request received is the one its
+    peer sent on this connection (its bytes, or without them its recorded fields)."""
     a = ev.args
-    if "request" not in a:
-        return
-    try:
-        msg_type, ctx, exts = w.parsed_request(a["request"])
-    except rel.Malformed as e:
-        bad("request-encoding", f"request does not parse: {e}")
-    else:
-        code = int(w.profile.get("cmw_attestation_codepoint", 0xFFFF))
-        if msg_type != a["msg_type"] or ctx.hex() != a["ctx"] or [t for t, _ in exts] != a["extensions"]:
-            bad("request-encoding", "msg_type, ctx or extensions differ from the encoded request")
-        elif ((code, b"") in exts) != a["attestation_offered"]:
-            bad("request-encoding", "attestation_offered differs from the empty cmw_attestation in the request")
-    if ev.name == "RequestReceived":
+    code = int(w.profile.get("cmw_attestation_codepoint", 0xFFFF))
+    if "request" in a:
+        try:
+            msg_type, ctx, exts = w.parsed_request(a["request"])
+        except rel.Malformed as e:
+            bad("request-encoding", f"request does not parse: {e}")
+        else:
+            if msg_type != a["msg_type"] or ctx.hex() != a["ctx"] or [t for t, _ in exts] != a["extensions"]:
+                bad("request-encoding", "msg_type, ctx or extensions differ from the encoded request")
+            elif ((code, b"") in exts) != a["attestation_offered"]:
+                bad("request-encoding", "attestation_offered differs from the empty cmw_attestation in the request")
+    elif a["attestation_offered"] and code not in a["extensions"]:
+        bad("request-encoding", f"cmw_attestation offered, but its codepoint {code} is not among the extensions")
+    if ev.name == "RequestReceived" and w.honest(ev.agent):
         sent = [e for e in w.keyed("RequestSent", "ctx", a["ctx"])
-                if e.args["conn"] == a["conn"] and "request" in e.args and w.honest(e.agent)
+                if e.args["conn"] == a["conn"] and w.honest(e.agent)
                 and e.agent != ev.agent]   # sent by the peer (a reused context may be our own too)
-        if sent and sent[-1].args["request"] != a["request"] and w.honest(ev.agent):
-            bad("request-encoding", "received request differs from the one sent on this connection")
+        if not sent:
+            peers = [e.agent for e in w.keyed("ChannelEstablished", "conn", a["conn"]) if e.agent != ev.agent]
+            # unless the adversary could have sent it: it holds the connection's secret, or sent such a request
+            injected = any(x.args["conn"] == a["conn"] for _, x in w.positions("SecretRevealed")) or any(
+                e.args["conn"] == a["conn"] for e in w.keyed("RequestSent", "ctx", a["ctx"]) if not w.honest(e.agent))
+            if peers and all(w.honest(p) for p in peers) and not injected:
+                bad("request-encoding", "request received before its peer sent one with this context (causality)")
+            return
+        s = sent[-1].args
+        if "request" in s and "request" in a:
+            if s["request"] != a["request"]:
+                bad("request-encoding", "received request differs from the one sent on this connection")
+        elif (s["msg_type"], s["extensions"], s["attestation_offered"]) != \
+                (a["msg_type"], a["extensions"], a["attestation_offered"]):
+            bad("request-encoding", "received request's fields differ from those sent on this connection")
 
 
 def _evidence_request_relation(w: World, ev: Event, bad) -> None:
@@ -538,15 +553,29 @@ _HONEST_ONLY = frozenset(("AuthenticatorAccepted", "AuthenticatorSent", "Attesta
                           "EvidenceAppraised"))
 
 
+# events that record something the peer sent on the connection (or an outcome that needs one)
+_FROM_PEER = frozenset(("RequestReceived", "AuthenticatorAccepted", "AuthenticatorRejected", "ApplicationDataReceived",
+                        "NewSessionTicketReceived", "AttestationCompleted"))
+
+
+def _heard_from_peer(w: World, conn: str, agent: str) -> bool:
+    """Some event on ``conn`` records a message from ``agent``'s peer, or another agent acted on it."""
+    return any(e.args.get("conn") == conn and (e.name in _FROM_PEER or e.agent != agent) for e in w.done)
+
+
 def _connections(w: World) -> list[Violation]:
     """Every connection id names one TLS connection: one client and one server endpoint, two agents,
     one cipher suite (adversary endpoints count: they are the peer the honest side talked to). A
-    connection with one endpoint only cannot show whose Evidence crossed it."""
+    connection with one endpoint only cannot show whose Evidence crossed it, once something on it was
+    received from the peer (:data:`_FROM_PEER`); before that, the trace may just end before the peer's
+    handshake did (a truncated run is a prefix of a conformant one)."""
     out = []
     sides: dict[str, list[Event]] = {}
     for _, e in w.positions("ChannelEstablished"):
         sides.setdefault(e.args["conn"], []).append(e)
     for conn, chans in sides.items():
+        if len(chans) == 1 and not _heard_from_peer(w, conn, chans[0].agent):
+            continue
         seen = sorted(c.args["side"] for c in chans)
         if seen != ["client", "server"] or len({c.agent for c in chans}) != 2:
             who = ", ".join(f"{c.agent} as {c.args['side']}" for c in chans)

@@ -177,8 +177,9 @@ DIFFERENCES: dict[str, Difference] = {
     "verifier-nonce": Difference(
         ("verifier_nonce_fresh",), "both",
         "the formula states that no two Attestation Result receptions share a context; the monitor that a "
-        "Verifier appraises only against nonces it issued, once each. A reused context flags the formula "
-        "only; an unissued or late nonce the monitor only."),
+        "Verifier appraises only against nonces it issued, once each, and that were fresh when issued (no "
+        "request had used the value as its context). A reused context flags the formula only; an unissued or "
+        "late nonce, or one a request used before it was issued, the monitor only."),
     "mixed-freshness": Difference(
         ("evidence_freshness",), "monitor",
         "one Evidence accepted once directly (background check) and once inside an Attestation Result "
@@ -186,8 +187,32 @@ DIFFERENCES: dict[str, Difference] = {
     "peer-completion": Difference(
         ("attest_before_data",), "formula",
         "the formula asks that the other party recorded a completed attestation on the connection "
-        "before data is sent; the monitor that the sender itself did. They differ when the peer's "
-        "events are under another connection id (also rule connection-peers)."),
+        "before data is sent; the monitor that each required direction's requester did, the sender being "
+        "the requester of its peer's direction. They differ when the peer's events are under another "
+        "connection id (also rule connection-peers)."),
+    "per-direction-completion": Difference(
+        ("attest_before_data",), "monitor",
+        "the formula asks for one completed attestation recorded by another party before data; the monitor "
+        "for every direction the connection requires, each accepted by its requester (draft §7.3). They "
+        "differ in mutual attestation when one direction was never accepted (its requester rejected, or "
+        "the attester was never asked) while the other completed."),
+    "trace-order": Difference(
+        ("aik_ownership", "aik_in_tee", "channel_binding", "request_binding", "no_diversion"), "both",
+        "a step recorded before a step it causally needs (an acceptance before the authenticator was sent, "
+        "Evidence named before it was produced): the theory's traces are causal by construction, so the "
+        "formulas leave such orders implicit and read a term from its event wherever it stands; the "
+        "monitors read the trace's order and count only what happened before."),
+    "evidence-for-another-endpoint": Difference(
+        ("channel_binding", "request_binding"), "formula",
+        "Evidence produced naming as its TE an endpoint that never asked for it (both flag no_diversion): "
+        "the formulas read it as that endpoint's Evidence and find no request of that endpoint on the "
+        "connection; the monitors find no such request either and fall back to the binding value the "
+        "requester compared, which is its own request's."),
+    "kind-confusion": Difference(
+        ("evidence_integrity", "aik_in_tee", "channel_binding", "request_binding"), "monitor",
+        "the requester reads Evidence as an Attestation Result: the theory's terms carry their kind, so an "
+        "Evidence term matches no result branch's premise and no formula applies; the monitors read the "
+        "recorded kind and find no Verifier behind the result."),
     "adversary-connection": Difference(
         ("attest_before_data",), "monitor",
         "data on a connection whose peer is an adversary: its secret is known, which the formula "

@@ -251,6 +251,9 @@ def evidence_integrity(w: "World") -> list[Finding]:
         if a.kind == "result" and a.appraisal is None:
             out.append((a.index, f"Attestation Result {a.cmw} was issued by no Verifier"))
             continue
+        if a.kind == "result" and a.evidence == a.cmw:  # Evidence passed off as its own appraisal's result
+            out.append((a.index, f"Attestation Result {a.cmw} is the Evidence it appraises"))
+            continue
         if a.produced is None:
             out.append((a.index, f"Evidence {a.evidence} was produced by no Attesting Environment"))
             continue
@@ -415,7 +418,8 @@ def no_reflection(w: "World") -> list[Finding]:
 @monitor
 def attest_before_data(w: "World") -> list[Finding]:
     """On a connection that requires attestation, an endpoint sends or accepts application data only
-    after every required direction has completed on that same connection (draft §7.3)."""
+    after every required direction has completed on that same connection (draft §7.3): accepted by its
+    requester, whoever records it (the attester learning the outcome is not the acceptance)."""
     out: list[Finding] = []
     data = w.positions("ApplicationDataSent") + w.positions("ApplicationDataReceived")
     if not data:
@@ -439,23 +443,38 @@ def attest_before_data(w: "World") -> list[Finding]:
 
 
 def _data_facts(w: "World", agent: str, conn: str) -> tuple[list, list, int, list]:
-    """(index, attest) of ``agent``'s ChannelEstablished on ``conn``, (index, attester) of its
-    AttestationCompleted there, both in trace order; the last of those indexes; and the sides missing
-    after all of them (``_missing`` at the end of the trace, written out: every fact is before it)."""
+    """(index, attest) of ``agent``'s ChannelEstablished on ``conn``, (index, attester) of the
+    AttestationCompleted there that complete a direction (:func:`_accepted_by_requester`), both in trace
+    order; the last of those indexes; and the sides missing after all of them (``_missing`` at the end of
+    the trace, written out: every fact is before it)."""
     index_of = w.index_of
     chans = [(index_of(c), c.args["attest"]) for c in w.keyed("ChannelEstablished", "conn", conn) if c.agent == agent]
     completions = [(index_of(c), c.args["attester"])
-                   for c in w.keyed("AttestationCompleted", "conn", conn) if c.agent == agent]
+                   for c in w.keyed("AttestationCompleted", "conn", conn) if _accepted_by_requester(w, c, conn)]
     last = max(chans[-1][0] if chans else -1, completions[-1][0] if completions else -1)
     required = set(chans[-1][1]) if chans else set()
     return chans, completions, last, sorted(required - {attester for _, attester in completions})
 
 
+def _accepted_by_requester(w: "World", c: "Event", conn: str) -> bool:
+    """An AttestationCompleted that completes its direction: recorded by the direction's requester (the
+    endpoint of the other side), or by the attester when its peer is an adversary or the connection's
+    secret was revealed (the adversary can answer as the requester; the formula excuses SecretRevealed(k)
+    too). The attester's own record of an outcome its requester never recorded is no acceptance."""
+    side = w.side(c.agent, conn)
+    if side is None:
+        return False
+    if side != c.args["attester"]:
+        return True
+    return any(x.agent != c.agent and x.agent in w.adversaries for x in w.keyed("ChannelEstablished", "conn", conn)) \
+        or any(x.args["conn"] == conn for _, x in w.positions("SecretRevealed"))
+
+
 def _missing(chans: list, completions: list, i: int) -> list:
-    """The sides the last ChannelEstablished before ``i`` requires that no completion before ``i`` names,
-    sorted (chans and completions: (index, value) pairs in trace order)."""
-    before = [attest for j, attest in chans if j < i]
-    required = set(before[-1]) if before else set()
+    """The sides the last ChannelEstablished before ``i`` (or, before any, the first) requires that no
+    completion before ``i`` names, sorted (chans and completions: (index, value) pairs in trace order)."""
+    before = [attest for j, attest in chans if j < i] or [attest for _, attest in chans[:1]]  # data before the
+    required = set(before[-1]) if before else set()  # handshake: what the connection will require
     done = {attester for j, attester in completions if j < i}
     return sorted(required - done)
 
@@ -474,7 +493,8 @@ def reattestation_fresh(w: "World") -> list[Finding]:
 
 @monitor
 def verifier_nonce_fresh(w: "World") -> list[Finding]:
-    """A Verifier appraises Evidence against a nonce only if it issued it, and only once per nonce."""
+    """A Verifier appraises Evidence against a nonce only if it issued it, to the requester the result goes
+    to, and only once per nonce, and the nonce was fresh when issued (no request had used it as its context)."""
     out: list[Finding] = []
     for i, e in w.positions("EvidenceAppraised"):
         if not e.args["nonce"] or not w.honest(e.agent):
@@ -483,6 +503,10 @@ def verifier_nonce_fresh(w: "World") -> list[Finding]:
         used = w.keyed_before(i, "EvidenceAppraised", "nonce", e.args["nonce"], e.agent)
         if not issued:
             out.append((i, "nonce was not issued by this Verifier"))
+        elif not any(x.args["to"] == e.args["to"] for _, x in issued):  # as the formula: NonceIssued(V, n, to)
+            out.append((i, f"nonce was issued to {issued[-1][1].args['to']}, not to {e.args['to']}"))
+        elif w.keyed_before(issued[0][0], "RequestSent", "ctx", e.args["nonce"]):  # not fresh when issued
+            out.append((i, "nonce was used as a certificate_request_context before it was issued"))
         elif used:
             out.append((i, "nonce was already used for another appraisal"))
     return out

@@ -55,7 +55,8 @@ STATEMENTS: dict[str, str] = {
         "Evidence accepted for a request was generated after that request was sent, so a re-attestation never "
         "reuses older Evidence.",
     "verifier_nonce_fresh":
-        "A Verifier appraises Evidence against a nonce only if it issued that nonce, and uses each nonce once.",
+        "A Verifier appraises Evidence against a nonce only if it issued that nonce, to the requester the result "
+        "goes to, when no request had used it yet, and uses each nonce once.",
     "no_resumption":
         "No session ticket is issued or kept on a connection that requires attestation, and no connection "
         "resumes such a ticket (so no connection inherits attestation state).",

@@ -158,7 +158,8 @@ RELYING_PARTY_TABLE = _rows(RELYING_PARTY, [
     ("Start", "RequestSent", "Requested",
      ("connection_up", "ctx_unused_on_conn", "request_type_matches_side"), "+UsedContext(conn, ctx)"),
     ("Requested", "AuthenticatorAccepted", "Validated",
-     ("not_spontaneous", "attestation_was_offered", "peer_is_attester", "certificate_has_aik"), ""),
+     ("connection_up", "not_spontaneous", "attestation_was_offered", "peer_is_attester", "certificate_has_aik"), "",
+     "", (), "RFC 9261 §5.2: validated against the live connection's handshake (none after it closed)"),
     ("Start", "AuthenticatorAccepted", "Validated",
      ("connection_up", "spontaneous_from_server", "ctx_unused_on_conn", "certificate_has_aik"),
      "+UsedContext(conn, ctx)", "!reject_spontaneous_attestation", (),
@@ -208,7 +209,9 @@ TARGET_ENVIRONMENT_TABLE = _rows(TARGET_ENVIRONMENT, [
 ATTESTING_ENVIRONMENT_TABLE = _rows(ATTESTING_ENVIRONMENT, [
     ("Start", "AikGenerated", "Ready", ("aik_new",), "+Aik(ae, aik, owner)"),
     ("Ready", "AikGenerated", "Ready", ("aik_new",), "+Aik(ae, aik, owner)"),
-    ("Ready", "EvidenceProduced", "Ready", ("cmw_new", "evidence_was_requested", "aik_hash_of_own_aik"),
+    ("Ready", "EvidenceProduced", "Ready", ("cmw_new", "evidence_was_requested", "aik_hash_of_own_aik",
+                                            "attestation_key_is_own", "evidence_is_not_result",
+                                            "producer_is_not_the_peer"),
      "+Evidence(cmw, te, binding, aik_hash)"),
 ])
 
@@ -216,7 +219,7 @@ VERIFIER_TABLE = _rows(VERIFIER, [
     ("Ready", "NonceIssued", "Ready", ("nonce_new",), "+Nonce(verifier, nonce)"),
     ("Ready", "EvidenceAppraised", "Ready",
      ("evidence_sent_to_me", "result_new", "nonce_fresh", "evidence_genuine", "delegated_binding_matches",
-      "echo_is_evidence_binding"),
+      "echo_is_evidence_binding", "appraiser_is_not_attester", "result_is_not_evidence"),
      "+Result(result, cmw, status, binding_echo)"),
     ("Ready", "BindingConfirmed", "Ready", ("confirms_conveyed_binding", "confirmed_binding_is_evidence_binding"),
      "+Confirmed(verifier, cmw, binding, to)", "", (), "draft -04 §5.1: the delegated comparison"),
@@ -588,11 +591,67 @@ def aik_hash_of_own_aik(w: "World", ev: "Event") -> Optional[str]:
     return f"AIK_pub_hash is not the {suite_hash.name} hash (the suite's, §5.2) of an AIK this AE holds"
 
 
+@guard
+def attestation_key_is_own(w: "World", ev: "Event") -> Optional[str]:
+    """draft §7: Evidence is signed with the attestation key of the TEE that produced it, so the signature
+    names its producer; a key another honest AE signed with is not this AE's own."""
+    key = ev.args["attestation_key"]
+    for _, e in w.positions("EvidenceProduced"):
+        if e.args["attestation_key"] == key and e.agent != ev.agent and w.honest(e.agent):
+            return f"attestation key {key} is {e.agent}'s"
+    return None
+
+
+@guard
+def evidence_is_not_result(w: "World", ev: "Event") -> Optional[str]:
+    """An identifier names one object (docs/trace-format.md: e.g. the digest of its bytes): Evidence is no
+    Attestation Result a Verifier issued."""
+    return None if w.appraisal(ev.args["cmw"]) is None else "Evidence identifier is an issued Attestation Result's"
+
+
+@guard
+def producer_is_not_the_peer(w: "World", ev: "Event") -> Optional[str]:
+    """draft §3.4, §5.2: the Attesting Environment is in the attester's platform; the other endpoint of the
+    connection the Evidence was asked for is not (it would accept Evidence it produced itself)."""
+    asked = w.open_evidence_request(ev.agent, ev.args["te"], ev.args["binding"])
+    if asked is None or ev.agent == ev.args["te"]:
+        return None
+    if any(e.agent == ev.agent for e in w.keyed("ChannelEstablished", "conn", asked.args["conn"])):
+        return "the Evidence is produced by the other endpoint of the connection it was asked for"
+    return None
+
+
 # Verifier
 
 @guard
+def appraiser_is_not_attester(w: "World", ev: "Event") -> Optional[str]:
+    """RFC 9334 §3 roles, draft §3.4: the Verifier appraising Evidence is neither the Attesting Environment
+    that produced it nor the endpoint it was produced for (a Relying Party may host its Verifier)."""
+    produced = w.produced(ev.args["cmw"])
+    if produced is not None and ev.agent in (produced.agent, produced.args["te"]):
+        return "the Verifier appraises Evidence it produced, or that was produced for it"
+    return None
+
+
+@guard
+def result_is_not_evidence(w: "World", ev: "Event") -> Optional[str]:
+    """The Attestation Result is a new object, not the appraised Evidence or any other Evidence passed off as
+    a result (kind confusion)."""
+    r = ev.args["result"]
+    if r == ev.args["cmw"] or w.produced(r) is not None:
+        return "the Attestation Result's identifier is an Evidence identifier"
+    return None
+
+
+@guard
 def nonce_new(w: "World", ev: "Event") -> Optional[str]:
-    return None if w.nonce_issue(ev.agent, ev.args["nonce"]) is None else "nonce issued twice"
+    """draft §5.1: a Verifier nonce is fresh: issued once, and not a value a requester already used as a
+    certificate_request_context (a request made before the nonce existed cannot answer it)."""
+    if w.nonce_issue(ev.agent, ev.args["nonce"]) is not None:
+        return "nonce issued twice"
+    if w.keyed("RequestSent", "ctx", ev.args["nonce"]):
+        return "nonce already used as a certificate_request_context"
+    return None
 
 
 @guard
@@ -609,12 +668,16 @@ def result_new(w: "World", ev: "Event") -> Optional[str]:
 
 @guard
 def nonce_fresh(w: "World", ev: "Event") -> Optional[str]:
-    """draft §5.1: a Verifier nonce counts only if this Verifier issued it and never used it before."""
+    """draft §5.1: a Verifier nonce counts only if this Verifier issued it, to the requester the result goes to,
+    and never used it before."""
     nonce = ev.args["nonce"]
     if not nonce or not w.flag("check_verifier_nonce"):
         return None
-    if w.nonce_issue(ev.agent, nonce) is None:
+    issued = w.nonce_issue(ev.agent, nonce)
+    if issued is None:
         return "nonce not issued by this Verifier"
+    if issued.args["to"] != ev.args["to"]:  # the nonce belongs to the requester it was handed to (§5.1)
+        return f"nonce was issued to {issued.args['to']}, not to {ev.args['to']} who receives the result"
     return "nonce already used" if w.nonce_used(ev.agent, nonce) else None
 
 

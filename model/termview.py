@@ -140,6 +140,7 @@ class TermView:
                 if e.name == "AuthenticatorAccepted":
                     self.accepted_at.setdefault(a["cmw"], (e.agent, a["conn"], a["ctx"]))
         self._terms: dict[str, Any] = {}
+        self._unfolding: set[str] = set()  # results whose term is being built (result() reads no cycle twice)
 
     def _claims(self, cmw: str) -> tuple[Any, Any]:
         """The binding and AIK_pub_hash a requester read from ``cmw`` (unknowns when none is recorded)."""
@@ -159,9 +160,20 @@ class TermView:
     def result(self, r: str) -> tuple:
         a = self.appraised.get(r)
         if a is not None:
-            return ("ar", a.agent, self.term(a.args["cmw"]), r)
+            c = a.args["cmw"]
+            # an identifier that names a result and the Evidence it appraises (a Verifier passing Evidence off
+            # as its result) or a cycle of appraisals: the inner term is read as Evidence, not unfolded again
+            inner = self.evidence(c) if c == r or c in self._unfolding else self._unfold(c)
+            return ("ar", a.agent, inner, r)
         b, ah = self._claims(r)
         return ("ar", Unknown(f"V:{r}"), ("ev", Unknown(f"P:{r}"), b, ah, Unknown(f"es:{r}")), r)
+
+    def _unfold(self, cmw: str) -> Any:
+        self._unfolding.add(cmw)
+        try:
+            return self.term(cmw)
+        finally:
+            self._unfolding.discard(cmw)
 
     def term(self, cmw: str) -> Any:
         t = self._terms.get(cmw)

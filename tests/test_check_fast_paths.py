@@ -770,15 +770,18 @@ def test_parsed_events_are_built_as_the_dataclass_builds_them():
 
 def _attest_before_data_scan(w) -> list:
     """attest_before_data as it was: the facts before each data event filtered afresh."""
+    from expat.model import monitors as M
     out = []
     for i, e in sorted(w.positions("ApplicationDataSent") + w.positions("ApplicationDataReceived"),
                        key=lambda p: p[0]):
         if e.agent in w.adversaries:
             continue
         conn = e.args["conn"]
-        chans = [c.args["attest"] for j, c in w.keyed_before(i, "ChannelEstablished", "conn", conn, e.agent)]
+        chans = [c.args["attest"] for j, c in w.keyed_before(i, "ChannelEstablished", "conn", conn, e.agent)] \
+            or [c.args["attest"] for j, c in w.keyed_before(len(w.done), "ChannelEstablished", "conn", conn, e.agent)][:1]
         required = set(chans[-1]) if chans else set()
-        done = {c.args["attester"] for j, c in w.keyed_before(i, "AttestationCompleted", "conn", conn, e.agent)}
+        done = {c.args["attester"] for j, c in w.keyed_before(i, "AttestationCompleted", "conn", conn)
+                if M._accepted_by_requester(w, c, conn)}
         if required - done:
             out.append((i, f"{e.agent}: {e.name} on {e.args['conn']} before attestation of "
                            f"{sorted(required - done)} completed"))

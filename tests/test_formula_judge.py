@@ -194,6 +194,20 @@ KNOWN_SYNTH = {
     ("context-reused", "verifier_nonce_fresh", "formula"): "verifier-nonce",
     ("nonce-issued-late", "verifier_nonce_fresh", "monitor"): "verifier-nonce",
     ("nonce-not-issued", "verifier_nonce_fresh", "monitor"): "verifier-nonce",
+    # second review of issue 16
+    ("nonce-issued-after-request", "verifier_nonce_fresh", "monitor"): "verifier-nonce",
+    **{(m, "attest_before_data", "monitor"): "per-direction-completion"
+       for m in ("attest-requirement-widened", "attester-data-after-rejection", "data-after-rejection")},
+    ("accepted-before-sent", "aik_ownership", "monitor"): "trace-order",
+    ("own-attestation-accepted", "aik_in_tee", "monitor"): "trace-order",
+    **{("own-attestation-accepted", pid, "formula"): "trace-order"
+       for pid in ("channel_binding", "request_binding", "no_diversion")},
+    ("evidence-by-other-ae", "aik_in_tee", "monitor"): "tee-for-another-endpoint",
+    ("evidence-for-other-te", "aik_in_tee", "formula"): "tee-for-another-endpoint",
+    **{("evidence-for-other-te", pid, "formula"): "evidence-for-another-endpoint"
+       for pid in ("channel_binding", "request_binding")},
+    **{("evidence-read-as-result", pid, "monitor"): "kind-confusion"
+       for pid in ("evidence_integrity", "aik_in_tee", "channel_binding", "request_binding")},
 }
 
 # the bounded search with several AEs per endpoint (--aes N; tests/test_proofs_cast.py reproduces it)
