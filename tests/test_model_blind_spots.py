@@ -208,7 +208,18 @@ def recorded_with_secrets():
     return out
 
 
-@pytest.mark.parametrize("name", sorted(synth.MUTATIONS))
+# Kinds whose precondition neither recording meets: rename-contexts leaves traces with secrets alone (their
+# exporter values and bindings are of the contexts); verifier-hosted-by-requester needs a background-check
+# run with a single requester, and the mutual recording has two. Checked below, so the list cannot go stale.
+NOT_ON_RECORDINGS = ("rename-contexts", "verifier-hosted-by-requester")
+
+
+def test_the_kinds_left_out_with_secrets_apply_to_neither_recording(recorded_with_secrets):
+    for name in NOT_ON_RECORDINGS:
+        assert all(synth.MUTATIONS[name].fn(t, random.Random(0)) is None for t in recorded_with_secrets), name
+
+
+@pytest.mark.parametrize("name", sorted(set(synth.MUTATIONS) - set(NOT_ON_RECORDINGS)))
 def test_every_mutation_is_flagged_with_secrets_too(recorded_with_secrets, name):
     m = synth.MUTATIONS[name]
     tried = 0
@@ -224,8 +235,7 @@ def test_every_mutation_is_flagged_with_secrets_too(recorded_with_secrets, name)
             assert m.expect in result.broken(), result.to_json()
         else:
             assert result.conformant, result.to_json()
-    if not tried:
-        pytest.skip(f"{name} applies to neither recorded run")
+    assert tried, f"{name} applies to neither recorded run: list it in NOT_ON_RECORDINGS"
 
 
 def test_the_formula_judge_reads_evidence_passed_off_as_a_result():
