@@ -516,10 +516,15 @@ def verifier_nonce_fresh(w: "World") -> list[Finding]:
 def no_resumption(w: "World") -> list[Finding]:
     """No ticket is issued or kept on a connection that requires attestation, and no connection resumes
     a ticket of such a connection (no attestation state is inherited)."""
-    out: list[Finding] = []
     tickets = w.positions("NewSessionTicketSent") + w.positions("NewSessionTicketReceived")
     if not tickets:  # every finding names a ticket event (issued, kept, or the origin of a resumption)
-        return out
+        return []
+    return _ticket_findings(w, tickets)
+
+
+def _ticket_findings(w: "World", tickets: list) -> list[Finding]:
+    """no_resumption's findings over the ticket events ``tickets`` and every channel."""
+    out: list[Finding] = []
     requires = w.conn_requires_attestation
     for i, e in sorted(tickets + w.positions("ChannelEstablished"), key=_position):
         if not w.honest(e.agent):

@@ -790,22 +790,8 @@ def _attest_before_data_scan(w) -> list:
 
 def _no_resumption_scan(w) -> list:
     """no_resumption as it was: every ticket event and channel visited, tickets or none (tenth pass)."""
-    out = []
-    requires = w.conn_requires_attestation
-    for i, e in sorted(w.positions("NewSessionTicketSent") + w.positions("NewSessionTicketReceived")
-                       + w.positions("ChannelEstablished"), key=lambda p: p[0]):
-        if not w.honest(e.agent):
-            continue
-        if e.name == "NewSessionTicketSent" and requires(e.agent, e.args["conn"]):
-            out.append((i, f"ticket issued on attestation connection {e.args['conn']}"))
-        elif e.name == "NewSessionTicketReceived" and e.args["kept"] and requires(e.agent, e.args["conn"]):
-            out.append((i, f"ticket kept from attestation connection {e.args['conn']}"))
-        elif e.name == "ChannelEstablished" and e.args["resumed_from"] != "-":
-            origins = [x for x in w.done[:i] if x.name in ("NewSessionTicketSent", "NewSessionTicketReceived")
-                       and x.args["ticket"] == e.args["resumed_from"]]
-            if any(requires(x.agent, x.args["conn"]) for x in origins):
-                out.append((i, f"{e.args['conn']} resumes a ticket of an attestation connection"))
-    return out
+    from expat.model import monitors as M
+    return M._ticket_findings(w, w.positions("NewSessionTicketSent") + w.positions("NewSessionTicketReceived"))
 
 
 def _monitor_findings(trace: T.Trace, shortcuts: bool) -> tuple:

@@ -348,6 +348,16 @@ def _as(e: Event, agent: str) -> Event:
     return Event(e.seq, agent, e.name, dict(e.args))
 
 
+def _by_another_verifier(t: Trace, rng: random.Random, name: str) -> Optional[Trace]:
+    """One ``name`` event of a Verifier recorded as made by a second Verifier (its agent with "-2")."""
+    i = _pick(rng, _where(t, name))
+    if i is None:
+        return None
+    events = list(t.events)
+    events[i] = _as(events[i], events[i].agent + "-2")
+    return _copy(t, events)
+
+
 def _has_secrets(t: Trace) -> bool:
     return any("exporter_master_secret" in e.args for e in t.events)
 
@@ -394,12 +404,7 @@ def appraisal_nonces_swapped(t, rng):
 
 @mutation("verifier_nonce_fresh", "the nonce is recorded as issued by another Verifier than the one appraising against it")
 def nonce_from_other_verifier(t, rng):
-    i = _pick(rng, _where(t, "NonceIssued"))
-    if i is None:
-        return None
-    events = list(t.events)
-    events[i] = _as(events[i], events[i].agent + "-2")
-    return _copy(t, events)
+    return _by_another_verifier(t, rng, "NonceIssued")
 
 
 @mutation("evidence_integrity", "background check: the requester reads the Evidence as an Attestation Result "
@@ -425,12 +430,7 @@ def evidence_read_as_result(t, rng):
 
 @mutation("evidence_integrity", "the Attestation Result is issued by a Verifier other than the one the Evidence went to")
 def appraised_by_other_verifier(t, rng):
-    i = _pick(rng, _where(t, "EvidenceAppraised"))
-    if i is None:
-        return None
-    events = list(t.events)
-    events[i] = _as(events[i], events[i].agent + "-2")
-    return _copy(t, events)
+    return _by_another_verifier(t, rng, "EvidenceAppraised")
 
 
 @mutation("evidence_integrity", "background check: the Verifier's appraisal is recorded after the acceptance that "
