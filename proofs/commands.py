@@ -15,7 +15,7 @@ from expat.layout import display
 
 def _bound(args: argparse.Namespace):
     from expat.proofs.analysis import CI_BOUND
-    from expat.proofs.search import Bound
+    from expat.proofs.search import OPTIONS, Bound
 
     def pick(name: str) -> int:
         given = getattr(args, name)
@@ -23,13 +23,8 @@ def _bound(args: argparse.Namespace):
     return Bound(connections=pick("connections"), requests=pick("requests"), reveals=pick("reveals"),
                  secrets=pick("secrets"), one_way=bool(args.one_way) or CI_BOUND.one_way, hosts=pick("hosts"),
                  honest=pick("honest"), attestation_keys=pick("attestation_keys"),
-                 own_aik=bool(args.own_aik) or CI_BOUND.own_aik, aes=pick("aes"),
-                 impersonate=bool(args.impersonate) or CI_BOUND.impersonate,
-                 all_bindings=bool(args.all_bindings) or CI_BOUND.all_bindings,
-                 own_contexts=bool(args.own_contexts) or CI_BOUND.own_contexts,
-                 predictable_contexts=bool(args.predictable_contexts) or CI_BOUND.predictable_contexts,
-                 every_answer=bool(args.every_answer) or CI_BOUND.every_answer,
-                 unpruned=bool(args.unpruned) or CI_BOUND.unpruned)
+                 aes=pick("aes"),
+                 **{name: bool(getattr(args, name)) or getattr(CI_BOUND, name) for name, _, _ in OPTIONS})
 
 
 def _progress(rep, done: int, total: int) -> None:

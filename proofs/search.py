@@ -62,6 +62,19 @@ TERM_DEPTH = KNOWLEDGE_DEPTH
 OWN = "o"
 
 
+# The bound's yes/no adversary options: (field of Bound, its letter in the tag, its words in the
+# statement), in tag order. Each is also ``expat proofs run --<field with dashes>`` (proofs/commands.py).
+OPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("own_aik", "o", "mallory's own AIK on leaked connections"),
+    ("impersonate", "i", "revealed honest AIKs on leaked connections"),
+    ("all_bindings", "b", "every derivable binding (not one per class)"),
+    ("own_contexts", "x", "honest requesters' own fresh contexts (not Verifier nonces)"),
+    ("predictable_contexts", "p", "honest requesters' predictable contexts (any the run holds)"),
+    ("every_answer", "m", "every derivable answer (every signer, binding and AIK_pub_hash)"),
+    ("unpruned", "u", "every refused answer, runs going on after a refusal"),
+)
+
+
 @dataclass(frozen=True)
 class Bound:
     """What a "holds" covers: runs with at most ``connections`` TLS connections, ``requests``
@@ -94,20 +107,7 @@ class Bound:
             doc["hosts"] = self.hosts
         if self.attestation_keys:
             doc["attestation_keys"] = self.attestation_keys
-        if self.own_aik:
-            doc["own_aik"] = True
-        if self.impersonate:
-            doc["impersonate"] = True
-        if self.all_bindings:
-            doc["all_bindings"] = True
-        if self.own_contexts:
-            doc["own_contexts"] = True
-        if self.predictable_contexts:
-            doc["predictable_contexts"] = True
-        if self.every_answer:
-            doc["every_answer"] = True
-        if self.unpruned:
-            doc["unpruned"] = True
+        doc.update((name, True) for name, _, _ in OPTIONS if getattr(self, name))
         return doc
 
     def statement(self) -> str:
@@ -116,25 +116,14 @@ class Bound:
                 f"reveal(s), <= {self.secrets} connection-secret reveal(s), "
                 + (f"<= {self.hosts} host compromise(s), " if self.hosts else "")
                 + (f"<= {self.attestation_keys} attestation-key reveal(s), " if self.attestation_keys else "")
-                + ("mallory's own AIK on leaked connections, " if self.own_aik else "")
-                + ("revealed honest AIKs on leaked connections, " if self.impersonate else "")
-                + ("every derivable binding (not one per class), " if self.all_bindings else "")
-                + ("honest requesters' own fresh contexts (not Verifier nonces), " if self.own_contexts else "")
-                + ("honest requesters' predictable contexts (any the run holds), " if self.predictable_contexts else "")
-                + ("every derivable answer (every signer, binding and AIK_pub_hash), " if self.every_answer else "")
-                + ("every refused answer, runs going on after a refusal, " if self.unpruned else "")
+                + "".join(f"{words}, " for name, _, words in OPTIONS if getattr(self, name))
                 + f"term depth <= {TERM_DEPTH}; " + W.cast_statement(self.one_way, self.honest, self.aes))
 
     def tag(self) -> str:
         return (f"{self.connections}c{self.requests}r{self.reveals}k{self.secrets}s"
                 + (f"{self.hosts}h" if self.hosts else "")
-                + (f"{self.attestation_keys}a" if self.attestation_keys else "") + ("o" if self.own_aik else "")
-                + ("i" if self.impersonate else "")
-                + ("b" if self.all_bindings else "")
-                + ("x" if self.own_contexts else "")
-                + ("p" if self.predictable_contexts else "")
-                + ("m" if self.every_answer else "")
-                + ("u" if self.unpruned else "")
+                + (f"{self.attestation_keys}a" if self.attestation_keys else "")
+                + "".join(letter for name, letter, _ in OPTIONS if getattr(self, name))
                 + ("w" if self.one_way else "")
                 + (f"{self.honest}e" if self.honest != W.DEFAULT_HONEST else "")
                 + (f"{self.aes}t" if self.aes != 1 else ""))
